@@ -1,0 +1,444 @@
+//! The executor: everything between an approved plan and a sealed receipt.
+//!
+//! Order: refuse a used plan id, stale check against the current rows, re-score (tiers are never
+//! trusted from the file), approval, claim the plan id in the journal, one batch write (the source
+//! re-checks every `before` atomically), read-back, rollback on a failed verification, receipt.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use serde_json::Value;
+
+use super::approval;
+use crate::audit::{Store, state};
+use crate::cli::ApprovalMethod;
+use crate::error::{Error, Kind, Result};
+use crate::parse::InventoryState;
+use crate::plan::facts::PlanContext;
+use crate::plan::{Change, Plan, score};
+use crate::policy::RuleSet;
+use crate::receipt::{Check, Delegation, Receipt, ReceiptOperation, Timings, VerifiedChange};
+use crate::settings::Settings;
+use crate::source::{Catalog, CellRef, CellWrite, Field, Source, WriteBatch, value};
+
+/// Everything the executor needs besides the plan.
+pub struct Context<'a> {
+    pub settings: &'a Settings,
+    pub rules: &'a RuleSet,
+    pub store: &'a mut Store,
+    pub source: &'a mut dyn Source,
+    pub method: ApprovalMethod,
+    /// The agents and tokens used, for the receipt's delegation chain.
+    pub delegation: Vec<Delegation>,
+}
+
+/// Applies the plan and returns the stored receipt. A failed verification returns the error
+/// (exit 6) after the rolled-back receipt is stored.
+pub fn apply(ctx: &mut Context<'_>, plan: &Plan) -> Result<Receipt> {
+    let started = Instant::now();
+    let started_at = crate::settings::now()?.to_string();
+    check_rules(ctx.rules, plan)?;
+    ctx.store.check_unclaimed(&plan.id)?;
+    let catalog = ctx.source.read()?;
+    check_fresh(&catalog, plan)?;
+    check_values(&catalog, plan)?;
+    check_tier(&catalog, plan, ctx.rules)?;
+
+    let approval_started = Instant::now();
+    let approval = approval::obtain(
+        ctx.settings,
+        ctx.rules,
+        plan,
+        ctx.method,
+        &crate::settings::now()?.to_string(),
+    )?;
+    let approval_ms = elapsed_ms(approval_started);
+    // The approval is for one exact plan: refuse if what we are about to write is not it.
+    if approval.plan_hash != plan.hash() {
+        return Err(
+            Error::stale("the plan changed after it was approved; nothing was written")
+                .hint("plan and approve again"),
+        );
+    }
+
+    let plan_json = serde_json::to_string(plan)?;
+    ctx.store
+        .claim_plan(&plan.id, &plan.hash(), &plan_json, &started_at)?;
+    let batch = batch(&catalog, plan);
+    let write_started = Instant::now();
+    if let Err(e) = ctx.source.write(&batch) {
+        // Nothing was written (sources write all or nothing), so the plan id is not used up
+        // unless the failure left the outcome unknown.
+        if e.kind == Kind::Stale {
+            ctx.store
+                .set_journal_state(&plan.id, state::ROLLED_BACK, &now_text())?;
+        }
+        return Err(e);
+    }
+    let write_ms = elapsed_ms(write_started);
+    ctx.store
+        .set_journal_state(&plan.id, state::WRITTEN, &now_text())?;
+
+    let verify_started = Instant::now();
+    let verified = read_back(ctx.source, &catalog, plan)?;
+    let failed: Vec<&VerifiedChange> = verified
+        .iter()
+        .flat_map(|(_, v)| v)
+        .filter(|c| c.check == Check::Fail)
+        .collect();
+    let (outcome, final_state, failure) = if failed.is_empty() {
+        ("applied", state::DONE, None)
+    } else {
+        let names: Vec<String> = failed
+            .iter()
+            .map(|c| format!("{} {}", c.key, c.field))
+            .collect();
+        let rollback = roll_back(ctx.source, &catalog, &verified);
+        let message = match &rollback {
+            Ok(()) => format!(
+                "the read-back did not match for {}; the changes were rolled back and the catalog is as before",
+                names.join(", ")
+            ),
+            Err(e) => format!(
+                "the read-back did not match for {}, and the rollback failed too: {}",
+                names.join(", "),
+                e.message
+            ),
+        };
+        let outcome = if rollback.is_ok() {
+            "rolled_back"
+        } else {
+            "verification_failed"
+        };
+        let state = if rollback.is_ok() {
+            state::ROLLED_BACK
+        } else {
+            state::WRITTEN
+        };
+        (
+            outcome,
+            state,
+            Some(
+                Error::verification(message)
+                    .hint("check the source for concurrent writers or formulas on these cells"),
+            ),
+        )
+    };
+    let verify_ms = elapsed_ms(verify_started);
+
+    let operations = plan
+        .operations
+        .iter()
+        .zip(verified)
+        .map(|(op, (_, changes))| ReceiptOperation::from_operation(op, changes))
+        .collect();
+    let mut receipt = Receipt {
+        format_version: crate::receipt::FORMAT_VERSION,
+        id: crate::ids::receipt_id(),
+        plan_id: plan.id.clone(),
+        plan_hash: plan.hash(),
+        request: plan.request.clone(),
+        source: plan.source.clone(),
+        rules_sha256: ctx.rules.sha256.clone(),
+        planned_at: plan.created_at.clone(),
+        started_at,
+        finished_at: now_text(),
+        outcome: outcome.to_string(),
+        tier: plan.tier,
+        operations,
+        approval,
+        delegation: ctx.delegation.clone(),
+        notify: None,
+        rollback_of: None,
+        timings: Timings {
+            approval_ms,
+            write_ms,
+            verify_ms,
+            total_ms: elapsed_ms(started),
+        },
+        canon: "RFC8785".into(),
+        alg: "sha256".into(),
+        prev_id: None,
+        prev_hash: None,
+        hash: String::new(),
+    };
+    ctx.store.append(&mut receipt, final_state)?;
+    match failure {
+        Some(e) => Err(e.hint(format!(
+            "receipt {} records what happened: `changeset audit show {}`",
+            receipt.id, receipt.id
+        ))),
+        None => Ok(receipt),
+    }
+}
+
+fn now_text() -> String {
+    crate::settings::now()
+        .map(|t| t.to_string())
+        .unwrap_or_default()
+}
+
+fn elapsed_ms(since: Instant) -> u64 {
+    u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// A plan scored under other rules is refused: its tiers might not hold under the current ones.
+fn check_rules(rules: &RuleSet, plan: &Plan) -> Result<()> {
+    if plan.rules.sha256 != rules.sha256 {
+        return Err(Error::stale(format!(
+            "plan {} was scored under other rules ({}), not the current ones ({})",
+            plan.id, plan.rules.sha256, rules.sha256
+        ))
+        .hint("plan again with the current rules, or pass the plan's rules file with --rules"));
+    }
+    Ok(())
+}
+
+/// The catalog must be exactly as it was at plan time (fingerprint); the error names the cells
+/// of the plan that changed, if any.
+fn check_fresh(catalog: &Catalog, plan: &Plan) -> Result<()> {
+    if catalog.fingerprint() == plan.fingerprint {
+        return Ok(());
+    }
+    let changed: Vec<String> = plan
+        .write_changes()
+        .filter(|c| catalog.row_of(&c.key).is_some())
+        .filter(|c| {
+            let field = catalog.field_of(&c.field);
+            let planned = value::to_text(field, &c.before);
+            catalog
+                .lookup(&c.key, &c.field)
+                .is_none_or(|now| !value::same(field, &planned, now))
+        })
+        .map(|c| format!("{} {}", c.key, c.field))
+        .collect();
+    let detail = if changed.is_empty() {
+        "other rows changed".to_string()
+    } else {
+        format!("planned cells changed: {}", changed.join(", "))
+    };
+    Err(Error::stale(format!(
+        "the catalog changed since plan {} was made ({detail}); nothing was written",
+        plan.id
+    ))
+    .hint("plan again against the current catalog"))
+}
+
+/// Every `before` must be the catalog's value and every `after` a valid value for its column,
+/// so an edited plan file can neither invent history nor write garbage or formulas.
+fn check_values(catalog: &Catalog, plan: &Plan) -> Result<()> {
+    for op in plan.operations.iter().filter(|o| o.is_write()) {
+        let creating = op.action == "create_product";
+        for c in &op.changes {
+            let field = catalog.field_of(&c.field).ok_or_else(|| {
+                Error::input(format!(
+                    "the plan changes column `{}`, which the catalog does not have",
+                    c.field
+                ))
+            })?;
+            if creating != catalog.row_of(&c.key).is_none() {
+                let why = if creating {
+                    "already exists"
+                } else {
+                    "does not exist"
+                };
+                return Err(
+                    Error::stale(format!("{} {why} in the catalog", c.key)).hint("plan again")
+                );
+            }
+            if !creating {
+                let now = catalog.lookup(&c.key, &c.field).unwrap_or_default();
+                if !value::same(Some(field), &value::to_text(Some(field), &c.before), now) {
+                    return Err(Error::stale(format!(
+                        "{} {}: the plan says it was `{}`, the catalog holds `{now}`",
+                        c.key,
+                        c.field,
+                        tables_show(&c.before)
+                    )));
+                }
+            }
+            valid_after(field, &c.after).map_err(|why| {
+                Error::input(format!(
+                    "the plan would write {} to {} {}: {why}",
+                    tables_show(&c.after),
+                    c.key,
+                    c.field
+                ))
+                .hint("plan files are made by `changeset plan`; do not edit them")
+            })?;
+        }
+    }
+    Ok(())
+}
+
+fn tables_show(v: &Value) -> String {
+    crate::output::tables::show(v)
+}
+
+fn valid_after(field: Field, after: &Value) -> std::result::Result<(), &'static str> {
+    let text = value::to_text(Some(field), after);
+    match field {
+        Field::BasePrice | Field::PromoPrice => match value::parse_money(&text) {
+            Some(p)
+                if p >= rust_decimal::Decimal::ZERO
+                    && (field == Field::PromoPrice || !p.is_zero()) =>
+            {
+                Ok(())
+            }
+            None if text.is_empty() && field == Field::PromoPrice => Ok(()),
+            _ => Err("not a valid price"),
+        },
+        Field::PromoActive if text == "TRUE" || text == "FALSE" => Ok(()),
+        Field::PromoActive => Err("Promo Active must be TRUE or FALSE"),
+        Field::Inventory if InventoryState::from_flag(&text).is_some() => Ok(()),
+        Field::Inventory => Err("not an inventory flag"),
+        _ if text.starts_with(['=', '+', '-', '@', '\t', '\r', '\n']) => {
+            Err("text may not start with a formula character")
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Re-derives facts and tiers from the plan's changes and the current rows: a plan whose file
+/// claims a lower tier than its changes deserve is refused.
+fn check_tier(catalog: &Catalog, plan: &Plan, rules: &RuleSet) -> Result<()> {
+    let mut ops = plan.operations.clone();
+    let session = plan
+        .operations
+        .first()
+        .and_then(|o| o.facts.get("session_duration_minutes"))
+        .and_then(Value::as_f64);
+    let hour = plan
+        .operations
+        .first()
+        .and_then(|o| o.facts.get("hour_utc"))
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
+    let ctx = PlanContext::new(&ops, u8::try_from(hour).unwrap_or(0), session);
+    let tier = score::score(&mut ops, catalog, &ctx, rules);
+    if tier != plan.tier
+        || ops
+            .iter()
+            .zip(&plan.operations)
+            .any(|(a, b)| a.tier != b.tier)
+    {
+        return Err(Error::input(format!(
+            "plan {} says tier {}, but its changes score tier {tier} under the current rules",
+            plan.id, plan.tier
+        ))
+        .hint("the plan file was edited; plan again"));
+    }
+    Ok(())
+}
+
+/// Updates for existing rows, one appended row per created product.
+fn batch(catalog: &Catalog, plan: &Plan) -> WriteBatch {
+    let mut batch = WriteBatch::default();
+    let mut new_rows: BTreeMap<&str, Vec<(String, String)>> = BTreeMap::new();
+    for op in plan.operations.iter().filter(|o| o.is_write()) {
+        for c in &op.changes {
+            let field = catalog.field_of(&c.field);
+            let after = value::to_text(field, &c.after);
+            if op.action == "create_product" {
+                new_rows
+                    .entry(c.key.as_str())
+                    .or_default()
+                    .push((c.field.clone(), after));
+            } else {
+                batch.updates.push(CellWrite {
+                    key: c.key.clone(),
+                    field: c.field.clone(),
+                    before: value::to_text(field, &c.before),
+                    after,
+                });
+            }
+        }
+    }
+    batch.appends = new_rows.into_values().collect();
+    batch
+}
+
+type Verified = Vec<(String, Vec<VerifiedChange>)>;
+
+/// Reads back every changed cell in one read and marks it pass, warning or fail.
+fn read_back(source: &mut dyn Source, catalog: &Catalog, plan: &Plan) -> Result<Verified> {
+    let cells: Vec<CellRef> = plan
+        .write_changes()
+        .map(|c| CellRef {
+            key: c.key.clone(),
+            field: c.field.clone(),
+        })
+        .collect();
+    let mut actual = source.read_cells(&cells)?.into_iter();
+    Ok(plan
+        .operations
+        .iter()
+        .map(|op| {
+            let changes = if op.is_write() {
+                op.changes
+                    .iter()
+                    .map(|c| verify(catalog, c, actual.next().flatten()))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            (op.id.clone(), changes)
+        })
+        .collect())
+}
+
+fn verify(catalog: &Catalog, c: &Change, actual: Option<String>) -> VerifiedChange {
+    let field = catalog.field_of(&c.field);
+    let expected = value::to_text(field, &c.after);
+    let check = match &actual {
+        None => Check::Fail,
+        Some(a) => match value::compare(field, &expected, a) {
+            value::Match::Exact => Check::Pass,
+            value::Match::Equivalent => Check::Warning,
+            value::Match::Different => Check::Fail,
+        },
+    };
+    VerifiedChange {
+        key: c.key.clone(),
+        field: c.field.clone(),
+        before: c.before.clone(),
+        after: c.after.clone(),
+        actual: actual.map_or(Value::Null, |a| value::typed(field, &a)),
+        check,
+    }
+}
+
+/// Writes every updated cell back to its `before` (guarded by what the read-back saw), then
+/// reads back again to prove it.
+fn roll_back(source: &mut dyn Source, catalog: &Catalog, verified: &Verified) -> Result<()> {
+    let mut batch = WriteBatch::default();
+    let mut cells = Vec::new();
+    for c in verified.iter().flat_map(|(_, v)| v) {
+        if catalog.row_of(&c.key).is_none() {
+            continue; // a created row: nothing to restore in place
+        }
+        let field = catalog.field_of(&c.field);
+        batch.updates.push(CellWrite {
+            key: c.key.clone(),
+            field: c.field.clone(),
+            before: value::to_text(field, &c.actual),
+            after: value::to_text(field, &c.before),
+        });
+        cells.push(CellRef {
+            key: c.key.clone(),
+            field: c.field.clone(),
+        });
+    }
+    source.write(&batch)?;
+    let now = source.read_cells(&cells)?;
+    for (w, actual) in batch.updates.iter().zip(now) {
+        let field = catalog.field_of(&w.field);
+        if !actual.is_some_and(|a| value::same(field, &w.after, &a)) {
+            return Err(Error::verification(format!(
+                "{} {} did not return to `{}`",
+                w.key, w.field, w.after
+            )));
+        }
+    }
+    Ok(())
+}

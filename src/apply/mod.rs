@@ -1,0 +1,5 @@
+//! Applying a plan: approval gate, executor (stale check, one batch write, read-back,
+//! rollback on failed verification), and the receipt.
+
+pub mod approval;
+pub mod executor;

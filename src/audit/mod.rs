@@ -1,0 +1,344 @@
+//! The audit store: sealed receipts in a hash chain, the apply journal, and consumed plan ids,
+//! in SQLite (WAL) under the data directory.
+
+pub mod timeline;
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+use crate::error::{Error, IoContext, Result};
+use crate::receipt::Receipt;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS receipts (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    id         TEXT NOT NULL UNIQUE,
+    plan_id    TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    hash       TEXT NOT NULL,
+    prev_hash  TEXT,
+    body       TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS journal (
+    plan_id    TEXT PRIMARY KEY,
+    plan_hash  TEXT NOT NULL,
+    state      TEXT NOT NULL,
+    plan       TEXT NOT NULL,
+    receipt_id TEXT,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chain_head (
+    one        INTEGER PRIMARY KEY CHECK (one = 1),
+    count      INTEGER NOT NULL,
+    id         TEXT NOT NULL,
+    hash       TEXT NOT NULL
+);
+";
+
+/// Journal states of an apply, in order. `done` and `rolled_back` are final.
+pub mod state {
+    pub const STARTED: &str = "started";
+    pub const WRITTEN: &str = "written";
+    pub const DONE: &str = "done";
+    pub const ROLLED_BACK: &str = "rolled_back";
+}
+
+/// A row of `audit list`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Summary {
+    pub id: String,
+    pub plan_id: String,
+    pub created_at: String,
+    pub outcome: String,
+    pub tier: u8,
+    pub changes: usize,
+    pub request: String,
+    pub hash: String,
+}
+
+/// An unfinished apply found in the journal.
+#[derive(Debug, Clone)]
+pub struct JournalEntry {
+    pub plan_id: String,
+    pub plan_hash: String,
+    pub state: String,
+    pub plan: String,
+    pub receipt_id: Option<String>,
+}
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) `audit.db` in the data directory.
+    pub fn open(data_dir: &Path) -> Result<Store> {
+        std::fs::create_dir_all(data_dir).io_context("creating the data directory", data_dir)?;
+        let path = data_dir.join("audit.db");
+        let conn = Connection::open(&path)
+            .map_err(|e| Error::runtime(format!("opening `{}`: {e}", path.display())))?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(Store { conn, path })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Claims a plan id for one apply. Refuses (exit 3) a plan already applied or being applied.
+    pub fn claim_plan(
+        &mut self,
+        plan_id: &str,
+        plan_hash: &str,
+        plan_json: &str,
+        now: &str,
+    ) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let existing: Option<(String, Option<String>)> = tx
+            .query_row(
+                "SELECT state, receipt_id FROM journal WHERE plan_id = ?1",
+                [plan_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        if let Some((state, receipt)) = existing {
+            return Err(already_applied(plan_id, &state, receipt.as_deref()));
+        }
+        tx.execute(
+            "INSERT INTO journal (plan_id, plan_hash, state, plan, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![plan_id, plan_hash, state::STARTED, plan_json, now],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Refuses a plan id that was already claimed, without claiming it.
+    pub fn check_unclaimed(&self, plan_id: &str) -> Result<()> {
+        let existing: Option<(String, Option<String>)> = self
+            .conn
+            .query_row(
+                "SELECT state, receipt_id FROM journal WHERE plan_id = ?1",
+                [plan_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        match existing {
+            Some((state, receipt)) => Err(already_applied(plan_id, &state, receipt.as_deref())),
+            None => Ok(()),
+        }
+    }
+
+    pub fn set_journal_state(&self, plan_id: &str, state: &str, now: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE journal SET state = ?2, updated_at = ?3 WHERE plan_id = ?1",
+            params![plan_id, state, now],
+        )?;
+        Ok(())
+    }
+
+    /// Unfinished applies (neither done nor rolled back).
+    pub fn unfinished(&self) -> Result<Vec<JournalEntry>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT plan_id, plan_hash, state, plan, receipt_id FROM journal WHERE state NOT IN ('done', 'rolled_back') ORDER BY updated_at",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(JournalEntry {
+                plan_id: r.get(0)?,
+                plan_hash: r.get(1)?,
+                state: r.get(2)?,
+                plan: r.get(3)?,
+                receipt_id: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    /// Chains, seals and stores a receipt, and closes its journal entry, in one transaction.
+    pub fn append(&mut self, receipt: &mut Receipt, final_state: &str) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let head: Option<(i64, String, String)> = tx
+            .query_row(
+                "SELECT count, id, hash FROM chain_head WHERE one = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        receipt.prev_id = head.as_ref().map(|h| h.1.clone());
+        receipt.prev_hash = head.as_ref().map(|h| h.2.clone());
+        receipt.seal();
+        let body = serde_json::to_string(receipt)?;
+        tx.execute(
+            "INSERT INTO receipts (id, plan_id, created_at, hash, prev_hash, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![receipt.id, receipt.plan_id, receipt.finished_at, receipt.hash, receipt.prev_hash, body],
+        )?;
+        let count = head.map_or(0, |h| h.0) + 1;
+        tx.execute(
+            "INSERT INTO chain_head (one, count, id, hash) VALUES (1, ?1, ?2, ?3)
+             ON CONFLICT(one) DO UPDATE SET count = excluded.count, id = excluded.id, hash = excluded.hash",
+            params![count, receipt.id, receipt.hash],
+        )?;
+        tx.execute(
+            "UPDATE journal SET state = ?2, receipt_id = ?3, updated_at = ?4 WHERE plan_id = ?1",
+            params![
+                receipt.plan_id,
+                final_state,
+                receipt.id,
+                receipt.finished_at
+            ],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// All receipt bodies in chain order, as stored (text), with their ids.
+    pub fn bodies(&self) -> Result<Vec<(String, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, body FROM receipts ORDER BY seq")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    pub fn list(&self) -> Result<Vec<Summary>> {
+        let mut out = Vec::new();
+        for (id, body) in self.bodies()? {
+            let r: Receipt = serde_json::from_str(&body)
+                .map_err(|e| Error::runtime(format!("receipt {id} is unreadable: {e}")))?;
+            out.push(Summary {
+                changes: r.operations.iter().map(|o| o.changes.len()).sum(),
+                id: r.id,
+                plan_id: r.plan_id,
+                created_at: r.finished_at,
+                outcome: r.outcome,
+                tier: r.tier,
+                request: r.request,
+                hash: r.hash,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Finds one receipt by receipt id, plan id, or a unique prefix of either.
+    pub fn find(&self, wanted: &str) -> Result<String> {
+        let mut stmt = self.conn.prepare("SELECT id, body FROM receipts WHERE id = ?1 OR plan_id = ?1 OR id LIKE ?2 OR plan_id LIKE ?2")?;
+        let escaped = wanted.replace(['%', '_'], "");
+        let rows: Vec<(String, String)> = stmt
+            .query_map(params![wanted, format!("{escaped}%")], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
+            .collect::<std::result::Result<_, _>>()?;
+        match rows.len() {
+            1 => Ok(rows.into_iter().next().expect("one row").1),
+            0 => Err(Error::input(format!("no receipt matches `{wanted}`"))
+                .hint("list the receipts with `changeset audit list`")),
+            n => Err(Error::input(format!(
+                "`{wanted}` matches {n} receipts ({})",
+                rows.iter()
+                    .map(|r| r.0.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+            .hint("give more characters of the id")),
+        }
+    }
+
+    /// Recomputes every hash and checks the chain; names the first bad receipt.
+    pub fn verify(&self) -> Result<usize> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT seq, id, hash, prev_hash, body FROM receipts ORDER BY seq")?;
+        type Row = (i64, String, String, Option<String>, String);
+        let rows: Vec<Row> = stmt
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })?
+            .collect::<std::result::Result<_, _>>()?;
+        let mut prev: Option<(String, String)> = None;
+        for (_, id, hash, _, body) in &rows {
+            let receipt = Receipt::verify_text(body).map_err(|e| tampered(id, &e.message))?;
+            if &receipt.hash != hash || &receipt.id != id {
+                return Err(tampered(
+                    id,
+                    "its stored hash or id does not match its content",
+                ));
+            }
+            let expected_prev = prev.as_ref().map(|p| p.1.clone());
+            if receipt.prev_hash != expected_prev {
+                let missing = receipt.prev_id.clone().unwrap_or_else(|| "?".into());
+                let detail = match &prev {
+                    Some((prev_id, _)) if receipt.prev_id.as_deref() != Some(prev_id.as_str()) => {
+                        format!(
+                            "it follows receipt {missing}, which is missing from the store (deleted?)"
+                        )
+                    }
+                    _ => "its prev_hash does not match the receipt before it".to_string(),
+                };
+                return Err(tampered(id, &detail));
+            }
+            prev = Some((id.clone(), receipt.hash.clone()));
+        }
+        let head: Option<(i64, String, String)> = self
+            .conn
+            .query_row(
+                "SELECT count, id, hash FROM chain_head WHERE one = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        match (head, prev) {
+            (None, None) => {}
+            (Some((count, head_id, head_hash)), Some((last_id, last_hash))) => {
+                if head_hash != last_hash || count != rows.len() as i64 {
+                    return Err(tampered(
+                        &head_id,
+                        &format!(
+                            "the chain head says {count} receipts ending with {head_id}, but the store holds {} ending with {last_id} (deleted?)",
+                            rows.len()
+                        ),
+                    ));
+                }
+            }
+            (Some((_, head_id, _)), None) => {
+                return Err(tampered(
+                    &head_id,
+                    "it is missing from the store (deleted?)",
+                ));
+            }
+            (None, Some((last_id, _))) => {
+                return Err(tampered(&last_id, "the chain head record is missing"));
+            }
+        }
+        Ok(rows.len())
+    }
+}
+
+fn already_applied(plan_id: &str, state: &str, receipt: Option<&str>) -> Error {
+    let detail = match (state, receipt) {
+        (_, Some(r)) => format!("it was already applied (receipt {r})"),
+        (state::STARTED | state::WRITTEN, None) => {
+            "an apply of it is in progress or was interrupted".to_string()
+        }
+        _ => format!("it was already used (state {state})"),
+    };
+    let err = Error::stale(format!("plan {plan_id} cannot be applied again: {detail}"));
+    if receipt.is_some() {
+        err.hint("a plan is applied at most once; plan again to make a new change")
+    } else {
+        err.hint("run `changeset recover` to finish or undo an interrupted apply")
+    }
+}
+
+fn tampered(id: &str, detail: &str) -> Error {
+    Error::input(format!("audit verify failed at receipt {id}: {detail}")).hint(
+        "the audit store was modified outside changeset; restore it from a backup or an export",
+    )
+}

@@ -1,0 +1,128 @@
+//! `audit show`: a receipt as a readable timeline, one humane line per step and permission.
+
+use crate::output::tables::show;
+use crate::receipt::{Check, Receipt};
+
+pub fn render(r: &Receipt) -> String {
+    let mut lines = vec![format!("Receipt {} · {}", r.id, r.outcome)];
+    let mut at = |time: &str, text: String| lines.push(format!("  {time}  {text}"));
+    at(
+        &r.planned_at,
+        format!(
+            "planned {} from \"{}\" against {} {}",
+            r.plan_id, r.request, r.source.kind, r.source.uri
+        ),
+    );
+    let ops: Vec<String> = r
+        .operations
+        .iter()
+        .map(|o| format!("{} {} → tier {}", o.id, o.action, o.tier))
+        .collect();
+    at(
+        &r.planned_at,
+        format!(
+            "scored under rules {}: {} (plan tier {})",
+            short(&r.rules_sha256),
+            ops.join(", "),
+            r.tier
+        ),
+    );
+    let approval = &r.approval;
+    let who = if approval.approvers.is_empty() {
+        String::from("no one (auto)")
+    } else {
+        approval.approvers.join(" and ")
+    };
+    let mut text = format!(
+        "approved via {} by {who} for plan hash {}",
+        approval.method,
+        short(&approval.plan_hash)
+    );
+    if let Some(m) = &approval.binding_message {
+        text.push_str(&format!(", message \"{m}\""));
+    }
+    if let Some(s) = &approval.strength {
+        text.push_str(&format!(", tier-3 strength {}", s.replace('_', " ")));
+    }
+    for t in &approval.transactions {
+        text.push_str(&format!(", transaction {t}"));
+    }
+    at(&approval.approved_at, text);
+    for d in &r.delegation {
+        let token = d
+            .token_ref
+            .as_deref()
+            .map(|t| format!(" (token {t})"))
+            .unwrap_or_default();
+        at(
+            &r.started_at,
+            format!(
+                "{} acted for {} with scope `{}` via {}{token}",
+                d.agent, d.on_behalf_of, d.scope, d.via
+            ),
+        );
+    }
+    let changes: Vec<_> = r.operations.iter().flat_map(|o| o.changes.iter()).collect();
+    at(
+        &r.started_at,
+        format!("wrote {} cell(s) in one batch", changes.len()),
+    );
+    for c in &changes {
+        at(
+            &r.started_at,
+            format!(
+                "  {} {}: {} → {}",
+                c.key,
+                c.field,
+                show(&c.before),
+                show(&c.after)
+            ),
+        );
+    }
+    let count = |k: Check| changes.iter().filter(|c| c.check == k).count();
+    at(
+        &r.finished_at,
+        format!(
+            "read back: {} pass, {} warning, {} fail",
+            count(Check::Pass),
+            count(Check::Warning),
+            count(Check::Fail)
+        ),
+    );
+    if let Some(n) = &r.notify {
+        let detail = n
+            .error
+            .as_deref()
+            .map(|e| format!(": {e}"))
+            .unwrap_or_default();
+        at(
+            &r.finished_at,
+            format!(
+                "notify {} to {} recipient(s){detail}",
+                n.status, n.recipients
+            ),
+        );
+    }
+    if let Some(of) = &r.rollback_of {
+        at(
+            &r.finished_at,
+            format!("this changeset rolls back receipt {of}"),
+        );
+    }
+    at(
+        &r.finished_at,
+        format!(
+            "sealed {} (prev {})",
+            r.hash,
+            r.prev_hash.as_deref().unwrap_or("none")
+        ),
+    );
+    lines.push(String::new());
+    lines.join("\n")
+}
+
+/// The first 16 hex digits of a `sha256:` hash, for display.
+fn short(hash: &str) -> &str {
+    let end = hash.len().min("sha256:".len() + 16);
+    &hash[..end]
+}

@@ -1,0 +1,241 @@
+//! Command-line definitions (clap) and nothing else: no behaviour lives here.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::env;
+
+const AFTER_HELP: &str = "\
+Examples:
+  changeset plan \"take 15% off all running shoes\" --source examples/catalog.csv
+  changeset plan \"mark STR-002 out of stock\" -o plan.json
+  changeset apply plan.json
+  changeset audit show <receipt-id>
+
+Exit codes: 0 ok, 1 error, 2 usage, 3 stale plan or conflict, 4 login or prompt needed,
+5 approval denied or expired, 6 verification failed after write, 10 plan has changes
+(plan --detailed-exitcode), 130 interrupted.";
+
+/// Plan, approve, apply and audit product-catalog changes safely.
+///
+/// changeset turns a plain-English request into a reviewed plan of cell changes, scores every
+/// operation with a rules file, asks for approval when the risk is high, writes the approved
+/// changes in one batch, reads them back, and keeps a SHA-256 sealed, hash-chained receipt.
+#[derive(Debug, Parser)]
+#[command(name = "changeset", version, after_help = AFTER_HELP, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`
+    #[arg(long, global = true, env = env::SOURCE, value_name = "SOURCE")]
+    pub source: Option<String>,
+
+    /// Rules file (default: the embedded rules/default.toml)
+    #[arg(long, global = true, env = env::RULES, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+
+    /// Config file (default: changeset.toml in the data directory, if present)
+    #[arg(long, global = true, env = env::CONFIG, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Output format on stdout
+    #[arg(long, global = true, env = env::FORMAT, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
+
+    /// Never prompt; fail with exit 4 where an answer would be needed
+    #[arg(long, global = true)]
+    pub no_input: bool,
+
+    /// Approve without asking, but never above the rules' auto_approve_max_tier
+    #[arg(long, short = 'y', global = true)]
+    pub yes: bool,
+
+    /// Print less on stderr
+    #[arg(long, short = 'q', global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Print more on stderr (repeat for debug logs; secrets are always redacted)
+    #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Sign in with the Auth0 device flow and store the refresh token
+    Login(LoginArgs),
+    /// Revoke the refresh token and delete it from the credential store
+    Logout,
+    /// Show the signed-in user, tenant, token expiry and credential store
+    Whoami,
+    /// Read the source, parse the request and score it; never writes the source
+    Plan(PlanArgs),
+    /// Apply a saved plan file, or plan and apply a request in one step
+    Apply(ApplyArgs),
+    /// Plan the inverse of an applied changeset, then approve and apply it like any plan
+    Rollback(RollbackArgs),
+    /// Finish or undo an apply that was interrupted
+    Recover,
+    /// Read and verify the receipts in the audit store
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Lint, test, explain and benchmark the rules file
+    #[command(subcommand)]
+    Rules(RulesCommand),
+    /// Print a shell completion script
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LoginArgs {
+    /// Do not try to open a browser; just print the URL and code
+    #[arg(long)]
+    pub no_browser: bool,
+    /// Also print a QR code of the verification URL
+    #[arg(long)]
+    pub qr: bool,
+    /// Where to keep the refresh token (default: the OS keychain when one works)
+    #[arg(long, value_enum, value_name = "STORE")]
+    pub credential_store: Option<CredentialStoreKind>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CredentialStoreKind {
+    /// The OS keychain (Keychain, Credential Manager, Secret Service)
+    Keychain,
+    /// A 0600 file in the data directory
+    File,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ParserKind {
+    /// The deterministic grammar (default; no network)
+    Grammar,
+    /// An OpenAI-compatible model (CHANGESET_LLM_URL); its output is validated like the grammar's
+    Llm,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PlanArgs {
+    /// The request, in plain English ("take 15% off all running shoes")
+    #[arg(value_name = "REQUEST")]
+    pub request: String,
+    /// Also save the plan to this file, for `changeset apply FILE`
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Exit 10 (instead of 0) when the plan has changes
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// How to read the request
+    #[arg(long, value_enum, default_value = "grammar")]
+    pub parser: ParserKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ApprovalMethod {
+    /// Ask at this terminal
+    Tty,
+    /// Auth0 CIBA push to the approver's device
+    Ciba,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ApplyArgs {
+    /// A plan file from `changeset plan -o`, or a request to plan and apply in one step
+    #[arg(value_name = "PLAN_OR_REQUEST")]
+    pub target: String,
+    /// How to ask for approval (default: ciba when Auth0 is configured, else tty)
+    #[arg(long, value_enum)]
+    pub approval: Option<ApprovalMethod>,
+    /// Give up waiting for an out-of-band approval after this many seconds
+    #[arg(long, value_name = "SECONDS")]
+    pub wait: Option<u64>,
+    /// How to read the request (when applying a request directly)
+    #[arg(long, value_enum, default_value = "grammar")]
+    pub parser: ParserKind,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RollbackArgs {
+    /// The receipt id of the applied changeset to undo (see `changeset audit list`)
+    #[arg(value_name = "RECEIPT_ID")]
+    pub receipt: String,
+    /// Only save the inverse plan to this file instead of applying it now
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// How to ask for approval (default: ciba when Auth0 is configured, else tty)
+    #[arg(long, value_enum)]
+    pub approval: Option<ApprovalMethod>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// List the receipts, newest last
+    List,
+    /// Show one receipt as a timeline (the raw receipt with --format json)
+    Show {
+        /// Receipt id, plan id, or a unique prefix of either
+        id: String,
+    },
+    /// Recompute every receipt hash and the chain; exit 1 naming the first bad receipt
+    Verify {
+        /// Check one exported receipt file instead of the store (no account needed)
+        #[arg(long, value_name = "FILE")]
+        receipt: Option<PathBuf>,
+    },
+    /// Write every receipt as JSON Lines (stdout, or a file)
+    Export {
+        #[arg(long, short = 'o', value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Lint a rules file (default: the active one)
+    Check {
+        #[arg(value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
+    /// Run the rules' test cases (DIR/*.toml; default: rules/tests next to the rules file)
+    Test {
+        #[arg(value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+    /// Show every rule's result, matched or not, for one set of facts
+    Explain {
+        /// The facts as a JSON object
+        #[arg(long, value_name = "JSON", conflicts_with = "plan")]
+        facts: Option<String>,
+        /// Take the facts of one operation of a saved plan
+        #[arg(long, value_name = "FILE", requires = "op")]
+        plan: Option<PathBuf>,
+        /// Operation number in the plan (1-based)
+        #[arg(long, value_name = "N")]
+        op: Option<usize>,
+    },
+    /// Time the evaluator on a JSON Lines file of facts (same output keys as the peer benchmark)
+    Bench {
+        #[arg(long, value_name = "FILE")]
+        facts: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}

@@ -1,0 +1,110 @@
+//! `changeset apply PLAN.json` or `changeset apply "<request>"`.
+
+use std::path::Path;
+
+use crate::apply::{approval, executor};
+use crate::audit::Store;
+use crate::cli::ApplyArgs;
+use crate::error::{Error, Result};
+use crate::plan::{Plan, file};
+use crate::policy::RuleSet;
+use crate::receipt::Delegation;
+use crate::settings::Settings;
+use crate::source::{self, SourceSpec};
+use crate::{commands, output};
+
+pub fn run(settings: &Settings, args: &ApplyArgs) -> Result<u8> {
+    let rules = RuleSet::load(settings.rules_path.as_deref())?;
+    let method = approval::method(settings, args.approval)?;
+    let is_file = args.target.ends_with(".json") || Path::new(&args.target).is_file();
+    let (plan, spec) = if is_file {
+        let plan = file::read(Path::new(&args.target))?;
+        let spec = source_of(settings, &plan)?;
+        (plan, spec)
+    } else {
+        let spec = settings.source()?;
+        let mut source = source::open(&spec, &settings.columns)?;
+        let (plan, _) =
+            commands::plan::make(settings, &rules, source.as_mut(), &args.target, args.parser)?;
+        // Show what is about to happen before asking (on stderr: stdout is for the receipt).
+        if !settings.quiet {
+            eprint!("{}", output::tables::plan(&plan, output::stderr_colour()));
+        }
+        (plan, spec)
+    };
+    if !plan.has_changes() {
+        output::note(
+            settings.quiet || settings.json(),
+            "Nothing to apply: the plan has no changes.",
+        );
+        return Ok(0);
+    }
+    let mut source = source::open(&spec, &settings.columns)?;
+    let mut store = Store::open(&settings.data_dir)?;
+    let mut ctx = executor::Context {
+        settings,
+        rules: &rules,
+        store: &mut store,
+        source: source.as_mut(),
+        method,
+        delegation: local_delegation(&spec),
+    };
+    let receipt = executor::apply(&mut ctx, &plan)?;
+    if settings.json() {
+        output::json(&receipt)?;
+    } else {
+        output::stdout(&output::tables::receipt(&receipt, output::stdout_colour()))?;
+    }
+    Ok(0)
+}
+
+/// The source a saved plan was made from; --source may repeat it but not contradict it.
+fn source_of(settings: &Settings, plan: &Plan) -> Result<SourceSpec> {
+    let recorded = match plan.source.kind.as_str() {
+        "csv" => SourceSpec::Csv(plan.source.uri.clone().into()),
+        "sheets" => SourceSpec::Sheets {
+            spreadsheet_id: plan.source.uri.clone(),
+            tab: plan.source.tab.clone(),
+        },
+        other => {
+            return Err(Error::input(format!(
+                "the plan's source kind `{other}` is unknown"
+            )));
+        }
+    };
+    if settings.source_given() {
+        let given = settings.source()?;
+        let same = match (&given, &recorded) {
+            (SourceSpec::Csv(a), SourceSpec::Csv(b)) => {
+                std::fs::canonicalize(a).ok().as_deref() == Some(b.as_path())
+            }
+            (a, b) => a == b,
+        };
+        if !same {
+            return Err(Error::input(format!(
+                "plan {} was made for {} `{}`, not for the given --source",
+                plan.id, plan.source.kind, plan.source.uri
+            ))
+            .hint("drop --source to apply the plan to the source it was made for"));
+        }
+    }
+    Ok(recorded)
+}
+
+/// The delegation chain of a local apply: the user's own file access, no tokens.
+fn local_delegation(spec: &SourceSpec) -> Vec<Delegation> {
+    let user = approval::local_user();
+    let scope = match spec {
+        SourceSpec::Csv(_) => "file:read-write",
+        SourceSpec::Sheets { .. } => "spreadsheets",
+    };
+    vec![Delegation {
+        agent: "writer".into(),
+        on_behalf_of: user,
+        scope: scope.into(),
+        token_ref: None,
+        jti: None,
+        expires_at: None,
+        via: "local".into(),
+    }]
+}

@@ -1,0 +1,34 @@
+//! One small function per command, wiring the modules together.
+
+pub mod apply;
+pub mod audit;
+pub mod completions;
+pub mod plan;
+
+use crate::cli::{Cli, Command};
+use crate::error::{Error, Result};
+use crate::settings::Settings;
+
+/// What a successful command asks the process to exit with (errors carry their own code).
+pub type ExitStatus = u8;
+
+pub fn dispatch(cli: Cli) -> Result<ExitStatus> {
+    if let Command::Completions(args) = &cli.command {
+        return completions::run(args);
+    }
+    let settings = Settings::resolve(&cli.global)?;
+    match cli.command {
+        Command::Plan(args) => plan::run(&settings, &args),
+        Command::Apply(args) => apply::run(&settings, &args),
+        Command::Audit(cmd) => audit::run(&settings, cmd),
+        Command::Completions(_) => unreachable!("handled above"),
+        Command::Login(_)
+        | Command::Logout
+        | Command::Whoami
+        | Command::Rollback(_)
+        | Command::Recover
+        | Command::Rules(_) => Err(Error::input(
+            "this command is not available in this build yet",
+        )),
+    }
+}

@@ -1,0 +1,101 @@
+//! `changeset plan`: read, parse, resolve, diff, score; print and optionally save. Never writes
+//! the source.
+
+use crate::cli::{ParserKind, PlanArgs};
+use crate::error::{Error, Result};
+use crate::plan::facts::PlanContext;
+use crate::plan::{FORMAT_VERSION, Plan, RulesRef, build, file, score};
+use crate::policy::RuleSet;
+use crate::settings::Settings;
+use crate::source::{self, Catalog, Source};
+use crate::{apply, output};
+
+/// Exit status of `plan --detailed-exitcode` when the plan has changes.
+const EXIT_HAS_CHANGES: u8 = 10;
+
+pub fn run(settings: &Settings, args: &PlanArgs) -> Result<u8> {
+    let rules = RuleSet::load(settings.rules_path.as_deref())?;
+    let mut source = source::open(&settings.source()?, &settings.columns)?;
+    let (plan, _) = make(
+        settings,
+        &rules,
+        source.as_mut(),
+        &args.request,
+        args.parser,
+    )?;
+    if let Some(path) = &args.out {
+        file::write(path, &plan)?;
+        output::note(
+            settings.quiet || settings.json(),
+            &format!("Saved plan {} to {}", plan.id, path.display()),
+        );
+    }
+    print(settings, &plan)?;
+    if !settings.json() && plan.has_changes() && args.out.is_some() {
+        output::note(
+            settings.quiet,
+            &format!(
+                "Apply it with: changeset apply {}",
+                args.out.as_ref().expect("checked").display()
+            ),
+        );
+    }
+    Ok(if args.detailed_exitcode && plan.has_changes() {
+        EXIT_HAS_CHANGES
+    } else {
+        0
+    })
+}
+
+pub fn print(settings: &Settings, plan: &Plan) -> Result<()> {
+    if settings.json() {
+        output::json(plan)
+    } else {
+        output::stdout(&output::tables::plan(plan, output::stdout_colour()))
+    }
+}
+
+/// Makes a scored plan for a request against the source's current rows.
+pub fn make(
+    settings: &Settings,
+    rules: &RuleSet,
+    source: &mut dyn Source,
+    request: &str,
+    parser: ParserKind,
+) -> Result<(Plan, Catalog)> {
+    if parser == ParserKind::Llm {
+        return Err(
+            Error::input("the model-backed parser is not available in this build")
+                .hint("use the default --parser grammar"),
+        );
+    }
+    let intents = crate::parse::parse(request)?;
+    let catalog = source.read()?;
+    let mut operations = build::operations(&catalog, &intents)?;
+    let now = crate::settings::now()?;
+    let hour = u8::try_from(now.to_zoned(jiff::tz::TimeZone::UTC).hour()).unwrap_or(0);
+    let ctx = PlanContext::new(&operations, hour, None);
+    let tier = score::score(&mut operations, &catalog, &ctx, rules);
+    let method = apply::approval::method(settings, None)?;
+    let plan = Plan {
+        format_version: FORMAT_VERSION,
+        id: crate::ids::plan_id(),
+        created_at: now.to_string(),
+        request: request.to_string(),
+        source: source.describe(),
+        fingerprint: catalog.fingerprint(),
+        rules: RulesRef {
+            path: rules.origin.clone(),
+            sha256: rules.sha256.clone(),
+        },
+        operations,
+        tier,
+        approval: score::approval_need(
+            tier,
+            rules,
+            apply::approval::method_name(method),
+            "typed_id",
+        ),
+    };
+    Ok((plan, catalog))
+}

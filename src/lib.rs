@@ -1,0 +1,44 @@
+//! changeset: plan, approve, apply and audit product-catalog changes safely.
+//!
+//! The pipeline flows one way (DESIGN section 2): request → source read → parse → plan (diffs) →
+//! policy (tiers) → plan file → stale check → approval → write (one batch) → read back →
+//! receipt (JCS + SHA-256, chained) → audit store.
+
+pub mod apply;
+pub mod audit;
+pub mod cli;
+pub mod commands;
+pub mod env;
+pub mod error;
+pub mod ids;
+pub mod output;
+pub mod parse;
+pub mod pii;
+pub mod plan;
+pub mod policy;
+pub mod receipt;
+pub mod settings;
+pub mod source;
+
+use clap::Parser;
+
+/// Runs the command line and returns the process exit code.
+pub fn run() -> u8 {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help and --version go to stdout with 0; usage errors to stderr with 2.
+            let _ = e.print();
+            return u8::try_from(e.exit_code()).unwrap_or(2);
+        }
+    };
+    let json = cli.global.format == Some(cli::Format::Json)
+        || env::var(env::FORMAT).is_some_and(|f| f.eq_ignore_ascii_case("json"));
+    match commands::dispatch(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            output::error(&err, json);
+            err.exit_code()
+        }
+    }
+}

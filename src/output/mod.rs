@@ -1,0 +1,90 @@
+//! Where output goes: data to stdout (text tables or JSON), conversation to stderr, colour
+//! only where the environment allows it (NO_COLOR, CLICOLOR, CLICOLOR_FORCE).
+
+pub mod tables;
+
+use std::io::{IsTerminal, Write};
+
+use crate::env;
+use crate::error::{Error, Result};
+
+/// Writes data to stdout. A closed pipe (`| head`) is not an error: the process exits quietly.
+pub fn stdout(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    let result = out.write_all(text.as_bytes()).and_then(|_| {
+        if !text.ends_with('\n') && !text.is_empty() {
+            out.write_all(b"\n")?;
+        }
+        out.flush()
+    });
+    match result {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => Err(Error::runtime(format!("writing to stdout: {e}"))),
+    }
+}
+
+/// Pretty JSON to stdout.
+pub fn json(value: &impl serde::Serialize) -> Result<()> {
+    stdout(&serde_json::to_string_pretty(value)?)
+}
+
+/// A line for the user on stderr (progress, notes), unless quiet.
+pub fn note(quiet: bool, text: &str) {
+    if !quiet {
+        eprintln!("{text}");
+    }
+}
+
+/// Whether to colour a stream, following NO_COLOR, CLICOLOR and CLICOLOR_FORCE.
+pub fn colour_enabled(is_terminal: bool) -> bool {
+    if env::var("NO_COLOR").is_some() {
+        return false;
+    }
+    if env::flag("CLICOLOR_FORCE") {
+        return true;
+    }
+    if env::var("CLICOLOR").as_deref() == Some("0") {
+        return false;
+    }
+    is_terminal && env::var("TERM").as_deref() != Some("dumb")
+}
+
+pub fn stdout_colour() -> bool {
+    colour_enabled(std::io::stdout().is_terminal())
+}
+
+pub fn stderr_colour() -> bool {
+    colour_enabled(std::io::stderr().is_terminal())
+}
+
+/// Wraps text in an ANSI colour when enabled.
+pub fn paint(enabled: bool, code: &str, text: &str) -> String {
+    if enabled {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}
+
+/// Prints an error and its hints on stderr (JSON when asked for).
+pub fn error(err: &Error, json: bool) {
+    if json {
+        eprintln!("{}", err.to_json());
+        return;
+    }
+    let colour = stderr_colour();
+    eprintln!("{} {}", paint(colour, "1;31", "error:"), err.message);
+    for hint in &err.hints {
+        eprintln!("  {} {hint}", paint(colour, "1;36", "hint:"));
+    }
+}
+
+/// The colour of a tier: green for 0-1, yellow for 2, red for 3.
+pub fn tier_code(tier: u8) -> &'static str {
+    match tier {
+        0 | 1 => "32",
+        2 => "33",
+        _ => "1;31",
+    }
+}

@@ -1,0 +1,163 @@
+//! Human-readable renderings of plans, receipts and receipt lists (stdout in text mode).
+
+use comfy_table::{ContentArrangement, Table, presets};
+use serde_json::Value;
+
+use super::{paint, tier_code};
+use crate::audit::Summary;
+use crate::plan::Plan;
+use crate::receipt::{Check, Receipt};
+
+fn table(headers: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_style(presets::UTF8_FULL_CONDENSED.with_rounded_corners())
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(headers.to_vec());
+    t
+}
+
+/// A cell value for people: text as is, numbers as money-like text, empty as "(empty)".
+pub fn show(value: &Value) -> String {
+    match value {
+        Value::String(s) if s.is_empty() => "(empty)".to_string(),
+        Value::String(s) => s.clone(),
+        Value::Null => "(none)".to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn tier_label(tier: u8) -> &'static str {
+    match tier {
+        0 => "read",
+        1 => "notify",
+        2 => "write",
+        _ => "bulk/escalated",
+    }
+}
+
+/// The plan as a table per operation plus a summary line.
+pub fn plan(plan: &Plan, colour: bool) -> String {
+    let mut out = format!("Plan {} for \"{}\"\n", plan.id, plan.request);
+    for op in &plan.operations {
+        let tier = paint(colour, tier_code(op.tier), &format!("tier {}", op.tier));
+        out.push_str(&format!(
+            "\n{}  {}  {}  ({tier})\n",
+            op.id, op.action, op.label
+        ));
+        out.push_str(&format!("  why: {}\n", op.explanation));
+        for err in &op.rule_errors {
+            out.push_str(&format!(
+                "  {} {err}\n",
+                paint(colour, "1;31", "rule error:")
+            ));
+        }
+        if !op.changes.is_empty() {
+            let mut t = table(&["Key", "Field", "Before", "After"]);
+            for c in &op.changes {
+                t.add_row(vec![
+                    c.key.clone(),
+                    c.field.clone(),
+                    show(&c.before),
+                    show(&c.after),
+                ]);
+            }
+            out.push_str(&t.to_string());
+            out.push('\n');
+        }
+    }
+    let changes = plan.write_changes().count();
+    if plan.operations.is_empty() {
+        out.push_str("\nNo changes: the catalog already matches the request.\n");
+    }
+    let tier = paint(
+        colour,
+        tier_code(plan.tier),
+        &format!("tier {} ({})", plan.tier, tier_label(plan.tier)),
+    );
+    let approval = if plan.approval.required {
+        match &plan.approval.strength {
+            Some(s) => format!(
+                "needs approval ({}, {})",
+                plan.approval.method,
+                s.replace('_', " ")
+            ),
+            None => format!("needs approval ({})", plan.approval.method),
+        }
+    } else {
+        "applies without approval".to_string()
+    };
+    out.push_str(&format!(
+        "\n{tier} · {} operation(s) · {changes} change(s) on {} product(s) · {approval}\n",
+        plan.operations.len(),
+        plan.affected_products()
+    ));
+    out
+}
+
+/// The receipt summary printed after an apply.
+pub fn receipt(r: &Receipt, colour: bool) -> String {
+    let mut t = table(&["Key", "Field", "Before", "After", "Read back", "Check"]);
+    for op in &r.operations {
+        for c in &op.changes {
+            let check = match c.check {
+                Check::Pass => paint(colour, "32", "pass"),
+                Check::Warning => paint(colour, "33", "warning"),
+                Check::Fail => paint(colour, "1;31", "FAIL"),
+            };
+            t.add_row(vec![
+                c.key.clone(),
+                c.field.clone(),
+                show(&c.before),
+                show(&c.after),
+                show(&c.actual),
+                check,
+            ]);
+        }
+    }
+    let approvers = if r.approval.approvers.is_empty() {
+        String::new()
+    } else {
+        format!(" by {}", r.approval.approvers.join(", "))
+    };
+    format!(
+        "Receipt {} ({})\n{t}\nplan {} · tier {} · approved: {}{approvers}\nhash {}\nprev {}\n",
+        r.id,
+        r.outcome,
+        r.plan_id,
+        r.tier,
+        r.approval.method,
+        r.hash,
+        r.prev_hash.as_deref().unwrap_or("(first receipt)")
+    )
+}
+
+/// `audit list` as a table.
+pub fn receipts(list: &[Summary]) -> String {
+    if list.is_empty() {
+        return "No receipts yet. Apply a plan with `changeset apply` to make one.\n".to_string();
+    }
+    let mut t = table(&[
+        "Receipt", "Plan", "Finished", "Outcome", "Tier", "Changes", "Request",
+    ]);
+    for s in list {
+        let request: String = if s.request.chars().count() > 48 {
+            s.request
+                .chars()
+                .take(47)
+                .chain(std::iter::once('…'))
+                .collect()
+        } else {
+            s.request.clone()
+        };
+        t.add_row(vec![
+            s.id.clone(),
+            s.plan_id.clone(),
+            s.created_at.clone(),
+            s.outcome.clone(),
+            s.tier.to_string(),
+            s.changes.to_string(),
+            request,
+        ]);
+    }
+    format!("{t}\n")
+}

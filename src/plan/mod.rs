@@ -1,0 +1,124 @@
+//! Plans: intents + rows → operations with before/after diffs, their facts, and the plan file.
+
+pub mod build;
+pub mod facts;
+pub mod file;
+pub mod resolve;
+pub mod score;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::source::SourceRef;
+
+/// The plan file's major format version; readers reject a higher one.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Which agent performs an operation (and so which scope it needs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Agent {
+    Reader,
+    Writer,
+    Notifier,
+}
+
+/// One cell change. `before` is always what the source held at plan time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub key: String,
+    pub field: String,
+    pub before: Value,
+    pub after: Value,
+}
+
+/// A rule that matched an operation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MatchedRule {
+    pub id: String,
+    pub tier: u8,
+    pub description: String,
+}
+
+/// One operation: one action over one or more products.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Operation {
+    pub id: String,
+    pub agent: Agent,
+    pub action: String,
+    pub label: String,
+    pub changes: Vec<Change>,
+    pub facts: serde_json::Map<String, Value>,
+    pub tier: u8,
+    pub matched_rules: Vec<MatchedRule>,
+    /// Rules that failed to evaluate for this operation (each raises it to tier 3).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rule_errors: Vec<String>,
+    pub explanation: String,
+}
+
+impl Operation {
+    pub fn is_write(&self) -> bool {
+        self.agent == Agent::Writer
+    }
+}
+
+/// The rules file a plan was scored under.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RulesRef {
+    pub path: String,
+    pub sha256: String,
+}
+
+/// What approval the plan needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalNeed {
+    pub required: bool,
+    /// `auto`, `tty` or `ciba`.
+    pub method: String,
+    /// For tier 3: `two_approvers` or `approver_and_phrase`; absent below.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strength: Option<String>,
+}
+
+/// A plan, exactly as written to `plan -o` and printed by `plan --format json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub format_version: u32,
+    pub id: String,
+    pub created_at: String,
+    pub request: String,
+    pub source: SourceRef,
+    pub fingerprint: String,
+    pub rules: RulesRef,
+    pub operations: Vec<Operation>,
+    pub tier: u8,
+    pub approval: ApprovalNeed,
+}
+
+impl Plan {
+    /// Every change of every write operation.
+    pub fn write_changes(&self) -> impl Iterator<Item = &Change> {
+        self.operations
+            .iter()
+            .filter(|o| o.is_write())
+            .flat_map(|o| o.changes.iter())
+    }
+
+    pub fn has_changes(&self) -> bool {
+        self.write_changes().next().is_some()
+    }
+
+    /// Distinct products written by the whole plan.
+    pub fn affected_products(&self) -> usize {
+        let keys: std::collections::BTreeSet<&str> =
+            self.write_changes().map(|c| c.key.as_str()).collect();
+        keys.len()
+    }
+
+    /// SHA-256 over the plan's canonical JSON: what an approval and a receipt are bound to.
+    pub fn hash(&self) -> String {
+        let value = serde_json::to_value(self).expect("plans always serialise");
+        crate::receipt::sha256_prefixed(&serde_jcs::to_vec(&value).expect("plans always serialise"))
+    }
+}

@@ -1,0 +1,55 @@
+//! Scoring: facts for every operation, the rules' decision, the plan's tier and approval need.
+
+use super::facts::{self, PlanContext};
+use super::{ApprovalNeed, Operation};
+use crate::policy::RuleSet;
+use crate::source::Catalog;
+
+/// Derives facts and decides the tier of every operation. Returns the plan tier (0 when there
+/// is nothing to do).
+pub fn score(ops: &mut [Operation], catalog: &Catalog, ctx: &PlanContext, rules: &RuleSet) -> u8 {
+    for op in ops.iter_mut() {
+        op.facts = facts::derive(op, catalog, ctx);
+        let decision = rules.decide(&op.facts);
+        op.tier = decision.tier;
+        op.explanation = if decision.matched.is_empty() {
+            format!("no rule matched: default tier {}", rules.default_tier)
+        } else {
+            decision
+                .matched
+                .iter()
+                .map(|m| format!("{} (tier {}): {}", m.id, m.tier, m.description))
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        if !decision.errors.is_empty() {
+            op.explanation.push_str(&format!(
+                "; {} rule error(s) force tier {}",
+                decision.errors.len(),
+                crate::policy::ERROR_TIER
+            ));
+        }
+        op.matched_rules = decision.matched;
+        op.rule_errors = decision.errors;
+    }
+    ops.iter().map(|o| o.tier).max().unwrap_or(0)
+}
+
+/// What approval a plan of this tier needs under these rules.
+pub fn approval_need(
+    tier: u8,
+    rules: &RuleSet,
+    method: &str,
+    tier3_strength: &str,
+) -> ApprovalNeed {
+    let required = tier > rules.auto_approve_max_tier;
+    ApprovalNeed {
+        required,
+        method: if required {
+            method.to_string()
+        } else {
+            "auto".to_string()
+        },
+        strength: (required && tier >= 3).then(|| tier3_strength.to_string()),
+    }
+}

@@ -1,0 +1,200 @@
+//! Receipts: what was applied, approved and verified, sealed with SHA-256 over RFC 8785 (JCS)
+//! canonical JSON and chained to the previous receipt.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::plan::Operation;
+use crate::source::SourceRef;
+
+/// `sha256:` + lower-case hex of the SHA-256 of the bytes.
+pub fn sha256_prefixed(bytes: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
+}
+
+/// The receipt format's major version.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// How a read-back compared with the planned value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Check {
+    Pass,
+    /// Same value, other spelling (49.9 vs 49.90).
+    Warning,
+    Fail,
+}
+
+/// One cell as planned and as read back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VerifiedChange {
+    pub key: String,
+    pub field: String,
+    pub before: Value,
+    pub after: Value,
+    /// What the read-back found (null when the cell was not found).
+    pub actual: Value,
+    pub check: Check,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReceiptOperation {
+    pub id: String,
+    pub action: String,
+    pub label: String,
+    pub tier: u8,
+    pub matched_rules: Vec<String>,
+    pub changes: Vec<VerifiedChange>,
+}
+
+/// Who approved, how, and for which plan hash.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApprovalRecord {
+    /// `auto`, `tty` or `ciba`.
+    pub method: String,
+    pub tier: u8,
+    /// Subjects of the approvers (the local user name for `tty`).
+    pub approvers: Vec<String>,
+    pub approved_at: String,
+    /// The plan hash the approval is bound to.
+    pub plan_hash: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binding_message: Option<String>,
+    /// A reference to each out-of-band transaction (CIBA `auth_req_id` hash prefix).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transactions: Vec<String>,
+    /// How tier 3 was strengthened (`two_approvers`, `approver_and_phrase`, `typed_id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strength: Option<String>,
+}
+
+/// One agent of the delegation chain, with the scope it used and a reference to its token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Delegation {
+    pub agent: String,
+    pub on_behalf_of: String,
+    pub scope: String,
+    /// SHA-256 prefix of the token, never the token; null for local sources.
+    #[serde(default)]
+    pub token_ref: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    /// How the token was obtained (`token_vault`, `env`, `local`).
+    pub via: String,
+}
+
+/// The notification outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NotifyRecord {
+    /// `sent`, `failed` or `skipped`.
+    pub status: String,
+    pub recipients: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Millisecond timings of each step, as integers so the canonical form never varies.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Timings {
+    pub approval_ms: u64,
+    pub write_ms: u64,
+    pub verify_ms: u64,
+    pub total_ms: u64,
+}
+
+/// A sealed receipt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Receipt {
+    pub format_version: u32,
+    pub id: String,
+    pub plan_id: String,
+    pub plan_hash: String,
+    pub request: String,
+    pub source: SourceRef,
+    pub rules_sha256: String,
+    pub planned_at: String,
+    pub started_at: String,
+    pub finished_at: String,
+    /// `applied`, `rolled_back` or `verification_failed`.
+    pub outcome: String,
+    pub tier: u8,
+    pub operations: Vec<ReceiptOperation>,
+    pub approval: ApprovalRecord,
+    pub delegation: Vec<Delegation>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify: Option<NotifyRecord>,
+    /// The receipt this one undoes, for rollbacks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback_of: Option<String>,
+    pub timings: Timings,
+    pub canon: String,
+    pub alg: String,
+    /// Id and hash of the previous receipt in the store (null for the first).
+    pub prev_id: Option<String>,
+    pub prev_hash: Option<String>,
+    pub hash: String,
+}
+
+impl Receipt {
+    /// SHA-256 over the JCS canonical JSON of every field except `hash`.
+    pub fn compute_hash(&self) -> String {
+        let mut value = serde_json::to_value(self).expect("receipts always serialise");
+        value
+            .as_object_mut()
+            .expect("a receipt is an object")
+            .remove("hash");
+        sha256_prefixed(&serde_jcs::to_vec(&value).expect("receipts always serialise"))
+    }
+
+    /// Sets `hash` from the content.
+    pub fn seal(&mut self) {
+        self.hash = self.compute_hash();
+    }
+
+    /// Parses a receipt and checks its seal. The hash is recomputed over the JSON as given, so a
+    /// field this version does not know about is still covered.
+    pub fn verify_text(text: &str) -> Result<Receipt> {
+        let mut value: Value = serde_json::from_str(text)
+            .map_err(|e| Error::input(format!("not a receipt (invalid JSON: {e})")))?;
+        let object = value
+            .as_object_mut()
+            .ok_or_else(|| Error::input("not a receipt (not a JSON object)"))?;
+        let stated = object
+            .remove("hash")
+            .and_then(|h| h.as_str().map(str::to_string))
+            .ok_or_else(|| Error::input("not a receipt (no hash)"))?;
+        let actual =
+            sha256_prefixed(&serde_jcs::to_vec(&value).map_err(|e| Error::input(e.to_string()))?);
+        if actual != stated {
+            return Err(Error::input(format!(
+                "the receipt's hash does not match its content (stated {stated}, computed {actual})"
+            ))
+            .hint("the receipt was changed after it was sealed"));
+        }
+        value
+            .as_object_mut()
+            .expect("checked above")
+            .insert("hash".into(), Value::String(stated));
+        serde_json::from_value(value)
+            .map_err(|e| Error::input(format!("the receipt is malformed: {e}")))
+    }
+}
+
+impl ReceiptOperation {
+    pub fn from_operation(op: &Operation, changes: Vec<VerifiedChange>) -> Self {
+        ReceiptOperation {
+            id: op.id.clone(),
+            action: op.action.clone(),
+            label: op.label.clone(),
+            tier: op.tier,
+            matched_rules: op.matched_rules.iter().map(|m| m.id.clone()).collect(),
+            changes,
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! Resolved settings: command-line arguments > environment > config file > defaults, validated
+//! once. Commands receive a [`Settings`], never raw arguments for these concerns.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::cli::{Format, GlobalArgs};
+use crate::env;
+use crate::error::{Error, IoContext, Result};
+use crate::source::{ColumnNames, Field, SourceSpec};
+
+/// The config file (`changeset.toml`). Unknown keys are errors, so typos do not pass silently.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub source: Option<String>,
+    pub rules: Option<PathBuf>,
+    /// Header names for the logical columns (`sku = "SKU"`, `base_price = "Price"`, ...).
+    #[serde(default)]
+    pub columns: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    pub auth0: Auth0Config,
+    #[serde(default)]
+    pub approval: ApprovalConfig,
+    #[serde(default)]
+    pub notify: NotifyConfig,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Auth0Config {
+    pub domain: Option<String>,
+    pub client_id: Option<String>,
+    pub audience: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalConfig {
+    /// `tty` or `ciba` (default: ciba when Auth0 is configured, else tty).
+    pub method: Option<String>,
+    /// Approver user ids (Auth0 `sub`); default the logged-in user.
+    #[serde(default)]
+    pub approvers: Vec<String>,
+    /// Tier 3: `two_approvers` or `approver_and_phrase` (default: two approvers when two are configured).
+    pub tier3: Option<String>,
+    /// Seconds an out-of-band approval may take (tier 2; tier 3 gets half).
+    pub expiry_seconds: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyConfig {
+    /// E-mail recipients of the apply summary; none means no e-mail.
+    #[serde(default)]
+    pub recipients: Vec<String>,
+}
+
+/// Everything a command needs to know about how it was invoked.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub format: Format,
+    pub quiet: bool,
+    pub verbose: u8,
+    pub yes: bool,
+    /// True only when stdin and stderr are terminals and neither --no-input, CHANGESET_NO_INPUT nor CI is set.
+    pub can_prompt: bool,
+    source: Option<String>,
+    pub rules_path: Option<PathBuf>,
+    pub data_dir: PathBuf,
+    pub columns: ColumnNames,
+    pub config: Config,
+}
+
+impl Settings {
+    pub fn resolve(args: &GlobalArgs) -> Result<Settings> {
+        let config_path = args.config.clone().or_else(|| {
+            let default = default_data_dir().join("changeset.toml");
+            default.exists().then_some(default)
+        });
+        let config = match &config_path {
+            Some(path) => load_config(path)?,
+            None => Config::default(),
+        };
+        let mut columns = ColumnNames::default();
+        for (key, header) in &config.columns {
+            let field = Field::ALL
+                .into_iter()
+                .find(|f| f.config_key() == key)
+                .ok_or_else(|| {
+                    Error::input(format!("config: unknown column `{key}` in [columns]")).hint(
+                        format!(
+                            "known columns: {}",
+                            Field::ALL.map(|f| f.config_key()).join(", ")
+                        ),
+                    )
+                })?;
+            columns.set(field, header.clone());
+        }
+        let no_input = args.no_input || env::flag(env::NO_INPUT) || env::flag(env::CI);
+        let can_prompt =
+            !no_input && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+        let data_dir = env::var(env::DATA_DIR)
+            .map(PathBuf::from)
+            .unwrap_or_else(default_data_dir);
+        Ok(Settings {
+            format: args.format.unwrap_or(Format::Text),
+            quiet: args.quiet,
+            verbose: args.verbose,
+            yes: args.yes,
+            can_prompt,
+            source: args.source.clone().or_else(|| config.source.clone()),
+            rules_path: args.rules.clone().or_else(|| config.rules.clone()),
+            data_dir,
+            columns,
+            config,
+        })
+    }
+
+    /// True when a source was named (flag, environment or config), not defaulted.
+    pub fn source_given(&self) -> bool {
+        self.source.is_some()
+    }
+
+    pub fn json(&self) -> bool {
+        self.format == Format::Json
+    }
+
+    /// The source to read: --source, CHANGESET_SOURCE, the config's `source`, else `catalog.csv`
+    /// in the current directory when it exists.
+    pub fn source(&self) -> Result<SourceSpec> {
+        match &self.source {
+            Some(s) => SourceSpec::parse(s),
+            None if Path::new("catalog.csv").exists() => Ok(SourceSpec::Csv(PathBuf::from("catalog.csv"))),
+            None => Err(Error::input("no catalog source given, and there is no catalog.csv here").hint(
+                "pass --source PATH (a CSV file) or --source sheets:<spreadsheet-id>, or set CHANGESET_SOURCE",
+            )),
+        }
+    }
+}
+
+/// "Now", or CHANGESET_NOW when set.
+pub fn now() -> Result<jiff::Timestamp> {
+    match env::var(env::NOW) {
+        Some(text) => text.parse().map_err(|e| {
+            Error::input(format!(
+                "{}: `{text}` is not an RFC 3339 time: {e}",
+                env::NOW
+            ))
+        }),
+        None => Ok(jiff::Timestamp::now()),
+    }
+}
+
+fn load_config(path: &Path) -> Result<Config> {
+    let text = std::fs::read_to_string(path).io_context("reading the config file", path)?;
+    toml::from_str(&text).map_err(|e| {
+        Error::input(format!(
+            "config file `{}`: {}",
+            path.display(),
+            e.message().trim()
+        ))
+    })
+}
+
+/// `$XDG_DATA_HOME/changeset`, `~/.local/share/changeset`, or the platform equivalent.
+pub fn default_data_dir() -> PathBuf {
+    if let Some(xdg) = env::var("XDG_DATA_HOME") {
+        return PathBuf::from(xdg).join("changeset");
+    }
+    let home = env::var("HOME")
+        .or_else(|| env::var("USERPROFILE"))
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
+    if cfg!(target_os = "macos") {
+        home.join("Library/Application Support/changeset")
+    } else if cfg!(windows) {
+        env::var("APPDATA")
+            .map(PathBuf::from)
+            .unwrap_or(home)
+            .join("changeset")
+    } else {
+        home.join(".local/share/changeset")
+    }
+}

@@ -1,0 +1,255 @@
+//! A local CSV file as the catalog: read, atomic batch write (temp file, fsync, rename), read back.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::{Catalog, CellRef, ColumnNames, Source, SourceRef, WriteBatch, value};
+use crate::error::{Error, IoContext, Result};
+
+/// Catalogs larger than this are refused rather than read into memory.
+const MAX_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+
+pub struct CsvSource {
+    path: PathBuf,
+    names: ColumnNames,
+}
+
+impl CsvSource {
+    pub fn new(path: PathBuf, names: ColumnNames) -> Self {
+        CsvSource { path, names }
+    }
+
+    fn read_text(&self) -> Result<String> {
+        let meta = fs::metadata(&self.path).io_context("reading the catalog", &self.path).map_err(|e| {
+            e.hint("pass the catalog with --source PATH (or CHANGESET_SOURCE); examples/catalog.csv is a sample")
+        })?;
+        if meta.len() > MAX_BYTES {
+            return Err(Error::input(format!(
+                "`{}` is larger than 2 GiB",
+                self.path.display()
+            )));
+        }
+        let bytes = fs::read(&self.path).io_context("reading the catalog", &self.path)?;
+        String::from_utf8(bytes).map_err(|e| {
+            Error::input(format!(
+                "`{}` is not UTF-8 text (byte {})",
+                self.path.display(),
+                e.utf8_error().valid_up_to()
+            ))
+            .hint("save the file as UTF-8 CSV")
+        })
+    }
+
+    fn parse(&self, text: &str) -> Result<Catalog> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(false)
+            .from_reader(text.as_bytes());
+        let mut records = reader.records();
+        let headers: Vec<String> = match records.next() {
+            Some(r) => r
+                .map_err(|e| self.csv_error(e))?
+                .iter()
+                .map(|h| h.trim().to_string())
+                .collect(),
+            None => {
+                return Err(Error::input(format!(
+                    "`{}` is empty: it has no header row",
+                    self.path.display()
+                )));
+            }
+        };
+        let mut rows = Vec::new();
+        for record in records {
+            let record = record.map_err(|e| self.csv_error(e))?;
+            if record.iter().all(|c| c.trim().is_empty()) {
+                continue;
+            }
+            rows.push(record.iter().map(str::to_string).collect());
+        }
+        Catalog::new(headers, rows, &self.names)
+            .map_err(|e| e.context(format!("`{}`", self.path.display())))
+    }
+
+    fn csv_error(&self, e: csv::Error) -> Error {
+        let line = e
+            .position()
+            .map(|p| format!(" at line {}", p.line()))
+            .unwrap_or_default();
+        let detail = match e.kind() {
+            csv::ErrorKind::UnequalLengths {
+                expected_len, len, ..
+            } => {
+                format!("a row has {len} fields where the header has {expected_len}")
+            }
+            _ => e.to_string(),
+        };
+        Error::input(format!(
+            "`{}` is not valid CSV{line}: {detail}",
+            self.path.display()
+        ))
+        .hint("every row needs as many fields as the header; quote fields that contain commas")
+    }
+
+    /// Serialises the catalog in the line-ending style of the original text.
+    fn render(catalog: &Catalog, crlf: bool) -> Result<Vec<u8>> {
+        let terminator = if crlf {
+            csv::Terminator::CRLF
+        } else {
+            csv::Terminator::Any(b'\n')
+        };
+        let mut writer = csv::WriterBuilder::new()
+            .terminator(terminator)
+            .from_writer(Vec::new());
+        writer
+            .write_record(&catalog.headers)
+            .map_err(|e| Error::runtime(e.to_string()))?;
+        for row in &catalog.rows {
+            writer
+                .write_record(row)
+                .map_err(|e| Error::runtime(e.to_string()))?;
+        }
+        writer
+            .into_inner()
+            .map_err(|e| Error::runtime(e.to_string()))
+    }
+
+    /// Takes an exclusive lock on a sidecar file so that two applies never interleave their
+    /// check-then-write (the catalog itself is replaced by rename, so it cannot carry the lock).
+    fn lock(&self) -> Result<File> {
+        let lock_path = sidecar(&self.path, "lock");
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .io_context("creating the lock file", &lock_path)?;
+        file.lock().io_context("locking", &lock_path)?;
+        Ok(file)
+    }
+}
+
+/// `dir/.name.suffix`, beside the catalog so rename stays on one file system.
+fn sidecar(path: &Path, suffix: &str) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.{suffix}"))
+}
+
+impl Source for CsvSource {
+    fn describe(&self) -> SourceRef {
+        let uri = fs::canonicalize(&self.path).unwrap_or_else(|_| self.path.clone());
+        SourceRef {
+            kind: "csv".into(),
+            uri: uri.display().to_string(),
+            tab: None,
+        }
+    }
+
+    fn read(&mut self) -> Result<Catalog> {
+        let text = self.read_text()?;
+        self.parse(&text)
+    }
+
+    fn read_cells(&mut self, cells: &[CellRef]) -> Result<Vec<Option<String>>> {
+        let catalog = self.read()?;
+        Ok(cells
+            .iter()
+            .map(|c| catalog.lookup(&c.key, &c.field).map(str::to_string))
+            .collect())
+    }
+
+    fn write(&mut self, batch: &WriteBatch) -> Result<()> {
+        let _lock = self.lock()?;
+        let text = self.read_text()?;
+        let mut catalog = self.parse(&text)?;
+
+        let mut conflicts = Vec::new();
+        for w in &batch.updates {
+            let (Some(row), Some(col)) =
+                (catalog.row_of(&w.key), catalog.column_by_header(&w.field))
+            else {
+                conflicts.push(format!("{} {}: the cell no longer exists", w.key, w.field));
+                continue;
+            };
+            let current = catalog.rows[row].get(col).cloned().unwrap_or_default();
+            if !value::same(catalog.field_of(&w.field), &w.before, &current) {
+                conflicts.push(format!(
+                    "{} {}: planned from `{}`, now `{}`",
+                    w.key, w.field, w.before, current
+                ));
+            }
+        }
+        let key_header = catalog.headers[catalog
+            .column(super::Field::Sku)
+            .expect("key column checked")]
+        .clone();
+        for row in &batch.appends {
+            if let Some((_, key)) = row.iter().find(|(h, _)| *h == key_header)
+                && catalog.row_of(key).is_some()
+            {
+                conflicts.push(format!("{key}: a row with this key exists now"));
+            }
+        }
+        if !conflicts.is_empty() {
+            return Err(Error::stale(format!(
+                "the catalog changed since the plan was made; nothing was written:\n  {}",
+                conflicts.join("\n  ")
+            ))
+            .hint("plan again against the current catalog"));
+        }
+
+        for w in &batch.updates {
+            let row = catalog.row_of(&w.key).expect("checked above");
+            let col = catalog.column_by_header(&w.field).expect("checked above");
+            let cells = &mut catalog.rows[row];
+            if cells.len() <= col {
+                cells.resize(col + 1, String::new());
+            }
+            cells[col] = w.after.clone();
+        }
+        for new_row in &batch.appends {
+            let cells = catalog.headers.iter().map(|h| {
+                new_row
+                    .iter()
+                    .find(|(k, _)| k == h)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default()
+            });
+            catalog.rows.push(cells.collect());
+        }
+
+        let bytes = Self::render(&catalog, text.contains("\r\n"))?;
+        write_atomically(&self.path, &bytes)
+    }
+}
+
+/// Writes a temp file in the same directory, fsyncs it, renames it over the target and fsyncs
+/// the directory, so a crash leaves either the old file or the new one, never a mix.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = sidecar(path, &format!("tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut file = File::create(&tmp).io_context("creating", &tmp)?;
+        if let Ok(meta) = fs::metadata(path) {
+            let _ = file.set_permissions(meta.permissions());
+        }
+        file.write_all(bytes).io_context("writing", &tmp)?;
+        file.sync_all().io_context("syncing", &tmp)?;
+        fs::rename(&tmp, path).io_context("replacing", path)?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            // Not every platform can open a directory for fsync; the rename itself is done.
+            if let Ok(d) = File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}

@@ -1,0 +1,331 @@
+//! Where the catalog lives: the [`Source`] trait and the in-memory [`Catalog`] every source reads into.
+//!
+//! A source reads the whole catalog for planning, re-reads exact cells for the stale check and
+//! the read-back, and writes one batch. Sources know nothing about plans, policy or auth.
+
+pub mod csv;
+pub mod value;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The logical fields of the default Products schema. Column *names* are configurable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Field {
+    Sku,
+    Name,
+    Category,
+    BasePrice,
+    PromoPrice,
+    PromoActive,
+    Inventory,
+    ImageUrl,
+}
+
+impl Field {
+    pub const ALL: [Field; 8] = [
+        Field::Sku,
+        Field::Name,
+        Field::Category,
+        Field::BasePrice,
+        Field::PromoPrice,
+        Field::PromoActive,
+        Field::Inventory,
+        Field::ImageUrl,
+    ];
+
+    /// The header of the default schema (DESIGN section 4).
+    pub fn default_header(self) -> &'static str {
+        match self {
+            Field::Sku => "SKU",
+            Field::Name => "Name",
+            Field::Category => "Category",
+            Field::BasePrice => "Base Price",
+            Field::PromoPrice => "Promo Price",
+            Field::PromoActive => "Promo Active",
+            Field::Inventory => "Inventory",
+            Field::ImageUrl => "Image URL",
+        }
+    }
+
+    /// The key in the `[columns]` table of the config file.
+    pub fn config_key(self) -> &'static str {
+        match self {
+            Field::Sku => "sku",
+            Field::Name => "name",
+            Field::Category => "category",
+            Field::BasePrice => "base_price",
+            Field::PromoPrice => "promo_price",
+            Field::PromoActive => "promo_active",
+            Field::Inventory => "inventory",
+            Field::ImageUrl => "image_url",
+        }
+    }
+
+    pub fn is_price(self) -> bool {
+        matches!(self, Field::BasePrice | Field::PromoPrice)
+    }
+
+    /// Image URL may be absent from a sheet; every other column must be there.
+    fn required(self) -> bool {
+        self != Field::ImageUrl
+    }
+}
+
+/// Header names for each logical field, from the config's `[columns]` (defaults otherwise).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnNames(HashMap<Field, String>);
+
+impl Default for ColumnNames {
+    fn default() -> Self {
+        ColumnNames(
+            Field::ALL
+                .iter()
+                .map(|f| (*f, f.default_header().to_string()))
+                .collect(),
+        )
+    }
+}
+
+impl ColumnNames {
+    pub fn set(&mut self, field: Field, header: String) {
+        self.0.insert(field, header);
+    }
+
+    pub fn header(&self, field: Field) -> &str {
+        &self.0[&field]
+    }
+}
+
+/// Which source a plan was made from, as recorded in plans and receipts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceRef {
+    /// `csv` or `sheets`
+    pub kind: String,
+    /// The CSV path (absolute) or the spreadsheet id.
+    pub uri: String,
+    /// The tab of a spreadsheet; absent for CSV.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tab: Option<String>,
+}
+
+/// Where to read from, parsed from `--source`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceSpec {
+    Csv(PathBuf),
+    Sheets {
+        spreadsheet_id: String,
+        tab: Option<String>,
+    },
+}
+
+impl SourceSpec {
+    pub fn parse(text: &str) -> Result<SourceSpec> {
+        if let Some(rest) = text.strip_prefix("sheets:") {
+            let (id, tab) = match rest.split_once('/') {
+                Some((id, tab)) if !tab.is_empty() => (id, Some(tab.to_string())),
+                Some((id, _)) => (id, None),
+                None => (rest, None),
+            };
+            let valid = !id.is_empty()
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            if !valid {
+                return Err(
+                    Error::input(format!("`{text}` is not a valid Sheets source"))
+                        .hint("use sheets:<spreadsheet-id> or sheets:<spreadsheet-id>/<tab>"),
+                );
+            }
+            return Ok(SourceSpec::Sheets {
+                spreadsheet_id: id.to_string(),
+                tab,
+            });
+        }
+        if text.is_empty() {
+            return Err(Error::input("the source is empty")
+                .hint("pass --source PATH or --source sheets:<id>"));
+        }
+        Ok(SourceSpec::Csv(PathBuf::from(text)))
+    }
+}
+
+/// The catalog as read: header row plus data rows, every cell as text.
+///
+/// Cells stay text so that a CSV rewrite leaves untouched cells exactly as they were; typed
+/// views (numbers for prices) are made by [`crate::plan::value`] when a plan needs them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Catalog {
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    columns: HashMap<Field, usize>,
+    by_key: HashMap<String, usize>,
+}
+
+impl Catalog {
+    /// Builds a catalog, checking that the mapped columns exist and that keys are unique.
+    pub fn new(
+        headers: Vec<String>,
+        rows: Vec<Vec<String>>,
+        names: &ColumnNames,
+    ) -> Result<Catalog> {
+        let mut columns = HashMap::new();
+        let mut missing = Vec::new();
+        for field in Field::ALL {
+            let name = names.header(field);
+            match headers.iter().position(|h| h.trim() == name) {
+                Some(i) => {
+                    columns.insert(field, i);
+                }
+                None if field.required() => missing.push(name.to_string()),
+                None => {}
+            }
+        }
+        if !missing.is_empty() {
+            return Err(Error::input(format!(
+                "the catalog has no column {}; its header row is: {}",
+                missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", "),
+                headers.join(", ")
+            ))
+            .hint("map your column names in the config file's [columns] table, e.g. base_price = \"Price\""));
+        }
+        let key_col = columns[&Field::Sku];
+        let mut by_key = HashMap::with_capacity(rows.len());
+        for (i, row) in rows.iter().enumerate() {
+            let key = row.get(key_col).map(|k| k.trim()).unwrap_or_default();
+            if key.is_empty() {
+                return Err(Error::input(format!(
+                    "row {} has an empty {} cell",
+                    i + 2,
+                    names.header(Field::Sku)
+                )));
+            }
+            if let Some(first) = by_key.insert(key.to_string(), i) {
+                return Err(Error::input(format!(
+                    "{} `{key}` appears twice (rows {} and {})",
+                    names.header(Field::Sku),
+                    first + 2,
+                    i + 2
+                ))
+                .hint("keys must be unique; fix the duplicate row and plan again"));
+            }
+        }
+        Ok(Catalog {
+            headers,
+            rows,
+            columns,
+            by_key,
+        })
+    }
+
+    /// The column index of a logical field, if the catalog has it.
+    pub fn column(&self, field: Field) -> Option<usize> {
+        self.columns.get(&field).copied()
+    }
+
+    /// The header name of a logical field, if the catalog has it.
+    pub fn header(&self, field: Field) -> Option<&str> {
+        self.column(field).map(|c| self.headers[c].as_str())
+    }
+
+    /// The logical field a header names, if any.
+    pub fn field_of(&self, header: &str) -> Option<Field> {
+        Field::ALL
+            .into_iter()
+            .find(|f| self.header(*f) == Some(header))
+    }
+
+    pub fn column_by_header(&self, header: &str) -> Option<usize> {
+        self.headers.iter().position(|h| h == header)
+    }
+
+    /// The row index of a key.
+    pub fn row_of(&self, key: &str) -> Option<usize> {
+        self.by_key.get(key).copied()
+    }
+
+    /// The text of one cell ("" when the row is short).
+    pub fn cell(&self, row: usize, field: Field) -> &str {
+        self.column(field)
+            .and_then(|c| self.rows[row].get(c))
+            .map(String::as_str)
+            .unwrap_or("")
+    }
+
+    pub fn key(&self, row: usize) -> &str {
+        self.cell(row, Field::Sku).trim()
+    }
+
+    /// The cell at (key, header), if both exist.
+    pub fn lookup(&self, key: &str, header: &str) -> Option<&str> {
+        let row = self.row_of(key)?;
+        let col = self.column_by_header(header)?;
+        Some(self.rows[row].get(col).map(String::as_str).unwrap_or(""))
+    }
+
+    /// SHA-256 over the canonical form of everything read (headers and rows, as a JSON array
+    /// of arrays), so any edit anywhere in the catalog changes it.
+    pub fn fingerprint(&self) -> String {
+        let canon = serde_json::json!({ "headers": self.headers, "rows": self.rows });
+        crate::receipt::sha256_prefixed(
+            &serde_jcs::to_vec(&canon).expect("strings always serialise"),
+        )
+    }
+}
+
+/// One cell to re-read or verify: the row key and the column header.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CellRef {
+    pub key: String,
+    pub field: String,
+}
+
+/// One cell to write, with the value the plan saw (for the compare-before-write check).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CellWrite {
+    pub key: String,
+    pub field: String,
+    pub before: String,
+    pub after: String,
+}
+
+/// A whole apply: cell updates of existing rows and new rows (header name → text).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WriteBatch {
+    pub updates: Vec<CellWrite>,
+    pub appends: Vec<Vec<(String, String)>>,
+}
+
+impl WriteBatch {
+    pub fn is_empty(&self) -> bool {
+        self.updates.is_empty() && self.appends.is_empty()
+    }
+}
+
+/// A catalog store. Implementations must make [`Source::write`] all-or-nothing and must refuse
+/// (with a [`crate::error::Kind::Stale`] error, writing nothing) when a cell no longer holds its
+/// `before` value or a key of an appended row already exists.
+pub trait Source {
+    fn describe(&self) -> SourceRef;
+    /// Reads the whole catalog.
+    fn read(&mut self) -> Result<Catalog>;
+    /// Re-reads the given cells; a missing row or column reads as `None`.
+    fn read_cells(&mut self, cells: &[CellRef]) -> Result<Vec<Option<String>>>;
+    /// Writes the batch atomically after checking every `before`.
+    fn write(&mut self, batch: &WriteBatch) -> Result<()>;
+}
+
+/// Opens the source a spec names.
+pub fn open(spec: &SourceSpec, names: &ColumnNames) -> Result<Box<dyn Source>> {
+    match spec {
+        SourceSpec::Csv(path) => Ok(Box::new(csv::CsvSource::new(path.clone(), names.clone()))),
+        SourceSpec::Sheets { .. } => Err(Error::input(
+            "Google Sheets sources are not available in this build",
+        )
+        .hint("use a CSV file with --source PATH")),
+    }
+}

@@ -1,0 +1,5 @@
+//! The one integration-test binary: one module per area (`cargo test --test it`).
+
+mod support;
+
+mod core_flow;

@@ -61,6 +61,22 @@ pub fn apply(ctx: &mut Context<'_>, plan: &Plan) -> Result<Receipt> {
         );
     }
 
+    for grant in ctx.source.authorize_write(approved.token.as_ref())? {
+        ctx.delegation.push(Delegation {
+            agent: grant.agent,
+            on_behalf_of: approval
+                .approvers
+                .first()
+                .cloned()
+                .unwrap_or_else(approval::local_user),
+            scope: grant.scope,
+            token_ref: grant.token_ref,
+            jti: grant.jti,
+            expires_at: grant.expires_at,
+            via: grant.via,
+        });
+    }
+
     let plan_json = serde_json::to_string(plan)?;
     ctx.store
         .claim_plan(&plan.id, &plan.hash(), &plan_json, &started_at)?;

@@ -306,6 +306,20 @@ impl WriteBatch {
     }
 }
 
+/// A credential a source obtained for one agent, as recorded in the receipt's delegation chain:
+/// a reference to the token (hash prefix, jti), never the token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    /// `reader`, `writer` or `notifier`.
+    pub agent: String,
+    pub scope: String,
+    pub token_ref: Option<String>,
+    pub jti: Option<String>,
+    pub expires_at: Option<String>,
+    /// `token_vault`, `env` or `local`.
+    pub via: String,
+}
+
 /// A catalog store. Implementations must make [`Source::write`] all-or-nothing and must refuse
 /// (with a [`crate::error::Kind::Stale`] error, writing nothing) when a cell no longer holds its
 /// `before` value or a key of an appended row already exists.
@@ -317,6 +331,15 @@ pub trait Source {
     fn read_cells(&mut self, cells: &[CellRef]) -> Result<Vec<Option<String>>>;
     /// Writes the batch atomically after checking every `before`.
     fn write(&mut self, batch: &WriteBatch) -> Result<()>;
+    /// Called after approval and before [`Source::write`], with the access token the approval
+    /// produced (CIBA), if any, so that write credentials exist only once a human approved.
+    /// Returns the grants used so far, for the receipt. Local sources need no credential.
+    fn authorize_write(
+        &mut self,
+        _approval_token: Option<&secrecy::SecretString>,
+    ) -> Result<Vec<Grant>> {
+        Ok(Vec::new())
+    }
 }
 
 /// Opens the source a spec names.

@@ -59,8 +59,28 @@ pub fn method_name(m: ApprovalMethod) -> &'static str {
     }
 }
 
+/// An approval: the record for the receipt and, for out-of-band methods, the access token the
+/// approval itself produced (the subject of the writer's credential exchange).
+pub struct Approved {
+    pub record: ApprovalRecord,
+    pub token: Option<secrecy::SecretString>,
+}
+
 /// Asks for (or grants) approval of the plan, bound to its hash.
 pub fn obtain(
+    settings: &Settings,
+    rules: &RuleSet,
+    plan: &Plan,
+    method: ApprovalMethod,
+    now: &str,
+) -> Result<Approved> {
+    Ok(Approved {
+        record: ask(settings, rules, plan, method, now)?,
+        token: None,
+    })
+}
+
+fn ask(
     settings: &Settings,
     rules: &RuleSet,
     plan: &Plan,

@@ -45,13 +45,14 @@ pub fn apply(ctx: &mut Context<'_>, plan: &Plan) -> Result<Receipt> {
     check_tier(&catalog, plan, ctx.rules)?;
 
     let approval_started = Instant::now();
-    let approval = approval::obtain(
+    let approved = approval::obtain(
         ctx.settings,
         ctx.rules,
         plan,
         ctx.method,
         &crate::settings::now()?.to_string(),
     )?;
+    let approval = approved.record;
     let approval_ms = elapsed_ms(approval_started);
     // The approval is for one exact plan: refuse if what we are about to write is not it.
     if approval.plan_hash != plan.hash() {

@@ -31,13 +31,14 @@ pub fn run(settings: &Settings, args: &PlanArgs) -> Result<u8> {
         );
     }
     print(settings, &plan)?;
-    if !settings.json() && plan.has_changes() && args.out.is_some() {
+    if let Some(path) = args
+        .out
+        .as_ref()
+        .filter(|_| !settings.json() && plan.has_changes())
+    {
         output::note(
             settings.quiet,
-            &format!(
-                "Apply it with: changeset apply {}",
-                args.out.as_ref().expect("checked").display()
-            ),
+            &format!("Apply it with: changeset apply {}", path.display()),
         );
     }
     Ok(if args.detailed_exitcode && plan.has_changes() {

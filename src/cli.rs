@@ -35,22 +35,22 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`
-    #[arg(long, global = true, env = env::SOURCE, value_name = "SOURCE")]
+    #[arg(long, global = true, env = env::SOURCE, hide_env_values = true, value_name = "SOURCE")]
     pub source: Option<String>,
 
     /// Rules file (default: the embedded rules/default.toml)
-    #[arg(long, global = true, env = env::RULES, value_name = "FILE")]
+    #[arg(long, global = true, env = env::RULES, hide_env_values = true, value_name = "FILE")]
     pub rules: Option<PathBuf>,
 
     /// Config file (default: changeset.toml in the data directory, if present)
-    #[arg(long, global = true, env = env::CONFIG, value_name = "FILE")]
+    #[arg(long, global = true, env = env::CONFIG, hide_env_values = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
     /// Output format on stdout
-    #[arg(long, global = true, env = env::FORMAT, value_enum, value_name = "FORMAT")]
+    #[arg(long, global = true, env = env::FORMAT, hide_env_values = true, value_enum, value_name = "FORMAT")]
     pub format: Option<Format>,
 
-    /// Never prompt; fail with exit 4 where an answer would be needed
+    /// Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)
     #[arg(long, global = true)]
     pub no_input: bool,
 

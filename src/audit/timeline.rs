@@ -28,16 +28,19 @@ pub fn render(r: &Receipt) -> String {
         ),
     );
     let approval = &r.approval;
-    let who = if approval.approvers.is_empty() {
-        String::from("no one (auto)")
+    let mut text = if approval.method == "auto" {
+        format!(
+            "approved automatically: tier {} is within auto_approve_max_tier",
+            approval.tier
+        )
     } else {
-        approval.approvers.join(" and ")
+        format!(
+            "approved via {} by {}",
+            approval.method,
+            approval.approvers.join(" and ")
+        )
     };
-    let mut text = format!(
-        "approved via {} by {who} for plan hash {}",
-        approval.method,
-        short(&approval.plan_hash)
-    );
+    text.push_str(&format!(" (plan hash {})", short(&approval.plan_hash)));
     if let Some(m) = &approval.binding_message {
         text.push_str(&format!(", message \"{m}\""));
     }

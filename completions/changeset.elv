@@ -1,0 +1,443 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[changeset] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'changeset'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'changeset'= {
+            cand --source 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`'
+            cand --rules 'Rules file (default: the embedded rules/default.toml)'
+            cand --config 'Config file (default: changeset.toml in the data directory, if present)'
+            cand --format 'Output format on stdout'
+            cand --no-input 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
+            cand -y 'Approve without asking, but never above the rules'' auto_approve_max_tier'
+            cand --yes 'Approve without asking, but never above the rules'' auto_approve_max_tier'
+            cand -q 'Print less on stderr'
+            cand --quiet 'Print less on stderr'
+            cand -v 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand --verbose 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand login 'Sign in with the Auth0 device flow and store the refresh token'
+            cand logout 'Revoke the refresh token and delete it from the credential store'
+            cand whoami 'Show the signed-in user, tenant, token expiry and credential store'
+            cand plan 'Read the source, parse the request and score it; never writes the source'
+            cand apply 'Apply a saved plan file, or plan and apply a request in one step'
+            cand rollback 'Plan the inverse of an applied changeset, then approve and apply it like any plan'
+            cand recover 'Finish or undo an apply that was interrupted'
+            cand audit 'Read and verify the receipts in the audit store'
+            cand rules 'Lint, test, explain and benchmark the rules file'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'changeset;login'= {
+            cand --credential-store 'Where to keep the refresh token (default: the OS keychain when one works)'
+            cand --source 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`'
+            cand --rules 'Rules file (default: the embedded rules/default.toml)'
+            cand --config 'Config file (default: changeset.toml in the data directory, if present)'
+            cand --format 'Output format on stdout'
+            cand --no-browser 'Do not try to open a browser; just print the URL and code'
+            cand --qr 'Also print a QR code of the verification URL'
+            cand --no-input 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
+            cand -y 'Approve without asking, but never above the rules'' auto_approve_max_tier'
+            cand --yes 'Approve without asking, but never above the rules'' auto_approve_max_tier'
+            cand -q 'Print less on stderr'
+            cand --quiet 'Print less on stderr'
+            cand -v 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand --verbose 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'changeset;logout'= {
+            cand --source 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`'
+            cand --rules 'Rules file (default: the embedded rules/default.toml)'
+            cand --config 'Config file (default: changeset.toml in the data directory, if present)'
+            cand --format 'Output format on stdout'
+            cand --no-input 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
+            cand -y 'Approve without asking, but never above the rules'' auto_approve_max_tier'
+            cand --yes 'Approve without asking, but never above the rules'' auto_approve_max_tier'
+            cand -q 'Print less on stderr'
+            cand --quiet 'Print less on stderr'
+            cand -v 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand --verbose 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'changeset;whoami'= {
+            cand --source 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`'
+            cand --rules 'Rules file (default: the embedded rules/default.toml)'
+            cand --config 'Config file (default: changeset.toml in the data directory, if present)'
+            cand --format 'Output format on stdout'
+            cand --no-input 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
+            cand -y 'Approve without asking, but never above the rules'' auto_approve_max_tier'
+            cand --yes 'Approve without asking, but never above the rules'' auto_approve_max_tier'
+            cand -q 'Print less on stderr'
+            cand --quiet 'Print less on stderr'
+            cand -v 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand --verbose 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'changeset;plan'= {
+            cand -o 'Also save the plan to this file, for `changeset apply FILE`'
+            cand --out 'Also save the plan to this file, for `changeset apply FILE`'
+            cand --parser 'How to read the request'
+            cand --source 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`'
+            cand --rules 'Rules file (default: the embedded rules/default.toml)'
+            cand --config 'Config file (default: changeset.toml in the data directory, if present)'
+            cand --format 'Output format on stdout'
+            cand --detailed-exitcode 'Exit 10 (instead of 0) when the plan has changes'
+            cand --no-input 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
+            cand -y 'Approve without asking, but never above the rules'' auto_approve_max_tier'
+            cand --yes 'Approve without asking, but never above the rules'' auto_approve_max_tier'
+            cand -q 'Print less on stderr'
+            cand --quiet 'Print less on stderr'
+            cand -v 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand --verbose 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'changeset;apply'= {
+            cand --approval 'How to ask for approval (default: ciba when Auth0 is configured, else tty)'
+            cand --wait 'Give up waiting for an out-of-band approval after this many seconds'
+            cand --parser 'How to read the request (when applying a request directly)'
+            cand --source 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`'
+            cand --rules 'Rules file (default: the embedded rules/default.toml)'
+            cand --config 'Config file (default: changeset.toml in the data directory, if present)'
+            cand --format 'Output format on stdout'
+            cand --no-input 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
+            cand -y 'Approve without asking, but never above the rules'' auto_approve_max_tier'
+            cand --yes 'Approve without asking, but never above the rules'' auto_approve_max_tier'
+            cand -q 'Print less on stderr'
+            cand --quiet 'Print less on stderr'
+            cand -v 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand --verbose 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'changeset;rollback'= {
+            cand -o 'Only save the inverse plan to this file instead of applying it now'
+            cand --out 'Only save the inverse plan to this file instead of applying it now'
+            cand --approval 'How to ask for approval (default: ciba when Auth0 is configured, else tty)'
+            cand --source 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`'
+            cand --rules 'Rules file (default: the embedded rules/default.toml)'
+            cand --config 'Config file (default: changeset.toml in the data directory, if present)'
+            cand --format 'Output format on stdout'
+            cand --no-input 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
+            cand -y 'Approve without asking, but never above the rules'' auto_approve_max_tier'
+            cand --yes 'Approve without asking, but never above the rules'' auto_approve_max_tier'
+            cand -q 'Print less on stderr'
+            cand --quiet 'Print less on stderr'
+            cand -v 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand --verbose 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'changeset;recover'= {
+            cand --source 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`'
+            cand --rules 'Rules file (default: the embedded rules/default.toml)'
+            cand --config 'Config file (default: changeset.toml in the data directory, if present)'
+            cand --format 'Output format on stdout'
+            cand --no-input 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
+            cand -y 'Approve without asking, but never above the rules'' auto_approve_max_tier'
+            cand --yes 'Approve without asking, but never above the rules'' auto_approve_max_tier'
+            cand -q 'Print less on stderr'
+            cand --quiet 'Print less on stderr'
+            cand -v 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand --verbose 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'changeset;audit'= {
+            cand --source 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`'
+            cand --rules 'Rules file (default: the embedded rules/default.toml)'
+            cand --config 'Config file (default: changeset.toml in the data directory, if present)'
+            cand --format 'Output format on stdout'
+            cand --no-input 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
+            cand -y 'Approve without asking, but never above the rules'' auto_approve_max_tier'
+            cand --yes 'Approve without asking, but never above the rules'' auto_approve_max_tier'
+            cand -q 'Print less on stderr'
+            cand --quiet 'Print less on stderr'
+            cand -v 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand --verbose 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand list 'List the receipts, newest last'
+            cand show 'Show one receipt as a timeline (the raw receipt with --format json)'
+            cand verify 'Recompute every receipt hash and the chain; exit 1 naming the first bad receipt'
+            cand export 'Write every receipt as JSON Lines (stdout, or a file)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'changeset;audit;list'= {
+            cand --source 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`'
+            cand --rules 'Rules file (default: the embedded rules/default.toml)'
+            cand --config 'Config file (default: changeset.toml in the data directory, if present)'
+            cand --format 'Output format on stdout'
+            cand --no-input 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
+            cand -y 'Approve without asking, but never above the rules'' auto_approve_max_tier'
+            cand --yes 'Approve without asking, but never above the rules'' auto_approve_max_tier'
+            cand -q 'Print less on stderr'
+            cand --quiet 'Print less on stderr'
+            cand -v 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand --verbose 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'changeset;audit;show'= {
+            cand --source 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`'
+            cand --rules 'Rules file (default: the embedded rules/default.toml)'
+            cand --config 'Config file (default: changeset.toml in the data directory, if present)'
+            cand --format 'Output format on stdout'
+            cand --no-input 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
+            cand -y 'Approve without asking, but never above the rules'' auto_approve_max_tier'
+            cand --yes 'Approve without asking, but never above the rules'' auto_approve_max_tier'
+            cand -q 'Print less on stderr'
+            cand --quiet 'Print less on stderr'
+            cand -v 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand --verbose 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'changeset;audit;verify'= {
+            cand --receipt 'Check one exported receipt file instead of the store (no account needed)'
+            cand --source 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`'
+            cand --rules 'Rules file (default: the embedded rules/default.toml)'
+            cand --config 'Config file (default: changeset.toml in the data directory, if present)'
+            cand --format 'Output format on stdout'
+            cand --no-input 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
+            cand -y 'Approve without asking, but never above the rules'' auto_approve_max_tier'
+            cand --yes 'Approve without asking, but never above the rules'' auto_approve_max_tier'
+            cand -q 'Print less on stderr'
+            cand --quiet 'Print less on stderr'
+            cand -v 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand --verbose 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'changeset;audit;export'= {
+            cand -o 'o'
+            cand --out 'out'
+            cand --source 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`'
+            cand --rules 'Rules file (default: the embedded rules/default.toml)'
+            cand --config 'Config file (default: changeset.toml in the data directory, if present)'
+            cand --format 'Output format on stdout'
+            cand --no-input 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
+            cand -y 'Approve without asking, but never above the rules'' auto_approve_max_tier'
+            cand --yes 'Approve without asking, but never above the rules'' auto_approve_max_tier'
+            cand -q 'Print less on stderr'
+            cand --quiet 'Print less on stderr'
+            cand -v 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand --verbose 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'changeset;audit;help'= {
+            cand list 'List the receipts, newest last'
+            cand show 'Show one receipt as a timeline (the raw receipt with --format json)'
+            cand verify 'Recompute every receipt hash and the chain; exit 1 naming the first bad receipt'
+            cand export 'Write every receipt as JSON Lines (stdout, or a file)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'changeset;audit;help;list'= {
+        }
+        &'changeset;audit;help;show'= {
+        }
+        &'changeset;audit;help;verify'= {
+        }
+        &'changeset;audit;help;export'= {
+        }
+        &'changeset;audit;help;help'= {
+        }
+        &'changeset;rules'= {
+            cand --source 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`'
+            cand --rules 'Rules file (default: the embedded rules/default.toml)'
+            cand --config 'Config file (default: changeset.toml in the data directory, if present)'
+            cand --format 'Output format on stdout'
+            cand --no-input 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
+            cand -y 'Approve without asking, but never above the rules'' auto_approve_max_tier'
+            cand --yes 'Approve without asking, but never above the rules'' auto_approve_max_tier'
+            cand -q 'Print less on stderr'
+            cand --quiet 'Print less on stderr'
+            cand -v 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand --verbose 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand check 'Lint a rules file (default: the active one)'
+            cand test 'Run the rules'' test cases (DIR/*.toml; default: rules/tests next to the rules file)'
+            cand explain 'Show every rule''s result, matched or not, for one set of facts'
+            cand bench 'Time the evaluator on a JSON Lines file of facts (same output keys as the peer benchmark)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'changeset;rules;check'= {
+            cand --source 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`'
+            cand --rules 'Rules file (default: the embedded rules/default.toml)'
+            cand --config 'Config file (default: changeset.toml in the data directory, if present)'
+            cand --format 'Output format on stdout'
+            cand --no-input 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
+            cand -y 'Approve without asking, but never above the rules'' auto_approve_max_tier'
+            cand --yes 'Approve without asking, but never above the rules'' auto_approve_max_tier'
+            cand -q 'Print less on stderr'
+            cand --quiet 'Print less on stderr'
+            cand -v 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand --verbose 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'changeset;rules;test'= {
+            cand --source 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`'
+            cand --rules 'Rules file (default: the embedded rules/default.toml)'
+            cand --config 'Config file (default: changeset.toml in the data directory, if present)'
+            cand --format 'Output format on stdout'
+            cand --no-input 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
+            cand -y 'Approve without asking, but never above the rules'' auto_approve_max_tier'
+            cand --yes 'Approve without asking, but never above the rules'' auto_approve_max_tier'
+            cand -q 'Print less on stderr'
+            cand --quiet 'Print less on stderr'
+            cand -v 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand --verbose 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'changeset;rules;explain'= {
+            cand --facts 'The facts as a JSON object'
+            cand --plan 'Take the facts of one operation of a saved plan'
+            cand --op 'Operation number in the plan (1-based)'
+            cand --source 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`'
+            cand --rules 'Rules file (default: the embedded rules/default.toml)'
+            cand --config 'Config file (default: changeset.toml in the data directory, if present)'
+            cand --format 'Output format on stdout'
+            cand --no-input 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
+            cand -y 'Approve without asking, but never above the rules'' auto_approve_max_tier'
+            cand --yes 'Approve without asking, but never above the rules'' auto_approve_max_tier'
+            cand -q 'Print less on stderr'
+            cand --quiet 'Print less on stderr'
+            cand -v 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand --verbose 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'changeset;rules;bench'= {
+            cand --facts 'facts'
+            cand --source 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`'
+            cand --rules 'Rules file (default: the embedded rules/default.toml)'
+            cand --config 'Config file (default: changeset.toml in the data directory, if present)'
+            cand --format 'Output format on stdout'
+            cand --no-input 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
+            cand -y 'Approve without asking, but never above the rules'' auto_approve_max_tier'
+            cand --yes 'Approve without asking, but never above the rules'' auto_approve_max_tier'
+            cand -q 'Print less on stderr'
+            cand --quiet 'Print less on stderr'
+            cand -v 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand --verbose 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'changeset;rules;help'= {
+            cand check 'Lint a rules file (default: the active one)'
+            cand test 'Run the rules'' test cases (DIR/*.toml; default: rules/tests next to the rules file)'
+            cand explain 'Show every rule''s result, matched or not, for one set of facts'
+            cand bench 'Time the evaluator on a JSON Lines file of facts (same output keys as the peer benchmark)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'changeset;rules;help;check'= {
+        }
+        &'changeset;rules;help;test'= {
+        }
+        &'changeset;rules;help;explain'= {
+        }
+        &'changeset;rules;help;bench'= {
+        }
+        &'changeset;rules;help;help'= {
+        }
+        &'changeset;completions'= {
+            cand --source 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`'
+            cand --rules 'Rules file (default: the embedded rules/default.toml)'
+            cand --config 'Config file (default: changeset.toml in the data directory, if present)'
+            cand --format 'Output format on stdout'
+            cand --no-input 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
+            cand -y 'Approve without asking, but never above the rules'' auto_approve_max_tier'
+            cand --yes 'Approve without asking, but never above the rules'' auto_approve_max_tier'
+            cand -q 'Print less on stderr'
+            cand --quiet 'Print less on stderr'
+            cand -v 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand --verbose 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'changeset;help'= {
+            cand login 'Sign in with the Auth0 device flow and store the refresh token'
+            cand logout 'Revoke the refresh token and delete it from the credential store'
+            cand whoami 'Show the signed-in user, tenant, token expiry and credential store'
+            cand plan 'Read the source, parse the request and score it; never writes the source'
+            cand apply 'Apply a saved plan file, or plan and apply a request in one step'
+            cand rollback 'Plan the inverse of an applied changeset, then approve and apply it like any plan'
+            cand recover 'Finish or undo an apply that was interrupted'
+            cand audit 'Read and verify the receipts in the audit store'
+            cand rules 'Lint, test, explain and benchmark the rules file'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'changeset;help;login'= {
+        }
+        &'changeset;help;logout'= {
+        }
+        &'changeset;help;whoami'= {
+        }
+        &'changeset;help;plan'= {
+        }
+        &'changeset;help;apply'= {
+        }
+        &'changeset;help;rollback'= {
+        }
+        &'changeset;help;recover'= {
+        }
+        &'changeset;help;audit'= {
+            cand list 'List the receipts, newest last'
+            cand show 'Show one receipt as a timeline (the raw receipt with --format json)'
+            cand verify 'Recompute every receipt hash and the chain; exit 1 naming the first bad receipt'
+            cand export 'Write every receipt as JSON Lines (stdout, or a file)'
+        }
+        &'changeset;help;audit;list'= {
+        }
+        &'changeset;help;audit;show'= {
+        }
+        &'changeset;help;audit;verify'= {
+        }
+        &'changeset;help;audit;export'= {
+        }
+        &'changeset;help;rules'= {
+            cand check 'Lint a rules file (default: the active one)'
+            cand test 'Run the rules'' test cases (DIR/*.toml; default: rules/tests next to the rules file)'
+            cand explain 'Show every rule''s result, matched or not, for one set of facts'
+            cand bench 'Time the evaluator on a JSON Lines file of facts (same output keys as the peer benchmark)'
+        }
+        &'changeset;help;rules;check'= {
+        }
+        &'changeset;help;rules;test'= {
+        }
+        &'changeset;help;rules;explain'= {
+        }
+        &'changeset;help;rules;bench'= {
+        }
+        &'changeset;help;completions'= {
+        }
+        &'changeset;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

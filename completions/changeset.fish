@@ -1,0 +1,289 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_changeset_global_optspecs
+    string join \n source= rules= config= format= no-input y/yes q/quiet v/verbose h/help V/version
+end
+
+function __fish_changeset_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_changeset_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_changeset_using_subcommand
+    set -l cmd (__fish_changeset_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c changeset -n "__fish_changeset_needs_command" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
+complete -c changeset -n "__fish_changeset_needs_command" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
+complete -c changeset -n "__fish_changeset_needs_command" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
+complete -c changeset -n "__fish_changeset_needs_command" -l format -d 'Output format on stdout' -r -f -a "text\t''
+json\t''"
+complete -c changeset -n "__fish_changeset_needs_command" -l no-input -d 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
+complete -c changeset -n "__fish_changeset_needs_command" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
+complete -c changeset -n "__fish_changeset_needs_command" -s q -l quiet -d 'Print less on stderr'
+complete -c changeset -n "__fish_changeset_needs_command" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+complete -c changeset -n "__fish_changeset_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c changeset -n "__fish_changeset_needs_command" -s V -l version -d 'Print version'
+complete -c changeset -n "__fish_changeset_needs_command" -f -a "login" -d 'Sign in with the Auth0 device flow and store the refresh token'
+complete -c changeset -n "__fish_changeset_needs_command" -f -a "logout" -d 'Revoke the refresh token and delete it from the credential store'
+complete -c changeset -n "__fish_changeset_needs_command" -f -a "whoami" -d 'Show the signed-in user, tenant, token expiry and credential store'
+complete -c changeset -n "__fish_changeset_needs_command" -f -a "plan" -d 'Read the source, parse the request and score it; never writes the source'
+complete -c changeset -n "__fish_changeset_needs_command" -f -a "apply" -d 'Apply a saved plan file, or plan and apply a request in one step'
+complete -c changeset -n "__fish_changeset_needs_command" -f -a "rollback" -d 'Plan the inverse of an applied changeset, then approve and apply it like any plan'
+complete -c changeset -n "__fish_changeset_needs_command" -f -a "recover" -d 'Finish or undo an apply that was interrupted'
+complete -c changeset -n "__fish_changeset_needs_command" -f -a "audit" -d 'Read and verify the receipts in the audit store'
+complete -c changeset -n "__fish_changeset_needs_command" -f -a "rules" -d 'Lint, test, explain and benchmark the rules file'
+complete -c changeset -n "__fish_changeset_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c changeset -n "__fish_changeset_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c changeset -n "__fish_changeset_using_subcommand login" -l credential-store -d 'Where to keep the refresh token (default: the OS keychain when one works)' -r -f -a "keychain\t'The OS keychain (Keychain, Credential Manager, Secret Service)'
+file\t'A 0600 file in the data directory'"
+complete -c changeset -n "__fish_changeset_using_subcommand login" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
+complete -c changeset -n "__fish_changeset_using_subcommand login" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand login" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand login" -l format -d 'Output format on stdout' -r -f -a "text\t''
+json\t''"
+complete -c changeset -n "__fish_changeset_using_subcommand login" -l no-browser -d 'Do not try to open a browser; just print the URL and code'
+complete -c changeset -n "__fish_changeset_using_subcommand login" -l qr -d 'Also print a QR code of the verification URL'
+complete -c changeset -n "__fish_changeset_using_subcommand login" -l no-input -d 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
+complete -c changeset -n "__fish_changeset_using_subcommand login" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
+complete -c changeset -n "__fish_changeset_using_subcommand login" -s q -l quiet -d 'Print less on stderr'
+complete -c changeset -n "__fish_changeset_using_subcommand login" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+complete -c changeset -n "__fish_changeset_using_subcommand login" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c changeset -n "__fish_changeset_using_subcommand logout" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
+complete -c changeset -n "__fish_changeset_using_subcommand logout" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand logout" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand logout" -l format -d 'Output format on stdout' -r -f -a "text\t''
+json\t''"
+complete -c changeset -n "__fish_changeset_using_subcommand logout" -l no-input -d 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
+complete -c changeset -n "__fish_changeset_using_subcommand logout" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
+complete -c changeset -n "__fish_changeset_using_subcommand logout" -s q -l quiet -d 'Print less on stderr'
+complete -c changeset -n "__fish_changeset_using_subcommand logout" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+complete -c changeset -n "__fish_changeset_using_subcommand logout" -s h -l help -d 'Print help'
+complete -c changeset -n "__fish_changeset_using_subcommand whoami" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
+complete -c changeset -n "__fish_changeset_using_subcommand whoami" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand whoami" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand whoami" -l format -d 'Output format on stdout' -r -f -a "text\t''
+json\t''"
+complete -c changeset -n "__fish_changeset_using_subcommand whoami" -l no-input -d 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
+complete -c changeset -n "__fish_changeset_using_subcommand whoami" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
+complete -c changeset -n "__fish_changeset_using_subcommand whoami" -s q -l quiet -d 'Print less on stderr'
+complete -c changeset -n "__fish_changeset_using_subcommand whoami" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+complete -c changeset -n "__fish_changeset_using_subcommand whoami" -s h -l help -d 'Print help'
+complete -c changeset -n "__fish_changeset_using_subcommand plan" -s o -l out -d 'Also save the plan to this file, for `changeset apply FILE`' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand plan" -l parser -d 'How to read the request' -r -f -a "grammar\t'The deterministic grammar (default; no network)'
+llm\t'An OpenAI-compatible model (CHANGESET_LLM_URL); its output is validated like the grammar\'s'"
+complete -c changeset -n "__fish_changeset_using_subcommand plan" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
+complete -c changeset -n "__fish_changeset_using_subcommand plan" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand plan" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand plan" -l format -d 'Output format on stdout' -r -f -a "text\t''
+json\t''"
+complete -c changeset -n "__fish_changeset_using_subcommand plan" -l detailed-exitcode -d 'Exit 10 (instead of 0) when the plan has changes'
+complete -c changeset -n "__fish_changeset_using_subcommand plan" -l no-input -d 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
+complete -c changeset -n "__fish_changeset_using_subcommand plan" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
+complete -c changeset -n "__fish_changeset_using_subcommand plan" -s q -l quiet -d 'Print less on stderr'
+complete -c changeset -n "__fish_changeset_using_subcommand plan" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+complete -c changeset -n "__fish_changeset_using_subcommand plan" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c changeset -n "__fish_changeset_using_subcommand apply" -l approval -d 'How to ask for approval (default: ciba when Auth0 is configured, else tty)' -r -f -a "tty\t'Ask at this terminal'
+ciba\t'Auth0 CIBA push to the approver\'s device'"
+complete -c changeset -n "__fish_changeset_using_subcommand apply" -l wait -d 'Give up waiting for an out-of-band approval after this many seconds' -r
+complete -c changeset -n "__fish_changeset_using_subcommand apply" -l parser -d 'How to read the request (when applying a request directly)' -r -f -a "grammar\t'The deterministic grammar (default; no network)'
+llm\t'An OpenAI-compatible model (CHANGESET_LLM_URL); its output is validated like the grammar\'s'"
+complete -c changeset -n "__fish_changeset_using_subcommand apply" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
+complete -c changeset -n "__fish_changeset_using_subcommand apply" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand apply" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand apply" -l format -d 'Output format on stdout' -r -f -a "text\t''
+json\t''"
+complete -c changeset -n "__fish_changeset_using_subcommand apply" -l no-input -d 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
+complete -c changeset -n "__fish_changeset_using_subcommand apply" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
+complete -c changeset -n "__fish_changeset_using_subcommand apply" -s q -l quiet -d 'Print less on stderr'
+complete -c changeset -n "__fish_changeset_using_subcommand apply" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+complete -c changeset -n "__fish_changeset_using_subcommand apply" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c changeset -n "__fish_changeset_using_subcommand rollback" -s o -l out -d 'Only save the inverse plan to this file instead of applying it now' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand rollback" -l approval -d 'How to ask for approval (default: ciba when Auth0 is configured, else tty)' -r -f -a "tty\t'Ask at this terminal'
+ciba\t'Auth0 CIBA push to the approver\'s device'"
+complete -c changeset -n "__fish_changeset_using_subcommand rollback" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
+complete -c changeset -n "__fish_changeset_using_subcommand rollback" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand rollback" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand rollback" -l format -d 'Output format on stdout' -r -f -a "text\t''
+json\t''"
+complete -c changeset -n "__fish_changeset_using_subcommand rollback" -l no-input -d 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
+complete -c changeset -n "__fish_changeset_using_subcommand rollback" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
+complete -c changeset -n "__fish_changeset_using_subcommand rollback" -s q -l quiet -d 'Print less on stderr'
+complete -c changeset -n "__fish_changeset_using_subcommand rollback" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+complete -c changeset -n "__fish_changeset_using_subcommand rollback" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c changeset -n "__fish_changeset_using_subcommand recover" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
+complete -c changeset -n "__fish_changeset_using_subcommand recover" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand recover" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand recover" -l format -d 'Output format on stdout' -r -f -a "text\t''
+json\t''"
+complete -c changeset -n "__fish_changeset_using_subcommand recover" -l no-input -d 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
+complete -c changeset -n "__fish_changeset_using_subcommand recover" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
+complete -c changeset -n "__fish_changeset_using_subcommand recover" -s q -l quiet -d 'Print less on stderr'
+complete -c changeset -n "__fish_changeset_using_subcommand recover" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+complete -c changeset -n "__fish_changeset_using_subcommand recover" -s h -l help -d 'Print help'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify export help" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify export help" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify export help" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify export help" -l format -d 'Output format on stdout' -r -f -a "text\t''
+json\t''"
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify export help" -l no-input -d 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify export help" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify export help" -s q -l quiet -d 'Print less on stderr'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify export help" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify export help" -s h -l help -d 'Print help'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify export help" -f -a "list" -d 'List the receipts, newest last'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify export help" -f -a "show" -d 'Show one receipt as a timeline (the raw receipt with --format json)'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify export help" -f -a "verify" -d 'Recompute every receipt hash and the chain; exit 1 naming the first bad receipt'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify export help" -f -a "export" -d 'Write every receipt as JSON Lines (stdout, or a file)'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify export help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from list" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from list" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from list" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from list" -l format -d 'Output format on stdout' -r -f -a "text\t''
+json\t''"
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from list" -l no-input -d 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from list" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print less on stderr'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from show" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from show" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from show" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from show" -l format -d 'Output format on stdout' -r -f -a "text\t''
+json\t''"
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from show" -l no-input -d 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from show" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print less on stderr'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from verify" -l receipt -d 'Check one exported receipt file instead of the store (no account needed)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from verify" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from verify" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from verify" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from verify" -l format -d 'Output format on stdout' -r -f -a "text\t''
+json\t''"
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from verify" -l no-input -d 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from verify" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from verify" -s q -l quiet -d 'Print less on stderr'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from verify" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from export" -s o -l out -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from export" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from export" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from export" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from export" -l format -d 'Output format on stdout' -r -f -a "text\t''
+json\t''"
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from export" -l no-input -d 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from export" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from export" -s q -l quiet -d 'Print less on stderr'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from export" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the receipts, newest last'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one receipt as a timeline (the raw receipt with --format json)'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Recompute every receipt hash and the chain; exit 1 naming the first bad receipt'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "export" -d 'Write every receipt as JSON Lines (stdout, or a file)'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and not __fish_seen_subcommand_from check test explain bench help" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and not __fish_seen_subcommand_from check test explain bench help" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and not __fish_seen_subcommand_from check test explain bench help" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and not __fish_seen_subcommand_from check test explain bench help" -l format -d 'Output format on stdout' -r -f -a "text\t''
+json\t''"
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and not __fish_seen_subcommand_from check test explain bench help" -l no-input -d 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and not __fish_seen_subcommand_from check test explain bench help" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and not __fish_seen_subcommand_from check test explain bench help" -s q -l quiet -d 'Print less on stderr'
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and not __fish_seen_subcommand_from check test explain bench help" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and not __fish_seen_subcommand_from check test explain bench help" -s h -l help -d 'Print help'
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and not __fish_seen_subcommand_from check test explain bench help" -f -a "check" -d 'Lint a rules file (default: the active one)'
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and not __fish_seen_subcommand_from check test explain bench help" -f -a "test" -d 'Run the rules\' test cases (DIR/*.toml; default: rules/tests next to the rules file)'
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and not __fish_seen_subcommand_from check test explain bench help" -f -a "explain" -d 'Show every rule\'s result, matched or not, for one set of facts'
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and not __fish_seen_subcommand_from check test explain bench help" -f -a "bench" -d 'Time the evaluator on a JSON Lines file of facts (same output keys as the peer benchmark)'
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and not __fish_seen_subcommand_from check test explain bench help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from check" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from check" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from check" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from check" -l format -d 'Output format on stdout' -r -f -a "text\t''
+json\t''"
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from check" -l no-input -d 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from check" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Print less on stderr'
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from check" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from test" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from test" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from test" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from test" -l format -d 'Output format on stdout' -r -f -a "text\t''
+json\t''"
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from test" -l no-input -d 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from test" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from test" -s q -l quiet -d 'Print less on stderr'
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from test" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from test" -s h -l help -d 'Print help'
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from explain" -l facts -d 'The facts as a JSON object' -r
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from explain" -l plan -d 'Take the facts of one operation of a saved plan' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from explain" -l op -d 'Operation number in the plan (1-based)' -r
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from explain" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from explain" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from explain" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from explain" -l format -d 'Output format on stdout' -r -f -a "text\t''
+json\t''"
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from explain" -l no-input -d 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from explain" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from explain" -s q -l quiet -d 'Print less on stderr'
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from explain" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from explain" -s h -l help -d 'Print help'
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from bench" -l facts -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from bench" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from bench" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from bench" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from bench" -l format -d 'Output format on stdout' -r -f -a "text\t''
+json\t''"
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from bench" -l no-input -d 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from bench" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from bench" -s q -l quiet -d 'Print less on stderr'
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from bench" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from bench" -s h -l help -d 'Print help'
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from help" -f -a "check" -d 'Lint a rules file (default: the active one)'
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from help" -f -a "test" -d 'Run the rules\' test cases (DIR/*.toml; default: rules/tests next to the rules file)'
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from help" -f -a "explain" -d 'Show every rule\'s result, matched or not, for one set of facts'
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from help" -f -a "bench" -d 'Time the evaluator on a JSON Lines file of facts (same output keys as the peer benchmark)'
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c changeset -n "__fish_changeset_using_subcommand completions" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
+complete -c changeset -n "__fish_changeset_using_subcommand completions" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand completions" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand completions" -l format -d 'Output format on stdout' -r -f -a "text\t''
+json\t''"
+complete -c changeset -n "__fish_changeset_using_subcommand completions" -l no-input -d 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
+complete -c changeset -n "__fish_changeset_using_subcommand completions" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
+complete -c changeset -n "__fish_changeset_using_subcommand completions" -s q -l quiet -d 'Print less on stderr'
+complete -c changeset -n "__fish_changeset_using_subcommand completions" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+complete -c changeset -n "__fish_changeset_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c changeset -n "__fish_changeset_using_subcommand help; and not __fish_seen_subcommand_from login logout whoami plan apply rollback recover audit rules completions help" -f -a "login" -d 'Sign in with the Auth0 device flow and store the refresh token'
+complete -c changeset -n "__fish_changeset_using_subcommand help; and not __fish_seen_subcommand_from login logout whoami plan apply rollback recover audit rules completions help" -f -a "logout" -d 'Revoke the refresh token and delete it from the credential store'
+complete -c changeset -n "__fish_changeset_using_subcommand help; and not __fish_seen_subcommand_from login logout whoami plan apply rollback recover audit rules completions help" -f -a "whoami" -d 'Show the signed-in user, tenant, token expiry and credential store'
+complete -c changeset -n "__fish_changeset_using_subcommand help; and not __fish_seen_subcommand_from login logout whoami plan apply rollback recover audit rules completions help" -f -a "plan" -d 'Read the source, parse the request and score it; never writes the source'
+complete -c changeset -n "__fish_changeset_using_subcommand help; and not __fish_seen_subcommand_from login logout whoami plan apply rollback recover audit rules completions help" -f -a "apply" -d 'Apply a saved plan file, or plan and apply a request in one step'
+complete -c changeset -n "__fish_changeset_using_subcommand help; and not __fish_seen_subcommand_from login logout whoami plan apply rollback recover audit rules completions help" -f -a "rollback" -d 'Plan the inverse of an applied changeset, then approve and apply it like any plan'
+complete -c changeset -n "__fish_changeset_using_subcommand help; and not __fish_seen_subcommand_from login logout whoami plan apply rollback recover audit rules completions help" -f -a "recover" -d 'Finish or undo an apply that was interrupted'
+complete -c changeset -n "__fish_changeset_using_subcommand help; and not __fish_seen_subcommand_from login logout whoami plan apply rollback recover audit rules completions help" -f -a "audit" -d 'Read and verify the receipts in the audit store'
+complete -c changeset -n "__fish_changeset_using_subcommand help; and not __fish_seen_subcommand_from login logout whoami plan apply rollback recover audit rules completions help" -f -a "rules" -d 'Lint, test, explain and benchmark the rules file'
+complete -c changeset -n "__fish_changeset_using_subcommand help; and not __fish_seen_subcommand_from login logout whoami plan apply rollback recover audit rules completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c changeset -n "__fish_changeset_using_subcommand help; and not __fish_seen_subcommand_from login logout whoami plan apply rollback recover audit rules completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c changeset -n "__fish_changeset_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "list" -d 'List the receipts, newest last'
+complete -c changeset -n "__fish_changeset_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "show" -d 'Show one receipt as a timeline (the raw receipt with --format json)'
+complete -c changeset -n "__fish_changeset_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "verify" -d 'Recompute every receipt hash and the chain; exit 1 naming the first bad receipt'
+complete -c changeset -n "__fish_changeset_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "export" -d 'Write every receipt as JSON Lines (stdout, or a file)'
+complete -c changeset -n "__fish_changeset_using_subcommand help; and __fish_seen_subcommand_from rules" -f -a "check" -d 'Lint a rules file (default: the active one)'
+complete -c changeset -n "__fish_changeset_using_subcommand help; and __fish_seen_subcommand_from rules" -f -a "test" -d 'Run the rules\' test cases (DIR/*.toml; default: rules/tests next to the rules file)'
+complete -c changeset -n "__fish_changeset_using_subcommand help; and __fish_seen_subcommand_from rules" -f -a "explain" -d 'Show every rule\'s result, matched or not, for one set of facts'
+complete -c changeset -n "__fish_changeset_using_subcommand help; and __fish_seen_subcommand_from rules" -f -a "bench" -d 'Time the evaluator on a JSON Lines file of facts (same output keys as the peer benchmark)'

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The test command (README): installs what the tests need, then runs every test.
+# Works on a fresh machine with only the Rust toolchain, Node.js/npm and Python 3.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# npm packages of the loopback test servers (the OpenID provider), from their lock files.
+for dir in tests/support/*/; do
+    if [ -f "$dir/package-lock.json" ]; then
+        npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
+    fi
+done
+
+cargo test --locked

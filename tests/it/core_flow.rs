@@ -160,7 +160,7 @@ fn apply_with_auto_approve_3_writes_verifies_and_seals_a_receipt() {
     let file = env.path().join("receipt.json");
     std::fs::write(
         &file,
-        &stdout_of(
+        stdout_of(
             &env,
             &[
                 "audit",

@@ -17,7 +17,9 @@ use crate::parse::InventoryState;
 use crate::plan::facts::PlanContext;
 use crate::plan::{Change, Plan, score};
 use crate::policy::RuleSet;
-use crate::receipt::{Check, Delegation, Receipt, ReceiptOperation, Timings, VerifiedChange};
+use crate::receipt::{
+    ApprovalRecord, Check, Delegation, Receipt, ReceiptOperation, Timings, VerifiedChange,
+};
 use crate::settings::Settings;
 use crate::source::{Catalog, CellRef, CellWrite, Field, Source, WriteBatch, value};
 
@@ -78,14 +80,18 @@ pub fn apply(ctx: &mut Context<'_>, plan: &Plan) -> Result<Receipt> {
         });
     }
 
-    let plan_json = serde_json::to_string(plan)?;
-    ctx.store
-        .claim_plan(&plan.id, &plan.hash(), &plan_json, &started_at)?;
+    ctx.store.claim_plan(
+        &plan.id,
+        &plan.hash(),
+        &serde_json::to_string(plan)?,
+        &serde_json::to_string(&approval)?,
+        &started_at,
+    )?;
     let batch = batch(&catalog, plan);
     let write_started = Instant::now();
     if let Err(e) = ctx.source.write(&batch) {
-        // Nothing was written (sources write all or nothing), so the plan id is not used up
-        // unless the failure left the outcome unknown.
+        // A stale refusal wrote nothing and the plan can never apply, so its journal entry is
+        // closed; any other failure may have left the outcome unknown: `recover` settles it.
         if e.kind == Kind::Stale {
             ctx.store
                 .set_journal_state(&plan.id, state::ROLLED_BACK, &now_text())?;
@@ -143,42 +149,22 @@ pub fn apply(ctx: &mut Context<'_>, plan: &Plan) -> Result<Receipt> {
     };
     let verify_ms = elapsed_ms(verify_started);
 
-    let operations = plan
-        .operations
-        .iter()
-        .zip(verified)
-        .map(|(op, (_, changes))| ReceiptOperation::from_operation(op, changes))
-        .collect();
-    let mut receipt = Receipt {
-        format_version: crate::receipt::FORMAT_VERSION,
-        id: crate::ids::receipt_id(),
-        plan_id: plan.id.clone(),
-        plan_hash: plan.hash(),
-        request: plan.request.clone(),
-        source: plan.source.clone(),
-        rules_sha256: ctx.rules.sha256.clone(),
-        planned_at: plan.created_at.clone(),
-        started_at,
-        finished_at: now_text(),
-        outcome: outcome.to_string(),
-        tier: plan.tier,
-        operations,
-        approval,
-        delegation: ctx.delegation.clone(),
-        notify: None,
-        rollback_of: None,
-        timings: Timings {
-            approval_ms,
-            write_ms,
-            verify_ms,
-            total_ms: elapsed_ms(started),
-        },
-        canon: "RFC8785".into(),
-        alg: "sha256".into(),
-        prev_id: None,
-        prev_hash: None,
-        hash: String::new(),
+    let timings = Timings {
+        approval_ms,
+        write_ms,
+        verify_ms,
+        total_ms: elapsed_ms(started),
     };
+    let mut receipt = new_receipt(
+        plan,
+        &ctx.rules.sha256,
+        approval,
+        ctx.delegation.clone(),
+        verified,
+        outcome,
+        started_at,
+        timings,
+    );
     ctx.store.append(&mut receipt, final_state)?;
     match failure {
         Some(e) => Err(e.hint(format!(
@@ -189,7 +175,52 @@ pub fn apply(ctx: &mut Context<'_>, plan: &Plan) -> Result<Receipt> {
     }
 }
 
-fn now_text() -> String {
+/// An unsealed receipt for a plan's apply (the audit store chains and seals it).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn new_receipt(
+    plan: &Plan,
+    rules_sha256: &str,
+    approval: ApprovalRecord,
+    delegation: Vec<Delegation>,
+    verified: Verified,
+    outcome: &str,
+    started_at: String,
+    timings: Timings,
+) -> Receipt {
+    let operations = plan
+        .operations
+        .iter()
+        .zip(verified)
+        .map(|(op, (_, changes))| ReceiptOperation::from_operation(op, changes))
+        .collect();
+    Receipt {
+        format_version: crate::receipt::FORMAT_VERSION,
+        id: crate::ids::receipt_id(),
+        plan_id: plan.id.clone(),
+        plan_hash: plan.hash(),
+        request: plan.request.clone(),
+        source: plan.source.clone(),
+        rules_sha256: rules_sha256.to_string(),
+        planned_at: plan.created_at.clone(),
+        started_at,
+        finished_at: now_text(),
+        outcome: outcome.to_string(),
+        tier: plan.tier,
+        operations,
+        approval,
+        delegation,
+        notify: None,
+        rollback_of: plan.rollback_of.clone(),
+        timings,
+        canon: "RFC8785".into(),
+        alg: "sha256".into(),
+        prev_id: None,
+        prev_hash: None,
+        hash: String::new(),
+    }
+}
+
+pub(crate) fn now_text() -> String {
     crate::settings::now()
         .map(|t| t.to_string())
         .unwrap_or_default()
@@ -349,7 +380,7 @@ fn check_tier(catalog: &Catalog, plan: &Plan, rules: &RuleSet) -> Result<()> {
 }
 
 /// Updates for existing rows, one appended row per created product.
-fn batch(catalog: &Catalog, plan: &Plan) -> WriteBatch {
+pub(crate) fn batch(catalog: &Catalog, plan: &Plan) -> WriteBatch {
     let mut batch = WriteBatch::default();
     let mut new_rows: BTreeMap<&str, Vec<(String, String)>> = BTreeMap::new();
     for op in plan.operations.iter().filter(|o| o.is_write()) {
@@ -375,10 +406,14 @@ fn batch(catalog: &Catalog, plan: &Plan) -> WriteBatch {
     batch
 }
 
-type Verified = Vec<(String, Vec<VerifiedChange>)>;
+pub(crate) type Verified = Vec<(String, Vec<VerifiedChange>)>;
 
 /// Reads back every changed cell in one read and marks it pass, warning or fail.
-fn read_back(source: &mut dyn Source, catalog: &Catalog, plan: &Plan) -> Result<Verified> {
+pub(crate) fn read_back(
+    source: &mut dyn Source,
+    catalog: &Catalog,
+    plan: &Plan,
+) -> Result<Verified> {
     let cells: Vec<CellRef> = plan
         .write_changes()
         .map(|c| CellRef {
@@ -427,7 +462,11 @@ fn verify(catalog: &Catalog, c: &Change, actual: Option<String>) -> VerifiedChan
 
 /// Writes every updated cell back to its `before` (guarded by what the read-back saw), then
 /// reads back again to prove it.
-fn roll_back(source: &mut dyn Source, catalog: &Catalog, verified: &Verified) -> Result<()> {
+pub(crate) fn roll_back(
+    source: &mut dyn Source,
+    catalog: &Catalog,
+    verified: &Verified,
+) -> Result<()> {
     let mut batch = WriteBatch::default();
     let mut cells = Vec::new();
     for c in verified.iter().flat_map(|(_, v)| v) {

@@ -25,6 +25,7 @@ CREATE TABLE IF NOT EXISTS journal (
     plan_hash  TEXT NOT NULL,
     state      TEXT NOT NULL,
     plan       TEXT NOT NULL,
+    approval   TEXT NOT NULL,
     receipt_id TEXT,
     updated_at TEXT NOT NULL
 );
@@ -63,8 +64,10 @@ pub struct JournalEntry {
     pub plan_id: String,
     pub plan_hash: String,
     pub state: String,
+    /// The plan as claimed (JSON).
     pub plan: String,
-    pub receipt_id: Option<String>,
+    /// The approval it was applied under (JSON `ApprovalRecord`).
+    pub approval: String,
 }
 
 pub struct Store {
@@ -96,6 +99,7 @@ impl Store {
         plan_id: &str,
         plan_hash: &str,
         plan_json: &str,
+        approval_json: &str,
         now: &str,
     ) -> Result<()> {
         let tx = self
@@ -112,8 +116,8 @@ impl Store {
             return Err(already_applied(plan_id, &state, receipt.as_deref()));
         }
         tx.execute(
-            "INSERT INTO journal (plan_id, plan_hash, state, plan, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![plan_id, plan_hash, state::STARTED, plan_json, now],
+            "INSERT INTO journal (plan_id, plan_hash, state, plan, approval, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![plan_id, plan_hash, state::STARTED, plan_json, approval_json, now],
         )?;
         tx.commit()?;
         Ok(())
@@ -143,10 +147,19 @@ impl Store {
         Ok(())
     }
 
+    /// Forgets a claim whose apply provably wrote nothing, so the plan may be applied again.
+    pub fn release_plan(&self, plan_id: &str) -> Result<()> {
+        self.conn.execute(
+            "DELETE FROM journal WHERE plan_id = ?1 AND state = 'started'",
+            [plan_id],
+        )?;
+        Ok(())
+    }
+
     /// Unfinished applies (neither done nor rolled back).
     pub fn unfinished(&self) -> Result<Vec<JournalEntry>> {
         let mut stmt = self.conn.prepare(
-            "SELECT plan_id, plan_hash, state, plan, receipt_id FROM journal WHERE state NOT IN ('done', 'rolled_back') ORDER BY updated_at",
+            "SELECT plan_id, plan_hash, state, plan, approval FROM journal WHERE state NOT IN ('done', 'rolled_back') ORDER BY updated_at",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok(JournalEntry {
@@ -154,7 +167,7 @@ impl Store {
                 plan_hash: r.get(1)?,
                 state: r.get(2)?,
                 plan: r.get(3)?,
-                receipt_id: r.get(4)?,
+                approval: r.get(4)?,
             })
         })?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)

@@ -4,13 +4,13 @@ use std::path::Path;
 
 use crate::apply::{approval, executor};
 use crate::audit::Store;
-use crate::cli::ApplyArgs;
+use crate::cli::{ApplyArgs, ApprovalMethod};
 use crate::error::{Error, Result};
 use crate::plan::{Plan, file};
 use crate::policy::RuleSet;
 use crate::receipt::Delegation;
 use crate::settings::Settings;
-use crate::source::{self, SourceSpec};
+use crate::source::{self, SourceRef, SourceSpec};
 use crate::{commands, output};
 
 pub fn run(settings: &Settings, args: &ApplyArgs) -> Result<u8> {
@@ -19,7 +19,7 @@ pub fn run(settings: &Settings, args: &ApplyArgs) -> Result<u8> {
     let is_file = args.target.ends_with(".json") || Path::new(&args.target).is_file();
     let (plan, spec) = if is_file {
         let plan = file::read(Path::new(&args.target))?;
-        let spec = source_of(settings, &plan)?;
+        let spec = source_of(settings, &plan.source)?;
         (plan, spec)
     } else {
         let spec = settings.source()?;
@@ -39,17 +39,28 @@ pub fn run(settings: &Settings, args: &ApplyArgs) -> Result<u8> {
         );
         return Ok(0);
     }
-    let mut source = source::open(&spec, &settings.columns)?;
+    execute(settings, &rules, &plan, &spec, method)
+}
+
+/// Runs the executor on a plan and prints the receipt.
+pub fn execute(
+    settings: &Settings,
+    rules: &RuleSet,
+    plan: &Plan,
+    spec: &SourceSpec,
+    method: ApprovalMethod,
+) -> Result<u8> {
+    let mut source = source::open(spec, &settings.columns)?;
     let mut store = Store::open(&settings.data_dir)?;
     let mut ctx = executor::Context {
         settings,
-        rules: &rules,
+        rules,
         store: &mut store,
         source: source.as_mut(),
         method,
-        delegation: local_delegation(&spec),
+        delegation: local_delegation(spec),
     };
-    let receipt = executor::apply(&mut ctx, &plan)?;
+    let receipt = executor::apply(&mut ctx, plan)?;
     if settings.json() {
         output::json(&receipt)?;
     } else {
@@ -58,13 +69,13 @@ pub fn run(settings: &Settings, args: &ApplyArgs) -> Result<u8> {
     Ok(0)
 }
 
-/// The source a saved plan was made from; --source may repeat it but not contradict it.
-fn source_of(settings: &Settings, plan: &Plan) -> Result<SourceSpec> {
-    let recorded = match plan.source.kind.as_str() {
-        "csv" => SourceSpec::Csv(plan.source.uri.clone().into()),
+/// The source a plan or receipt was made for; --source may repeat it but not contradict it.
+pub fn source_of(settings: &Settings, recorded: &SourceRef) -> Result<SourceSpec> {
+    let spec = match recorded.kind.as_str() {
+        "csv" => SourceSpec::Csv(recorded.uri.clone().into()),
         "sheets" => SourceSpec::Sheets {
-            spreadsheet_id: plan.source.uri.clone(),
-            tab: plan.source.tab.clone(),
+            spreadsheet_id: recorded.uri.clone(),
+            tab: recorded.tab.clone(),
         },
         other => {
             return Err(Error::input(format!(
@@ -74,7 +85,7 @@ fn source_of(settings: &Settings, plan: &Plan) -> Result<SourceSpec> {
     };
     if settings.source_given() {
         let given = settings.source()?;
-        let same = match (&given, &recorded) {
+        let same = match (&given, &spec) {
             (SourceSpec::Csv(a), SourceSpec::Csv(b)) => {
                 std::fs::canonicalize(a).ok().as_deref() == Some(b.as_path())
             }
@@ -82,13 +93,13 @@ fn source_of(settings: &Settings, plan: &Plan) -> Result<SourceSpec> {
         };
         if !same {
             return Err(Error::input(format!(
-                "plan {} was made for {} `{}`, not for the given --source",
-                plan.id, plan.source.kind, plan.source.uri
+                "this was made for {} `{}`, not for the given --source",
+                recorded.kind, recorded.uri
             ))
-            .hint("drop --source to apply the plan to the source it was made for"));
+            .hint("drop --source to use the source it was made for"));
         }
     }
-    Ok(recorded)
+    Ok(spec)
 }
 
 /// The delegation chain of a local apply: the user's own file access, no tokens.

@@ -4,6 +4,8 @@ pub mod apply;
 pub mod audit;
 pub mod completions;
 pub mod plan;
+pub mod recover;
+pub mod rollback;
 
 use crate::cli::{Cli, Command};
 use crate::error::{Error, Result};
@@ -21,14 +23,11 @@ pub fn dispatch(cli: Cli) -> Result<ExitStatus> {
         Command::Plan(args) => plan::run(&settings, &args),
         Command::Apply(args) => apply::run(&settings, &args),
         Command::Audit(cmd) => audit::run(&settings, cmd),
+        Command::Rollback(args) => rollback::run(&settings, &args),
+        Command::Recover => recover::run(&settings),
         Command::Completions(_) => unreachable!("handled above"),
-        Command::Login(_)
-        | Command::Logout
-        | Command::Whoami
-        | Command::Rollback(_)
-        | Command::Recover
-        | Command::Rules(_) => Err(Error::input(
-            "this command is not available in this build yet",
-        )),
+        Command::Login(_) | Command::Logout | Command::Whoami | Command::Rules(_) => Err(
+            Error::input("this command is not available in this build yet"),
+        ),
     }
 }

@@ -4,10 +4,10 @@
 use crate::cli::{ParserKind, PlanArgs};
 use crate::error::{Error, Result};
 use crate::plan::facts::PlanContext;
-use crate::plan::{FORMAT_VERSION, Plan, RulesRef, build, file, score};
+use crate::plan::{FORMAT_VERSION, Operation, Plan, RulesRef, build, file, score};
 use crate::policy::RuleSet;
 use crate::settings::Settings;
-use crate::source::{self, Catalog, Source};
+use crate::source::{self, Catalog, Source, SourceRef};
 use crate::{apply, output};
 
 /// Exit status of `plan --detailed-exitcode` when the plan has changes.
@@ -72,18 +72,40 @@ pub fn make(
     }
     let intents = crate::parse::parse(request)?;
     let catalog = source.read()?;
-    let mut operations = build::operations(&catalog, &intents)?;
+    let operations = build::operations(&catalog, &intents)?;
+    let plan = assemble(
+        settings,
+        rules,
+        source.describe(),
+        &catalog,
+        request,
+        operations,
+        None,
+    )?;
+    Ok((plan, catalog))
+}
+
+/// Scores the operations and wraps them in a plan bound to these rows and rules.
+pub fn assemble(
+    settings: &Settings,
+    rules: &RuleSet,
+    source: SourceRef,
+    catalog: &Catalog,
+    request: &str,
+    mut operations: Vec<Operation>,
+    rollback_of: Option<String>,
+) -> Result<Plan> {
     let now = crate::settings::now()?;
     let hour = u8::try_from(now.to_zoned(jiff::tz::TimeZone::UTC).hour()).unwrap_or(0);
     let ctx = PlanContext::new(&operations, hour, None);
-    let tier = score::score(&mut operations, &catalog, &ctx, rules);
+    let tier = score::score(&mut operations, catalog, &ctx, rules);
     let method = apply::approval::method(settings, None)?;
-    let plan = Plan {
+    Ok(Plan {
         format_version: FORMAT_VERSION,
         id: crate::ids::plan_id(),
         created_at: now.to_string(),
         request: request.to_string(),
-        source: source.describe(),
+        source,
         fingerprint: catalog.fingerprint(),
         rules: RulesRef {
             path: rules.origin.clone(),
@@ -91,12 +113,12 @@ pub fn make(
         },
         operations,
         tier,
+        rollback_of,
         approval: score::approval_need(
             tier,
             rules,
             apply::approval::method_name(method),
             "typed_id",
         ),
-    };
-    Ok((plan, catalog))
+    })
 }

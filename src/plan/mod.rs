@@ -3,6 +3,7 @@
 pub mod build;
 pub mod facts;
 pub mod file;
+pub mod inverse;
 pub mod resolve;
 pub mod score;
 
@@ -94,6 +95,9 @@ pub struct Plan {
     pub operations: Vec<Operation>,
     pub tier: u8,
     pub approval: ApprovalNeed,
+    /// For `changeset rollback`: the receipt this plan undoes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback_of: Option<String>,
 }
 
 impl Plan {

@@ -408,3 +408,144 @@ fn json_errors_on_request() {
     assert_eq!(err["error"]["kind"], "input");
     assert_eq!(err["error"]["exit_code"], 1);
 }
+
+#[test]
+fn rollback_plans_the_inverse_and_applies_it_like_any_plan() {
+    let env = TestEnv::new();
+    let original = env.catalog_text();
+    let rules = env.rules_with_auto_approve(3);
+    let plan = save_plan(
+        &env,
+        "put STR-001 on 20% off and mark STR-002 out of stock",
+        Some(&rules),
+    );
+    let (code, stdout, stderr) = apply_auto(&env, &plan, &rules);
+    assert_eq!(code, 0, "{stderr}");
+    let id = serde_json::from_str::<serde_json::Value>(&stdout).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Without approval possible, the rollback (tier 3: two products) is refused like any plan.
+    let (code, _, _) = run(env.cmd().args(["rollback", &id, "--no-input"]));
+    assert_eq!(code, 4);
+
+    let (code, stdout, stderr) = run(env
+        .cmd()
+        .args(["rollback", &id, "--no-input", "--format", "json"])
+        .arg("--rules")
+        .arg(&rules));
+    assert_eq!(code, 0, "{stderr}");
+    let receipt: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(receipt["rollback_of"], id.as_str());
+    assert_eq!(
+        env.catalog_text(),
+        original,
+        "the catalog is back to where it began"
+    );
+    assert_eq!(run(env.cmd().args(["audit", "verify"])).0, 0);
+
+    // Rolling back again would overwrite the rollback's own writes: refused as stale.
+    let (code, _, stderr) = run(env
+        .cmd()
+        .args(["rollback", &id, "--no-input"])
+        .arg("--rules")
+        .arg(&rules));
+    assert_eq!(code, 3, "{stderr}");
+}
+
+/// Claims a plan in the journal as an apply that crashed after the claim would have.
+fn simulate_interrupted_apply(env: &TestEnv, plan_path: &std::path::Path) -> String {
+    let plan = changeset::plan::file::read(plan_path).unwrap();
+    let approval = serde_json::json!({
+        "method": "auto", "tier": plan.tier, "approvers": [], "approved_at": "2026-11-23T12:00:00Z",
+        "plan_hash": plan.hash()
+    });
+    let mut store = changeset::audit::Store::open(&env.data_dir()).unwrap();
+    store
+        .claim_plan(
+            &plan.id,
+            &plan.hash(),
+            &serde_json::to_string(&plan).unwrap(),
+            &approval.to_string(),
+            "2026-11-23T12:00:00Z",
+        )
+        .unwrap();
+    plan.id
+}
+
+#[test]
+fn recover_settles_interrupted_applies() {
+    let env = TestEnv::new();
+    let rules = env.rules_with_auto_approve(3);
+    let original = env.catalog_text();
+
+    // Crashed before writing: the claim is released and the plan can be applied after all.
+    let plan = save_plan(&env, "put STR-001 on 20% off", Some(&rules));
+    simulate_interrupted_apply(&env, &plan);
+    assert_eq!(
+        apply_auto(&env, &plan, &rules).0,
+        3,
+        "an in-flight plan is not applied twice"
+    );
+    let (code, stdout, _) = run(env.cmd().args(["recover"]).arg("--rules").arg(&rules));
+    assert_eq!(code, 0);
+    assert!(stdout.contains("released"), "{stdout}");
+    assert_eq!(env.catalog_text(), original);
+    // Re-plan (the fingerprint is unchanged, so the same plan still applies).
+    assert_eq!(apply_auto(&env, &plan, &rules).0, 0);
+
+    // Crashed after the write landed: recover seals the receipt.
+    let env = TestEnv::new();
+    let plan = save_plan(&env, "mark STR-002 out of stock", Some(&rules));
+    let id = simulate_interrupted_apply(&env, &plan);
+    let written = env.catalog_text().replace(
+        "STR-002,Cloud Runner,Running,149.99,,FALSE,in_stock",
+        "STR-002,Cloud Runner,Running,149.99,,FALSE,out_of_stock",
+    );
+    std::fs::write(env.catalog(), &written).unwrap();
+    let (code, stdout, _) = run(env
+        .cmd()
+        .args(["recover", "--format", "json"])
+        .arg("--rules")
+        .arg(&rules));
+    assert_eq!(code, 0);
+    let outcomes: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(outcomes[0]["plan_id"], id.as_str());
+    assert_eq!(outcomes[0]["action"], "completed");
+    assert_eq!(env.catalog_text(), written);
+    assert_eq!(run(env.cmd().args(["audit", "verify"])).0, 0);
+    let (_, stdout, _) = run(env.cmd().args(["recover"]));
+    assert!(stdout.contains("Nothing to recover"), "{stdout}");
+
+    // Half written (one of two cells): the written cell is rolled back.
+    let env = TestEnv::new();
+    let plan = save_plan(&env, "put STR-001 on 20% off", Some(&rules));
+    simulate_interrupted_apply(&env, &plan);
+    let half = env.catalog_text().replace(
+        "STR-001,Classic Runner,Running,129.99,,FALSE",
+        "STR-001,Classic Runner,Running,129.99,103.99,FALSE",
+    );
+    std::fs::write(env.catalog(), &half).unwrap();
+    let (code, stdout, stderr) = run(env
+        .cmd()
+        .args(["recover", "--format", "json"])
+        .arg("--rules")
+        .arg(&rules));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("\"rolled_back\""), "{stdout}");
+    assert_eq!(env.catalog_text(), original);
+
+    // Someone else changed the cells: a conflict for a human, exit 3.
+    let env = TestEnv::new();
+    let plan = save_plan(&env, "put STR-001 on 20% off", Some(&rules));
+    simulate_interrupted_apply(&env, &plan);
+    let other = env.catalog_text().replace(
+        "STR-001,Classic Runner,Running,129.99,,FALSE",
+        "STR-001,Classic Runner,Running,129.99,50.00,FALSE",
+    );
+    std::fs::write(env.catalog(), &other).unwrap();
+    let (code, _, stderr) = run(env.cmd().args(["recover"]).arg("--rules").arg(&rules));
+    assert_eq!(code, 3, "{stderr}");
+    assert_eq!(env.catalog_text(), other);
+}

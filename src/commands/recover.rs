@@ -1,0 +1,46 @@
+//! `changeset recover`: finish or undo applies that were interrupted.
+
+use crate::apply::recover;
+use crate::audit::Store;
+use crate::commands::apply::source_of;
+use crate::error::{Error, Result};
+use crate::output;
+use crate::policy::RuleSet;
+use crate::settings::Settings;
+
+pub fn run(settings: &Settings) -> Result<u8> {
+    let rules = RuleSet::load(settings.rules_path.as_deref())?;
+    let mut store = Store::open(&settings.data_dir)?;
+    let outcomes = recover::run(settings, &mut store, &rules.sha256, |plan| {
+        source_of(settings, &plan.source)
+    })?;
+    if settings.json() {
+        output::json(&outcomes)?;
+    } else if outcomes.is_empty() {
+        output::stdout("Nothing to recover: every apply finished.")?;
+    } else {
+        let lines: Vec<String> = outcomes
+            .iter()
+            .map(|o| {
+                let receipt = o
+                    .receipt_id
+                    .as_deref()
+                    .map(|r| format!(" (receipt {r})"))
+                    .unwrap_or_default();
+                format!("{}: {}: {}{receipt}", o.plan_id, o.action, o.detail)
+            })
+            .collect();
+        output::stdout(&lines.join("\n"))?;
+    }
+    let conflicts: Vec<&str> = outcomes
+        .iter()
+        .filter(|o| o.action == "conflict")
+        .map(|o| o.plan_id.as_str())
+        .collect();
+    if conflicts.is_empty() {
+        Ok(0)
+    } else {
+        Err(Error::stale(format!("{} could not be settled automatically", conflicts.join(", ")))
+            .hint("compare the cells with the plan and fix them by hand; then run `changeset recover` again"))
+    }
+}

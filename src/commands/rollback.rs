@@ -1,0 +1,60 @@
+//! `changeset rollback <receipt-id>`: plan the inverse of an applied changeset, then approve
+//! and apply it like any other plan (same stale checks, scoring and approval).
+
+use crate::apply::approval;
+use crate::audit::Store;
+use crate::cli::RollbackArgs;
+use crate::commands::{apply, plan};
+use crate::error::Result;
+use crate::plan::{file, inverse};
+use crate::policy::RuleSet;
+use crate::receipt::Receipt;
+use crate::settings::Settings;
+use crate::{output, source};
+
+pub fn run(settings: &Settings, args: &RollbackArgs) -> Result<u8> {
+    let rules = RuleSet::load(settings.rules_path.as_deref())?;
+    let receipt = {
+        let store = Store::open(&settings.data_dir)?;
+        let body = store.find(&args.receipt)?;
+        Receipt::verify_text(&body).map_err(|e| e.context(format!("receipt `{}`", args.receipt)))?
+    };
+    let spec = apply::source_of(settings, &receipt.source)?;
+    let mut source = source::open(&spec, &settings.columns)?;
+    let catalog = source.read()?;
+    let operations = inverse::operations(&receipt, &catalog)?;
+    let request = format!("rollback of {} ({})", receipt.id, receipt.request);
+    let plan = plan::assemble(
+        settings,
+        &rules,
+        source.describe(),
+        &catalog,
+        &request,
+        operations,
+        Some(receipt.id.clone()),
+    )?;
+    if let Some(path) = &args.out {
+        file::write(path, &plan)?;
+        plan::print(settings, &plan)?;
+        output::note(
+            settings.quiet,
+            &format!(
+                "Saved rollback plan {} to {}; apply it with: changeset apply {}",
+                plan.id,
+                path.display(),
+                path.display()
+            ),
+        );
+        return Ok(0);
+    }
+    if !settings.quiet {
+        eprint!("{}", output::tables::plan(&plan, output::stderr_colour()));
+    }
+    apply::execute(
+        settings,
+        &rules,
+        &plan,
+        &spec,
+        approval::method(settings, args.approval)?,
+    )
+}

@@ -1,0 +1,81 @@
+//! The inverse of an applied changeset, for `changeset rollback`: every cell written goes back
+//! to its `before`, planned against the current rows like any other plan.
+
+use super::{Agent, Change, Operation};
+use crate::error::{Error, Result};
+use crate::receipt::{Check, Receipt};
+use crate::source::{Catalog, value};
+
+/// The operations that undo the receipt's writes. Refuses receipts that did not apply, and
+/// created rows (which an update cannot undo).
+pub fn operations(receipt: &Receipt, catalog: &Catalog) -> Result<Vec<Operation>> {
+    if receipt.outcome != "applied" {
+        return Err(Error::input(format!(
+            "receipt {} has outcome `{}`: only applied changesets can be rolled back",
+            receipt.id, receipt.outcome
+        )));
+    }
+    let created: Vec<&str> = receipt
+        .operations
+        .iter()
+        .filter(|o| o.action == "create_product")
+        .flat_map(|o| o.changes.first())
+        .map(|c| c.key.as_str())
+        .collect();
+    if !created.is_empty() {
+        return Err(Error::input(format!(
+            "receipt {} created {}; a rollback restores cell values and cannot delete rows",
+            receipt.id,
+            created.join(", ")
+        ))
+        .hint("delete the created rows by hand, or mark them discontinued with a new plan"));
+    }
+    let mut ops = Vec::new();
+    for op in &receipt.operations {
+        let mut changes = Vec::new();
+        for c in op.changes.iter().filter(|c| c.check != Check::Fail) {
+            let field = catalog.field_of(&c.field);
+            let now = catalog.lookup(&c.key, &c.field).ok_or_else(|| {
+                Error::stale(format!(
+                    "{} {} no longer exists in the catalog",
+                    c.key, c.field
+                ))
+            })?;
+            let written = value::to_text(field, &c.after);
+            if !value::same(field, &written, now) {
+                return Err(Error::stale(format!(
+                    "{} {} changed since receipt {} wrote it (`{written}` then, `{now}` now); rolling back would overwrite that",
+                    c.key, c.field, receipt.id
+                ))
+                .hint("plan the change you want with `changeset plan` instead"));
+            }
+            changes.push(Change {
+                key: c.key.clone(),
+                field: c.field.clone(),
+                before: value::typed(field, now),
+                after: c.before.clone(),
+            });
+        }
+        if !changes.is_empty() {
+            ops.push(Operation {
+                id: format!("op-{}", ops.len() + 1),
+                agent: Agent::Writer,
+                action: op.action.clone(),
+                label: format!("undo {}: {}", op.id, op.label),
+                changes,
+                facts: Default::default(),
+                tier: 3,
+                matched_rules: Vec::new(),
+                rule_errors: Vec::new(),
+                explanation: String::new(),
+            });
+        }
+    }
+    if ops.is_empty() {
+        return Err(Error::input(format!(
+            "receipt {} has no written cells to roll back",
+            receipt.id
+        )));
+    }
+    Ok(ops)
+}

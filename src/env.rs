@@ -43,6 +43,10 @@ pub const GOOGLE_ACCESS_TOKEN: &str = "CHANGESET_GOOGLE_ACCESS_TOKEN";
 pub const SHEETS_API_URL: &str = "CHANGESET_SHEETS_API_URL";
 /// Base URL of the Gmail API (default `https://gmail.googleapis.com`).
 pub const GMAIL_API_URL: &str = "CHANGESET_GMAIL_API_URL";
+/// Seconds one Google API request may take (default 30 for reads, 200 for writes).
+pub const HTTP_TIMEOUT: &str = "CHANGESET_HTTP_TIMEOUT";
+/// Seconds one Google API operation may take with its retries (default 300).
+pub const HTTP_DEADLINE: &str = "CHANGESET_HTTP_DEADLINE";
 
 /// Optional model-backed parser: an OpenAI-compatible chat-completions base URL.
 pub const LLM_URL: &str = "CHANGESET_LLM_URL";
@@ -92,6 +96,14 @@ pub const ALL: &[(&str, &str)] = &[
     ),
     (SHEETS_API_URL, "Sheets API base URL"),
     (GMAIL_API_URL, "Gmail API base URL"),
+    (
+        HTTP_TIMEOUT,
+        "seconds per Google API request (default 30 reads, 200 writes)",
+    ),
+    (
+        HTTP_DEADLINE,
+        "seconds per Google API operation, retries included (default 300)",
+    ),
     (LLM_URL, "OpenAI-compatible endpoint for --parser llm"),
     (LLM_MODEL, "model name for --parser llm"),
     (LLM_API_KEY, "API key for --parser llm"),

@@ -1,0 +1,291 @@
+//! Google access tokens, one per agent (DESIGN sections 2 and 7): the reader may only read
+//! sheets, the writer may write them, the notifier may only send mail.
+//!
+//! A [`TokenSource`] hands out tokens; the receipt records a [`Grant`] per agent with a
+//! reference to the token (a SHA-256 prefix), never the token. Two sources exist:
+//! [`EnvToken`] (`CHANGESET_GOOGLE_ACCESS_TOKEN`, for CI and service accounts) and
+//! [`VaultTokens`] (one Token Vault exchange per agent, with the returned scope checked).
+
+use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
+
+use crate::env;
+use crate::error::{Error, Result};
+use crate::source::Grant;
+
+pub const SHEETS_READONLY: &str = "https://www.googleapis.com/auth/spreadsheets.readonly";
+pub const SHEETS: &str = "https://www.googleapis.com/auth/spreadsheets";
+pub const GMAIL_SEND: &str = "https://www.googleapis.com/auth/gmail.send";
+
+/// Scopes that only identify the user; a token may carry them besides its agent's scope.
+const IDENTITY_SCOPES: &[&str] = &[
+    "openid",
+    "email",
+    "profile",
+    "https://www.googleapis.com/auth/userinfo.email",
+    "https://www.googleapis.com/auth/userinfo.profile",
+];
+
+/// The agents that act on Google on the user's behalf.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Agent {
+    Reader,
+    Writer,
+    Notifier,
+}
+
+impl Agent {
+    pub fn name(self) -> &'static str {
+        match self {
+            Agent::Reader => "reader",
+            Agent::Writer => "writer",
+            Agent::Notifier => "notifier",
+        }
+    }
+
+    /// The one Google scope the agent needs, and may hold.
+    pub fn scope(self) -> &'static str {
+        match self {
+            Agent::Reader => SHEETS_READONLY,
+            Agent::Writer => SHEETS,
+            Agent::Notifier => GMAIL_SEND,
+        }
+    }
+}
+
+/// A Google access token for one agent, with the receipt's record of it.
+pub struct GoogleToken {
+    pub secret: SecretString,
+    pub grant: Grant,
+}
+
+/// Where Google access tokens come from.
+pub trait TokenSource {
+    /// A token for the agent. `subject` is the Auth0 access token to exchange instead of the
+    /// user's own (the writer's, after an out-of-band approval).
+    fn fetch(&mut self, agent: Agent, subject: Option<&SecretString>) -> Result<GoogleToken>;
+    /// Whether fetching again can give a different token after Google refused one (401).
+    fn renewable(&self) -> bool;
+    /// What the user can do when Google refuses the token for good.
+    fn refused_hint(&self) -> String;
+}
+
+/// `sha256:` and the first 16 hex digits of the token's SHA-256: enough to tell tokens apart
+/// in an audit, useless for using one.
+pub fn token_ref(secret: &SecretString) -> String {
+    let digest = Sha256::digest(secret.expose_secret().as_bytes());
+    format!("sha256:{}", &hex::encode(digest)[..16])
+}
+
+/// The token source for this run: `CHANGESET_GOOGLE_ACCESS_TOKEN` when set, else Token Vault.
+pub fn for_run() -> Result<Box<dyn TokenSource>> {
+    if let Some(token) = EnvToken::from_env() {
+        return Ok(Box::new(token));
+    }
+    Err(Error::needs_auth(
+        "no Google credential: Token Vault exchange is not available in this build",
+    )
+    .hint(format!(
+        "set {} to a Google access token (for example `gcloud auth print-access-token`)",
+        env::GOOGLE_ACCESS_TOKEN
+    )))
+}
+
+/// One token from the environment serves every agent. Its scope cannot be checked without a
+/// call to Google, so the grant records the scope each agent used it for and `via = "env"`.
+pub struct EnvToken {
+    token: SecretString,
+}
+
+impl EnvToken {
+    pub fn from_env() -> Option<EnvToken> {
+        env::var(env::GOOGLE_ACCESS_TOKEN).map(|t| EnvToken {
+            token: SecretString::from(t.trim().to_string()),
+        })
+    }
+}
+
+impl TokenSource for EnvToken {
+    fn fetch(&mut self, agent: Agent, _subject: Option<&SecretString>) -> Result<GoogleToken> {
+        Ok(GoogleToken {
+            secret: self.token.clone(),
+            grant: Grant {
+                agent: agent.name().into(),
+                scope: agent.scope().into(),
+                token_ref: Some(token_ref(&self.token)),
+                jti: None,
+                expires_at: None,
+                via: "env".into(),
+            },
+        })
+    }
+
+    fn renewable(&self) -> bool {
+        false
+    }
+
+    fn refused_hint(&self) -> String {
+        format!(
+            "{} was refused (expired?); set a fresh one, e.g. `gcloud auth print-access-token`",
+            env::GOOGLE_ACCESS_TOKEN
+        )
+    }
+}
+
+/// What one Token Vault exchange returned.
+pub struct Exchanged {
+    pub access_token: SecretString,
+    /// The scope Google granted, as returned (space- or comma-separated); None when absent.
+    pub scope: Option<String>,
+    pub expires_in: Option<u64>,
+}
+
+/// The Auth0 side of Token Vault: the user's access token and the RFC 8693 exchange.
+pub trait Exchange {
+    /// The user's Auth0 access token, the default subject of an exchange.
+    fn user_token(&mut self) -> Result<SecretString>;
+    /// Exchanges `subject` for a Google access token, asking for `scope`.
+    fn exchange(&mut self, subject: &SecretString, scope: &str) -> Result<Exchanged>;
+}
+
+/// Token Vault: every agent gets its own exchange, and the scope that comes back must be the
+/// agent's scope (plus identity scopes): Token Vault hands out whatever the connected account
+/// holds, so a broader token is refused rather than used.
+pub struct VaultTokens<E: Exchange> {
+    exchange: E,
+}
+
+impl<E: Exchange> VaultTokens<E> {
+    pub fn new(exchange: E) -> Self {
+        VaultTokens { exchange }
+    }
+}
+
+impl<E: Exchange> TokenSource for VaultTokens<E> {
+    fn fetch(&mut self, agent: Agent, subject: Option<&SecretString>) -> Result<GoogleToken> {
+        let subject = match subject {
+            Some(s) => s.clone(),
+            None => self.exchange.user_token()?,
+        };
+        let got = self.exchange.exchange(&subject, agent.scope())?;
+        check_scope(agent, got.scope.as_deref())?;
+        let expires_at = match got.expires_in {
+            Some(secs) => {
+                let secs = i64::try_from(secs).unwrap_or(i64::MAX);
+                let at = crate::settings::now()?
+                    .checked_add(jiff::SignedDuration::from_secs(secs))
+                    .map_err(|e| Error::runtime(format!("Token Vault expiry: {e}")))?;
+                Some(at.to_string())
+            }
+            None => None,
+        };
+        Ok(GoogleToken {
+            grant: Grant {
+                agent: agent.name().into(),
+                scope: agent.scope().into(),
+                token_ref: Some(token_ref(&got.access_token)),
+                jti: None,
+                expires_at,
+                via: "token_vault".into(),
+            },
+            secret: got.access_token,
+        })
+    }
+
+    fn renewable(&self) -> bool {
+        true
+    }
+
+    fn refused_hint(&self) -> String {
+        "run `changeset login` and reconnect the Google account".into()
+    }
+}
+
+/// Refuses a token whose scope is missing, lacks the agent's scope, or carries more.
+pub fn check_scope(agent: Agent, returned: Option<&str>) -> Result<()> {
+    let who = agent.name();
+    let want = agent.scope();
+    let Some(returned) = returned.filter(|s| !s.trim().is_empty()) else {
+        return Err(Error::needs_auth(format!(
+            "Token Vault returned the {who} token without its scope; a token of unknown power is not used"
+        ))
+        .hint(format!("the {who} needs exactly {want}")));
+    };
+    let scopes: Vec<&str> = returned
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|s| !s.is_empty())
+        .collect();
+    if !scopes.contains(&want) {
+        return Err(Error::needs_auth(format!(
+            "the Google token for the {who} lacks the scope {want} (it has: {})",
+            scopes.join(" ")
+        ))
+        .hint("reconnect the Google account and grant that scope"));
+    }
+    let extra: Vec<&str> = scopes
+        .iter()
+        .copied()
+        .filter(|s| *s != want && !IDENTITY_SCOPES.contains(s))
+        .collect();
+    if !extra.is_empty() {
+        return Err(Error::needs_auth(format!(
+            "the Google token for the {who} is broader than {want}: it also carries {}; refusing to use it",
+            extra.join(" ")
+        ))
+        .hint("connect the Google account with only the scopes each agent needs (each agent must hold only its own)"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scope_must_be_exactly_the_agents() {
+        assert!(check_scope(Agent::Reader, Some(SHEETS_READONLY)).is_ok());
+        assert!(check_scope(Agent::Reader, Some(&format!("openid {SHEETS_READONLY},email"))).is_ok());
+        let broader = check_scope(Agent::Reader, Some(&format!("{SHEETS_READONLY} {SHEETS}")));
+        assert!(broader.unwrap_err().message.contains("broader"));
+        let missing = check_scope(Agent::Writer, Some(SHEETS_READONLY));
+        assert!(missing.unwrap_err().message.contains("lacks"));
+        assert!(check_scope(Agent::Notifier, None).is_err());
+        assert!(check_scope(Agent::Notifier, Some(" ")).is_err());
+    }
+
+    struct FakeVault {
+        scope: &'static str,
+        subjects: Vec<String>,
+    }
+
+    impl Exchange for FakeVault {
+        fn user_token(&mut self) -> Result<SecretString> {
+            Ok(SecretString::from("user-at"))
+        }
+        fn exchange(&mut self, subject: &SecretString, _scope: &str) -> Result<Exchanged> {
+            self.subjects.push(subject.expose_secret().to_string());
+            Ok(Exchanged {
+                access_token: SecretString::from("ya29.google"),
+                scope: Some(self.scope.into()),
+                expires_in: Some(3600),
+            })
+        }
+    }
+
+    #[test]
+    fn vault_exchanges_the_approval_token_for_the_writer_and_records_a_reference() {
+        let mut vault = VaultTokens::new(FakeVault {
+            scope: SHEETS,
+            subjects: Vec::new(),
+        });
+        let approval = SecretString::from("ciba-at");
+        let token = vault.fetch(Agent::Writer, Some(&approval)).unwrap();
+        assert_eq!(token.grant.via, "token_vault");
+        assert_eq!(token.grant.scope, SHEETS);
+        let reference = token.grant.token_ref.unwrap();
+        assert!(reference.starts_with("sha256:") && reference.len() == 23);
+        assert!(!reference.contains("ya29"));
+        assert!(vault.fetch(Agent::Reader, None).is_err(), "a write scope is broader than a reader's");
+        assert_eq!(vault.exchange.subjects, ["ciba-at", "user-at"]);
+    }
+}

@@ -161,7 +161,7 @@ fn backoff(attempt: u32) -> Duration {
 }
 
 /// What one attempt produced.
-enum Sent {
+enum Attempt {
     Answer {
         status: u16,
         retry_after: Option<Duration>,
@@ -186,9 +186,9 @@ pub fn call(
         Effect::Write => retry.limits.write_timeout,
     };
     loop {
-        let sent = crate::net::block_on(send_once(req, &token, timeout));
-        let (why, retry_after) = match sent {
-            Sent::Answer {
+        let attempt = crate::net::block_on(send_once(req, &token, timeout));
+        let (why, retry_after) = match attempt {
+            Attempt::Answer {
                 status,
                 body: Ok(body),
                 ..
@@ -198,7 +198,7 @@ pub fn call(
                     Effect::Write => Failure::Unknown(e),
                 });
             }
-            Sent::Answer { status: 401, .. } if !renewed => {
+            Attempt::Answer { status: 401, .. } if !renewed => {
                 renewed = true;
                 token = auth.bearer(true).map_err(|e| {
                     Failure::NoEffect(e.context(format!(
@@ -208,7 +208,7 @@ pub fn call(
                 })?;
                 continue;
             }
-            Sent::Answer {
+            Attempt::Answer {
                 status,
                 retry_after,
                 body,
@@ -229,14 +229,14 @@ pub fn call(
                     }
                 }
             }
-            Sent::NotSent(why) => (why, None),
-            Sent::Lost(why) if req.effect == Effect::Write => {
+            Attempt::NotSent(why) => (why, None),
+            Attempt::Lost(why) if req.effect == Effect::Write => {
                 return Err(Failure::Unknown(Error::runtime(format!(
                     "{} gave no answer while {} ({why}); the write may or may not have landed",
                     req.api, req.what
                 ))));
             }
-            Sent::Lost(why) => (why, None),
+            Attempt::Lost(why) => (why, None),
         };
         if !retry.wait(retry_after) {
             let nothing = match req.effect {
@@ -263,7 +263,7 @@ pub fn call(
     }
 }
 
-async fn send_once(req: &Request, token: &SecretString, timeout: Duration) -> Sent {
+async fn send_once(req: &Request, token: &SecretString, timeout: Duration) -> Attempt {
     let client = match reqwest::Client::builder()
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(10)))
@@ -273,7 +273,7 @@ async fn send_once(req: &Request, token: &SecretString, timeout: Duration) -> Se
         .build()
     {
         Ok(c) => c,
-        Err(e) => return Sent::NotSent(describe(&e)),
+        Err(e) => return Attempt::NotSent(describe(&e)),
     };
     let mut builder = client
         .request(req.method.clone(), &req.url)
@@ -283,8 +283,8 @@ async fn send_once(req: &Request, token: &SecretString, timeout: Duration) -> Se
     }
     let mut resp = match builder.send().await {
         Ok(r) => r,
-        Err(e) if e.is_connect() => return Sent::NotSent(describe(&e)),
-        Err(e) => return Sent::Lost(describe(&e)),
+        Err(e) if e.is_connect() => return Attempt::NotSent(describe(&e)),
+        Err(e) => return Attempt::Lost(describe(&e)),
     };
     let status = resp.status().as_u16();
     let retry_after = resp
@@ -304,8 +304,8 @@ async fn send_once(req: &Request, token: &SecretString, timeout: Duration) -> Se
         }
     };
     match body {
-        Err(why) if (200..300).contains(&status) => Sent::Lost(why),
-        body => Sent::Answer {
+        Err(why) if (200..300).contains(&status) => Attempt::Lost(why),
+        body => Attempt::Answer {
             status,
             retry_after,
             body,

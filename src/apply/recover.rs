@@ -62,7 +62,7 @@ fn settle(
         ))
     })?;
     let spec = spec_of(&plan)?;
-    let mut source = source::open(&spec, &settings.columns)?;
+    let mut source = source::open(&spec, settings)?;
     let catalog = source.read()?;
     let outcome = |action: &str, detail: String, receipt_id: Option<String>| Outcome {
         plan_id: plan.id.clone(),

@@ -23,7 +23,7 @@ pub fn run(settings: &Settings, args: &ApplyArgs) -> Result<u8> {
         (plan, spec)
     } else {
         let spec = settings.source()?;
-        let mut source = source::open(&spec, &settings.columns)?;
+        let mut source = source::open(&spec, settings)?;
         let (plan, _) =
             commands::plan::make(settings, &rules, source.as_mut(), &args.target, args.parser)?;
         // Show what is about to happen before asking (on stderr: stdout is for the receipt).
@@ -50,7 +50,7 @@ pub fn execute(
     spec: &SourceSpec,
     method: ApprovalMethod,
 ) -> Result<u8> {
-    let mut source = source::open(spec, &settings.columns)?;
+    let mut source = source::open(spec, settings)?;
     let mut store = Store::open(&settings.data_dir)?;
     let mut ctx = executor::Context {
         settings,

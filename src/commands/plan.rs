@@ -15,7 +15,7 @@ const EXIT_HAS_CHANGES: u8 = 10;
 
 pub fn run(settings: &Settings, args: &PlanArgs) -> Result<u8> {
     let rules = RuleSet::load(settings.rules_path.as_deref())?;
-    let mut source = source::open(&settings.source()?, &settings.columns)?;
+    let mut source = source::open(&settings.source()?, settings)?;
     let (plan, _) = make(
         settings,
         &rules,

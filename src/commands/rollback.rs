@@ -20,7 +20,7 @@ pub fn run(settings: &Settings, args: &RollbackArgs) -> Result<u8> {
         Receipt::verify_text(&body).map_err(|e| e.context(format!("receipt `{}`", args.receipt)))?
     };
     let spec = apply::source_of(settings, &receipt.source)?;
-    let mut source = source::open(&spec, &settings.columns)?;
+    let mut source = source::open(&spec, settings)?;
     let catalog = source.read()?;
     let operations = inverse::operations(&receipt, &catalog)?;
     let request = format!("rollback of {} ({})", receipt.id, receipt.request);

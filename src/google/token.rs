@@ -78,7 +78,7 @@ pub fn token_ref(secret: &SecretString) -> String {
 }
 
 /// The token source for this run: `CHANGESET_GOOGLE_ACCESS_TOKEN` when set, else Token Vault.
-pub fn for_run() -> Result<Box<dyn TokenSource>> {
+pub fn for_run(_settings: &crate::settings::Settings) -> Result<Box<dyn TokenSource>> {
     if let Some(token) = EnvToken::from_env() {
         return Ok(Box::new(token));
     }
@@ -235,6 +235,39 @@ pub fn check_scope(agent: Agent, returned: Option<&str>) -> Result<()> {
         .hint("connect the Google account with only the scopes each agent needs (each agent must hold only its own)"));
     }
     Ok(())
+}
+
+/// One agent's token slot, lent to an HTTP call: fetched on first use, fetched again once after
+/// a 401 when the source can renew it.
+pub struct Lease<'a> {
+    pub source: &'a mut dyn TokenSource,
+    pub slot: &'a mut Option<GoogleToken>,
+    pub agent: Agent,
+    pub subject: Option<&'a SecretString>,
+}
+
+impl super::http::Bearer for Lease<'_> {
+    fn bearer(&mut self, renew: bool) -> Result<SecretString> {
+        if renew && !self.source.renewable() {
+            return Err(Error::needs_auth(format!(
+                "the {} token cannot be renewed",
+                self.agent.name()
+            ))
+            .hint(self.source.refused_hint()));
+        }
+        if renew || self.slot.is_none() {
+            *self.slot = Some(self.source.fetch(self.agent, self.subject)?);
+        }
+        Ok(self
+            .slot
+            .as_ref()
+            .map(|t| t.secret.clone())
+            .expect("filled above"))
+    }
+
+    fn scope(&self) -> &str {
+        self.agent.scope()
+    }
 }
 
 #[cfg(test)]

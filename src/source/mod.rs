@@ -4,6 +4,7 @@
 //! the read-back, and writes one batch. Sources know nothing about plans, policy or auth.
 
 pub mod csv;
+pub mod sheets;
 pub mod value;
 
 use std::collections::HashMap;
@@ -342,13 +343,20 @@ pub trait Source {
     }
 }
 
-/// Opens the source a spec names.
-pub fn open(spec: &SourceSpec, names: &ColumnNames) -> Result<Box<dyn Source>> {
+/// Opens the source a spec names. A Sheets source gets the run's Google token source
+/// (`CHANGESET_GOOGLE_ACCESS_TOKEN` or Token Vault); it asks for tokens only when it calls Google.
+pub fn open(spec: &SourceSpec, settings: &crate::settings::Settings) -> Result<Box<dyn Source>> {
+    let names = settings.columns.clone();
     match spec {
-        SourceSpec::Csv(path) => Ok(Box::new(csv::CsvSource::new(path.clone(), names.clone()))),
-        SourceSpec::Sheets { .. } => Err(Error::input(
-            "Google Sheets sources are not available in this build",
-        )
-        .hint("use a CSV file with --source PATH")),
+        SourceSpec::Csv(path) => Ok(Box::new(csv::CsvSource::new(path.clone(), names))),
+        SourceSpec::Sheets {
+            spreadsheet_id,
+            tab,
+        } => Ok(Box::new(sheets::SheetsSource::new(
+            spreadsheet_id.clone(),
+            tab.clone(),
+            names,
+            crate::google::token::for_run(settings)?,
+        )?)),
     }
 }

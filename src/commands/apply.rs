@@ -89,6 +89,16 @@ pub fn source_of(settings: &Settings, recorded: &SourceRef) -> Result<SourceSpec
             (SourceSpec::Csv(a), SourceSpec::Csv(b)) => {
                 std::fs::canonicalize(a).ok().as_deref() == Some(b.as_path())
             }
+            // A spreadsheet named without a tab means its first tab, which the plan recorded.
+            (
+                SourceSpec::Sheets {
+                    spreadsheet_id: a,
+                    tab: None,
+                },
+                SourceSpec::Sheets {
+                    spreadsheet_id: b, ..
+                },
+            ) => a == b,
             (a, b) => a == b,
         };
         if !same {

@@ -164,7 +164,10 @@ mod tests {
         assert_eq!(r.start, Some((0, Some(1002))));
         assert_eq!(r.end, Some((7, Some(1003))));
         let r = parse("Products!D7").unwrap();
-        assert_eq!((r.tab.as_str(), r.start, r.end), ("Products", Some((3, Some(7))), None));
+        assert_eq!(
+            (r.tab.as_str(), r.start, r.end),
+            ("Products", Some((3, Some(7))), None)
+        );
         assert_eq!(parse("Products").unwrap().start, None);
         assert_eq!(parse("'Products'!A:A").unwrap().end, Some((0, None)));
         assert!(parse("'unterminated!A1").is_none());

@@ -429,10 +429,7 @@ fn fatal(req: &Request, status: u16, info: &GoogleError, auth: &dyn Bearer) -> E
     } else {
         format!(": {detail}")
     };
-    let base = format!(
-        "{} refused {} ({status}{detail})",
-        req.api, req.what
-    );
+    let base = format!("{} refused {} ({status}{detail})", req.api, req.what);
     match status {
         401 => Error::needs_auth(base).hint("the access token was refused twice; log in again or set a fresh token"),
         403 => Error::runtime(base)
@@ -454,7 +451,10 @@ mod tests {
 
     #[test]
     fn encodes_a1_ranges_as_one_component() {
-        assert_eq!(encode("'Jon''s Data'!A1:B2"), "%27Jon%27%27s%20Data%27%21A1%3AB2");
+        assert_eq!(
+            encode("'Jon''s Data'!A1:B2"),
+            "%27Jon%27%27s%20Data%27%21A1%3AB2"
+        );
         assert_eq!(encode("a-b_c.d~e"), "a-b_c.d~e");
     }
 
@@ -466,10 +466,22 @@ mod tests {
         assert_eq!(e.reason.as_deref(), Some("RATE_LIMIT_EXCEEDED"));
         assert_eq!(GoogleError::parse(b"<html>"), GoogleError::default());
         let old = br#"{"error":{"errors":[{"reason":"userRateLimitExceeded"}]}}"#;
-        assert!(matches!(classify(403, &GoogleError::parse(old)), Class::Retry));
-        assert!(matches!(classify(403, &GoogleError::default()), Class::Fatal));
-        assert!(matches!(classify(503, &GoogleError::default()), Class::Ambiguous));
-        assert!(matches!(classify(400, &GoogleError::default()), Class::Fatal));
+        assert!(matches!(
+            classify(403, &GoogleError::parse(old)),
+            Class::Retry
+        ));
+        assert!(matches!(
+            classify(403, &GoogleError::default()),
+            Class::Fatal
+        ));
+        assert!(matches!(
+            classify(503, &GoogleError::default()),
+            Class::Ambiguous
+        ));
+        assert!(matches!(
+            classify(400, &GoogleError::default()),
+            Class::Fatal
+        ));
     }
 
     #[test]

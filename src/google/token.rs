@@ -99,9 +99,12 @@ pub struct EnvToken {
 
 impl EnvToken {
     pub fn from_env() -> Option<EnvToken> {
-        env::var(env::GOOGLE_ACCESS_TOKEN).map(|t| EnvToken {
-            token: SecretString::from(t.trim().to_string()),
-        })
+        env::var(env::GOOGLE_ACCESS_TOKEN)
+            .map(|t| EnvToken::new(SecretString::from(t.trim().to_string())))
+    }
+
+    pub fn new(token: SecretString) -> EnvToken {
+        EnvToken { token }
     }
 }
 
@@ -277,7 +280,13 @@ mod tests {
     #[test]
     fn scope_must_be_exactly_the_agents() {
         assert!(check_scope(Agent::Reader, Some(SHEETS_READONLY)).is_ok());
-        assert!(check_scope(Agent::Reader, Some(&format!("openid {SHEETS_READONLY},email"))).is_ok());
+        assert!(
+            check_scope(
+                Agent::Reader,
+                Some(&format!("openid {SHEETS_READONLY},email"))
+            )
+            .is_ok()
+        );
         let broader = check_scope(Agent::Reader, Some(&format!("{SHEETS_READONLY} {SHEETS}")));
         assert!(broader.unwrap_err().message.contains("broader"));
         let missing = check_scope(Agent::Writer, Some(SHEETS_READONLY));
@@ -318,7 +327,10 @@ mod tests {
         let reference = token.grant.token_ref.unwrap();
         assert!(reference.starts_with("sha256:") && reference.len() == 23);
         assert!(!reference.contains("ya29"));
-        assert!(vault.fetch(Agent::Reader, None).is_err(), "a write scope is broader than a reader's");
+        assert!(
+            vault.fetch(Agent::Reader, None).is_err(),
+            "a write scope is broader than a reader's"
+        );
         assert_eq!(vault.exchange.subjects, ["ciba-at", "user-at"]);
     }
 }

@@ -357,6 +357,8 @@ pub fn open(spec: &SourceSpec, settings: &crate::settings::Settings) -> Result<B
             tab.clone(),
             names,
             crate::google::token::for_run(settings)?,
-        )?)),
+            crate::google::sheets_base()?,
+            crate::google::http::Limits::from_env()?,
+        ))),
     }
 }

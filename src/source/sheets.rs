@@ -25,9 +25,9 @@ use serde_json::{Value, json};
 
 use super::{Catalog, CellRef, ColumnNames, Field, Grant, Source, SourceRef, WriteBatch, value};
 use crate::error::{Error, Result};
+use crate::google::a1;
 use crate::google::http::{self, Effect, Failure, Limits, Request, Retry, encode};
 use crate::google::token::{Agent, GoogleToken, Lease, TokenSource};
-use crate::google::{a1, sheets_base};
 
 const API: &str = "Google Sheets";
 
@@ -114,25 +114,28 @@ enum Settled {
 }
 
 impl SheetsSource {
+    /// A source on the Sheets API at `base` (see [`crate::google::sheets_base`]).
     pub fn new(
         spreadsheet_id: String,
         tab: Option<String>,
         names: ColumnNames,
         tokens: Box<dyn TokenSource>,
-    ) -> Result<SheetsSource> {
-        Ok(SheetsSource {
+        base: String,
+        limits: Limits,
+    ) -> SheetsSource {
+        SheetsSource {
             spreadsheet_id,
             tab,
             names,
-            base: sheets_base()?,
-            limits: Limits::from_env()?,
+            base,
+            limits,
             tokens,
             reader: None,
             writer: None,
             approval: None,
             layout: None,
             originals: HashMap::new(),
-        })
+        }
     }
 
     fn url(&self, rest: &str) -> String {
@@ -158,10 +161,7 @@ impl SheetsSource {
             source: self.tokens.as_mut(),
             slot,
             agent,
-            subject: self
-                .approval
-                .as_ref()
-                .filter(|_| agent == Agent::Writer),
+            subject: self.approval.as_ref().filter(|_| agent == Agent::Writer),
         };
         http::call(req, &mut lease, retry)
     }
@@ -243,10 +243,7 @@ impl SheetsSource {
             .as_array()
             .filter(|v| v.len() == ranges.len())
             .ok_or_else(|| {
-                http::malformed(
-                    &req,
-                    &format!("expected {} value ranges", ranges.len()),
-                )
+                http::malformed(&req, &format!("expected {} value ranges", ranges.len()))
             })?;
         ranges_got
             .iter()
@@ -254,7 +251,10 @@ impl SheetsSource {
                 if let Some(m) = vr.get("majorDimension").and_then(Value::as_str)
                     && m != major
                 {
-                    return Err(http::malformed(&req, &format!("rows came as {m}, not {major}")));
+                    return Err(http::malformed(
+                        &req,
+                        &format!("rows came as {m}, not {major}"),
+                    ));
                 }
                 match vr.get("values") {
                     None | Some(Value::Null) => Ok(Vec::new()),
@@ -399,7 +399,11 @@ impl SheetsSource {
 
     fn typed(&self, t: &Target) -> Value {
         match self.originals.get(&(t.row, t.col)) {
-            Some(original) if cell_text(t.field, original).is_ok_and(|o| o == t.after) => {
+            // An empty cell is restored by writing "": null would leave the cell as it is.
+            Some(original)
+                if !original.is_null()
+                    && cell_text(t.field, original).is_ok_and(|o| o == t.after) =>
+            {
                 original.clone()
             }
             _ => typed_cell(t.field, &t.after),
@@ -541,7 +545,8 @@ impl SheetsSource {
                         Some(first) => {
                             let layout = self.layout.as_mut().expect("located");
                             for (i, key) in keys.iter().enumerate() {
-                                let row = first.saturating_add(u32::try_from(i).unwrap_or(u32::MAX));
+                                let row =
+                                    first.saturating_add(u32::try_from(i).unwrap_or(u32::MAX));
                                 layout.rows.insert(key.clone(), row);
                             }
                         }
@@ -854,9 +859,7 @@ fn typed_cell(field: Option<Field>, text: &str) -> Value {
             None => Value::String(text.to_string()),
         },
         Some(Field::PromoActive) if text.trim().eq_ignore_ascii_case("true") => Value::Bool(true),
-        Some(Field::PromoActive) if text.trim().eq_ignore_ascii_case("false") => {
-            Value::Bool(false)
-        }
+        Some(Field::PromoActive) if text.trim().eq_ignore_ascii_case("false") => Value::Bool(false),
         _ => Value::String(text.to_string()),
     }
 }
@@ -874,7 +877,10 @@ mod tests {
         assert_eq!(cell_text(None, &json!(90.0)).unwrap(), "90");
         assert_eq!(cell_text(None, &json!(0.1)).unwrap(), "0.1");
         assert_eq!(cell_text(None, &json!(45900.5)).unwrap(), "45900.5");
-        assert_eq!(cell_text(Some(Field::PromoActive), &json!(true)).unwrap(), "TRUE");
+        assert_eq!(
+            cell_text(Some(Field::PromoActive), &json!(true)).unwrap(),
+            "TRUE"
+        );
         assert_eq!(cell_text(None, &Value::Null).unwrap(), "");
         assert_eq!(cell_text(None, &json!("00123")).unwrap(), "00123");
         assert!(cell_text(None, &json!({"a": 1})).is_err());
@@ -887,6 +893,9 @@ mod tests {
         assert_eq!(typed_cell(Some(Field::PromoActive), "TRUE"), json!(true));
         assert_eq!(typed_cell(Some(Field::PromoActive), "false"), json!(false));
         assert_eq!(typed_cell(Some(Field::Sku), "00123"), json!("00123"));
-        assert_eq!(typed_cell(Some(Field::Inventory), "in_stock"), json!("in_stock"));
+        assert_eq!(
+            typed_cell(Some(Field::Inventory), "in_stock"),
+            json!("in_stock")
+        );
     }
 }

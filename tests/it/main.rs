@@ -2,5 +2,10 @@
 
 mod support;
 
+/// The fake Google server lives with the other loopback servers in tests/support/.
+#[path = "../support/google/mod.rs"]
+mod fake_google;
+
 mod cli_surface;
 mod core_flow;
+mod sheets;

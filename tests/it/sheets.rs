@@ -1,0 +1,444 @@
+//! Google Sheets as the source, against the fake Google server (issue 8): constant request
+//! counts, stale-safe writes, retries and lost answers, verification and rollback, Gmail.
+
+use serde_json::{Value, json};
+
+use crate::fake_google::{self, Action, FakeGoogle, Op, SCOPE_GMAIL, SCOPE_READ, SCOPE_WRITE};
+use crate::support::{TestEnv, run};
+
+const SHEET: &str = "sheet-1";
+const TAB: &str = "Products";
+const TOKEN: &str = "ya29.test-token";
+
+/// A test directory plus a fake Google holding one spreadsheet with one tab.
+struct SheetsEnv {
+    env: TestEnv,
+    google: FakeGoogle,
+    rules: std::path::PathBuf,
+}
+
+impl SheetsEnv {
+    fn new(rows: Vec<Vec<Value>>) -> SheetsEnv {
+        SheetsEnv::with_tab(TAB, rows)
+    }
+
+    fn with_tab(tab: &str, rows: Vec<Vec<Value>>) -> SheetsEnv {
+        let env = TestEnv::new();
+        let google = FakeGoogle::start(SHEET);
+        google.add_tab(tab, rows);
+        google.allow_token(TOKEN, &[SCOPE_READ, SCOPE_WRITE, SCOPE_GMAIL]);
+        let rules = env.rules_with_auto_approve(3);
+        SheetsEnv { env, google, rules }
+    }
+
+    fn example() -> SheetsEnv {
+        let text = std::fs::read_to_string(crate::support::example_catalog()).unwrap();
+        SheetsEnv::new(fake_google::typed_rows_from_csv(&text))
+    }
+
+    fn cmd(&self) -> assert_cmd::Command {
+        let mut cmd = self.env.cmd();
+        cmd.env("CHANGESET_SOURCE", format!("sheets:{SHEET}/{TAB}"))
+            .env("CHANGESET_SHEETS_API_URL", self.google.url())
+            .env("CHANGESET_GMAIL_API_URL", self.google.url())
+            .env("CHANGESET_GOOGLE_ACCESS_TOKEN", TOKEN)
+            .env("CHANGESET_HTTP_TIMEOUT", "2")
+            .env("CHANGESET_HTTP_DEADLINE", "30")
+            .env("CHANGESET_RULES", &self.rules);
+        cmd
+    }
+
+    /// `plan -o plan.json`, returning the plan.
+    fn plan(&self, request: &str) -> Value {
+        let (code, stdout, stderr) =
+            run(self
+                .cmd()
+                .args(["plan", request, "-o", "plan.json", "--format", "json"]));
+        assert_eq!(code, 0, "plan failed: {stderr}");
+        serde_json::from_str(&stdout).unwrap()
+    }
+
+    /// `apply plan.json --format json`: (exit code, receipt or null, stderr).
+    fn apply(&self) -> (i32, Value, String) {
+        let (code, stdout, stderr) =
+            run(self.cmd().args(["apply", "plan.json", "--format", "json"]));
+        (
+            code,
+            serde_json::from_str(&stdout).unwrap_or(Value::Null),
+            stderr,
+        )
+    }
+}
+
+fn changes(plan: &Value) -> Vec<(String, String, Value)> {
+    plan["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["agent"] == "writer")
+        .flat_map(|o| o["changes"].as_array().unwrap().iter())
+        .map(|c| {
+            (
+                c["key"].as_str().unwrap().to_string(),
+                c["field"].as_str().unwrap().to_string(),
+                c["after"].clone(),
+            )
+        })
+        .collect()
+}
+
+/// The grid as it must be after the plan: the original with exactly the planned cells set,
+/// typed the way a RAW write of the plan's values stores them.
+fn expected_grid(original: &[Vec<Value>], plan: &Value) -> Vec<Vec<Value>> {
+    let mut grid = original.to_vec();
+    let header = grid[0].clone();
+    for (key, field, after) in changes(plan) {
+        let c = header.iter().position(|h| h == &json!(field)).unwrap();
+        let r = grid.iter().position(|row| row[0] == json!(key)).unwrap();
+        let typed = match (&after, field.as_str()) {
+            (Value::String(s), "Promo Active") => json!(s == "TRUE"),
+            (Value::String(s), _) if s.is_empty() => Value::Null,
+            (v, _) => v.clone(),
+        };
+        if grid[r].len() <= c {
+            grid[r].resize(c + 1, Value::Null);
+        }
+        grid[r][c] = typed;
+    }
+    grid
+}
+
+fn all_checks(receipt: &Value) -> Vec<String> {
+    receipt["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|o| o["changes"].as_array().unwrap().iter())
+        .map(|c| c["check"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn requests_per_plan_and_apply_do_not_grow_with_the_number_of_changes() {
+    let mut counts = Vec::new();
+    for n in [1usize, 10, 1000] {
+        let s = SheetsEnv::new(fake_google::generated_products("BLK", "Bulk", n));
+        let original = s.google.cells(TAB);
+        let plan = s.plan("take 10% off all Bulk");
+        assert_eq!(changes(&plan).len(), n);
+        let plan_requests = s.google.sheets_requests();
+        s.google.clear_requests();
+
+        let (code, receipt, stderr) = s.apply();
+        assert_eq!(code, 0, "apply failed: {stderr}");
+        let apply_requests = s.google.sheets_requests();
+        assert_eq!(s.google.count(Op::BatchUpdate), 1, "one write request");
+        assert_eq!(s.google.cells(TAB), expected_grid(&original, &plan));
+        let checks = all_checks(&receipt);
+        assert_eq!(checks.len(), n);
+        assert!(checks.iter().all(|c| c == "pass"), "read-back: {checks:?}");
+        assert_eq!(receipt["outcome"], "applied");
+        eprintln!("{n} changes: plan {plan_requests} request(s), apply {apply_requests}");
+        counts.push((plan_requests, apply_requests));
+    }
+    assert!(counts.iter().all(|c| *c == counts[0]), "{counts:?}");
+    assert!(counts[0].1 <= 5, "apply made {} requests", counts[0].1);
+}
+
+#[test]
+fn the_example_catalog_round_trips_with_typed_values() {
+    let s = SheetsEnv::example();
+    let original = s.google.cells(TAB);
+    let plan = s.plan("take 15% off all Running");
+    let (code, receipt, stderr) = s.apply();
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(s.google.cells(TAB), expected_grid(&original, &plan));
+    assert!(all_checks(&receipt).iter().all(|c| c == "pass"));
+    // Prices went out as JSON numbers and Promo Active as booleans (RAW, typed).
+    let write = s
+        .google
+        .requests()
+        .into_iter()
+        .find(|r| r.op == Op::BatchUpdate)
+        .unwrap();
+    let body: Value = serde_json::from_str(&write.body).unwrap();
+    assert_eq!(body["valueInputOption"], "RAW");
+    let values: Vec<&Value> = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| &d["values"][0][0])
+        .collect();
+    assert!(values.iter().any(|v| v.is_number()));
+    assert!(values.iter().any(|v| v.is_boolean()));
+    assert!(values.iter().all(|v| !v.is_string()), "{values:?}");
+}
+
+#[test]
+fn a_concurrent_edit_between_plan_and_apply_is_stale_and_nothing_is_written() {
+    let s = SheetsEnv::example();
+    s.plan("take 15% off all Running");
+    s.google
+        .set_cell(TAB, "STR-001", "Promo Price", json!(99.5));
+    let edited = s.google.cells(TAB);
+    s.google.clear_requests();
+    let (code, _, stderr) = s.apply();
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("STR-001 Promo Price"), "{stderr}");
+    assert_eq!(s.google.count(Op::BatchUpdate), 0);
+    assert_eq!(s.google.count(Op::Append), 0);
+    assert_eq!(s.google.cells(TAB), edited);
+}
+
+#[test]
+fn an_edit_after_the_apply_read_is_caught_by_the_pre_write_check() {
+    let s = SheetsEnv::example();
+    s.plan("take 15% off all Running");
+    // The second batchGet of the apply is the pre-write re-read of the target cells.
+    s.google.inject(
+        Op::BatchGet,
+        1,
+        Action::EditBefore {
+            key: "STR-002".into(),
+            header: "Promo Price".into(),
+            value: json!(120),
+        },
+    );
+    s.google.clear_requests();
+    let (code, _, stderr) = s.apply();
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.contains("STR-002 Promo Price: planned from ``, now `120.00`"),
+        "{stderr}"
+    );
+    assert_eq!(s.google.count(Op::BatchUpdate), 0);
+}
+
+#[test]
+fn rate_limits_and_server_errors_are_retried_and_the_change_lands_once() {
+    let s = SheetsEnv::example();
+    let original = s.google.cells(TAB);
+    let plan = s.plan("take 15% off all Running");
+    s.google.inject(Op::BatchGet, 0, Action::ServerError);
+    s.google
+        .inject(Op::BatchUpdate, 0, Action::RateLimit { retry_after: 1 });
+    s.google.clear_requests();
+    let (code, receipt, stderr) = s.apply();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("429"), "{stderr}");
+    let updates: Vec<u16> = s
+        .google
+        .requests()
+        .iter()
+        .filter(|r| r.op == Op::BatchUpdate)
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(updates, [429, 200]);
+    assert_eq!(s.google.cells(TAB), expected_grid(&original, &plan));
+    assert!(all_checks(&receipt).iter().all(|c| c == "pass"));
+}
+
+#[test]
+fn a_server_error_on_the_write_is_read_back_before_it_is_sent_again() {
+    let s = SheetsEnv::example();
+    let original = s.google.cells(TAB);
+    let plan = s.plan("take 15% off all Running");
+    s.google.inject(Op::BatchUpdate, 0, Action::ServerError);
+    s.google.clear_requests();
+    let (code, _, stderr) = s.apply();
+    assert_eq!(code, 0, "{stderr}");
+    let ops: Vec<(Op, u16)> = s
+        .google
+        .requests()
+        .iter()
+        .map(|r| (r.op, r.status))
+        .collect();
+    // read, pre-check, write (500), read-back of the targets, write again, final read-back.
+    assert_eq!(
+        ops,
+        [
+            (Op::BatchGet, 200),
+            (Op::BatchGet, 200),
+            (Op::BatchUpdate, 500),
+            (Op::BatchGet, 200),
+            (Op::BatchUpdate, 200),
+            (Op::BatchGet, 200)
+        ]
+    );
+    assert_eq!(s.google.cells(TAB), expected_grid(&original, &plan));
+}
+
+#[test]
+fn a_dropped_write_answer_is_detected_by_reading_back_and_not_written_twice() {
+    let s = SheetsEnv::example();
+    let original = s.google.cells(TAB);
+    let plan = s.plan("take 15% off all Running");
+    s.google.inject(Op::BatchUpdate, 0, Action::DropResponse);
+    s.google.clear_requests();
+    let (code, receipt, stderr) = s.apply();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("not sent again"), "{stderr}");
+    assert_eq!(s.google.count(Op::BatchUpdate), 1);
+    assert_eq!(s.google.cells(TAB), expected_grid(&original, &plan));
+    assert!(all_checks(&receipt).iter().all(|c| c == "pass"));
+}
+
+#[test]
+fn a_hang_past_the_client_timeout_is_survived() {
+    let s = SheetsEnv::example();
+    let original = s.google.cells(TAB);
+    let plan = s.plan("take 15% off all Running");
+    // The first read hangs (retried as any read), then the write hangs before doing anything
+    // (its outcome is unknown: read back, found untouched, sent again).
+    s.google.inject(Op::BatchGet, 0, Action::Hang { secs: 3.0 });
+    s.google
+        .inject(Op::BatchUpdate, 0, Action::Hang { secs: 3.0 });
+    s.google.clear_requests();
+    let (code, _, stderr) = s.apply();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("timed out"), "{stderr}");
+    assert_eq!(s.google.count(Op::BatchUpdate), 2);
+    assert_eq!(s.google.cells(TAB), expected_grid(&original, &plan));
+}
+
+#[test]
+fn a_verification_mismatch_rolls_back_and_the_sheet_ends_as_it_began() {
+    let s = SheetsEnv::example();
+    let original = s.google.cells(TAB);
+    s.plan("take 15% off all Running");
+    // Something in the sheet rewrites one cell right after the write.
+    s.google.inject(
+        Op::BatchUpdate,
+        0,
+        Action::EditAfter {
+            key: "STR-002".into(),
+            header: "Promo Price".into(),
+            value: json!(1),
+        },
+    );
+    let (code, _, stderr) = s.apply();
+    assert_eq!(code, 6, "{stderr}");
+    assert!(stderr.contains("rolled back"), "{stderr}");
+    assert_eq!(s.google.cells(TAB), original);
+    assert_eq!(
+        s.google.count(Op::BatchUpdate),
+        2,
+        "the write and its rollback"
+    );
+}
+
+#[test]
+fn malformed_answers_are_refused_and_nothing_is_written() {
+    for body in [
+        "<html>proxy error</html>",
+        r#"{"valueRanges": "nope"}"#,
+        r#"{"valueRanges": [{"values": [[{"formula": "=1"}]]}]}"#,
+        r#"{"valueRanges": []}"#,
+    ] {
+        let s = SheetsEnv::example();
+        s.plan("take 15% off all Running");
+        s.google.inject(
+            Op::BatchGet,
+            1,
+            Action::Garbage {
+                body: body.to_string(),
+            },
+        );
+        let (code, _, stderr) = s.apply();
+        assert_eq!(code, 1, "{body}: {stderr}");
+        assert!(
+            stderr.contains("unexpected answer") || stderr.contains("not a plain value"),
+            "{stderr}"
+        );
+        assert_eq!(s.google.count(Op::BatchUpdate), 0, "{body}");
+    }
+}
+
+#[test]
+fn a_read_only_token_gets_a_clear_message_about_scopes_and_sharing() {
+    let s = SheetsEnv::example();
+    s.google.allow_token("read-only", &[SCOPE_READ]);
+    s.plan("take 15% off all Running");
+    let (code, _, stderr) = s.apply_with_token("read-only");
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("403"), "{stderr}");
+    assert!(
+        stderr.contains("https://www.googleapis.com/auth/spreadsheets"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("share the spreadsheet"), "{stderr}");
+}
+
+#[test]
+fn a_refused_environment_token_asks_for_a_fresh_one() {
+    let s = SheetsEnv::example();
+    let (code, _, stderr) = run(s
+        .cmd()
+        .env("CHANGESET_GOOGLE_ACCESS_TOKEN", "expired")
+        .args(["plan", "take 15% off all Running"]));
+    assert_eq!(code, 4, "{stderr}");
+    assert!(stderr.contains("CHANGESET_GOOGLE_ACCESS_TOKEN"), "{stderr}");
+    assert!(
+        !stderr.contains("expired\n"),
+        "the token itself is never printed"
+    );
+}
+
+#[test]
+fn tab_names_are_quoted_and_the_first_tab_is_found_without_one() {
+    let text = std::fs::read_to_string(crate::support::example_catalog()).unwrap();
+    let s = SheetsEnv::with_tab("Jon's Data", fake_google::typed_rows_from_csv(&text));
+    let (code, stdout, stderr) = run(s
+        .cmd()
+        .env("CHANGESET_SOURCE", format!("sheets:{SHEET}"))
+        .args([
+            "plan",
+            "mark STR-002 out of stock",
+            "-o",
+            "plan.json",
+            "--format",
+            "json",
+        ]));
+    assert_eq!(code, 0, "{stderr}");
+    let plan: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(plan["source"]["tab"], "Jon's Data");
+    assert_eq!(s.google.count(Op::Metadata), 1);
+    let (code, _, stderr) = run(s
+        .cmd()
+        .env("CHANGESET_SOURCE", format!("sheets:{SHEET}"))
+        .args(["apply", "plan.json"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        s.google.cell("Jon's Data", "STR-002", "Inventory"),
+        json!("out_of_stock")
+    );
+    let ranges: Vec<String> = s
+        .google
+        .requests()
+        .iter()
+        .flat_map(|r| {
+            r.query
+                .iter()
+                .filter(|(k, _)| k == "ranges")
+                .map(|(_, v)| v.clone())
+        })
+        .collect();
+    assert!(
+        ranges.iter().all(|r| r.starts_with("'Jon''s Data'")),
+        "{ranges:?}"
+    );
+}
+
+impl SheetsEnv {
+    fn apply_with_token(&self, token: &str) -> (i32, Value, String) {
+        let (code, stdout, stderr) = run(self
+            .cmd()
+            .env("CHANGESET_GOOGLE_ACCESS_TOKEN", token)
+            .args(["apply", "plan.json", "--format", "json"]));
+        (
+            code,
+            serde_json::from_str(&stdout).unwrap_or(Value::Null),
+            stderr,
+        )
+    }
+}

@@ -112,17 +112,16 @@ pub fn source_of(settings: &Settings, recorded: &SourceRef) -> Result<SourceSpec
     Ok(spec)
 }
 
-/// The delegation chain of a local apply: the user's own file access, no tokens.
+/// The delegation chain of a local apply: the user's own file access, no tokens. A Sheets
+/// source reports its agents' grants itself (`Source::authorize_write`).
 fn local_delegation(spec: &SourceSpec) -> Vec<Delegation> {
-    let user = approval::local_user();
-    let scope = match spec {
-        SourceSpec::Csv(_) => "file:read-write",
-        SourceSpec::Sheets { .. } => "spreadsheets",
-    };
+    if let SourceSpec::Sheets { .. } = spec {
+        return Vec::new();
+    }
     vec![Delegation {
         agent: "writer".into(),
-        on_behalf_of: user,
-        scope: scope.into(),
+        on_behalf_of: approval::local_user(),
+        scope: "file:read-write".into(),
         token_ref: None,
         jti: None,
         expires_at: None,

@@ -32,6 +32,8 @@ pub struct Context<'a> {
     pub method: ApprovalMethod,
     /// The agents and tokens used, for the receipt's delegation chain.
     pub delegation: Vec<Delegation>,
+    /// Mails the summary after a successful apply; None when nobody is to be notified.
+    pub notifier: Option<&'a mut crate::notify::Notifier>,
 }
 
 /// Applies the plan and returns the stored receipt. A failed verification returns the error
@@ -64,20 +66,13 @@ pub fn apply(ctx: &mut Context<'_>, plan: &Plan) -> Result<Receipt> {
         );
     }
 
+    let on_behalf_of = approval
+        .approvers
+        .first()
+        .cloned()
+        .unwrap_or_else(approval::local_user);
     for grant in ctx.source.authorize_write(approved.token.as_ref())? {
-        ctx.delegation.push(Delegation {
-            agent: grant.agent,
-            on_behalf_of: approval
-                .approvers
-                .first()
-                .cloned()
-                .unwrap_or_else(approval::local_user),
-            scope: grant.scope,
-            token_ref: grant.token_ref,
-            jti: grant.jti,
-            expires_at: grant.expires_at,
-            via: grant.via,
-        });
+        ctx.delegation.push(delegation(grant, &on_behalf_of));
     }
 
     ctx.store.claim_plan(
@@ -155,6 +150,17 @@ pub fn apply(ctx: &mut Context<'_>, plan: &Plan) -> Result<Receipt> {
         verify_ms,
         total_ms: elapsed_ms(started),
     };
+    // Only a successful apply notifies; the notifier's token is in the chain before the seal,
+    // the message (carrying the sealed hash) goes out after it (see `crate::notify`).
+    let notify = match ctx.notifier.as_deref_mut() {
+        Some(n) if failure.is_none() => {
+            let (grant, record) = n.prepare();
+            ctx.delegation
+                .extend(grant.map(|g| delegation(g, &on_behalf_of)));
+            Some(record)
+        }
+        _ => None,
+    };
     let mut receipt = new_receipt(
         plan,
         &ctx.rules.sha256,
@@ -165,7 +171,16 @@ pub fn apply(ctx: &mut Context<'_>, plan: &Plan) -> Result<Receipt> {
         started_at,
         timings,
     );
+    receipt.notify = notify;
     ctx.store.append(&mut receipt, final_state)?;
+    if let Some(n) = ctx.notifier.as_deref_mut()
+        && receipt
+            .notify
+            .as_ref()
+            .is_some_and(|r| r.status == "pending")
+    {
+        n.deliver(ctx.store, &receipt);
+    }
     match failure {
         Some(e) => Err(e.hint(format!(
             "receipt {} records what happened: `changeset audit show {}`",
@@ -217,6 +232,19 @@ pub(crate) fn new_receipt(
         prev_id: None,
         prev_hash: None,
         hash: String::new(),
+    }
+}
+
+/// A source's or notifier's grant as an entry of the receipt's delegation chain.
+fn delegation(grant: crate::source::Grant, on_behalf_of: &str) -> Delegation {
+    Delegation {
+        agent: grant.agent,
+        on_behalf_of: on_behalf_of.to_string(),
+        scope: grant.scope,
+        token_ref: grant.token_ref,
+        jti: grant.jti,
+        expires_at: grant.expires_at,
+        via: grant.via,
     }
 }
 

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::error::{Error, IoContext, Result};
-use crate::receipt::Receipt;
+use crate::receipt::{NotifyRecord, Receipt};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS receipts (
@@ -28,6 +28,12 @@ CREATE TABLE IF NOT EXISTS journal (
     approval   TEXT NOT NULL,
     receipt_id TEXT,
     updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS notifications (
+    receipt_id   TEXT PRIMARY KEY,
+    receipt_hash TEXT NOT NULL,
+    record       TEXT NOT NULL,
+    updated_at   TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS chain_head (
     one        INTEGER PRIMARY KEY CHECK (one = 1),
@@ -210,6 +216,54 @@ impl Store {
         )?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// Claims the one notification of a sealed receipt before it is sent, so that it is sent at
+    /// most once: false when it was claimed before (sent, failed, or cut off mid-send).
+    pub fn claim_notification(
+        &self,
+        receipt: &Receipt,
+        record: &NotifyRecord,
+        now: &str,
+    ) -> Result<bool> {
+        let inserted = self.conn.execute(
+            "INSERT OR IGNORE INTO notifications (receipt_id, receipt_hash, record, updated_at) VALUES (?1, ?2, ?3, ?4)",
+            params![receipt.id, receipt.hash, serde_json::to_string(record)?, now],
+        )?;
+        Ok(inserted == 1)
+    }
+
+    /// Records how the notification of a receipt ended. It follows the sealed receipt (whose
+    /// hash the message carries), so it is kept beside the chain, bound to the receipt's hash.
+    pub fn record_notification(
+        &self,
+        receipt_id: &str,
+        record: &NotifyRecord,
+        now: &str,
+    ) -> Result<()> {
+        self.conn.execute(
+            "UPDATE notifications SET record = ?2, updated_at = ?3 WHERE receipt_id = ?1",
+            params![receipt_id, serde_json::to_string(record)?, now],
+        )?;
+        Ok(())
+    }
+
+    /// The recorded notification outcome of a receipt and when it was recorded.
+    pub fn notification(&self, receipt_id: &str) -> Result<Option<(String, NotifyRecord)>> {
+        let row: Option<(String, String)> = self
+            .conn
+            .query_row(
+                "SELECT updated_at, record FROM notifications WHERE receipt_id = ?1",
+                [receipt_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        row.map(|(at, record)| {
+            serde_json::from_str(&record).map(|r| (at, r)).map_err(|e| {
+                Error::runtime(format!("notification of {receipt_id} is unreadable: {e}"))
+            })
+        })
+        .transpose()
     }
 
     /// All receipt bodies in chain order, as stored (text), with their ids.

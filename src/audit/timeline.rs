@@ -124,6 +124,20 @@ pub fn render(r: &Receipt) -> String {
     lines.join("\n")
 }
 
+/// The notification outcome recorded after the receipt was sealed (the message carries the
+/// receipt's hash, so the outcome cannot be inside it).
+pub fn notify_outcome(at: &str, n: &crate::receipt::NotifyRecord) -> String {
+    let detail = match (&n.message_id, &n.error) {
+        (_, Some(e)) => format!(": {e}"),
+        (Some(id), None) => format!(" (message {id})"),
+        (None, None) => String::new(),
+    };
+    format!(
+        "  {at}  notify {} to {} recipient(s){detail} (recorded after sealing)\n",
+        n.status, n.recipients
+    )
+}
+
 /// The first 16 hex digits of a `sha256:` hash, for display.
 fn short(hash: &str) -> &str {
     let end = hash.len().min("sha256:".len() + 16);

@@ -52,6 +52,7 @@ pub fn execute(
 ) -> Result<u8> {
     let mut source = source::open(spec, settings)?;
     let mut store = Store::open(&settings.data_dir)?;
+    let mut notifier = crate::notify::Notifier::for_run(settings)?;
     let mut ctx = executor::Context {
         settings,
         rules,
@@ -59,6 +60,7 @@ pub fn execute(
         source: source.as_mut(),
         method,
         delegation: local_delegation(spec),
+        notifier: notifier.as_mut(),
     };
     let receipt = executor::apply(&mut ctx, plan)?;
     if settings.json() {

@@ -41,7 +41,11 @@ pub fn run(settings: &Settings, cmd: AuditCommand) -> Result<u8> {
             if settings.json() {
                 output::json(&receipt)?;
             } else {
-                output::stdout(&timeline::render(&receipt))?;
+                let mut text = timeline::render(&receipt);
+                if let Some((at, n)) = store.notification(&receipt.id)? {
+                    text.push_str(&timeline::notify_outcome(&at, &n));
+                }
+                output::stdout(&text)?;
             }
         }
         AuditCommand::Verify { .. } => {

@@ -69,11 +69,15 @@ fn seconds(var: &str) -> Result<Option<Duration>> {
     }
 }
 
-/// Whether a request changes anything.
+/// Whether a request changes anything, and how its failures may be retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Effect {
     Read,
+    /// A change whose outcome can be read back: a 5xx or a lost answer is reported as unknown.
     Write,
+    /// A change that cannot be read back (a sent e-mail): a 5xx answer that arrived says it
+    /// failed and is retried, a lost answer is reported as unknown and never resent.
+    Send,
 }
 
 /// One request to a Google API.
@@ -183,7 +187,7 @@ pub fn call(
     let mut token = auth.bearer(false).map_err(Failure::NoEffect)?;
     let timeout = match req.effect {
         Effect::Read => retry.limits.read_timeout,
-        Effect::Write => retry.limits.write_timeout,
+        Effect::Write | Effect::Send => retry.limits.write_timeout,
     };
     loop {
         let attempt = crate::net::block_on(send_once(req, &token, timeout));
@@ -195,7 +199,7 @@ pub fn call(
             } if (200..300).contains(&status) => {
                 return parse_answer(req, &body).map_err(|e| match req.effect {
                     Effect::Read => Failure::NoEffect(e),
-                    Effect::Write => Failure::Unknown(e),
+                    Effect::Write | Effect::Send => Failure::Unknown(e),
                 });
             }
             Attempt::Answer { status: 401, .. } if !renewed => {
@@ -230,10 +234,15 @@ pub fn call(
                 }
             }
             Attempt::NotSent(why) => (why, None),
-            Attempt::Lost(why) if req.effect == Effect::Write => {
+            Attempt::Lost(why) if req.effect != Effect::Read => {
                 return Err(Failure::Unknown(Error::runtime(format!(
-                    "{} gave no answer while {} ({why}); the write may or may not have landed",
-                    req.api, req.what
+                    "{} gave no answer while {} ({why}); {}",
+                    req.api,
+                    req.what,
+                    match req.effect {
+                        Effect::Send => "it may or may not have been sent",
+                        _ => "the write may or may not have landed",
+                    }
                 ))));
             }
             Attempt::Lost(why) => (why, None),
@@ -242,6 +251,7 @@ pub fn call(
             let nothing = match req.effect {
                 Effect::Read => "",
                 Effect::Write => "; nothing was written",
+                Effect::Send => "; nothing was sent",
             };
             return Err(Failure::NoEffect(
                 Error::runtime(format!(

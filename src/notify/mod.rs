@@ -1,1 +1,169 @@
-//! placeholder
+//! The notifier agent: one Gmail message per successful apply, to the configured recipients,
+//! with the summary and the receipt's hash (DESIGN sections 2 and 8).
+//!
+//! Order, and why. The message carries the hash of the receipt as stored, so the receipt must
+//! be sealed before the message is sent — and then the send's outcome cannot be inside it (the
+//! hash would change). So:
+//! 1. before sealing, the notifier gets its own `gmail.send` token (the delegation chain in the
+//!    receipt names it) and the receipt records `notify: {status: "pending", recipients}`;
+//!    a notifier that cannot get a token is recorded as `failed` right there, and nothing is sent;
+//! 2. the receipt is sealed and stored;
+//! 3. the notification is claimed in the audit store (keyed by receipt id: at most one per
+//!    changeset, even if the process dies mid-send), the message is sent, and the outcome
+//!    (`sent` with Gmail's message id, or `failed` with the reason) is recorded beside the chain,
+//!    bound to the receipt's hash, and shown by `audit show`.
+//!
+//! A failed notification never undoes the write: it is recorded and reported on stderr. A send
+//! whose answer was lost is not sent again (Gmail cannot tell whether it went out).
+
+pub mod message;
+
+use base64::Engine;
+use reqwest::Method;
+use serde_json::json;
+
+use crate::audit::Store;
+use crate::error::{Error, Result};
+use crate::google::http::{self, Effect, Failure, Limits, Request, Retry};
+use crate::google::token::{Agent, GoogleToken, Lease, TokenSource};
+use crate::receipt::{NotifyRecord, Receipt};
+use crate::settings::Settings;
+use crate::source::Grant;
+
+pub struct Notifier {
+    recipients: Vec<String>,
+    settings: Settings,
+    tokens: Option<Box<dyn TokenSource>>,
+    token: Option<GoogleToken>,
+}
+
+impl Notifier {
+    /// The notifier of this run, when `[notify] recipients` names anyone. Bad addresses are a
+    /// config error, found before anything is written.
+    pub fn for_run(settings: &Settings) -> Result<Option<Notifier>> {
+        let recipients = &settings.config.notify.recipients;
+        if recipients.is_empty() {
+            return Ok(None);
+        }
+        for r in recipients {
+            message::check_address(r)?;
+        }
+        Ok(Some(Notifier {
+            recipients: recipients.clone(),
+            settings: settings.clone(),
+            tokens: None,
+            token: None,
+        }))
+    }
+
+    pub fn recipients(&self) -> usize {
+        self.recipients.len()
+    }
+
+    /// Gets the notifier's own token (scope `gmail.send` only) for the delegation chain.
+    pub fn authorize(&mut self) -> Result<Grant> {
+        let tokens = match &mut self.tokens {
+            Some(t) => t,
+            None => self
+                .tokens
+                .insert(crate::google::token::for_run(&self.settings)?),
+        };
+        let token = tokens.fetch(Agent::Notifier, None)?;
+        let grant = token.grant.clone();
+        self.token = Some(token);
+        Ok(grant)
+    }
+
+    /// What the receipt records before it is sealed: `pending` when the notifier holds its
+    /// token (the outcome follows the seal), `failed` when it could not get one.
+    pub fn prepare(&mut self) -> (Option<Grant>, NotifyRecord) {
+        match self.authorize() {
+            Ok(grant) => (Some(grant), self.record("pending", None, None)),
+            Err(e) => {
+                eprintln!("warning: no e-mail will be sent: {}", e.message);
+                (None, self.record("failed", None, Some(e.message)))
+            }
+        }
+    }
+
+    fn record(
+        &self,
+        status: &str,
+        message_id: Option<String>,
+        error: Option<String>,
+    ) -> NotifyRecord {
+        NotifyRecord {
+            status: status.into(),
+            recipients: self.recipients.len(),
+            message_id,
+            error,
+        }
+    }
+
+    /// Sends the summary of a sealed receipt once: claims it in the store, sends, records the
+    /// outcome and reports a failure on stderr. Never fails the apply.
+    pub fn deliver(&mut self, store: &Store, receipt: &Receipt) {
+        let now = crate::settings::now()
+            .map(|t| t.to_string())
+            .unwrap_or_default();
+        let sending = self.record("sending", None, None);
+        match store.claim_notification(receipt, &sending, &now) {
+            Ok(true) => {}
+            Ok(false) => return, // already sent (or tried) for this receipt
+            Err(e) => {
+                eprintln!("warning: no e-mail was sent: {}", e.message);
+                return;
+            }
+        }
+        let outcome = match self.send(receipt) {
+            Ok(id) => self.record("sent", Some(id), None),
+            Err(e) => {
+                eprintln!(
+                    "warning: the changes were applied, but the e-mail to {} recipient(s) failed: {}",
+                    self.recipients.len(),
+                    e.message
+                );
+                self.record("failed", None, Some(e.message))
+            }
+        };
+        if let Err(e) = store.record_notification(&receipt.id, &outcome, &now) {
+            eprintln!(
+                "warning: the notification outcome was not recorded: {}",
+                e.message
+            );
+        }
+    }
+
+    /// One `users/me/messages/send` with the base64url RFC 822 message; Gmail's message id.
+    fn send(&mut self, receipt: &Receipt) -> Result<String> {
+        let text = message::compose(receipt, &self.recipients)?;
+        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text.as_bytes());
+        let req = Request {
+            method: Method::POST,
+            url: format!(
+                "{}/gmail/v1/users/me/messages/send",
+                crate::google::gmail_base()?
+            ),
+            body: Some(json!({ "raw": raw })),
+            effect: Effect::Send,
+            what: format!("sending the summary of {}", receipt.id),
+            api: "Gmail",
+        };
+        let tokens = self
+            .tokens
+            .as_deref_mut()
+            .ok_or_else(|| Error::runtime("the notifier was not authorized"))?;
+        let mut lease = Lease {
+            source: tokens,
+            slot: &mut self.token,
+            agent: Agent::Notifier,
+            subject: None,
+        };
+        let answer = http::call(&req, &mut lease, &mut Retry::new(Limits::from_env()?))
+            .map_err(Failure::into_error)?;
+        answer["id"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| http::malformed(&req, "no message id"))
+    }
+}

@@ -15,6 +15,7 @@ struct SheetsEnv {
     env: TestEnv,
     google: FakeGoogle,
     rules: std::path::PathBuf,
+    config: Option<std::path::PathBuf>,
 }
 
 impl SheetsEnv {
@@ -28,7 +29,12 @@ impl SheetsEnv {
         google.add_tab(tab, rows);
         google.allow_token(TOKEN, &[SCOPE_READ, SCOPE_WRITE, SCOPE_GMAIL]);
         let rules = env.rules_with_auto_approve(3);
-        SheetsEnv { env, google, rules }
+        SheetsEnv {
+            env,
+            google,
+            rules,
+            config: None,
+        }
     }
 
     fn example() -> SheetsEnv {
@@ -36,8 +42,24 @@ impl SheetsEnv {
         SheetsEnv::new(fake_google::typed_rows_from_csv(&text))
     }
 
+    /// Configures `[notify] recipients`.
+    fn notifying(mut self, recipients: &[&str]) -> SheetsEnv {
+        let path = self.env.path().join("changeset.toml");
+        let list: Vec<String> = recipients.iter().map(|r| format!("{r:?}")).collect();
+        std::fs::write(
+            &path,
+            format!("[notify]\nrecipients = [{}]\n", list.join(", ")),
+        )
+        .unwrap();
+        self.config = Some(path);
+        self
+    }
+
     fn cmd(&self) -> assert_cmd::Command {
         let mut cmd = self.env.cmd();
+        if let Some(config) = &self.config {
+            cmd.env("CHANGESET_CONFIG", config);
+        }
         cmd.env("CHANGESET_SOURCE", format!("sheets:{SHEET}/{TAB}"))
             .env("CHANGESET_SHEETS_API_URL", self.google.url())
             .env("CHANGESET_GMAIL_API_URL", self.google.url())
@@ -441,4 +463,132 @@ impl SheetsEnv {
             stderr,
         )
     }
+}
+
+const PII: &str = "ask jane.doe@example.com or 555-123-4567";
+
+#[test]
+fn one_message_per_successful_apply_carries_the_sealed_hash_and_no_personal_data() {
+    let s = SheetsEnv::example().notifying(&["ops@example.com", "lead@example.com"]);
+    s.google.set_cell(TAB, "STR-002", "Inventory", json!(PII));
+    s.plan("mark STR-002 out of stock and email buyer@example.org a summary");
+    let (code, receipt, stderr) = s.apply();
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(receipt["notify"]["status"], "pending");
+    assert_eq!(receipt["notify"]["recipients"], 2);
+    let notifier = receipt["delegation"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["agent"] == "notifier")
+        .expect("the notifier is in the delegation chain");
+    assert_eq!(notifier["scope"], SCOPE_GMAIL);
+    assert_eq!(notifier["via"], "env");
+    assert!(
+        notifier["token_ref"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:")
+    );
+    assert!(
+        !receipt.to_string().contains(TOKEN),
+        "no token in the receipt"
+    );
+
+    let mail = s.google.mail();
+    assert_eq!(mail.len(), 1);
+    let m = &mail[0];
+    let hash = receipt["hash"].as_str().unwrap();
+    assert!(m.contains(&format!("Receipt hash: {hash}")), "{m}");
+    assert!(
+        m.contains("To: ops@example.com, lead@example.com\r\n"),
+        "{m}"
+    );
+    assert!(
+        m.contains("STR-002 Inventory: ask [email] or [phone] -> out_of_stock [pass]"),
+        "{m}"
+    );
+    for secret in ["jane.doe@example.com", "buyer@example.org", "555-123-4567"] {
+        assert!(!m.contains(secret), "{secret} leaked into the mail: {m}");
+    }
+    assert!(!m.contains(TOKEN));
+    insta::with_settings!({ filters => crate::support::filters() }, {
+        insta::assert_snapshot!("gmail_summary", m.replace("\r\n", "\n"));
+    });
+
+    // The stored receipt is the one whose hash was mailed, and the outcome follows it.
+    let id = receipt["id"].as_str().unwrap();
+    let (code, shown, _) = run(s.cmd().args(["audit", "show", id]));
+    assert_eq!(code, 0);
+    assert!(shown.contains(&format!("sealed {hash}")), "{shown}");
+    assert!(
+        shown.contains("notify sent to 2 recipient(s) (message msg-1)"),
+        "{shown}"
+    );
+    let (code, _, stderr) = run(s.cmd().args(["audit", "verify"]));
+    assert_eq!(code, 0, "{stderr}");
+
+    // The plan is used up, so there is never a second message for it.
+    let (code, _, _) = s.apply();
+    assert_eq!(code, 3);
+    assert_eq!(s.google.mail().len(), 1);
+}
+
+#[test]
+fn no_message_when_the_apply_does_not_succeed() {
+    let s = SheetsEnv::example().notifying(&["ops@example.com"]);
+    s.plan("take 15% off all Running");
+    s.google.inject(
+        Op::BatchUpdate,
+        0,
+        Action::EditAfter {
+            key: "STR-002".into(),
+            header: "Promo Price".into(),
+            value: json!(1),
+        },
+    );
+    let (code, _, stderr) = s.apply();
+    assert_eq!(code, 6, "{stderr}");
+
+    s.plan("take 15% off all Trail");
+    s.google.set_cell(TAB, "STR-006", "Promo Price", json!(5));
+    let (code, _, stderr) = s.apply();
+    assert_eq!(code, 3, "{stderr}");
+
+    assert_eq!(s.google.count(Op::GmailSend), 0);
+    assert!(s.google.mail().is_empty());
+}
+
+#[test]
+fn gmail_errors_are_retried_but_a_lost_send_is_recorded_and_never_resent() {
+    let s = SheetsEnv::example().notifying(&["ops@example.com"]);
+    s.plan("mark STR-002 out of stock");
+    s.google.inject(Op::GmailSend, 0, Action::ServerError);
+    let (code, _, stderr) = s.apply();
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        s.google.count(Op::GmailSend),
+        2,
+        "a 500 that arrived is retried"
+    );
+    assert_eq!(s.google.mail().len(), 1);
+
+    // A send that hangs past the timeout may have gone out: it is not sent again.
+    s.plan("mark STR-006 out of stock");
+    s.google
+        .inject(Op::GmailSend, 0, Action::Hang { secs: 3.0 });
+    let (code, receipt, stderr) = s.apply();
+    assert_eq!(code, 0, "the write stands: {stderr}");
+    assert!(
+        stderr.contains("the e-mail to 1 recipient(s) failed"),
+        "{stderr}"
+    );
+    assert_eq!(s.google.count(Op::GmailSend), 3);
+    assert_eq!(
+        s.google.cell(TAB, "STR-006", "Inventory"),
+        json!("out_of_stock")
+    );
+    let id = receipt["id"].as_str().unwrap();
+    let (_, shown, _) = run(s.cmd().args(["audit", "show", id]));
+    assert!(shown.contains("notify failed to 1 recipient(s)"), "{shown}");
 }

@@ -1,0 +1,203 @@
+//! The notification e-mail: an RFC 822 plain-text message summarising a sealed receipt.
+//!
+//! Everything that comes from the catalog or the request (keys, values, labels, the request
+//! itself) goes through [`crate::pii::redact`], so no e-mail address or phone number from the
+//! data reaches the mailbox; the recipients come from the config. Header values are built only
+//! from ids, counts and checked addresses, so nothing can inject a header.
+
+use crate::error::{Error, Result};
+use crate::output::tables::show;
+use crate::receipt::{Check, Receipt};
+
+/// Changes listed in full; the rest are counted (the receipt has them all).
+const MAX_LISTED: usize = 50;
+/// Longest value shown, in characters (keeps every line far below RFC 5322's 998).
+const MAX_VALUE: usize = 120;
+
+/// Refuses anything but a plain `local@domain` address.
+pub fn check_address(address: &str) -> Result<()> {
+    let ok = address.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty()
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && domain
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+            && local
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._%+-".contains(c))
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::input(format!(
+            "config: `{address}` in [notify] recipients is not an e-mail address"
+        ))
+        .hint("use plain addresses: recipients = [\"ops@example.com\"]"))
+    }
+}
+
+/// Data from the catalog or the request, made safe to mail: PII redacted, one line, bounded.
+fn clean(text: &str) -> String {
+    let one_line: String = crate::pii::redact(text)
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if one_line.chars().count() > MAX_VALUE {
+        let cut: String = one_line.chars().take(MAX_VALUE).collect();
+        format!("{cut}…")
+    } else {
+        one_line
+    }
+}
+
+/// The whole message, CRLF line endings, 8-bit UTF-8 body.
+pub fn compose(receipt: &Receipt, recipients: &[String]) -> Result<String> {
+    for r in recipients {
+        check_address(r)?;
+    }
+    let changes: Vec<_> = receipt
+        .operations
+        .iter()
+        .flat_map(|o| o.changes.iter())
+        .collect();
+    let products: std::collections::BTreeSet<&str> =
+        changes.iter().map(|c| c.key.as_str()).collect();
+    let count = |k: Check| changes.iter().filter(|c| c.check == k).count();
+    let date = receipt
+        .finished_at
+        .parse::<jiff::Timestamp>()
+        .ok()
+        .and_then(|t| jiff::fmt::rfc2822::to_string(&t.to_zoned(jiff::tz::TimeZone::UTC)).ok());
+
+    let mut head = vec![
+        format!("To: {}", recipients.join(", ")),
+        format!(
+            "Subject: changeset {} {}: {} change(s) on {} product(s)",
+            receipt.outcome,
+            receipt.plan_id,
+            changes.len(),
+            products.len()
+        ),
+        format!(
+            "Message-ID: <{}.{}@changeset.invalid>",
+            receipt.id, receipt.plan_id
+        ),
+        "MIME-Version: 1.0".to_string(),
+        "Content-Type: text/plain; charset=UTF-8".to_string(),
+        "Content-Transfer-Encoding: 8bit".to_string(),
+    ];
+    if let Some(date) = date {
+        head.insert(0, format!("Date: {date}"));
+    }
+
+    let mut body = vec![
+        format!("changeset applied plan {}.", receipt.plan_id),
+        String::new(),
+        format!("Request:      {}", clean(&receipt.request)),
+        format!(
+            "Source:       {} {}{}",
+            receipt.source.kind,
+            clean(&receipt.source.uri),
+            receipt
+                .source
+                .tab
+                .as_deref()
+                .map(|t| format!(" / {}", clean(t)))
+                .unwrap_or_default()
+        ),
+        format!(
+            "Outcome:      {} · {} change(s) on {} product(s) · read-back {} pass, {} warning, {} fail",
+            receipt.outcome,
+            changes.len(),
+            products.len(),
+            count(Check::Pass),
+            count(Check::Warning),
+            count(Check::Fail)
+        ),
+        format!(
+            "Approval:     {} (tier {})",
+            receipt.approval.method, receipt.tier
+        ),
+        format!("Receipt:      {}", receipt.id),
+        format!("Receipt hash: {}", receipt.hash),
+        format!("Plan hash:    {}", receipt.plan_hash),
+        String::new(),
+        "Changes:".to_string(),
+    ];
+    let mut listed = 0;
+    for op in &receipt.operations {
+        if op.changes.is_empty() {
+            continue;
+        }
+        body.push(format!("  {} {}: {}", op.id, op.action, clean(&op.label)));
+        for c in &op.changes {
+            if listed == MAX_LISTED {
+                break;
+            }
+            listed += 1;
+            body.push(format!(
+                "    {} {}: {} -> {} [{}]",
+                clean(&c.key),
+                clean(&c.field),
+                clean(&show(&c.before)),
+                clean(&show(&c.after)),
+                match c.check {
+                    Check::Pass => "pass",
+                    Check::Warning => "warning",
+                    Check::Fail => "fail",
+                }
+            ));
+        }
+    }
+    if changes.len() > listed {
+        body.push(format!(
+            "  … and {} more change(s), all in the receipt",
+            changes.len() - listed
+        ));
+    }
+    body.push(String::new());
+    body.push(format!(
+        "Check it: `changeset audit show {}` must show the receipt hash above, and `changeset audit verify` must pass.",
+        receipt.id
+    ));
+    Ok(format!(
+        "{}\r\n\r\n{}\r\n",
+        head.join("\r\n"),
+        body.join("\r\n")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_checked() {
+        assert!(check_address("ops@example.com").is_ok());
+        assert!(check_address("a.b+c@x-y.example").is_ok());
+        for bad in [
+            "",
+            "ops",
+            "ops@",
+            "@example.com",
+            "a@b",
+            "a b@example.com",
+            "x@example.com\r\nBcc: y@z.com",
+            "a,b@example.com",
+        ] {
+            assert!(check_address(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn data_is_redacted_and_kept_on_one_line() {
+        assert_eq!(
+            clean("mail jane@example.com\r\nBcc: x"),
+            "mail [email]  Bcc: x"
+        );
+        assert_eq!(clean("call +1 555 123 4567"), "call [phone]");
+        assert_eq!(clean(&"x".repeat(500)).chars().count(), MAX_VALUE + 1);
+    }
+}

@@ -176,6 +176,22 @@ fn the_example_catalog_round_trips_with_typed_values() {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(s.google.cells(TAB), expected_grid(&original, &plan));
     assert!(all_checks(&receipt).iter().all(|c| c == "pass"));
+    let agents: Vec<(&str, &str, &str)> = receipt["delegation"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["agent"].as_str().unwrap(),
+                d["scope"].as_str().unwrap(),
+                d["via"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        agents,
+        [("reader", SCOPE_READ, "env"), ("writer", SCOPE_WRITE, "env")]
+    );
     // Prices went out as JSON numbers and Promo Active as booleans (RAW, typed).
     let write = s
         .google
@@ -591,4 +607,121 @@ fn gmail_errors_are_retried_but_a_lost_send_is_recorded_and_never_resent() {
     let id = receipt["id"].as_str().unwrap();
     let (_, shown, _) = run(s.cmd().args(["audit", "show", id]));
     assert!(shown.contains("notify failed to 1 recipient(s)"), "{shown}");
+}
+
+/// The Sheets source driven directly, the way the executor drives it.
+fn source(google: &FakeGoogle) -> changeset::source::sheets::SheetsSource {
+    use changeset::google::{http::Limits, token::EnvToken};
+    let limits = Limits {
+        read_timeout: std::time::Duration::from_secs(2),
+        write_timeout: std::time::Duration::from_secs(2),
+        deadline: std::time::Duration::from_secs(20),
+    };
+    changeset::source::sheets::SheetsSource::new(
+        SHEET.into(),
+        Some(TAB.into()),
+        changeset::source::ColumnNames::default(),
+        Box::new(EnvToken::new(TOKEN.to_string().into())),
+        google.url(),
+        limits,
+    )
+}
+
+fn new_product(sku: &str) -> Vec<(String, String)> {
+    [
+        ("SKU", sku),
+        ("Name", "Ultra Racer"),
+        ("Category", "Running"),
+        ("Base Price", "149.99"),
+        ("Promo Active", "FALSE"),
+        ("Inventory", "in_stock"),
+    ]
+    .iter()
+    .map(|(h, v)| (h.to_string(), v.to_string()))
+    .collect()
+}
+
+fn promo_update() -> changeset::source::CellWrite {
+    changeset::source::CellWrite {
+        key: "STR-001".into(),
+        field: "Promo Price".into(),
+        before: String::new(),
+        after: "99.00".into(),
+    }
+}
+
+#[test]
+fn new_rows_are_appended_in_the_same_apply_and_read_back() {
+    use changeset::source::{CellRef, Source, WriteBatch};
+    let s = SheetsEnv::example();
+    let mut src = source(&s.google);
+    src.read().unwrap();
+    let batch = WriteBatch {
+        updates: vec![promo_update()],
+        appends: vec![new_product("STR-050")],
+    };
+    src.write(&batch).unwrap();
+    let cells: Vec<CellRef> = [("STR-050", "Base Price"), ("STR-050", "Promo Active"), ("STR-001", "Promo Price")]
+        .iter()
+        .map(|(k, f)| CellRef {
+            key: k.to_string(),
+            field: f.to_string(),
+        })
+        .collect();
+    let back = src.read_cells(&cells).unwrap();
+    assert_eq!(
+        back,
+        [Some("149.99".into()), Some("FALSE".into()), Some("99.00".into())]
+    );
+    let ops: Vec<Op> = s.google.requests().iter().map(|r| r.op).collect();
+    assert_eq!(
+        ops,
+        [Op::BatchGet, Op::BatchGet, Op::BatchUpdate, Op::Append, Op::BatchGet],
+        "read, pre-check, write, append, read-back"
+    );
+    assert_eq!(s.google.cell(TAB, "STR-050", "Base Price"), json!(149.99));
+    assert_eq!(s.google.cell(TAB, "STR-050", "Promo Active"), json!(false));
+    assert_eq!(s.google.cell(TAB, "STR-001", "Promo Price"), json!(99.0));
+}
+
+#[test]
+fn a_new_row_whose_key_exists_now_is_stale_and_nothing_is_written() {
+    use changeset::source::{Source, WriteBatch};
+    let s = SheetsEnv::example();
+    let original = s.google.cells(TAB);
+    let mut src = source(&s.google);
+    src.read().unwrap();
+    let batch = WriteBatch {
+        updates: vec![promo_update()],
+        appends: vec![new_product("STR-019")],
+    };
+    let err = src.write(&batch).unwrap_err();
+    assert_eq!(err.exit_code(), 3, "{}", err.message);
+    assert!(err.message.contains("STR-019: a row with this key exists now"));
+    assert_eq!(s.google.count(Op::BatchUpdate) + s.google.count(Op::Append), 0);
+    assert_eq!(s.google.cells(TAB), original);
+}
+
+#[test]
+fn a_refused_append_undoes_the_updates_so_the_batch_stays_all_or_nothing() {
+    use changeset::source::{Source, WriteBatch};
+    let s = SheetsEnv::example();
+    let original = s.google.cells(TAB);
+    let mut src = source(&s.google);
+    src.read().unwrap();
+    s.google.inject(
+        Op::Append,
+        0,
+        Action::Invalid {
+            message: "Range exceeds grid limits".into(),
+        },
+    );
+    let batch = WriteBatch {
+        updates: vec![promo_update()],
+        appends: vec![new_product("STR-050")],
+    };
+    let err = src.write(&batch).unwrap_err();
+    assert!(err.message.contains("nothing was written"), "{}", err.message);
+    assert_eq!(s.google.count(Op::BatchUpdate), 2, "the write and its undo");
+    assert_eq!(s.google.cells(TAB), original);
 }

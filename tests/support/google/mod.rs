@@ -85,6 +85,8 @@ pub enum Action {
     Garbage { body: String },
     /// Answers 401 UNAUTHENTICATED; nothing is done.
     Unauthorized,
+    /// Answers 400 INVALID_ARGUMENT with this message; nothing is done.
+    Invalid { message: String },
 }
 
 /// A fault that fires on the `(skip + 1)`-th request of an op, once.
@@ -528,6 +530,7 @@ fn handle(mut stream: TcpStream, state: &Arc<Mutex<State>>) {
             "UNAUTHENTICATED",
             "Request had invalid authentication credentials.",
         ),
+        Some(Action::Invalid { message }) => error(400, "INVALID_ARGUMENT", &message),
         Some(Action::Garbage { body }) => {
             set_status(200);
             let _ = stream.write_all(

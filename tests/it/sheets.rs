@@ -190,7 +190,10 @@ fn the_example_catalog_round_trips_with_typed_values() {
         .collect();
     assert_eq!(
         agents,
-        [("reader", SCOPE_READ, "env"), ("writer", SCOPE_WRITE, "env")]
+        [
+            ("reader", SCOPE_READ, "env"),
+            ("writer", SCOPE_WRITE, "env")
+        ]
     );
     // Prices went out as JSON numbers and Promo Active as booleans (RAW, typed).
     let write = s
@@ -661,22 +664,36 @@ fn new_rows_are_appended_in_the_same_apply_and_read_back() {
         appends: vec![new_product("STR-050")],
     };
     src.write(&batch).unwrap();
-    let cells: Vec<CellRef> = [("STR-050", "Base Price"), ("STR-050", "Promo Active"), ("STR-001", "Promo Price")]
-        .iter()
-        .map(|(k, f)| CellRef {
-            key: k.to_string(),
-            field: f.to_string(),
-        })
-        .collect();
+    let cells: Vec<CellRef> = [
+        ("STR-050", "Base Price"),
+        ("STR-050", "Promo Active"),
+        ("STR-001", "Promo Price"),
+    ]
+    .iter()
+    .map(|(k, f)| CellRef {
+        key: k.to_string(),
+        field: f.to_string(),
+    })
+    .collect();
     let back = src.read_cells(&cells).unwrap();
     assert_eq!(
         back,
-        [Some("149.99".into()), Some("FALSE".into()), Some("99.00".into())]
+        [
+            Some("149.99".into()),
+            Some("FALSE".into()),
+            Some("99.00".into())
+        ]
     );
     let ops: Vec<Op> = s.google.requests().iter().map(|r| r.op).collect();
     assert_eq!(
         ops,
-        [Op::BatchGet, Op::BatchGet, Op::BatchUpdate, Op::Append, Op::BatchGet],
+        [
+            Op::BatchGet,
+            Op::BatchGet,
+            Op::BatchUpdate,
+            Op::Append,
+            Op::BatchGet
+        ],
         "read, pre-check, write, append, read-back"
     );
     assert_eq!(s.google.cell(TAB, "STR-050", "Base Price"), json!(149.99));
@@ -697,8 +714,14 @@ fn a_new_row_whose_key_exists_now_is_stale_and_nothing_is_written() {
     };
     let err = src.write(&batch).unwrap_err();
     assert_eq!(err.exit_code(), 3, "{}", err.message);
-    assert!(err.message.contains("STR-019: a row with this key exists now"));
-    assert_eq!(s.google.count(Op::BatchUpdate) + s.google.count(Op::Append), 0);
+    assert!(
+        err.message
+            .contains("STR-019: a row with this key exists now")
+    );
+    assert_eq!(
+        s.google.count(Op::BatchUpdate) + s.google.count(Op::Append),
+        0
+    );
     assert_eq!(s.google.cells(TAB), original);
 }
 
@@ -721,7 +744,20 @@ fn a_refused_append_undoes_the_updates_so_the_batch_stays_all_or_nothing() {
         appends: vec![new_product("STR-050")],
     };
     let err = src.write(&batch).unwrap_err();
-    assert!(err.message.contains("nothing was written"), "{}", err.message);
+    assert!(
+        err.message.contains("nothing was written"),
+        "{}",
+        err.message
+    );
     assert_eq!(s.google.count(Op::BatchUpdate), 2, "the write and its undo");
     assert_eq!(s.google.cells(TAB), original);
+}
+
+#[test]
+fn apply_of_a_request_plans_and_applies_in_five_requests() {
+    let s = SheetsEnv::example();
+    let (code, _, stderr) = run(s.cmd().args(["apply", "take 15% off all Running"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(s.google.sheets_requests(), 5);
+    assert_eq!(s.google.count(Op::BatchUpdate), 1);
 }

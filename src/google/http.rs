@@ -437,7 +437,7 @@ fn fatal(req: &Request, status: u16, info: &GoogleError, auth: &dyn Bearer) -> E
     let detail = if detail.is_empty() {
         String::new()
     } else {
-        format!(": {detail}")
+        format!(" {detail}")
     };
     let base = format!("{} refused {} ({status}{detail})", req.api, req.what);
     match status {

@@ -761,3 +761,175 @@ fn apply_of_a_request_plans_and_applies_in_five_requests() {
     assert_eq!(s.google.sheets_requests(), 5);
     assert_eq!(s.google.count(Op::BatchUpdate), 1);
 }
+
+/// Hands out tokens per agent from a list, as Token Vault would (renewable).
+struct ListedTokens {
+    reader: Vec<&'static str>,
+    writer: Vec<&'static str>,
+}
+
+impl changeset::google::token::TokenSource for ListedTokens {
+    fn fetch(
+        &mut self,
+        agent: changeset::google::token::Agent,
+        _subject: Option<&secrecy::SecretString>,
+    ) -> changeset::error::Result<changeset::google::token::GoogleToken> {
+        use changeset::google::token::Agent;
+        let list = match agent {
+            Agent::Writer => &mut self.writer,
+            _ => &mut self.reader,
+        };
+        let token = if list.len() > 1 {
+            list.remove(0)
+        } else {
+            list[0]
+        };
+        Ok(changeset::google::token::GoogleToken {
+            secret: token.to_string().into(),
+            grant: changeset::source::Grant {
+                agent: agent.name().into(),
+                scope: agent.scope().into(),
+                token_ref: None,
+                jti: None,
+                expires_at: None,
+                via: "test".into(),
+            },
+        })
+    }
+
+    fn renewable(&self) -> bool {
+        true
+    }
+
+    fn refused_hint(&self) -> String {
+        "log in again".into()
+    }
+}
+
+fn source_with(
+    google: &FakeGoogle,
+    tokens: ListedTokens,
+) -> changeset::source::sheets::SheetsSource {
+    changeset::source::sheets::SheetsSource::new(
+        SHEET.into(),
+        Some(TAB.into()),
+        changeset::source::ColumnNames::default(),
+        Box::new(tokens),
+        google.url(),
+        changeset::google::http::Limits::from_env().unwrap(),
+    )
+}
+
+#[test]
+fn each_agent_uses_its_own_narrow_token() {
+    use changeset::source::{CellRef, Source, WriteBatch};
+    let s = SheetsEnv::example();
+    s.google.allow_token("reader-only", &[SCOPE_READ]);
+    s.google.allow_token("writer-only", &[SCOPE_WRITE]);
+    let mut src = source_with(
+        &s.google,
+        ListedTokens {
+            reader: vec!["reader-only"],
+            writer: vec!["writer-only"],
+        },
+    );
+    src.read().unwrap();
+    let grants = src.authorize_write(None).unwrap();
+    let agents: Vec<&str> = grants.iter().map(|g| g.agent.as_str()).collect();
+    assert_eq!(agents, ["reader", "writer"]);
+    src.write(&WriteBatch {
+        updates: vec![promo_update()],
+        appends: Vec::new(),
+    })
+    .unwrap();
+    src.read_cells(&[CellRef {
+        key: "STR-001".into(),
+        field: "Promo Price".into(),
+    }])
+    .unwrap();
+    let used: Vec<(Op, String, u16)> = s
+        .google
+        .requests()
+        .into_iter()
+        .map(|r| (r.op, r.token.unwrap(), r.status))
+        .collect();
+    assert_eq!(
+        used,
+        [
+            (Op::BatchGet, "reader-only".into(), 200),
+            (Op::BatchGet, "writer-only".into(), 200),
+            (Op::BatchUpdate, "writer-only".into(), 200),
+            (Op::BatchGet, "writer-only".into(), 200),
+        ]
+    );
+}
+
+#[test]
+fn a_refused_token_is_renewed_once_then_reported() {
+    use changeset::source::Source;
+    let s = SheetsEnv::example();
+    let mut src = source_with(
+        &s.google,
+        ListedTokens {
+            reader: vec!["revoked", TOKEN],
+            writer: vec![TOKEN],
+        },
+    );
+    src.read().unwrap();
+    let seen: Vec<(String, u16)> = s
+        .google
+        .requests()
+        .into_iter()
+        .map(|r| (r.token.unwrap(), r.status))
+        .collect();
+    assert_eq!(seen, [("revoked".into(), 401), (TOKEN.into(), 200)]);
+
+    let s = SheetsEnv::example();
+    let mut src = source_with(
+        &s.google,
+        ListedTokens {
+            reader: vec!["revoked", "revoked-too", TOKEN],
+            writer: vec![TOKEN],
+        },
+    );
+    let err = src.read().unwrap_err();
+    assert_eq!(err.exit_code(), 4, "{}", err.message);
+    assert_eq!(s.google.count(Op::BatchGet), 2, "renewed once, not more");
+}
+
+#[test]
+fn errors_say_what_failed_and_what_to_do() {
+    let s = SheetsEnv::example();
+    s.google.allow_token("read-only", &[SCOPE_READ]);
+    let mut out = String::new();
+    for (source, token, args) in [
+        (
+            "sheets:no-such-sheet/Products",
+            TOKEN,
+            vec!["plan", "mark STR-002 out of stock"],
+        ),
+        (
+            "sheets:sheet-1/Nope",
+            TOKEN,
+            vec!["plan", "mark STR-002 out of stock"],
+        ),
+        (
+            "sheets:sheet-1/Products",
+            "read-only",
+            vec!["apply", "mark STR-002 out of stock"],
+        ),
+    ] {
+        out.push_str(&format!("$ --source {source} {}\n", args.join(" ")));
+        out.push_str(&crate::support::transcript(
+            s.cmd()
+                .env("CHANGESET_SOURCE", source)
+                .env("CHANGESET_GOOGLE_ACCESS_TOKEN", token)
+                .arg("-q")
+                .args(&args),
+        ));
+        out.push('\n');
+    }
+    insta::with_settings!({ filters => crate::support::filters() }, {
+        insta::assert_snapshot!("sheets_errors", out);
+    });
+}

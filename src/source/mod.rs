@@ -268,13 +268,35 @@ impl Catalog {
         Some(self.rows[row].get(col).map(String::as_str).unwrap_or(""))
     }
 
-    /// SHA-256 over the canonical form of everything read (headers and rows, as a JSON array
-    /// of arrays), so any edit anywhere in the catalog changes it.
+    /// SHA-256 over the RFC 8785 canonical JSON of everything read,
+    /// `{"headers":[...],"rows":[[...],...]}`, so any edit anywhere in the catalog changes it.
+    /// Streamed into the hasher: a million-row catalog is never copied to compute it.
     pub fn fingerprint(&self) -> String {
-        let canon = serde_json::json!({ "headers": self.headers, "rows": self.rows });
-        crate::receipt::sha256_prefixed(
-            &serde_jcs::to_vec(&canon).expect("strings always serialise"),
-        )
+        use sha2::{Digest, Sha256};
+        // For arrays of strings, JCS is exactly serde_json's compact form (no whitespace, the
+        // same minimal escapes), so each string is written with serde_json.
+        fn strings(hasher: &mut Sha256, cells: &[String]) {
+            hasher.update(b"[");
+            for (i, cell) in cells.iter().enumerate() {
+                if i > 0 {
+                    hasher.update(b",");
+                }
+                hasher.update(serde_json::to_string(cell).expect("strings always serialise").as_bytes());
+            }
+            hasher.update(b"]");
+        }
+        let mut hasher = Sha256::new();
+        hasher.update(br#"{"headers":"#);
+        strings(&mut hasher, &self.headers);
+        hasher.update(br#","rows":["#);
+        for (i, row) in self.rows.iter().enumerate() {
+            if i > 0 {
+                hasher.update(b",");
+            }
+            strings(&mut hasher, row);
+        }
+        hasher.update(b"]}");
+        format!("sha256:{}", hex::encode(hasher.finalize()))
     }
 }
 
@@ -360,5 +382,23 @@ pub fn open(spec: &SourceSpec, settings: &crate::settings::Settings) -> Result<B
             crate::google::sheets_base()?,
             crate::google::http::Limits::from_env()?,
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_streamed_fingerprint_is_the_jcs_hash() {
+        let headers: Vec<String> = Field::ALL.iter().map(|f| f.default_header().to_string()).collect();
+        let row = |sku: &str, name: &str| -> Vec<String> {
+            vec![sku.into(), name.into(), "Running".into(), "1.00".into(), "".into(), "FALSE".into(), "in_stock".into(), "".into()]
+        };
+        let rows = vec![row("A-1", "Quote \" and \\ back\u{1}slash é"), row("A-2", "x")];
+        let catalog = Catalog::new(headers.clone(), rows.clone(), &ColumnNames::default()).unwrap();
+        let canon = serde_json::json!({ "rows": rows, "headers": headers });
+        let expected = crate::receipt::sha256_prefixed(&serde_jcs::to_vec(&canon).unwrap());
+        assert_eq!(catalog.fingerprint(), expected);
     }
 }

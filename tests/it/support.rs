@@ -38,7 +38,25 @@ impl TestEnv {
 
     /// `changeset` with a clean environment, run in the temp dir against its catalog copy.
     pub fn cmd(&self) -> Command {
-        let mut cmd = Command::cargo_bin("changeset").expect("binary built");
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("changeset"));
+        self.isolate(&mut cmd);
+        Command::from_std(cmd)
+    }
+
+    /// `changeset ARGS` in a pseudo-terminal, answering each (prompt text, reply) in turn.
+    pub fn interactive(&self, args: &[&str], answers: &[(&str, &str)]) -> std::process::Command {
+        let mut cmd = std::process::Command::new("python3");
+        cmd.arg(repo_root().join("tests/support/pty_drive.py"));
+        for (prompt, reply) in answers {
+            cmd.arg("--answer").arg(format!("{prompt}={reply}"));
+        }
+        cmd.arg("--").arg(assert_cmd::cargo::cargo_bin("changeset")).args(args);
+        self.isolate(&mut cmd);
+        cmd
+    }
+
+    /// The environment every run gets: no inherited CHANGESET_* or CI, fixed time, no colour.
+    fn isolate(&self, cmd: &mut std::process::Command) {
         for (key, _) in std::env::vars() {
             if key.starts_with("CHANGESET_") {
                 cmd.env_remove(key);
@@ -50,9 +68,9 @@ impl TestEnv {
             .env("CHANGESET_NOW", "2026-11-23T12:00:00Z")
             .env("NO_COLOR", "1")
             .env("HOME", self.path())
+            .env("TERM", "xterm")
             .env_remove("CLICOLOR_FORCE")
             .env_remove("CI");
-        cmd
     }
 
     /// Writes a rules file that is the default rules with another auto_approve_max_tier.

@@ -35,6 +35,7 @@ pub fn run() -> u8 {
             return u8::try_from(e.exit_code()).unwrap_or(2);
         }
     };
+    init_logging(cli.global.verbose);
     let json = cli.global.format == Some(cli::Format::Json)
         || env::var(env::FORMAT).is_some_and(|f| f.eq_ignore_ascii_case("json"));
     match commands::dispatch(cli) {
@@ -44,4 +45,22 @@ pub fn run() -> u8 {
             err.exit_code()
         }
     }
+}
+
+/// Logs go to stderr: warnings by default, more with -v/-vv, or as CHANGESET_LOG says.
+/// Secrets are never logged (they live in `SecretString`s whose Debug is redacted).
+fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env(env::LOG)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("changeset={level}")));
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(filter)
+        .without_time()
+        .with_target(false)
+        .try_init();
 }

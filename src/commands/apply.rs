@@ -114,19 +114,23 @@ pub fn source_of(settings: &Settings, recorded: &SourceRef) -> Result<SourceSpec
     Ok(spec)
 }
 
-/// The delegation chain of a local apply: the user's own file access, no tokens. A Sheets
-/// source reports its agents' grants itself (`Source::authorize_write`).
+/// The start of the delegation chain: the planner, which never holds write credentials, and
+/// for a local file the user's own file access. A remote source adds its agents' grants (with
+/// token references) itself, through `Source::authorize_write`.
 fn local_delegation(spec: &SourceSpec) -> Vec<Delegation> {
-    if let SourceSpec::Sheets { .. } = spec {
-        return Vec::new();
-    }
-    vec![Delegation {
-        agent: "writer".into(),
+    let entry = |agent: &str, scope: &str| Delegation {
+        agent: agent.into(),
         on_behalf_of: approval::local_user(),
-        scope: "file:read-write".into(),
+        scope: scope.into(),
         token_ref: None,
         jti: None,
         expires_at: None,
         via: "local".into(),
-    }]
+    };
+    let mut chain = vec![entry("planner", "plan (no source credentials)")];
+    if let SourceSpec::Csv(_) = spec {
+        chain.push(entry("reader", "file:read"));
+        chain.push(entry("writer", "file:write"));
+    }
+    chain
 }

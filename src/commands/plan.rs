@@ -71,7 +71,16 @@ pub fn make(
         );
     }
     let intents = crate::parse::parse(request)?;
-    let catalog = source.read()?;
+    let spinner = output::spinner(settings.quiet, "Reading the catalog");
+    let started = std::time::Instant::now();
+    let catalog = source.read();
+    spinner.finish_and_clear();
+    let catalog = catalog?;
+    tracing::info!(
+        rows = catalog.rows.len(),
+        ms = started.elapsed().as_millis() as u64,
+        "read the catalog"
+    );
     let operations = build::operations(&catalog, &intents)?;
     let plan = assemble(
         settings,

@@ -88,3 +88,15 @@ pub fn tier_code(tier: u8) -> &'static str {
         _ => "1;31",
     }
 }
+
+/// A spinner on stderr for slow steps; invisible when stderr is not a terminal or when quiet.
+pub fn spinner(quiet: bool, message: &str) -> indicatif::ProgressBar {
+    if quiet {
+        return indicatif::ProgressBar::hidden();
+    }
+    // new_spinner draws on stderr and hides itself when stderr is not a terminal.
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_message(message.to_string());
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}

@@ -281,7 +281,7 @@ impl Catalog {
                 if i > 0 {
                     hasher.update(b",");
                 }
-                hasher.update(serde_json::to_string(cell).expect("strings always serialise").as_bytes());
+                serde_json::to_writer(&mut *hasher, cell).expect("hashing cannot fail");
             }
             hasher.update(b"]");
         }
@@ -391,11 +391,26 @@ mod tests {
 
     #[test]
     fn the_streamed_fingerprint_is_the_jcs_hash() {
-        let headers: Vec<String> = Field::ALL.iter().map(|f| f.default_header().to_string()).collect();
+        let headers: Vec<String> = Field::ALL
+            .iter()
+            .map(|f| f.default_header().to_string())
+            .collect();
         let row = |sku: &str, name: &str| -> Vec<String> {
-            vec![sku.into(), name.into(), "Running".into(), "1.00".into(), "".into(), "FALSE".into(), "in_stock".into(), "".into()]
+            vec![
+                sku.into(),
+                name.into(),
+                "Running".into(),
+                "1.00".into(),
+                "".into(),
+                "FALSE".into(),
+                "in_stock".into(),
+                "".into(),
+            ]
         };
-        let rows = vec![row("A-1", "Quote \" and \\ back\u{1}slash é"), row("A-2", "x")];
+        let rows = vec![
+            row("A-1", "Quote \" and \\ back\u{1}slash é"),
+            row("A-2", "x"),
+        ];
         let catalog = Catalog::new(headers.clone(), rows.clone(), &ColumnNames::default()).unwrap();
         let canon = serde_json::json!({ "rows": rows, "headers": headers });
         let expected = crate::receipt::sha256_prefixed(&serde_jcs::to_vec(&canon).unwrap());

@@ -553,29 +553,66 @@ fn recover_settles_interrupted_applies() {
 #[test]
 fn at_a_terminal_tier_2_asks_yes_no_and_tier_3_asks_for_the_changeset_id() {
     let env = TestEnv::new();
-    let out = env.interactive(&["apply", "mark STR-002 out of stock"], &[("Apply 1 change(s)", "y")]).output().unwrap();
+    let out = env
+        .interactive(
+            &["apply", "mark STR-002 out of stock"],
+            &[("Apply 1 change(s)", "y")],
+        )
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
-    assert!(text.contains("Receipt R-") && text.contains("pass"), "{text}");
-    assert!(env.catalog_text().contains("STR-002,Cloud Runner,Running,149.99,,FALSE,out_of_stock"));
+    assert!(
+        text.contains("Receipt R-") && text.contains("pass"),
+        "{text}"
+    );
+    assert!(
+        env.catalog_text()
+            .contains("STR-002,Cloud Runner,Running,149.99,,FALSE,out_of_stock")
+    );
 
     // Declined: exit 5, nothing written.
     let before = env.catalog_text();
-    let out = env.interactive(&["apply", "mark STR-006 low stock"], &[("Apply 1 change(s)", "n")]).output().unwrap();
-    assert_eq!(out.status.code(), Some(5), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = env
+        .interactive(
+            &["apply", "mark STR-006 low stock"],
+            &[("Apply 1 change(s)", "n")],
+        )
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     assert_eq!(env.catalog_text(), before);
 
     // Tier 3: a wrong id is a denial; the right id applies.
     let plan = save_plan(&env, "take 15% off all running shoes", None);
     let id = changeset::plan::file::read(&plan).unwrap().id;
     let plan_arg = plan.to_str().unwrap();
-    let out = env.interactive(&["apply", plan_arg], &[("Changeset id", "yes")]).output().unwrap();
-    assert_eq!(out.status.code(), Some(5), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = env
+        .interactive(&["apply", plan_arg], &[("Changeset id", "yes")])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     assert_eq!(env.catalog_text(), before);
-    let out = env.interactive(&["apply", plan_arg], &[("Changeset id", &id)]).output().unwrap();
+    let out = env
+        .interactive(&["apply", plan_arg], &[("Changeset id", &id)])
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
-    assert!(env.catalog_text().contains("STR-001,Classic Runner,Running,129.99,110.49,TRUE"));
+    assert!(
+        env.catalog_text()
+            .contains("STR-001,Classic Runner,Running,129.99,110.49,TRUE")
+    );
     let (_, stdout, _) = run(env.cmd().args(["audit", "show", &id, "--format", "json"]));
     let receipt: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(receipt["approval"]["method"], "tty");

@@ -50,7 +50,9 @@ impl TestEnv {
         for (prompt, reply) in answers {
             cmd.arg("--answer").arg(format!("{prompt}={reply}"));
         }
-        cmd.arg("--").arg(assert_cmd::cargo::cargo_bin("changeset")).args(args);
+        cmd.arg("--")
+            .arg(assert_cmd::cargo::cargo_bin("changeset"))
+            .args(args);
         self.isolate(&mut cmd);
         cmd
     }

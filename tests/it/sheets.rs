@@ -191,6 +191,7 @@ fn the_example_catalog_round_trips_with_typed_values() {
     assert_eq!(
         agents,
         [
+            ("planner", "plan (no source credentials)", "local"),
             ("reader", SCOPE_READ, "env"),
             ("writer", SCOPE_WRITE, "env")
         ]

@@ -1,299 +1,400 @@
-//! The deterministic request grammar: clauses, verbs, values and target phrases.
+//! The deterministic request grammar: request → clauses → one intent per clause.
 //!
-//! A request is split into clauses; each clause must match one pattern completely, else the
-//! whole request is refused with the words that were not understood. Nothing is guessed.
+//! Each clause is read by the first clause kind whose frame (verb, value, cue words) it has;
+//! the frame's tokens are consumed and what is left must be exactly one target phrase. Any
+//! clause that is not understood, or is refused, refuses the whole request. Nothing is guessed.
 
-use rust_decimal::Decimal;
+use std::ops::Range;
 
-use super::{Filter, Intent, InventoryState, Selector, Target};
+use super::lexer::{self, Kind, Token};
+use super::pattern::Words;
+use super::vocab::{LEADING_FILLERS, TRAILING_FILLERS};
+use super::{Intent, Selector, Target, clauses, create, guard, target, writes};
 use crate::error::{Error, Result};
 
 /// Parses the whole request into intents, refusing it if any clause is not understood.
 pub fn parse(request: &str) -> Result<Vec<Intent>> {
+    let src = lexer::normalise(request);
+    let toks = lexer::lex(&src);
+    let (topic, ranges) = clauses::split(&toks);
+    // Refusals about scope come first, whatever the other clauses say.
+    for range in topic.iter().chain(&ranges) {
+        let clause = &toks[range.clone()];
+        guard::check(&Words::new(clause), &text_of(&src, clause))?;
+    }
+    let mut ctx = Ctx {
+        topic: None,
+        had_target: false,
+        last_was_promo: false,
+    };
+    if let Some(range) = topic {
+        let toks = &toks[range];
+        let mut w = Words::new(toks);
+        let text = text_of(&src, toks);
+        let t = target::parse(&mut w, &src).map_err(|words| not_understood(&text, &words))?;
+        if t.selectors.is_empty() {
+            return Err(not_understood(&text, &[]));
+        }
+        ctx.topic = Some(t);
+    }
     let mut intents = Vec::new();
-    for clause in split_clauses(request) {
-        intents.push(parse_clause(&clause)?);
+    for range in ranges {
+        let Some(intent) = clause_intent(&toks, range, &src, &ctx)? else {
+            continue;
+        };
+        ctx.last_was_promo = matches!(
+            intent,
+            Intent::Discount { .. }
+                | Intent::AmountOff { .. }
+                | Intent::PromoPrice { .. }
+                | Intent::ActivatePromo { .. }
+        );
+        ctx.had_target |= intent.target().is_some();
+        intents.push(intent);
+    }
+    if intents.is_empty() {
+        return Err(not_understood(request.trim(), &[]));
     }
     Ok(intents)
 }
 
-/// Splits on ";", " then ", " also " and on " and " / "," when what follows starts a new clause
-/// (a verb), so that "STR-001, STR-004 and STR-007" stays one target list.
-fn split_clauses(request: &str) -> Vec<String> {
-    let normalised = request.replace(['\u{2019}', '\u{2018}'], "'");
-    let mut clauses = Vec::new();
-    for part in normalised.split(';') {
-        let words: Vec<&str> = part.split_whitespace().collect();
-        let mut current: Vec<&str> = Vec::new();
-        for (i, word) in words.iter().enumerate() {
-            let lower = word.to_ascii_lowercase();
-            let next = words
-                .get(i + 1)
-                .map(|w| w.to_ascii_lowercase())
-                .unwrap_or_default();
-            let joiner = matches!(lower.as_str(), "and" | "then" | "also");
-            if joiner && starts_clause(&next) && !current.is_empty() {
-                clauses.push(current.join(" "));
-                current.clear();
-                continue;
-            }
-            if let Some(stripped) = word.strip_suffix(',')
-                && starts_clause(&next)
-            {
-                current.push(stripped);
-                clauses.push(current.join(" "));
-                current.clear();
-                continue;
-            }
-            current.push(word);
-        }
-        if !current.is_empty() {
-            clauses.push(current.join(" "));
-        }
-    }
-    clauses
-        .into_iter()
-        .map(|c| {
-            c.trim()
-                .trim_end_matches(['.', '!', '?'])
-                .trim()
-                .to_string()
-        })
-        .filter(|c| !c.is_empty())
-        .collect()
+/// What earlier parts of the request established.
+pub struct Ctx {
+    /// "STR-022: ..." — the products a topic names.
+    pub topic: Option<Target>,
+    /// Whether an earlier clause named products (then "it" means those).
+    pub had_target: bool,
+    /// Whether the previous clause was a promo (so "activate it" means its promo).
+    pub last_was_promo: bool,
 }
 
-const VERBS: &[&str] = &[
-    "take",
-    "put",
-    "mark",
-    "set",
-    "end",
-    "remove",
-    "give",
-    "discount",
-    "knock",
-    "show",
-    "list",
-    "what",
-    "which",
-    "notify",
-    "email",
-    "discontinue",
-    "change",
-    "raise",
-    "lower",
-    "add",
-    "how",
-];
-
-fn starts_clause(word: &str) -> bool {
-    VERBS.contains(&word.trim_matches(|c: char| !c.is_ascii_alphanumeric()))
+/// One clause: its tokens (with fillers consumed), the request text and its own text.
+pub struct Clause<'a> {
+    pub w: Words<'a>,
+    pub src: &'a str,
+    pub text: String,
 }
 
-fn parse_clause(clause: &str) -> Result<Intent> {
-    let lower = clause.to_ascii_lowercase();
-    let first = lower.split_whitespace().next().unwrap_or_default();
-
-    if matches!(first, "what" | "which" | "show" | "list" | "how") {
-        return Ok(Intent::Read { target: None });
-    }
-    if matches!(first, "notify" | "email") {
-        return Ok(Intent::Notify {
-            message: clause.to_string(),
-        });
-    }
-    if let Some(state) = inventory_state(&lower) {
-        let rest = strip_words(&lower, &["mark", "set", "as", "discontinue"]);
-        let rest = remove_inventory_words(&rest);
-        return Ok(Intent::SetInventory {
-            target: target(&rest, clause)?,
-            state,
-        });
-    }
-    if let Some(rest) = lower
-        .strip_prefix("end the promo on ")
-        .or_else(|| lower.strip_prefix("end the promo for "))
-        .or_else(|| lower.strip_prefix("remove the discount from "))
-    {
-        return Ok(Intent::EndPromo {
-            target: target(rest, clause)?,
-        });
-    }
-    if let Some((percent, rest)) = percent_off(&lower) {
-        if percent <= Decimal::ZERO || percent >= Decimal::ONE_HUNDRED {
+impl Clause<'_> {
+    /// The target made of the tokens `w` left unused; they must form one phrase. A clause
+    /// without one takes the topic ("STR-022: raise ..."), else it is refused.
+    pub fn target(&self, w: &Words, ctx: &Ctx) -> Result<Target> {
+        let mut w = w.clone();
+        let runs = w.runs();
+        if runs.len() > 1 {
+            let words: Vec<String> = w.unused().map(|t| self.token_text(t)).collect();
             return Err(Error::input(format!(
-                "a discount of {percent}% is not possible; it must be above 0 and below 100"
+                "could not understand \"{}\": the words {} do not fit together; nothing was planned",
+                self.text,
+                quote_list(&words)
             ))
             .with_examples());
         }
-        return Ok(Intent::Discount {
-            target: target(&rest, clause)?,
-            percent,
-        });
+        let t =
+            target::parse(&mut w, self.src).map_err(|words| not_understood(&self.text, &words))?;
+        let only_previous = t.filters.is_empty() && t.selectors == [Selector::Previous];
+        match (&ctx.topic, t.selectors.is_empty(), only_previous) {
+            (Some(topic), true, _) => Ok(topic.clone()),
+            (Some(topic), _, true) if !ctx.had_target => Ok(topic.clone()),
+            (None, true, _) => Err(Error::input(format!(
+                "\"{}\" does not say which products; nothing was planned",
+                self.text
+            ))
+            .hint("name them by SKU, by name, by category, or say \"all products\"")
+            .with_examples()),
+            _ => Ok(t),
+        }
     }
-    if let Some((rest, price)) = lower.split_once(" on promo at ") {
-        let rest = strip_words(rest, &["put"]);
-        return Ok(Intent::PromoPrice {
-            target: target(&rest, clause)?,
-            price: money(price, clause)?,
-        });
+
+    pub fn token_text(&self, t: &Token) -> String {
+        self.src[t.start..t.end].to_string()
     }
-    Err(not_understood(clause))
+
+    /// The clause is refused as not understood, naming the words no grammar rule used.
+    pub fn not_understood(&self) -> Error {
+        let unknown: Vec<String> = self
+            .w
+            .unused()
+            .filter(|t| t.kind == Kind::Word && !super::vocab::is_known(&t.text))
+            .map(|t| self.token_text(t))
+            .collect();
+        not_understood(&self.text, &unknown)
+    }
 }
 
-fn not_understood(clause: &str) -> Error {
+fn text_of(src: &str, toks: &[Token]) -> String {
+    match (toks.first(), toks.last()) {
+        (Some(a), Some(b)) => src[a.start..b.end].to_string(),
+        _ => String::new(),
+    }
+}
+
+fn quote_list(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|w| format!("\"{w}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The refusal for a clause that is not understood, naming the words that were not.
+pub fn not_understood(clause: &str, words: &[String]) -> Error {
+    let which = match words {
+        [] => String::new(),
+        [one] => format!(
+            " (the word {} was not understood)",
+            quote_list(std::slice::from_ref(one))
+        ),
+        many => format!(" (the words {} were not understood)", quote_list(many)),
+    };
     Error::input(format!(
-        "could not understand \"{clause}\"; nothing was planned"
+        "could not understand \"{clause}\"{which}; nothing was planned"
     ))
     .with_examples()
 }
 
-fn inventory_state(lower: &str) -> Option<InventoryState> {
-    if lower.contains("out of stock") {
-        Some(InventoryState::OutOfStock)
-    } else if lower.contains("low stock") || lower.contains("low on stock") {
-        Some(InventoryState::LowStock)
-    } else if lower.contains("in stock") && (lower.starts_with("mark") || lower.starts_with("set"))
-    {
-        Some(InventoryState::InStock)
-    } else if lower.starts_with("discontinue") || lower.contains(" as discontinued") {
-        Some(InventoryState::Discontinued)
-    } else if lower.contains("pre-order") || lower.contains("preorder") {
-        Some(InventoryState::PreOrder)
-    } else {
-        None
-    }
-}
-
-fn remove_inventory_words(text: &str) -> String {
-    let mut t = format!(" {text} ");
-    for phrase in [
-        "out of stock",
-        "low on stock",
-        "low stock",
-        "in stock",
-        "discontinued",
-        "pre-order",
-        "preorder",
-    ] {
-        t = t.replace(&format!(" {phrase} "), " ");
-    }
-    t.trim().to_string()
-}
-
-/// "15% off X", "take 20 percent off X", "discount X by 25%", "give X 10% off".
-fn percent_off(lower: &str) -> Option<(Decimal, String)> {
-    let words: Vec<&str> = lower.split_whitespace().collect();
-    for (i, w) in words.iter().enumerate() {
-        let (number, unit_in_word) = match w.strip_suffix('%') {
-            Some(n) => (n, true),
-            None => (*w, false),
-        };
-        let Ok(percent) = number.parse::<Decimal>() else {
-            continue;
-        };
-        let mut j = i + 1;
-        if !unit_in_word {
-            match words.get(j) {
-                Some(&"percent") | Some(&"pct") | Some(&"%") => j += 1,
-                _ => continue,
-            }
+fn clause_intent(
+    toks: &[Token],
+    range: Range<usize>,
+    src: &str,
+    ctx: &Ctx,
+) -> Result<Option<Intent>> {
+    let toks = &toks[range];
+    let mut w = Words::new(toks);
+    let text = text_of(src, toks);
+    for _ in 0..4 {
+        for filler in LEADING_FILLERS {
+            w.take_all_start(filler);
         }
-        let before = words[..i].to_vec();
-        let after = &words[j..];
-        let target_words: Vec<&str> = if after.first() == Some(&"off") {
-            let mut t: Vec<&str> = before
-                .iter()
-                .copied()
-                .filter(|w| !matches!(*w, "take" | "put" | "give" | "on"))
-                .collect();
-            t.extend(after[1..].iter().copied());
-            t
-        } else if before.first() == Some(&"discount") && before.last() == Some(&"by") {
-            before[1..before.len() - 1].to_vec()
-        } else {
-            continue;
-        };
-        return Some((percent, target_words.join(" ")));
+        for filler in TRAILING_FILLERS {
+            w.take_all_end(filler);
+        }
     }
-    None
+    if w.all_used() {
+        return Ok(None);
+    }
+    let clause = Clause { w, src, text };
+    if let Some(intent) = notify(&clause) {
+        return intent.map(Some);
+    }
+    if let Some(intent) = create::parse(&clause) {
+        return intent.map(Some);
+    }
+    if let Some(intent) = read(&clause, ctx) {
+        return intent.map(Some);
+    }
+    if let Some(intent) = writes::parse(&clause, ctx) {
+        return intent.map(Some);
+    }
+    Err(clause.not_understood())
 }
 
-fn money(text: &str, clause: &str) -> Result<Decimal> {
-    let t = text.trim().trim_start_matches('$');
-    t.parse::<Decimal>().map_err(|_| not_understood(clause))
+/// Who a notification may go to: the team. Customers and addresses are outside the tool.
+fn notify(c: &Clause) -> Option<Result<Intent>> {
+    let mut w = c.w.clone();
+    let started = w
+        .take_start("notify|email|mail|message|ping|alert|inform|remind|slack|text|cc")
+        .or_else(|| w.take_start("e mail"))
+        .or_else(|| w.take_start("send|post|drop|shoot|write"))
+        .or_else(|| w.take_start("update|tell|let"))?;
+    let verb = &w.toks[started.start].text;
+    // "send ..." must send something to someone; "tell me" is a read; "update"/"let" need a team.
+    let team = w
+        .find("the|our|my|your? team|teams|merch|merchandising|marketing|ops|operations|staff|managers|manager|channel|colleagues|everyone|group|crew")
+        .is_some();
+    match verb.as_str() {
+        "tell" | "let" | "update" if !team => return None,
+        "send" | "post" | "drop" | "shoot" | "write"
+            if !team
+                && w.find("a|an|the? summary|note|message|email|mail|update|recap|heads|notification|report|memo")
+                    .is_none() =>
+        {
+            return None;
+        }
+        "let" if w.find("know").is_none() => return None,
+        _ => {}
+    }
+    if let Some(t) = c.w.toks.iter().find(|t| t.text.contains('@')) {
+        return Some(Err(Error::input(format!(
+            "\"{}\" names an address ({}); changeset only notifies the team address it is configured with, nothing was planned",
+            c.text,
+            c.token_text(t)
+        ))
+        .with_examples()));
+    }
+    Some(Ok(Intent::Notify {
+        message: c.text.clone(),
+    }))
 }
 
-fn strip_words(text: &str, words: &[&str]) -> String {
-    text.split_whitespace()
-        .filter(|w| !words.contains(w))
-        .collect::<Vec<_>>()
-        .join(" ")
+/// Read-only questions and listings: the subject is resolved (so unknown products are still
+/// refused) but nothing changes.
+fn read(c: &Clause, ctx: &Ctx) -> Option<Result<Intent>> {
+    let mut w = c.w.clone();
+    let strong = "what|which|who|where|show|list|display|view|find|search|lookup|count|see|check|print|describe|browse";
+    let started = w
+        .take_start("how many|much")
+        .or_else(|| w.take_start("give|tell|get|bring|pull me|us"))
+        .or_else(|| w.take_start("look up"))
+        .or_else(|| w.take_start(strong))
+        .or_else(|| w.take_start("is|are|does|do|has|have|did|was|were"))?;
+    if w.toks[started.start].is_word("do")
+        && w.toks
+            .get(started.end)
+            .is_some_and(|t| t.kind == Kind::Percent || t.kind == Kind::Money)
+    {
+        return None;
+    }
+    // Question words and the fields asked about; what is left names the products.
+    for _ in 0..3 {
+        w.take_all_start("me|us|a|an|the|list|all|of|for|is|are|many|much|what|which|it");
+    }
+    let filters = target::take_filters(&mut w);
+    const READ_WORDS: &[&str] = &[
+        "'s? the|their|its|current|currently? base|promo|promotional|sale|list|regular? price|prices|pricing|cost|costs|status|statuses|details|detail|info|information|inventory|stock|availability|names|name|skus|categories|images|image|urls|url|data|everything|anything|flag|flags of|for|on|in?",
+        "is|are|does|do|did|was|were|has|have|there|we|you|currently|right|now|any|got|carry|sell|offer|stock",
+        "in the|our? catalog|catalogue|store",
+        "most|least|more|less expensive|priced|pricey",
+        "cheapest|priciest|highest|lowest|biggest|smallest priced?",
+        "a list of",
+        "at the? moment|present",
+        "?",
+    ];
+    for pattern in READ_WORDS {
+        while w.take_find(pattern).is_some() {}
+    }
+    if w.all_used() {
+        return Some(Ok(Intent::Read {
+            target: (!filters.is_empty()).then(|| Target {
+                selectors: vec![Selector::All],
+                filters,
+            }),
+        }));
+    }
+    let runs = w.runs();
+    if runs.len() > 1 {
+        let words: Vec<String> = w.unused().map(|t| c.token_text(t)).collect();
+        return Some(Err(not_understood(&c.text, &words)));
+    }
+    Some(
+        target::selectors(&mut w, c.src, filters)
+            .map_err(|words| not_understood(&c.text, &words))
+            .map(|t| match &ctx.topic {
+                Some(topic)
+                    if t.selectors == [Selector::Previous]
+                        && t.filters.is_empty()
+                        && !ctx.had_target =>
+                {
+                    topic.clone()
+                }
+                _ => t,
+            })
+            .map(|t| Intent::Read { target: Some(t) }),
+    )
 }
 
-/// A target phrase: "all products", SKUs, "all X shoes", "everything in X", or a product name.
-fn target(phrase: &str, clause: &str) -> Result<Target> {
-    let p = phrase
-        .trim()
-        .trim_start_matches("the ")
-        .trim_start_matches("on ")
-        .trim();
-    if p.is_empty() {
-        return Err(
-            Error::input(format!("\"{clause}\" does not say which products")).with_examples(),
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::{Filter, InventoryState, PriceChange};
+    use rust_decimal::Decimal;
+
+    fn one(request: &str) -> Intent {
+        let mut intents = parse(request).unwrap_or_else(|e| panic!("{request}: {e}"));
+        assert_eq!(intents.len(), 1, "{request}: {intents:?}");
+        intents.remove(0)
+    }
+
+    fn sku(s: &str) -> Target {
+        Target {
+            selectors: vec![Selector::Sku(s.into())],
+            filters: vec![],
+        }
+    }
+
+    #[test]
+    fn discounts() {
+        for request in [
+            "put STR-001 on 20% off",
+            "take 20 percent off STR-001",
+            "20 pct off STR-001",
+            "discount STR-001 by 20%",
+            "give STR-001 a 20% discount",
+            "apply a 20% discount to STR-001",
+            "can we do 20% off STR-001?",
+            "mark STR-001 down by 20%",
+        ] {
+            assert_eq!(
+                one(request),
+                Intent::Discount {
+                    target: sku("STR-001"),
+                    percent: Decimal::from(20)
+                },
+                "{request}"
+            );
+        }
+    }
+
+    #[test]
+    fn prices_and_inventory() {
+        assert_eq!(
+            one("knock $10 off STR-012"),
+            Intent::AmountOff {
+                target: sku("STR-012"),
+                amount: Decimal::from(10)
+            }
+        );
+        assert_eq!(
+            one("promo price for the urban glide: $89.50"),
+            Intent::PromoPrice {
+                target: Target {
+                    selectors: vec![Selector::Name("urban glide".into())],
+                    filters: vec![]
+                },
+                price: Decimal::new(8950, 2)
+            }
+        );
+        assert_eq!(
+            one("raise the base price of STR-001 to $139.99"),
+            Intent::BasePrice {
+                target: sku("STR-001"),
+                change: PriceChange::To {
+                    price: Decimal::new(13999, 2),
+                    up: Some(true)
+                }
+            }
+        );
+        assert_eq!(
+            one("we only have 3 pairs of STR-002 left"),
+            Intent::SetInventory {
+                target: sku("STR-002"),
+                state: InventoryState::LowStock
+            }
+        );
+        assert_eq!(
+            one("STR-009 is in stock again"),
+            Intent::SetInventory {
+                target: sku("STR-009"),
+                state: InventoryState::InStock
+            }
+        );
+        assert_eq!(
+            one("mark out-of-stock items as pre-order"),
+            Intent::SetInventory {
+                target: Target {
+                    selectors: vec![Selector::All],
+                    filters: vec![Filter::Inventory(InventoryState::OutOfStock)]
+                },
+                state: InventoryState::PreOrder
+            }
         );
     }
-    if matches!(
-        p,
-        "all products" | "everything" | "every product" | "the whole catalog"
-    ) {
-        return Ok(Target {
-            selectors: vec![Selector::All],
-            filters: Vec::new(),
-        });
-    }
-    let words: Vec<&str> = p
-        .split([' ', ','])
-        .filter(|w| !w.is_empty() && *w != "and")
-        .collect();
-    if words.iter().all(|w| is_sku(w)) {
-        return Ok(Target {
-            selectors: words
-                .iter()
-                .map(|w| Selector::Sku(w.to_ascii_uppercase()))
-                .collect(),
-            filters: vec![],
-        });
-    }
-    let category = p
-        .strip_prefix("all ")
-        .or_else(|| p.strip_prefix("everything in "))
-        .map(|c| {
-            c.trim_end_matches(" shoes")
-                .trim_end_matches(" products")
-                .trim_end_matches(" category")
-        })
-        .or_else(|| p.strip_suffix(" category"));
-    if let Some(c) = category {
-        return Ok(Target {
-            selectors: vec![Selector::Category(c.trim().to_string())],
-            filters: Vec::<Filter>::new(),
-        });
-    }
-    Ok(Target {
-        selectors: vec![Selector::Name(p.to_string())],
-        filters: Vec::new(),
-    })
-}
 
-/// A SKU-like token: letters, a dash, digits ("STR-001").
-pub fn is_sku(word: &str) -> bool {
-    let Some((prefix, digits)) = word.split_once('-') else {
-        return false;
-    };
-    !prefix.is_empty()
-        && prefix.chars().all(|c| c.is_ascii_alphabetic())
-        && !digits.is_empty()
-        && digits.chars().all(|c| c.is_ascii_digit())
+    #[test]
+    fn refusals_name_the_words() {
+        let e = parse("asdf qwerty zxcv 123").unwrap_err();
+        assert!(e.message.contains("\"asdf\""), "{}", e.message);
+        assert!(crate::parse::parse("give STR-001 120% off").is_err());
+        assert!(parse("put STR-006 on promo tomorrow").is_err());
+    }
 }

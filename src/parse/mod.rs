@@ -1,7 +1,15 @@
 //! Request text → a list of typed [`Intent`]s. Nothing here reads the catalog: targets stay
 //! names until [`crate::plan::resolve`] looks them up, and values are only what the request said.
 
+mod clauses;
+mod create;
 pub mod grammar;
+mod guard;
+pub mod lexer;
+pub mod pattern;
+mod target;
+pub mod vocab;
+mod writes;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -21,6 +29,8 @@ pub enum Intent {
     AmountOff { target: Target, amount: Decimal },
     /// Promo at an explicit price.
     PromoPrice { target: Target, price: Decimal },
+    /// Promo Active TRUE at the Promo Price already stored (refused when none is stored).
+    ActivatePromo { target: Target },
     /// Back to the regular price: Promo Active FALSE, Promo Price empty.
     EndPromo { target: Target },
     /// Set the Inventory flag.
@@ -55,6 +65,7 @@ impl Intent {
             Intent::Discount { target, .. }
             | Intent::AmountOff { target, .. }
             | Intent::PromoPrice { target, .. }
+            | Intent::ActivatePromo { target }
             | Intent::EndPromo { target }
             | Intent::SetInventory { target, .. }
             | Intent::BasePrice { target, .. } => Some(target),
@@ -68,9 +79,21 @@ impl Intent {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "by", rename_all = "snake_case")]
 pub enum PriceChange {
-    To { price: Decimal },
-    Percent { percent: Decimal, up: bool },
-    Amount { amount: Decimal, up: bool },
+    /// Set to a price; `up` says whether the request said raise (true) or lower (false), so a
+    /// "raise to" below the current price is refused rather than carried out.
+    To {
+        price: Decimal,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        up: Option<bool>,
+    },
+    Percent {
+        percent: Decimal,
+        up: bool,
+    },
+    Amount {
+        amount: Decimal,
+        up: bool,
+    },
 }
 
 /// The five Inventory flags.
@@ -151,6 +174,8 @@ pub enum Filter {
     PriceOver(Decimal),
     Inventory(InventoryState),
     PromoActive(bool),
+    /// Image URL filled in (true) or empty (false).
+    HasImage(bool),
 }
 
 /// Parses a request with the deterministic grammar, refusing over-long input first.
@@ -164,7 +189,144 @@ pub fn parse(request: &str) -> Result<Vec<Intent>> {
     if request.trim().is_empty() {
         return Err(Error::input("the request is empty").with_examples());
     }
-    grammar::parse(request)
+    let intents = grammar::parse(request)?;
+    validate(&intents)?;
+    Ok(intents)
+}
+
+/// Checks the values of intents, whoever produced them (the grammar or a model): percentages
+/// in range, prices and amounts above zero with at most two decimals, complete new products.
+pub fn validate(intents: &[Intent]) -> Result<()> {
+    for intent in intents {
+        if let Some(target) = intent.target() {
+            check_target(target)?;
+        }
+        match intent {
+            Intent::Discount { percent, .. } => {
+                if *percent <= Decimal::ZERO || *percent >= Decimal::ONE_HUNDRED {
+                    return Err(Error::input(format!(
+                        "a discount of {percent}% is not possible: it must be above 0% and below 100%; nothing was planned"
+                    ))
+                    .with_examples());
+                }
+            }
+            Intent::AmountOff { amount, .. } => amount_above_zero(*amount, "an amount off")?,
+            Intent::PromoPrice { price, .. } => price_above_zero(*price, "promo price")?,
+            Intent::BasePrice { change, .. } => match change {
+                PriceChange::To { price, .. } => price_above_zero(*price, "base price")?,
+                PriceChange::Percent { percent, up } => {
+                    if *percent <= Decimal::ZERO || (!up && *percent >= Decimal::ONE_HUNDRED) {
+                        return Err(Error::input(format!(
+                            "changing a base price by {percent}% is not possible: prices must stay above zero; nothing was planned"
+                        ))
+                        .with_examples());
+                    }
+                }
+                PriceChange::Amount { amount, .. } => {
+                    amount_above_zero(*amount, "a base price change")?
+                }
+            },
+            Intent::Create {
+                sku,
+                name,
+                category,
+                price,
+                ..
+            } => {
+                let sku_ok = !sku.is_empty()
+                    && sku.len() <= 64
+                    && sku
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+                if !sku_ok {
+                    return Err(Error::input(format!(
+                        "\"{sku}\" is not a usable SKU for a new product; nothing was planned"
+                    ))
+                    .hint("a SKU is letters and digits joined by dashes, e.g. ABC-123"));
+                }
+                for (what, text) in [("name", name), ("category", category)] {
+                    if text.trim().is_empty() || text.chars().count() > 200 {
+                        return Err(Error::input(format!(
+                            "a new product needs a {what} of 1 to 200 characters; nothing was planned"
+                        ))
+                        .hint(CREATE_EXAMPLE));
+                    }
+                }
+                price_above_zero(*price, "base price")?;
+            }
+            Intent::Notify { message } => {
+                if message.chars().count() > MAX_REQUEST_CHARS {
+                    return Err(Error::input("the notification message is too long"));
+                }
+            }
+            Intent::ActivatePromo { .. }
+            | Intent::EndPromo { .. }
+            | Intent::SetInventory { .. }
+            | Intent::Read { .. } => {}
+        }
+    }
+    Ok(())
+}
+
+/// How to ask for a new product, shown when one is incomplete.
+pub const CREATE_EXAMPLE: &str = "say the new SKU, a name, an existing category and a price: \"add a new product ABC-100 Trail Sprite in Kids at $44.99\"";
+
+fn check_target(target: &Target) -> Result<()> {
+    let texts = target.selectors.iter().filter_map(|s| match s {
+        Selector::Sku(t) | Selector::Name(t) | Selector::Category(t) => Some(t),
+        Selector::All | Selector::Previous => None,
+    });
+    for text in texts {
+        if text.trim().is_empty() || text.chars().count() > MAX_REQUEST_CHARS {
+            return Err(Error::input("a product reference is empty or too long").with_examples());
+        }
+    }
+    for filter in &target.filters {
+        if let Filter::PriceUnder(p) | Filter::PriceOver(p) = filter
+            && p.is_sign_negative()
+        {
+            return Err(Error::input(format!(
+                "a price condition of ${p} is negative; nothing was planned"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn price_above_zero(price: Decimal, what: &str) -> Result<()> {
+    if price < Decimal::ZERO {
+        return Err(Error::input(format!(
+            "a {what} of ${price} is negative; prices must be above zero, nothing was planned"
+        ))
+        .with_examples());
+    }
+    if price.is_zero() {
+        return Err(Error::input(format!(
+            "a {what} of $0 is not possible; prices must be above zero, nothing was planned"
+        ))
+        .with_examples());
+    }
+    if price.normalize().scale() > 2 {
+        return Err(Error::input(format!(
+            "a {what} of ${price} has more than two decimals; nothing was planned"
+        )));
+    }
+    Ok(())
+}
+
+fn amount_above_zero(amount: Decimal, what: &str) -> Result<()> {
+    if amount <= Decimal::ZERO {
+        return Err(Error::input(format!(
+            "{what} of ${amount} is not possible: it must be above zero; nothing was planned"
+        ))
+        .with_examples());
+    }
+    if amount.normalize().scale() > 2 {
+        return Err(Error::input(format!(
+            "{what} of ${amount} has more than two decimals; nothing was planned"
+        )));
+    }
+    Ok(())
 }
 
 /// Example requests shown with every refusal.

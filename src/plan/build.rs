@@ -1,168 +1,308 @@
 //! Intents + catalog → operations with before/after diffs. `before` always comes from the rows;
-//! a change whose `after` equals the current value is not listed.
+//! a change whose `after` equals the current value is not listed. Clauses of one request are
+//! independent: two clauses that set the same cell to different values, or one that computes
+//! from a Base Price another changes, refuse the request instead of depending on an order.
+
+use std::collections::{HashMap, HashSet};
 
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::{Value, json};
 
-use super::{Agent, Change, Operation};
+use super::{Agent, Change, Operation, resolve};
 use crate::error::{Error, Result};
 use crate::parse::{Intent, InventoryState, PriceChange};
 use crate::source::{Catalog, Field, value};
 
 /// Builds the operations for all intents, in request order. Any refused clause refuses all.
 pub fn operations(catalog: &Catalog, intents: &[Intent]) -> Result<Vec<Operation>> {
-    let mut ops = Vec::new();
+    let mut b = Builder {
+        catalog,
+        ops: Vec::new(),
+        written: HashMap::new(),
+        base_read: HashSet::new(),
+        base_written: HashSet::new(),
+    };
     let mut previous: Vec<usize> = Vec::new();
     for intent in intents {
+        let read = matches!(intent, Intent::Read { .. });
         let rows = match intent.target() {
             Some(target) => {
-                let rows = super::resolve::rows(catalog, target, &previous)?;
-                if rows.is_empty() && !matches!(intent, Intent::Read { .. }) {
-                    return Err(Error::input(
-                        "no product matches the request's filters; nothing was planned",
-                    )
+                let rows = resolve::rows(catalog, target, &previous, read)?;
+                if rows.is_empty() && !read {
+                    return Err(Error::input(format!(
+                        "no product matches {}; nothing was planned",
+                        match target.filters.as_slice() {
+                            [] => "the request".to_string(),
+                            filters => resolve::describe_filters(filters),
+                        }
+                    ))
                     .hint("check the price or stock condition, or name the products directly"));
                 }
-                previous = rows.clone();
+                previous.clone_from(&rows);
                 rows
             }
             None => Vec::new(),
         };
-        for (action, label, changes, agent) in intent_ops(catalog, intent, &rows)? {
-            if agent == Agent::Writer && changes.is_empty() {
-                continue;
+        b.intent(intent, &rows)?;
+    }
+    Ok(b.ops)
+}
+
+struct Builder<'a> {
+    catalog: &'a Catalog,
+    ops: Vec<Operation>,
+    /// Every cell written so far: (key, header) → after.
+    written: HashMap<(String, String), Value>,
+    /// Rows whose Base Price a clause computed from, and rows whose Base Price changes.
+    base_read: HashSet<usize>,
+    base_written: HashSet<usize>,
+}
+
+impl Builder<'_> {
+    fn intent(&mut self, intent: &Intent, rows: &[usize]) -> Result<()> {
+        let catalog = self.catalog;
+        let what = describe_rows(catalog, rows);
+        match intent {
+            Intent::Discount { percent, .. } => {
+                self.reads_base(rows)?;
+                let factor = Decimal::ONE - *percent / Decimal::ONE_HUNDRED;
+                self.promo(rows, &format!("{percent}% off {what}"), |base| {
+                    round2(base * factor)
+                })?;
             }
-            ops.push(Operation {
-                id: format!("op-{}", ops.len() + 1),
-                agent,
-                action: action.to_string(),
-                label,
-                changes,
-                facts: Default::default(),
-                tier: 3,
-                matched_rules: Vec::new(),
-                rule_errors: Vec::new(),
-                explanation: String::new(),
-            });
+            Intent::AmountOff { amount, .. } => {
+                self.reads_base(rows)?;
+                self.promo(rows, &format!("${amount} off {what}"), |base| {
+                    base - *amount
+                })?;
+            }
+            Intent::PromoPrice { price, .. } => {
+                self.promo(rows, &format!("promo at ${price} for {what}"), |_| *price)?;
+            }
+            Intent::ActivatePromo { .. } => {
+                let label = format!("start the promo on {what} at its stored promo price");
+                for &row in rows {
+                    let stored = self.current_text(row, Field::PromoPrice);
+                    if value::parse_money(&stored).is_none() {
+                        return Err(Error::input(format!(
+                            "{} has no promo price stored, and the request gives neither a price nor a percentage; nothing was planned",
+                            catalog.key(row)
+                        ))
+                        .hint(format!(
+                            "say the promo price or the discount: \"put {} on promo at $N\" or \"20% off {}\"",
+                            catalog.key(row),
+                            catalog.key(row)
+                        )));
+                    }
+                }
+                let status = changes(catalog, rows, Field::PromoActive, |_| Ok(json!("TRUE")))?;
+                self.push("set_promo_status", label, status, Agent::Writer)?;
+            }
+            Intent::EndPromo { .. } => {
+                let label = format!("end the promo on {what}");
+                let status = changes(catalog, rows, Field::PromoActive, |_| Ok(json!("FALSE")))?;
+                let prices = changes(catalog, rows, Field::PromoPrice, |_| Ok(json!("")))?;
+                self.push("set_promo_status", label.clone(), status, Agent::Writer)?;
+                self.push(price_action(rows), label, prices, Agent::Writer)?;
+            }
+            Intent::SetInventory { state, .. } => {
+                let changes =
+                    changes(catalog, rows, Field::Inventory, |_| Ok(json!(state.flag())))?;
+                let label = format!("mark {what} {}", state.flag());
+                self.push("update_inventory_flag", label, changes, Agent::Writer)?;
+            }
+            Intent::BasePrice { change, .. } => {
+                let relative = !matches!(change, PriceChange::To { .. });
+                if relative && let Some(&r) = rows.iter().find(|r| self.base_written.contains(r)) {
+                    return Err(depends(catalog, r));
+                }
+                let changes = changes(catalog, rows, Field::BasePrice, |row| {
+                    let base = base_price(catalog, row)?;
+                    let new = new_base(base, change);
+                    positive(new, catalog.key(row))?;
+                    if let PriceChange::To { up: Some(up), .. } = change
+                        && (new > base) != *up
+                        && new != base
+                    {
+                        return Err(Error::input(format!(
+                            "the request says to {} the base price of {} to ${new}, but it is ${base}; nothing was planned",
+                            if *up { "raise" } else { "lower" },
+                            catalog.key(row)
+                        ))
+                        .hint("say \"set the base price ... to $N\" if that is what you mean"));
+                    }
+                    Ok(value::money_json(new))
+                })?;
+                for c in &changes {
+                    if let Some(r) = catalog.row_of(&c.key) {
+                        if self.base_read.contains(&r) {
+                            return Err(depends(catalog, r));
+                        }
+                        self.base_written.insert(r);
+                    }
+                }
+                if relative {
+                    self.base_read.extend(rows);
+                }
+                let label = format!("change the base price of {what}");
+                self.push("update_base_price", label, changes, Agent::Writer)?;
+            }
+            Intent::Create {
+                sku,
+                name,
+                category,
+                price,
+                inventory,
+            } => {
+                let changes = create(catalog, sku, name, category, *price, *inventory)?;
+                self.push(
+                    "create_product",
+                    format!("add {sku} {name}"),
+                    changes,
+                    Agent::Writer,
+                )?;
+            }
+            Intent::Read { .. } => {
+                self.push("read", format!("read {what}"), Vec::new(), Agent::Reader)?;
+            }
+            Intent::Notify { message } => {
+                self.push(
+                    "notify",
+                    format!("notify: {message}"),
+                    Vec::new(),
+                    Agent::Notifier,
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A promo: Promo Price from the given function of Base Price (below it, above zero), and
+    /// Promo Active TRUE.
+    fn promo(
+        &mut self,
+        rows: &[usize],
+        label: &str,
+        price: impl Fn(Decimal) -> Decimal,
+    ) -> Result<()> {
+        let catalog = self.catalog;
+        let prices = changes(catalog, rows, Field::PromoPrice, |row| {
+            let base = base_price(catalog, row)?;
+            let new = price(base);
+            if new <= Decimal::ZERO {
+                return Err(Error::input(format!(
+                    "the promo price of {} would be ${new}; prices must stay above zero, nothing was planned",
+                    catalog.key(row)
+                )));
+            }
+            if new >= base {
+                return Err(Error::input(format!(
+                    "a promo price of ${new} for {} is not below its base price ${base}; nothing was planned",
+                    catalog.key(row)
+                ))
+                .hint("to change the regular price, say \"set the base price of ... to $N\""));
+            }
+            Ok(value::money_json(new))
+        })?;
+        let status = changes(catalog, rows, Field::PromoActive, |_| Ok(json!("TRUE")))?;
+        self.push(price_action(rows), label.to_string(), prices, Agent::Writer)?;
+        self.push("set_promo_status", label.to_string(), status, Agent::Writer)
+    }
+
+    /// Records that a clause computes from these rows' Base Price.
+    fn reads_base(&mut self, rows: &[usize]) -> Result<()> {
+        if let Some(&r) = rows.iter().find(|r| self.base_written.contains(r)) {
+            return Err(depends(self.catalog, r));
+        }
+        self.base_read.extend(rows);
+        Ok(())
+    }
+
+    /// A cell as it will be after the clauses so far (for "activate it" after a promo price).
+    fn current_text(&self, row: usize, field: Field) -> String {
+        let catalog = self.catalog;
+        let pending = catalog.header(field).and_then(|h| {
+            self.written
+                .get(&(catalog.key(row).to_string(), h.to_string()))
+        });
+        match pending {
+            Some(v) => value::to_text(Some(field), v),
+            None => catalog.cell(row, field).to_string(),
         }
     }
-    Ok(ops)
+
+    /// Adds an operation, dropping changes an earlier clause already makes and refusing
+    /// changes that contradict one. A write with nothing left to change is not listed.
+    fn push(
+        &mut self,
+        action: &str,
+        label: String,
+        changes: Vec<Change>,
+        agent: Agent,
+    ) -> Result<()> {
+        let mut kept = Vec::with_capacity(changes.len());
+        for change in changes {
+            let cell = (change.key.clone(), change.field.clone());
+            if let Some(earlier) = self.written.get(&cell) {
+                let field = self.catalog.field_of(&change.field);
+                if value::same(
+                    field,
+                    &value::to_text(field, earlier),
+                    &value::to_text(field, &change.after),
+                ) {
+                    continue;
+                }
+                return Err(Error::input(format!(
+                    "two parts of the request set {} of {} to different values ({} and {}); nothing was planned",
+                    change.field, change.key, earlier, change.after
+                ))
+                .hint("make one request per change"));
+            }
+            self.written.insert(cell, change.after.clone());
+            kept.push(change);
+        }
+        if agent == Agent::Writer && kept.is_empty() {
+            return Ok(());
+        }
+        self.ops.push(Operation {
+            id: format!("op-{}", self.ops.len() + 1),
+            agent,
+            action: action.to_string(),
+            label,
+            changes: kept,
+            facts: Default::default(),
+            tier: 3,
+            matched_rules: Vec::new(),
+            rule_errors: Vec::new(),
+            explanation: String::new(),
+        });
+        Ok(())
+    }
 }
 
-type OpParts = (&'static str, String, Vec<Change>, Agent);
+fn depends(catalog: &Catalog, row: usize) -> Error {
+    Error::input(format!(
+        "one part of the request changes the base price of {} and another computes from it; nothing was planned",
+        catalog.key(row)
+    ))
+    .hint("make two requests: first the base price change, then the promo")
+}
 
-fn intent_ops(catalog: &Catalog, intent: &Intent, rows: &[usize]) -> Result<Vec<OpParts>> {
-    let what = describe_rows(catalog, rows);
-    Ok(match intent {
-        Intent::Discount { percent, .. } => {
-            check_percent(*percent)?;
-            let factor = Decimal::ONE - *percent / Decimal::ONE_HUNDRED;
-            promo(catalog, rows, &format!("{percent}% off {what}"), |base| {
-                round2(base * factor)
-            })?
+fn new_base(base: Decimal, change: &PriceChange) -> Decimal {
+    match change {
+        PriceChange::To { price, .. } => *price,
+        PriceChange::Percent { percent, up } => {
+            let sign = if *up { Decimal::ONE } else { -Decimal::ONE };
+            round2(base * (Decimal::ONE + sign * *percent / Decimal::ONE_HUNDRED))
         }
-        Intent::AmountOff { amount, .. } => {
-            promo(catalog, rows, &format!("${amount} off {what}"), |base| {
+        PriceChange::Amount { amount, up } => {
+            if *up {
+                base + *amount
+            } else {
                 base - *amount
-            })?
+            }
         }
-        Intent::PromoPrice { price, .. } => promo(
-            catalog,
-            rows,
-            &format!("promo at ${price} for {what}"),
-            |_| *price,
-        )?,
-        Intent::EndPromo { .. } => {
-            let label = format!("end the promo on {what}");
-            let status = changes(catalog, rows, Field::PromoActive, |_| Ok(json!("FALSE")));
-            let prices = changes(catalog, rows, Field::PromoPrice, |_| Ok(json!("")));
-            vec![
-                ("set_promo_status", label.clone(), status?, Agent::Writer),
-                (price_action(rows), label, prices?, Agent::Writer),
-            ]
-        }
-        Intent::SetInventory { state, .. } => {
-            let changes = changes(catalog, rows, Field::Inventory, |_| Ok(json!(state.flag())))?;
-            vec![(
-                "update_inventory_flag",
-                format!("mark {what} {}", state.flag()),
-                changes,
-                Agent::Writer,
-            )]
-        }
-        Intent::BasePrice { change, .. } => {
-            let changes = changes(catalog, rows, Field::BasePrice, |row| {
-                let base = base_price(catalog, row)?;
-                let new = match change {
-                    PriceChange::To { price } => *price,
-                    PriceChange::Percent { percent, up } => {
-                        let sign = if *up { Decimal::ONE } else { -Decimal::ONE };
-                        round2(base * (Decimal::ONE + sign * *percent / Decimal::ONE_HUNDRED))
-                    }
-                    PriceChange::Amount { amount, up } => {
-                        if *up {
-                            base + *amount
-                        } else {
-                            base - *amount
-                        }
-                    }
-                };
-                positive(new, catalog.key(row))?;
-                Ok(value::money_json(new))
-            })?;
-            vec![(
-                "update_base_price",
-                format!("change the base price of {what}"),
-                changes,
-                Agent::Writer,
-            )]
-        }
-        Intent::Create {
-            sku,
-            name,
-            category,
-            price,
-            inventory,
-        } => {
-            vec![(
-                "create_product",
-                format!("add {sku} {name}"),
-                create(catalog, sku, name, category, *price, *inventory)?,
-                Agent::Writer,
-            )]
-        }
-        Intent::Read { .. } => vec![("read", format!("read {what}"), Vec::new(), Agent::Reader)],
-        Intent::Notify { message } => vec![(
-            "notify",
-            format!("notify: {message}"),
-            Vec::new(),
-            Agent::Notifier,
-        )],
-    })
-}
-
-/// A promo: Promo Price from the given function of Base Price, and Promo Active TRUE.
-fn promo(
-    catalog: &Catalog,
-    rows: &[usize],
-    label: &str,
-    price: impl Fn(Decimal) -> Decimal,
-) -> Result<Vec<OpParts>> {
-    let prices = changes(catalog, rows, Field::PromoPrice, |row| {
-        let new = price(base_price(catalog, row)?);
-        if new < Decimal::ZERO {
-            return Err(Error::input(format!(
-                "the promo price of {} would be negative (${new})",
-                catalog.key(row)
-            )));
-        }
-        Ok(value::money_json(new))
-    })?;
-    let status = changes(catalog, rows, Field::PromoActive, |_| Ok(json!("TRUE")))?;
-    Ok(vec![
-        (price_action(rows), label.to_string(), prices, Agent::Writer),
-        ("set_promo_status", label.to_string(), status, Agent::Writer),
-    ])
+    }
 }
 
 fn price_action(rows: &[usize]) -> &'static str {
@@ -211,17 +351,21 @@ fn create(
     price: Decimal,
     inventory: Option<InventoryState>,
 ) -> Result<Vec<Change>> {
-    if catalog.row_of(sku).is_some() {
+    let existing = catalog
+        .row_of(sku)
+        .or_else(|| (0..catalog.rows.len()).find(|&r| catalog.key(r).eq_ignore_ascii_case(sku)));
+    if let Some(row) = existing {
         return Err(Error::input(format!(
-            "{sku} already exists; a new product needs a new SKU"
+            "{sku} already exists ({}); a new product needs a new SKU, nothing was planned",
+            catalog.cell(row, Field::Name).trim()
         ))
-        .hint("to change the existing product, name what to change (price, promo, inventory)"));
+        .hint("to change the existing product, say what to change (price, promo, inventory)"));
     }
     positive(price, sku)?;
-    let category = super::resolve::category_name(catalog, category)?;
+    let category = resolve::category_name(catalog, category)?;
     let values: [(Field, Value); 8] = [
         (Field::Sku, json!(sku)),
-        (Field::Name, json!(name)),
+        (Field::Name, json!(name.trim())),
         (Field::Category, json!(category)),
         (Field::BasePrice, value::money_json(price)),
         (Field::PromoPrice, json!("")),
@@ -257,19 +401,10 @@ fn base_price(catalog: &Catalog, row: usize) -> Result<Decimal> {
         })
 }
 
-fn check_percent(percent: Decimal) -> Result<()> {
-    if percent <= Decimal::ZERO || percent >= Decimal::ONE_HUNDRED {
-        return Err(Error::input(format!(
-            "a discount of {percent}% is not possible; it must be above 0% and below 100%"
-        )));
-    }
-    Ok(())
-}
-
 fn positive(price: Decimal, key: &str) -> Result<()> {
     if price <= Decimal::ZERO {
         return Err(Error::input(format!(
-            "the price of {key} would be ${price}; prices must stay above zero"
+            "the price of {key} would be ${price}; prices must stay above zero, nothing was planned"
         )));
     }
     Ok(())

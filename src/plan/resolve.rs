@@ -1,133 +1,336 @@
-//! Target phrases → catalog rows. Refuses unknown and ambiguous names with suggestions.
-
-use std::collections::BTreeSet;
+//! Targets → catalog rows. Everything comes from the rows: SKUs, names and categories are
+//! looked up exactly (case, spacing and plurals aside), and anything unknown or ambiguous is
+//! refused with the nearest matches, never guessed.
+//!
+//! A target is the union of its selectors. Filters (price, stock, promo, image) narrow the
+//! groups (a category, the whole catalog) but never drop a product named one by one: a write
+//! that puts a condition on named products only is refused instead.
 
 use crate::error::{Error, Result};
+use crate::parse::vocab::{self, CATEGORY_NOUNS, COLLECTION_NOUNS, DETERMINERS};
 use crate::parse::{Filter, Selector, Target};
 use crate::source::{Catalog, Field, value};
 
-/// The rows a target names, in catalog order. `previous` holds the rows named by earlier
-/// clauses of the same request (for "it" / "them").
-pub fn rows(catalog: &Catalog, target: &Target, previous: &[usize]) -> Result<Vec<usize>> {
-    let mut selected = BTreeSet::new();
+/// The rows a target names, in catalog order. `previous` holds the rows named by the clause
+/// before (for "it" / "them"). A read applies its filters to named products too.
+pub fn rows(
+    catalog: &Catalog,
+    target: &Target,
+    previous: &[usize],
+    read: bool,
+) -> Result<Vec<usize>> {
+    let n = catalog.rows.len();
+    let mut specific: Vec<usize> = Vec::new();
+    let mut group: Vec<usize> = Vec::new();
+    let mut has_group = false;
     for selector in &target.selectors {
-        selected.extend(select(catalog, selector, previous)?);
-    }
-    let rows: Vec<usize> = selected
-        .into_iter()
-        .filter(|&r| target.filters.iter().all(|f| keep(catalog, r, f)))
-        .collect();
-    Ok(rows)
-}
-
-fn select(catalog: &Catalog, selector: &Selector, previous: &[usize]) -> Result<Vec<usize>> {
-    match selector {
-        Selector::All => Ok((0..catalog.rows.len()).collect()),
-        Selector::Previous => {
-            if previous.is_empty() {
-                Err(Error::input(
-                    "\"it\"/\"them\" does not refer to any product named earlier in the request",
-                )
-                .hint("name the products: a SKU, a product name or a category"))
-            } else {
-                Ok(previous.to_vec())
+        match selector {
+            Selector::All => {
+                has_group = true;
+                group.extend(0..n);
+            }
+            Selector::Previous => {
+                if previous.is_empty() {
+                    return Err(Error::input(
+                        "\"it\"/\"them\" does not refer to any product named earlier in the request; nothing was planned",
+                    )
+                    .hint("name the products: a SKU, a product name or a category"));
+                }
+                specific.extend_from_slice(previous);
+            }
+            Selector::Sku(sku) => specific.push(sku_row(catalog, sku)?),
+            Selector::Category(name) => {
+                has_group = true;
+                group.extend(category(catalog, name)?);
+            }
+            Selector::Name(name) => {
+                let found = name_rows(catalog, name)?;
+                has_group |= !found.group.is_empty();
+                specific.extend(found.specific);
+                group.extend(found.group);
             }
         }
-        Selector::Sku(sku) => catalog.row_of(sku).map(|r| vec![r]).ok_or_else(|| {
-            let keys = (0..catalog.rows.len()).map(|r| catalog.key(r).to_string());
-            Error::input(format!("there is no product with SKU {sku}")).hint(suggest(sku, keys))
-        }),
-        Selector::Category(name) => {
-            category_name(catalog, name)?;
-            Ok(category_rows(catalog, name))
-        }
-        Selector::Name(name) => name_rows(catalog, name),
     }
-}
-
-/// The catalog's spelling of a category name, or a refusal listing the categories.
-pub fn category_name(catalog: &Catalog, name: &str) -> Result<String> {
-    let wanted = singular(name);
-    let categories = distinct(catalog, Field::Category);
-    categories
-        .iter()
-        .find(|c| singular(c) == wanted)
-        .cloned()
-        .ok_or_else(|| {
-            Error::input(format!("there is no category \"{name}\"")).hint(format!(
-                "categories in this catalog: {}",
-                categories.join(", ")
+    if target.selectors.is_empty() {
+        has_group = true;
+        group.extend(0..n);
+    }
+    if !target.filters.is_empty() {
+        if read {
+            specific.retain(|&r| target.filters.iter().all(|f| keep(catalog, r, f)));
+        } else if !has_group {
+            return Err(Error::input(format!(
+                "the condition {} can narrow a category or all products, not products named one by one; nothing was planned",
+                describe_filters(&target.filters)
             ))
-        })
+            .hint("drop the condition, or name a category (\"running shoes under $100\")"));
+        }
+        group.retain(|&r| target.filters.iter().all(|f| keep(catalog, r, f)));
+    }
+    let mut chosen = vec![false; n];
+    for r in specific.into_iter().chain(group) {
+        chosen[r] = true;
+    }
+    Ok((0..n).filter(|&r| chosen[r]).collect())
 }
 
-/// Rows whose Category equals `name`, ignoring case and a plural "s"/"es".
-pub fn category_rows(catalog: &Catalog, name: &str) -> Vec<usize> {
-    let wanted = singular(name);
+/// The filters in words, for messages ("under $60, out of stock").
+pub fn describe_filters(filters: &[Filter]) -> String {
+    let words: Vec<String> = filters
+        .iter()
+        .map(|f| match f {
+            Filter::PriceUnder(p) => format!("base price under ${p}"),
+            Filter::PriceOver(p) => format!("base price over ${p}"),
+            Filter::Inventory(s) => format!("inventory {}", s.flag()),
+            Filter::PromoActive(true) => "on promo".to_string(),
+            Filter::PromoActive(false) => "not on promo".to_string(),
+            Filter::HasImage(true) => "with an image".to_string(),
+            Filter::HasImage(false) => "without an image".to_string(),
+        })
+        .collect();
+    format!("\"{}\"", words.join(", "))
+}
+
+fn sku_row(catalog: &Catalog, sku: &str) -> Result<usize> {
+    let wanted = sku.trim();
+    if let Some(r) = catalog.row_of(wanted) {
+        return Ok(r);
+    }
+    if let Some(r) = (0..catalog.rows.len()).find(|&r| catalog.key(r).eq_ignore_ascii_case(wanted))
+    {
+        return Ok(r);
+    }
+    let keys = (0..catalog.rows.len()).map(|r| catalog.key(r).to_string());
+    Err(Error::input(format!(
+        "there is no product with SKU {wanted}; nothing was planned"
+    ))
+    .hint(suggest(wanted, keys)))
+}
+
+/// Rows found for a name phrase: products it names exactly, and categories it names.
+#[derive(Default)]
+struct Found {
+    specific: Vec<usize>,
+    group: Vec<usize>,
+}
+
+/// An exact whole-name match wins; then a category of that name ("trail shoes" is the Trail
+/// category, not "Little Trail"); then the name without a trailing "shoes"; then, for a list
+/// ("Retro Wave and Canvas Low"), each part the same way. Anything else is refused.
+fn name_rows(catalog: &Catalog, phrase: &str) -> Result<Found> {
+    if let Some(found) = exact_or_category(catalog, phrase)? {
+        return Ok(found);
+    }
+    let parts = split_list(phrase);
+    if parts.len() > 1 {
+        let mut found = Found::default();
+        for part in parts {
+            let Some(f) = exact_or_category(catalog, part)? else {
+                return Err(unknown_name(catalog, part));
+            };
+            found.specific.extend(f.specific);
+            found.group.extend(f.group);
+        }
+        return Ok(found);
+    }
+    Err(unknown_name(catalog, phrase))
+}
+
+fn exact_or_category(catalog: &Catalog, phrase: &str) -> Result<Option<Found>> {
+    let all_words = vocab::key_words(phrase);
+    let words = strip_words(all_words.clone(), false);
+    if words.is_empty() {
+        return Ok(None);
+    }
+    for key in [all_words.join(" "), words.join(" ")] {
+        let exact = rows_named(catalog, &key);
+        if !exact.is_empty() {
+            return one_product(catalog, phrase, exact).map(Some);
+        }
+    }
+    if let Some(rows) = category_rows(catalog, phrase) {
+        return Ok(Some(Found {
+            specific: Vec::new(),
+            group: rows,
+        }));
+    }
+    let stripped = strip_words(words.clone(), true);
+    if !stripped.is_empty() && stripped.len() < words.len() {
+        let exact = rows_named(catalog, &stripped.join(" "));
+        if !exact.is_empty() {
+            return one_product(catalog, phrase, exact).map(Some);
+        }
+    }
+    Ok(None)
+}
+
+fn one_product(catalog: &Catalog, phrase: &str, rows: Vec<usize>) -> Result<Found> {
+    if rows.len() > 1 {
+        return Err(Error::input(format!(
+            "\"{}\" is ambiguous: {} products are named that ({}); nothing was planned",
+            phrase.trim(),
+            rows.len(),
+            candidates(catalog, &rows)
+        ))
+        .hint("name the product by SKU instead"));
+    }
+    Ok(Found {
+        specific: rows,
+        group: Vec::new(),
+    })
+}
+
+fn rows_named(catalog: &Catalog, key: &str) -> Vec<usize> {
     (0..catalog.rows.len())
-        .filter(|&r| singular(catalog.cell(r, Field::Category)) == wanted)
+        .filter(|&r| vocab::key(catalog.cell(r, Field::Name)) == key)
         .collect()
 }
 
-fn singular(word: &str) -> String {
-    let w = word.trim().to_lowercase();
-    if let Some(s) = w
-        .strip_suffix("es")
-        .filter(|s| s.ends_with('s') || s.ends_with('x'))
-    {
-        return s.to_string();
+/// Leading determiners off; with `nouns`, trailing "shoes"/"category" words off too.
+fn strip_words(mut words: Vec<String>, nouns: bool) -> Vec<String> {
+    while words.len() > 1 && DETERMINERS.contains(&words[0].as_str()) {
+        words.remove(0);
     }
-    w.strip_suffix('s')
-        .filter(|s| !s.ends_with('s'))
-        .map(str::to_string)
-        .unwrap_or(w)
+    if nouns {
+        while words.len() > 1
+            && words.last().is_some_and(|w| {
+                COLLECTION_NOUNS.contains(&w.as_str()) || CATEGORY_NOUNS.contains(&w.as_str())
+            })
+        {
+            words.pop();
+        }
+    }
+    words
 }
 
-/// An exact whole-name match wins; else a category of that name; else the one name that
-/// contains the words. A reference that fits several products is refused as ambiguous.
-fn name_rows(catalog: &Catalog, name: &str) -> Result<Vec<usize>> {
-    let wanted = name.trim().to_lowercase();
-    let exact: Vec<usize> = (0..catalog.rows.len())
-        .filter(|&r| catalog.cell(r, Field::Name).trim().to_lowercase() == wanted)
+/// A category phrase as comparable words: decorations off, every word singular.
+fn category_key(text: &str) -> Vec<String> {
+    strip_words(strip_words(vocab::key_words(text), false), true)
+        .iter()
+        .map(|w| vocab::singular(w))
+        .collect()
+}
+
+/// The rows of the category a phrase names, if it names one.
+fn category_rows(catalog: &Catalog, phrase: &str) -> Option<Vec<usize>> {
+    let wanted = category_key(phrase);
+    if wanted.is_empty() {
+        return None;
+    }
+    let rows: Vec<usize> = (0..catalog.rows.len())
+        .filter(|&r| category_key(catalog.cell(r, Field::Category)) == wanted)
         .collect();
-    match exact.len() {
-        1 => return Ok(exact),
-        n if n > 1 => return Err(ambiguous(catalog, name, &exact)),
-        _ => {}
-    }
-    let by_category = category_rows(catalog, &wanted);
-    if !by_category.is_empty() {
-        return Ok(by_category);
-    }
+    (!rows.is_empty()).then_some(rows)
+}
+
+fn category(catalog: &Catalog, name: &str) -> Result<Vec<usize>> {
+    category_rows(catalog, name).ok_or_else(|| {
+        let categories = distinct(catalog, Field::Category);
+        let mut e = Error::input(format!(
+            "there is no category \"{}\"; nothing was planned",
+            name.trim()
+        ))
+        .hint(format!(
+            "categories in this catalog: {}",
+            categories.join(", ")
+        ));
+        let named = rows_named(catalog, &vocab::key(name));
+        if !named.is_empty() {
+            e = e.hint(format!(
+                "\"{}\" is a product name ({}); name the product by SKU",
+                name.trim(),
+                candidates(catalog, &named)
+            ));
+        }
+        e
+    })
+}
+
+/// The catalog's spelling of a category, or a refusal listing the categories.
+pub fn category_name(catalog: &Catalog, name: &str) -> Result<String> {
+    let rows = category(catalog, name)?;
+    Ok(catalog.cell(rows[0], Field::Category).trim().to_string())
+}
+
+/// Refusal for a name no product has: the products whose names contain it (it is ambiguous
+/// or a fragment), else the nearest names and categories.
+fn unknown_name(catalog: &Catalog, phrase: &str) -> Error {
+    let words = strip_words(vocab::key_words(phrase), true);
     let containing: Vec<usize> = (0..catalog.rows.len())
         .filter(|&r| {
-            catalog
-                .cell(r, Field::Name)
-                .to_lowercase()
-                .contains(&wanted)
+            let name = vocab::key_words(catalog.cell(r, Field::Name));
+            !words.is_empty() && name.windows(words.len()).any(|w| w == words.as_slice())
         })
         .collect();
+    let phrase = phrase.trim();
     match containing.len() {
         0 => {
             let names = (0..catalog.rows.len()).map(|r| catalog.cell(r, Field::Name).to_string());
-            Err(Error::input(format!("no product is named \"{name}\"")).hint(suggest(name, names)))
+            let categories = distinct(catalog, Field::Category);
+            Error::input(format!(
+                "no product or category is named \"{phrase}\"; nothing was planned"
+            ))
+            .hint(suggest(phrase, names.chain(categories)))
         }
-        1 => Ok(containing),
-        _ => Err(ambiguous(catalog, name, &containing)),
+        1 => Error::input(format!(
+            "no product is named exactly \"{phrase}\" ({} has it in its name); nothing was planned",
+            candidates(catalog, &containing)
+        ))
+        .hint("use the full product name or the SKU"),
+        count => Error::input(format!(
+            "\"{phrase}\" is ambiguous: it is part of {count} product names ({}); nothing was planned",
+            candidates(catalog, &containing)
+        ))
+        .hint("use the full product name or the SKU"),
     }
 }
 
-fn ambiguous(catalog: &Catalog, name: &str, rows: &[usize]) -> Error {
-    let candidates: Vec<String> = rows
+fn candidates(catalog: &Catalog, rows: &[usize]) -> String {
+    const SHOWN: usize = 8;
+    let mut list: Vec<String> = rows
         .iter()
-        .map(|&r| format!("{} {}", catalog.key(r), catalog.cell(r, Field::Name)))
+        .take(SHOWN)
+        .map(|&r| {
+            format!(
+                "{} {} [{}]",
+                catalog.key(r),
+                catalog.cell(r, Field::Name).trim(),
+                catalog.cell(r, Field::Category).trim()
+            )
+        })
         .collect();
-    Error::input(format!(
-        "\"{name}\" is ambiguous: it fits {} products ({})",
-        rows.len(),
-        candidates.join(", ")
-    ))
-    .hint("name the product by SKU instead")
+    if rows.len() > SHOWN {
+        list.push(format!("and {} more", rows.len() - SHOWN));
+    }
+    list.join(", ")
+}
+
+/// Splits "A and B, C & D" into its parts.
+fn split_list(phrase: &str) -> Vec<&str> {
+    let mut parts = vec![phrase];
+    for sep in [",", "&", "+", " and ", " plus "] {
+        parts = parts
+            .into_iter()
+            .flat_map(|p| split_ignore_case(p, sep))
+            .collect();
+    }
+    parts
+        .into_iter()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+fn split_ignore_case<'a>(text: &'a str, sep: &str) -> Vec<&'a str> {
+    let lower = text.to_ascii_lowercase();
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(at) = lower[from..].find(sep) {
+        out.push(&text[from..from + at]);
+        from += at + sep.len();
+    }
+    out.push(&text[from..]);
+    out
 }
 
 fn keep(catalog: &Catalog, row: usize, filter: &Filter) -> bool {
@@ -146,48 +349,66 @@ fn keep(catalog: &Catalog, row: usize, filter: &Filter) -> bool {
                 .eq_ignore_ascii_case("true")
                 == *on
         }
+        Filter::HasImage(has) => catalog.cell(row, Field::ImageUrl).trim().is_empty() != *has,
     }
 }
 
 /// The distinct values of a column, in first-seen order.
 pub fn distinct(catalog: &Catalog, field: Field) -> Vec<String> {
-    let mut seen = Vec::<String>::new();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
     for r in 0..catalog.rows.len() {
         let v = catalog.cell(r, field).trim();
-        if !v.is_empty() && !seen.iter().any(|s| s.eq_ignore_ascii_case(v)) {
-            seen.push(v.to_string());
+        if !v.is_empty() && seen.insert(v.to_lowercase()) {
+            out.push(v.to_string());
         }
     }
-    seen
+    out
 }
 
 /// "did you mean ...?" with the three nearest candidates by edit distance.
 pub fn suggest(wanted: &str, candidates: impl Iterator<Item = String>) -> String {
-    let w = wanted.to_lowercase();
-    let mut scored: Vec<(usize, String)> = candidates
-        .map(|c| (edit_distance(&w, &c.to_lowercase()), c))
-        .collect();
-    scored.sort();
-    scored.dedup_by(|a, b| a.1 == b.1);
-    let best: Vec<String> = scored
-        .into_iter()
-        .take(3)
-        .map(|(_, c)| format!("`{c}`"))
-        .collect();
+    // Long input cannot be near a name; bound the work.
+    let w: String = wanted.to_lowercase().chars().take(64).collect();
+    let mut scored: Vec<(usize, String)> = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for c in candidates {
+        if !seen.insert(c.to_lowercase()) {
+            continue;
+        }
+        let limit = scored.get(2).map_or(usize::MAX, |s| s.0);
+        if let Some(d) = edit_distance(&w, &c.to_lowercase(), limit) {
+            scored.push((d, c));
+            scored.sort();
+            scored.truncate(3);
+        }
+    }
+    let best: Vec<String> = scored.into_iter().map(|(_, c)| format!("`{c}`")).collect();
+    if best.is_empty() {
+        return "check the spelling against the catalog".to_string();
+    }
     format!("did you mean {}?", best.join(", "))
 }
 
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
+/// Levenshtein distance, or None as soon as it must exceed `limit`.
+fn edit_distance(a: &str, b: &str, limit: usize) -> Option<usize> {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().take(128).collect();
+    if a.len().abs_diff(b.len()) > limit {
+        return None;
+    }
     let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
+    for (i, ca) in a.iter().enumerate() {
         let mut cur = vec![i + 1; b.len() + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+            cur[j + 1] = (prev[j] + usize::from(ca != cb))
                 .min(prev[j + 1] + 1)
                 .min(cur[j] + 1);
         }
+        if cur.iter().min().is_some_and(|m| *m > limit) {
+            return None;
+        }
         prev = cur;
     }
-    prev[b.len()]
+    Some(prev[b.len()]).filter(|d| *d <= limit)
 }

@@ -1,0 +1,216 @@
+//! New products: "add a new product STR-050 Ultra Racer in Running at $149.99", "create STR-025
+//! Night Runner, category Running, base price 119.99, pre-order", "new product: STR-030 Trail
+//! Sprite, Kids, $44.99". Needs a SKU, a name, a category and a price; every word must be used.
+
+use rust_decimal::Decimal;
+
+use super::grammar::{Clause, not_understood};
+use super::lexer::{Kind, Token};
+use super::pattern::Words;
+use super::{CREATE_EXAMPLE, Intent, InventoryState, target, vocab};
+use crate::error::{Error, Result};
+
+pub fn parse(c: &Clause) -> Option<Result<Intent>> {
+    let mut w = c.w.clone();
+    let lead = w
+        .take_start("add|create|introduce|launch|list|register|set up? a|an|one? brand? new? product|item|shoe|style|sku|listing|model|line? :?")
+        .or_else(|| w.take_start("new product|item|shoe|style|sku|listing|model :?"))?;
+    let explicit_new = w.toks[lead.start..lead.end]
+        .iter()
+        .any(|t| t.is_word("new") || t.is_word("create"));
+    // "add" alone must be followed by a SKU ("add STR-050 ..."); "add $5 to ..." is not a product.
+    let sku_index = (0..w.toks.len()).find(|&i| !w.is_used(i) && w.toks[i].kind == Kind::Sku);
+    let Some(sku_index) = sku_index else {
+        if explicit_new {
+            return Some(Err(incomplete(c, &["a SKU"])));
+        }
+        return None;
+    };
+    if !explicit_new && sku_index != lead.end {
+        return None;
+    }
+    Some(fields(c, w, sku_index))
+}
+
+fn incomplete(c: &Clause, missing: &[&str]) -> Error {
+    Error::input(format!(
+        "\"{}\" adds a product but is missing {}; nothing was planned",
+        c.text,
+        missing.join(", ")
+    ))
+    .hint(CREATE_EXAMPLE)
+}
+
+fn fields(c: &Clause, mut w: Words, sku_index: usize) -> Result<Intent> {
+    let sku = w.toks[sku_index].text.clone();
+    let toks = w.toks;
+    // A name given before the SKU ("add Ultra Racer (STR-050) ...") or after "called".
+    let mut name: Option<String> = None;
+    let before: Vec<usize> = (0..sku_index).filter(|&i| !w.is_used(i)).collect();
+    let mark = |w: &mut Words, from: usize, to: usize| {
+        w.take(&super::pattern::Match {
+            start: from,
+            end: to,
+            caps: Vec::new(),
+        })
+    };
+    if let (Some(&first), Some(&last)) = (before.first(), before.last()) {
+        let span = strip(
+            &toks[first..=last],
+            &["called", "named", "with", "sku", "(", ","],
+        );
+        if !span.is_empty() {
+            name = Some(text(c, span)?);
+        }
+        mark(&mut w, first, last + 1);
+    }
+    mark(&mut w, sku_index, sku_index + 1);
+    let mut category = None;
+    let mut price = None;
+    let mut inventory = None;
+    let mut i = sku_index + 1;
+    let n = toks.len();
+    while i < n {
+        let t = &toks[i];
+        if t.is_punct(',') || t.is_punct(')') || t.is_word("and") || t.is_word("with") {
+            i += 1;
+            continue;
+        }
+        if let Some((state, len)) = state_at(toks, i) {
+            inventory = Some(state);
+            i += len;
+            continue;
+        }
+        if t.kind == Kind::Money || t.kind == Kind::Number && name.is_some() {
+            price = Some(number(t));
+            i += 1;
+            continue;
+        }
+        if is_price_marker(t) {
+            let mut j = i;
+            while j < n && (is_price_marker(&toks[j]) || toks[j].is_word("of")) {
+                j += 1;
+            }
+            match toks.get(j) {
+                Some(v) if v.is_numeric() => {
+                    price = Some(number(v));
+                    i = j + 1;
+                    continue;
+                }
+                _ => return Err(incomplete(c, &["a price"])),
+            }
+        }
+        // A run of words up to the next marker: the name first, then the category.
+        let category_marker = is_category_marker(t);
+        let from = if category_marker { i + 1 } else { i };
+        let mut j = from;
+        while j < n && !ends_field(toks, j) {
+            j += 1;
+        }
+        let words = strip(
+            &toks[from..j],
+            &["the", "called", "named", "category", "a", "an"],
+        );
+        if words.is_empty() {
+            i = j.max(i + 1);
+            continue;
+        }
+        let value = text(c, words)?;
+        if name.is_none() && !category_marker {
+            name = Some(value);
+        } else if category.is_none() {
+            category = Some(value);
+        } else {
+            let extra: Vec<String> = words.iter().map(|t| c.token_text(t)).collect();
+            return Err(not_understood(&c.text, &extra));
+        }
+        i = j;
+    }
+    let mut missing = Vec::new();
+    if name.is_none() {
+        missing.push("a name");
+    }
+    if category.is_none() {
+        missing.push("a category");
+    }
+    if price.is_none() {
+        missing.push("a price");
+    }
+    if !missing.is_empty() {
+        return Err(incomplete(c, &missing));
+    }
+    Ok(Intent::Create {
+        sku,
+        name: name.unwrap_or_default(),
+        category: category.unwrap_or_default(),
+        price: price.unwrap_or_default(),
+        inventory,
+    })
+}
+
+fn number(t: &Token) -> Decimal {
+    t.value.unwrap_or_default()
+}
+
+fn is_price_marker(t: &Token) -> bool {
+    t.kind == Kind::Word
+        && matches!(
+            t.text.as_str(),
+            "at" | "for"
+                | "priced"
+                | "price"
+                | "base"
+                | "list"
+                | "regular"
+                | "retail"
+                | "costing"
+                | "selling"
+                | "msrp"
+        )
+        || t.is_punct('=')
+        || t.is_punct(':')
+}
+
+fn is_category_marker(t: &Token) -> bool {
+    t.kind == Kind::Word && matches!(t.text.as_str(), "in" | "category" | "under" | "into")
+}
+
+fn ends_field(toks: &[Token], j: usize) -> bool {
+    let t = &toks[j];
+    t.is_punct(',')
+        || t.is_punct(')')
+        || t.is_punct('(')
+        || t.kind == Kind::Money
+        || is_price_marker(t)
+        || is_category_marker(t)
+        || t.is_word("with")
+        || state_at(toks, j).is_some()
+}
+
+/// An inventory state phrase starting at token `i`, with its length in tokens.
+fn state_at(toks: &[Token], i: usize) -> Option<(InventoryState, usize)> {
+    // States are at most five words, so a short window keeps this constant-time.
+    let w = Words::new(&toks[i..toks.len().min(i + 6)]);
+    vocab::STATES
+        .iter()
+        .find_map(|(pattern, state)| w.at_start(pattern).map(|m| (*state, m.end - m.start)))
+}
+
+fn strip<'t>(mut toks: &'t [Token], words: &[&str]) -> &'t [Token] {
+    let drop = |t: &Token| words.contains(&t.text.as_str());
+    while let Some((first, tail)) = toks.split_first()
+        && drop(first)
+    {
+        toks = tail;
+    }
+    while let Some((last, head)) = toks.split_last()
+        && drop(last)
+    {
+        toks = head;
+    }
+    toks
+}
+
+fn text(c: &Clause, toks: &[Token]) -> Result<String> {
+    target::name_text(toks, c.src).map_err(|words| not_understood(&c.text, &words))
+}

@@ -1,0 +1,204 @@
+//! Refusals decided before any grammar runs: requests outside the catalog (destructive,
+//! credentials, customers) and requests that need data the catalog does not hold.
+
+use super::pattern::Words;
+use crate::error::Error;
+
+/// Phrases that are outside what changeset does, whatever else the clause says.
+const OUT_OF_SCOPE: &[&str] = &[
+    "database|databases|db|dbs|sql|schema|server|servers|backend|backup|backups",
+    "password|passwords|passcode|passcodes|passwd|credential|credentials|secret|secrets",
+    "token|tokens|apikey|apikeys|ssh|sudo|admin|administrator|shell|malware|virus|hack|hacking|exploit|jailbreak",
+    "api key|keys",
+    "credit|debit card|cards",
+    "card number|numbers",
+    "social security",
+    "ssn",
+    "bank account|accounts|details",
+    "personal data|details|information",
+    "home address|addresses",
+    "customer|customers|client|clients|shopper|shoppers|consumer|consumers|subscriber|subscribers",
+    "mailing list|lists",
+    "newsletter|newsletters",
+    "payroll|salary|salaries|invoice|invoices|refund|refunds|payment|payments",
+    "user|users account|accounts",
+    "permission|permissions",
+    "ignore|disregard|forget all|the|your|any? previous|prior|above|earlier|system instructions|rules|prompt|prompts",
+    "system prompt",
+    "drop|truncate|wipe|erase|destroy|purge|nuke the? table|tables|catalog|catalogue|sheet|spreadsheet|everything|all|data|file|files",
+    "rm|shutdown|reboot|uninstall",
+    "shut down",
+];
+
+/// Verbs that delete or destroy; allowed only when what follows is a promo ("delete the promo
+/// on X" ends it).
+const DESTRUCTIVE: &str =
+    "delete|deletes|deleting|erase|wipe|destroy|purge|truncate|nuke|remove|drop";
+const PROMO_OBJECT: &str = "the|all|any|its|their|this|that? promo|promos|promotion|promotions|discount|discounts|sale|markdown|markdowns|deal|deals|offer|offers";
+
+/// Data the catalog does not hold, by what it is called.
+const LACKING: &[(&str, &str)] = &[
+    (
+        "sales|revenue|turnover|profit|profits|margin|margins|conversion|conversions|traffic|views|clicks|visits|demand|popularity",
+        "sales, traffic or profit figures",
+    ),
+    (
+        "seller|sellers|bestseller|bestsellers|bestselling|popular|trending",
+        "sales figures",
+    ),
+    (
+        "best|top|worst|fastest|slowest selling|sellers|seller|performing",
+        "sales figures",
+    ),
+    ("units|pairs sold", "sales figures"),
+    ("sold the? most|least|best|worst", "sales figures"),
+    ("sell through", "sales figures"),
+    (
+        "competitor|competitors|competition|competitive|rival|rivals",
+        "competitor prices",
+    ),
+    ("market price|prices|rate|rates", "competitor prices"),
+    (
+        "colour|colours|color|colors|colourway|colourways|colorway|colorways",
+        "colours",
+    ),
+    ("size|sizes|sizing|width|widths", "sizes"),
+    (
+        "weight|material|materials|fabric|gender|warehouse|warehouses|location|locations|supplier|suppliers|vendor|vendors|manufacturer|manufacturers|wholesale|cogs",
+        "attributes the catalog does not have",
+    ),
+    ("cost price|prices", "cost prices"),
+    ("unit cost|costs", "cost prices"),
+    ("review|reviews|rating|ratings|stars", "reviews or ratings"),
+    ("returns", "returns"),
+    ("return rate|rates", "returns"),
+    (
+        "last|past|previous week|month|year|quarter|season|weekend",
+        "history",
+    ),
+    ("yesterday|history|historical|trend|trends", "history"),
+    ("launch|release date|dates", "dates"),
+    ("date added", "dates"),
+    ("newest|oldest", "dates"),
+    ("recently added", "dates"),
+    (
+        "how many pairs|units|pieces|boxes",
+        "stock counts (it holds only a stock state)",
+    ),
+    (
+        "stock|inventory level|levels|count|counts|quantity|quantities",
+        "stock counts (it holds only a stock state)",
+    ),
+];
+
+/// Checks one clause; `clause` is its text for the message.
+pub fn check(w: &Words, clause: &str) -> Result<(), Error> {
+    for pattern in OUT_OF_SCOPE {
+        if let Some(m) = w.find(pattern) {
+            return Err(out_of_scope(clause, &words(w, m.start, m.end)));
+        }
+    }
+    // "order(s)" as in customer orders, but not "pre-order".
+    for (i, t) in w.toks.iter().enumerate() {
+        if (t.is_word("order") || t.is_word("orders")) && !(i > 0 && w.toks[i - 1].is_word("pre")) {
+            return Err(out_of_scope(clause, &t.text));
+        }
+    }
+    if let Some(m) = w.find(DESTRUCTIVE) {
+        let object = w.find(&format!("{DESTRUCTIVE} {PROMO_OBJECT}"));
+        let from_promo = w.find("from|off the? promo|promos|promotion|promotions|sale|discount");
+        let is_remove = w.toks[m.start].is_word("remove") || w.toks[m.start].is_word("drop");
+        if object.is_none() && from_promo.is_none() {
+            // "drop the price" and "remove X from promo" are fine; deleting products is not.
+            if !is_remove {
+                return Err(Error::input(format!(
+                    "\"{clause}\" asks to delete something; changeset never deletes products or data, nothing was planned"
+                ))
+                .hint("to stop selling a product, discontinue it: \"discontinue STR-001\"")
+                .with_examples());
+            }
+            if w.find("price|prices|pricing").is_none() {
+                return Err(Error::input(format!(
+                    "\"{clause}\": removing products is not something changeset does; nothing was planned"
+                ))
+                .hint("to stop selling a product, discontinue it; to end its promo, say \"end the promo on ...\"")
+                .with_examples());
+            }
+        }
+    }
+    for (pattern, what) in LACKING {
+        if let Some(m) = w.find(pattern) {
+            // "sold out" is an inventory state, not sales data.
+            if w.toks[m.start].is_word("sold")
+                && w.toks.get(m.start + 1).is_some_and(|t| t.is_word("out"))
+            {
+                continue;
+            }
+            return Err(Error::input(format!(
+                "\"{clause}\" needs {what}, which the catalog does not have (\"{}\"); nothing was planned",
+                words(w, m.start, m.end)
+            ))
+            .hint("the catalog holds SKU, name, category, base price, promo price and status, inventory state and image URL")
+            .with_examples());
+        }
+    }
+    if let Some(t) = w.toks.iter().find(|t| t.text == "sold")
+        && !w.toks.iter().any(|n| n.is_word("out"))
+    {
+        return Err(Error::input(format!(
+            "\"{clause}\" needs sales figures, which the catalog does not have (\"{}\"); nothing was planned",
+            t.text
+        ))
+        .with_examples());
+    }
+    Ok(())
+}
+
+fn words(w: &Words, start: usize, end: usize) -> String {
+    w.toks[start..end]
+        .iter()
+        .map(|t| t.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn out_of_scope(clause: &str, what: &str) -> Error {
+    Error::input(format!(
+        "\"{clause}\" is outside what changeset does (\"{what}\"): it only plans changes to catalog rows (prices, promos, inventory, new products), reads them and notifies your team; nothing was planned"
+    ))
+    .with_examples()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::lexer::{lex, normalise};
+
+    fn guard(text: &str) -> Result<(), Error> {
+        let src = normalise(text);
+        let toks = lex(&src);
+        check(&Words::new(&toks), text)
+    }
+
+    #[test]
+    fn refuses_out_of_scope_and_lacking_data() {
+        assert!(guard("delete the database").is_err());
+        assert!(guard("email all customers their passwords").is_err());
+        assert!(guard("discount the five best sellers by 10%").is_err());
+        assert!(guard("what colours does the Cloud Runner come in").is_err());
+        assert!(guard("match competitor prices on STR-001").is_err());
+        assert!(guard("delete STR-001").is_err());
+        assert!(guard("remove STR-001").is_err());
+    }
+
+    #[test]
+    fn allows_catalog_requests() {
+        assert!(guard("remove the discount from all Running").is_ok());
+        assert!(guard("delete the promo on STR-001").is_ok());
+        assert!(guard("mark STR-001 sold out").is_ok());
+        assert!(guard("mark out-of-stock items as pre-order").is_ok());
+        assert!(guard("drop the price of STR-001 to $99").is_ok());
+        assert!(guard("take STR-010 off promo").is_ok());
+        assert!(guard("notify the team about the summer launch").is_ok());
+    }
+}

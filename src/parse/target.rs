@@ -1,0 +1,400 @@
+//! Target phrases → [`Target`]: SKUs, names, categories, "everything", "it"/"them", lists of
+//! those, and the filters that narrow them (price, inventory state, promo, image).
+//!
+//! The grammar does not know the catalog: a phrase it cannot classify becomes a name, which
+//! [`crate::plan::resolve`] must then find exactly. Words that can never be part of a name
+//! (negations, conditions, times, "price") make the phrase not understood instead.
+
+#[cfg(test)]
+use super::InventoryState;
+use super::lexer::{Kind, Token};
+use super::pattern::Words;
+use super::vocab::{self, BACK_REFERENCES, CATEGORY_NOUNS, COLLECTION_NOUNS, DETERMINERS};
+use super::{Filter, Selector, Target};
+
+/// Words a target phrase could not place; the caller turns them into a refusal.
+pub type NotUnderstood = Vec<String>;
+
+const SUBJECT: &str = "that|which|who? are|is|were|was? currently|now|all?";
+
+/// Consumes every filter phrase among the unused tokens and returns the filters.
+pub fn take_filters(w: &mut Words) -> Vec<Filter> {
+    let mut filters = Vec::new();
+    let price_words: [(&str, bool); 6] = [
+        ("under|below|beneath", true),
+        ("less|cheaper|lower than", true),
+        ("over|above", false),
+        ("more|greater|higher|pricier than", false),
+        ("more expensive than", false),
+        ("less expensive than", true),
+    ];
+    for (words, under) in price_words {
+        let lead =
+            "that|which? are|is|cost|costs|priced|costing|selling|sell|sells|retailing? for|at?";
+        for pattern in [
+            format!("{lead} {words} $"),
+            format!("with a|the? base|list|regular? price|prices of? {words} $"),
+        ] {
+            while let Some(m) = w.take_find(&pattern) {
+                let limit = w.value(m.caps[0]);
+                filters.push(if under {
+                    Filter::PriceUnder(limit)
+                } else {
+                    Filter::PriceOver(limit)
+                });
+            }
+        }
+    }
+    const IMAGE: &str = "image|images|photo|photos|picture|pictures|img url|urls?";
+    let image_missing = [
+        format!("that|which|who? do|does|did not have|has a|an|any? {IMAGE}"),
+        format!("that|which? have|has no {IMAGE}"),
+        format!("without a|an|any? {IMAGE}"),
+        format!("with no|missing|empty|blank|an? empty|blank? {IMAGE}"),
+        format!("that|which? are|is? missing|lacking|lack a|an|their|its? {IMAGE}"),
+    ];
+    let image_present = [
+        format!("that|which? have|has a|an? {IMAGE}"),
+        format!("with a|an? {IMAGE}"),
+    ];
+    for (patterns, has) in [(&image_missing[..], false), (&image_present[..], true)] {
+        for p in patterns {
+            while w.take_find(p).is_some() {
+                filters.push(Filter::HasImage(has));
+            }
+        }
+    }
+    const PROMO: &str = "promo|promos|sale|promotion|promotions|discount|special|offer|markdown";
+    let promo_off = [
+        format!("{SUBJECT} not currently? on a? {PROMO}"),
+        format!("that|which? do|does not have a|an|any? active? {PROMO}"),
+        format!("without a|an|any? active? {PROMO}"),
+        format!("with no active? {PROMO}"),
+        "at? full|regular price|priced".to_string(),
+    ];
+    let promo_on = [
+        format!("{SUBJECT} on a? {PROMO}"),
+        format!("that|which? have|has a|an? active|current|running {PROMO}"),
+        format!("with a|an? active|current|running {PROMO}"),
+        "currently? discounted|promoted".to_string(),
+    ];
+    for (patterns, on) in [(&promo_off[..], false), (&promo_on[..], true)] {
+        for p in patterns {
+            while w.take_find(p).is_some() {
+                filters.push(Filter::PromoActive(on));
+            }
+        }
+    }
+    // "sale items", "promo products": the adjective only, the noun stays for the target.
+    while let Some(m) = w.find("promo|sale|promotional") {
+        let next = w.toks.get(m.end);
+        if !next.is_some_and(|t| t.kind == Kind::Word && vocab::is_collection_noun(&t.text)) {
+            break;
+        }
+        w.take(&m);
+        filters.push(Filter::PromoActive(true));
+    }
+    for (state, flag) in vocab::STATES {
+        let pattern =
+            format!("{SUBJECT} marked|flagged|listed|set|showing|labelled|labeled? as? {state}");
+        while w.take_find(&pattern).is_some() {
+            filters.push(Filter::Inventory(*flag));
+        }
+    }
+    filters
+}
+
+/// Parses the unused tokens as a target (filters first, then the products they narrow).
+/// An empty phrase gives an empty target.
+pub fn parse(w: &mut Words, src: &str) -> Result<Target, NotUnderstood> {
+    let filters = take_filters(w);
+    selectors(w, src, filters)
+}
+
+/// The selectors of the unused tokens (filters already taken).
+pub fn selectors(w: &mut Words, src: &str, filters: Vec<Filter>) -> Result<Target, NotUnderstood> {
+    let mut items: Vec<(Selector, usize, usize, bool)> = Vec::new();
+    let mut not_understood = Vec::new();
+    for run in w.runs() {
+        let toks = &w.toks[run.clone()];
+        let mut start = 0;
+        for i in 0..=toks.len() {
+            let at_separator = i < toks.len() && is_separator(&toks[i]);
+            if i == toks.len() || at_separator {
+                if start < i {
+                    match item(&toks[start..i], src) {
+                        Ok(selectors) => {
+                            for (s, plain) in selectors {
+                                items.push((s, toks[start].start, toks[i - 1].end, plain));
+                            }
+                        }
+                        Err(words) => not_understood.extend(words),
+                    }
+                }
+                start = i + 1;
+            }
+        }
+        // Separators are part of the phrase.
+        w.take(&super::pattern::Match {
+            start: run.start,
+            end: run.end,
+            caps: Vec::new(),
+        });
+    }
+    if !not_understood.is_empty() {
+        return Err(not_understood);
+    }
+    let mut selectors: Vec<Selector> = Vec::new();
+    let mut last: Option<(usize, usize, bool)> = None;
+    for (selector, start, end, plain) in items {
+        // Adjacent plain names are kept together as one phrase ("Salt and Pepper"); the
+        // resolver splits it again when no product has the whole name.
+        if plain
+            && let Some((first, _, true)) = last
+            && let Some(Selector::Name(_)) = selectors.last()
+        {
+            selectors.pop();
+            selectors.push(Selector::Name(src[first..end].to_string()));
+            last = Some((first, end, true));
+            continue;
+        }
+        selectors.push(selector);
+        last = Some((start, end, plain));
+    }
+    if selectors.is_empty() && !filters.is_empty() {
+        selectors.push(Selector::All);
+    }
+    Ok(Target { selectors, filters })
+}
+
+fn is_separator(t: &Token) -> bool {
+    t.is_word("and") || t.is_word("plus") || t.is_punct(',') || t.is_punct('&') || t.is_punct('+')
+}
+
+fn words_are(toks: &[Token], phrase: &str) -> bool {
+    let words: Vec<&str> = phrase.split(' ').collect();
+    toks.len() == words.len() && toks.iter().zip(words).all(|(t, w)| t.is_word(w))
+}
+
+fn all_in(toks: &[Token], set: &[&[&str]]) -> bool {
+    !toks.is_empty()
+        && toks
+            .iter()
+            .all(|t| t.kind == Kind::Word && set.iter().any(|s| s.contains(&t.text.as_str())))
+}
+
+/// One list item → selectors (a bool per selector: is it a plain name, for merging).
+fn item(toks: &[Token], src: &str) -> Result<Vec<(Selector, bool)>, NotUnderstood> {
+    if BACK_REFERENCES.iter().any(|p| words_are(toks, p)) {
+        return Ok(vec![(Selector::Previous, false)]);
+    }
+    let mut rest = toks;
+    let mut all = false;
+    while let Some((first, tail)) = rest.split_first() {
+        if first.kind == Kind::Word && DETERMINERS.contains(&first.text.as_str()) {
+            all |= matches!(
+                first.text.as_str(),
+                "all" | "every" | "each" | "entire" | "whole" | "full"
+            );
+            rest = tail;
+        } else {
+            break;
+        }
+    }
+    if rest.is_empty() {
+        return if all {
+            Ok(vec![(Selector::All, false)])
+        } else {
+            Ok(Vec::new())
+        };
+    }
+    // "everything in X", "across X", "in the X category".
+    let marker = |t: &Token| {
+        ["in", "across", "within", "inside", "throughout", "from"].contains(&t.text.as_str())
+            && t.kind == Kind::Word
+    };
+    let lead = |t: &Token| {
+        t.kind == Kind::Word
+            && (vocab::WHOLE_CATALOG.contains(&t.text.as_str())
+                || vocab::is_collection_noun(&t.text))
+    };
+    let category_rest = if marker(&rest[0]) {
+        Some(&rest[1..])
+    } else if rest.len() > 1 && lead(&rest[0]) && marker(&rest[1]) {
+        Some(&rest[2..])
+    } else if rest[0].kind == Kind::Word && CATEGORY_NOUNS.contains(&rest[0].text.as_str()) {
+        Some(&rest[1..])
+    } else {
+        None
+    };
+    if let Some(mut c) = category_rest {
+        while let Some((first, tail)) = c.split_first() {
+            if first.kind == Kind::Word && DETERMINERS.contains(&first.text.as_str()) {
+                c = tail;
+            } else {
+                break;
+            }
+        }
+        if all_in(c, &[vocab::WHOLE_CATALOG, COLLECTION_NOUNS]) {
+            return Ok(vec![(Selector::All, false)]);
+        }
+        while let Some((last, head)) = c.split_last()
+            && last.kind == Kind::Word
+            && CATEGORY_NOUNS.contains(&last.text.as_str())
+            && !head.is_empty()
+        {
+            c = head;
+        }
+        return name_text(c, src).map(|t| vec![(Selector::Category(t), false)]);
+    }
+    if let Some((last, head)) = rest.split_last()
+        && last.kind == Kind::Word
+        && CATEGORY_NOUNS.contains(&last.text.as_str())
+        && !head.is_empty()
+    {
+        return name_text(head, src).map(|t| vec![(Selector::Category(t), false)]);
+    }
+    if all_in(rest, &[vocab::WHOLE_CATALOG, COLLECTION_NOUNS]) {
+        return Ok(vec![(Selector::All, false)]);
+    }
+    // SKUs, optionally introduced ("sku STR-001") or possessive ("STR-001's").
+    let mut skus = rest;
+    if let Some((first, tail)) = skus.split_first()
+        && (["sku", "item", "product", "style", "article", "number", "no"]
+            .contains(&first.text.as_str())
+            || first.is_punct('#'))
+        && tail.first().is_some_and(|t| t.kind == Kind::Sku)
+    {
+        skus = tail;
+    }
+    if let Some((last, head)) = skus.split_last()
+        && last.is_word("'s")
+    {
+        skus = head;
+    }
+    if !skus.is_empty() && skus.iter().all(|t| t.kind == Kind::Sku) {
+        return Ok(skus
+            .iter()
+            .map(|t| (Selector::Sku(t.text.clone()), false))
+            .collect());
+    }
+    let text = name_text(rest, src)?;
+    Ok(vec![if all {
+        (Selector::Category(text), false)
+    } else {
+        (Selector::Name(text), true)
+    }])
+}
+
+/// The exact text of a name phrase, or the words that cannot be part of a name.
+pub fn name_text(toks: &[Token], src: &str) -> Result<String, NotUnderstood> {
+    let toks = strip_quotes(toks);
+    let bad: Vec<String> = toks
+        .iter()
+        .filter(|t| match t.kind {
+            Kind::Word => vocab::RESERVED.contains(&t.text.as_str()),
+            Kind::Number => t.value.is_none_or(|v| v.is_sign_negative()),
+            Kind::Punct => !(t.is_punct('.') || t.is_punct('\'')),
+            Kind::Sku | Kind::Money | Kind::Percent => true,
+        })
+        .map(|t| src[t.start..t.end].to_string())
+        .collect();
+    if !bad.is_empty() {
+        return Err(bad);
+    }
+    match (toks.first(), toks.last()) {
+        (Some(first), Some(last)) => Ok(src[first.start..last.end].to_string()),
+        _ => Err(Vec::new()),
+    }
+}
+
+fn strip_quotes(mut toks: &[Token]) -> &[Token] {
+    while let Some((first, tail)) = toks.split_first()
+        && (first.is_punct('"') || first.is_punct('\''))
+    {
+        toks = tail;
+    }
+    while let Some((last, head)) = toks.split_last()
+        && (last.is_punct('"') || last.is_punct('\''))
+    {
+        toks = head;
+    }
+    toks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::lexer::{lex, normalise};
+    use rust_decimal::Decimal;
+
+    fn target(text: &str) -> Result<Target, NotUnderstood> {
+        let src = normalise(text);
+        let toks = lex(&src);
+        let mut w = Words::new(&toks);
+        parse(&mut w, &src)
+    }
+
+    fn sel(text: &str) -> Vec<Selector> {
+        target(text).unwrap().selectors
+    }
+
+    #[test]
+    fn categories_names_and_skus() {
+        assert_eq!(
+            sel("everything in the Lifestyle category"),
+            [Selector::Category("Lifestyle".into())]
+        );
+        assert_eq!(
+            sel("across Running"),
+            [Selector::Category("Running".into())]
+        );
+        assert_eq!(
+            sel("all trail shoes"),
+            [Selector::Category("trail shoes".into())]
+        );
+        assert_eq!(sel("kids shoes"), [Selector::Name("kids shoes".into())]);
+        assert_eq!(sel("the Mini Racer"), [Selector::Name("Mini Racer".into())]);
+        assert_eq!(
+            sel("STR-001, STR-004 and STR-007"),
+            [
+                Selector::Sku("STR-001".into()),
+                Selector::Sku("STR-004".into()),
+                Selector::Sku("STR-007".into())
+            ]
+        );
+        assert_eq!(
+            sel("Retro Wave and Canvas Low"),
+            [Selector::Name("Retro Wave and Canvas Low".into())]
+        );
+        assert_eq!(sel("them"), [Selector::Previous]);
+        assert_eq!(sel("all products"), [Selector::All]);
+        assert_eq!(sel("everything"), [Selector::All]);
+    }
+
+    #[test]
+    fn filters() {
+        let t = target("running shoes under $140").unwrap();
+        assert_eq!(t.selectors, [Selector::Name("running shoes".into())]);
+        assert_eq!(t.filters, [Filter::PriceUnder(Decimal::from(140))]);
+        let t = target("items that are low on stock").unwrap();
+        assert_eq!(t.selectors, [Selector::All]);
+        assert_eq!(t.filters, [Filter::Inventory(InventoryState::LowStock)]);
+        let t = target("out-of-stock items").unwrap();
+        assert_eq!(t.filters, [Filter::Inventory(InventoryState::OutOfStock)]);
+        let t = target("products don't have an image").unwrap();
+        assert_eq!(t.filters, [Filter::HasImage(false)]);
+        let t = target("everything over $150").unwrap();
+        assert_eq!(t.filters, [Filter::PriceOver(Decimal::from(150))]);
+    }
+
+    #[test]
+    fn words_that_are_never_names_are_refused() {
+        assert!(
+            target("STR-001 tomorrow")
+                .unwrap_err()
+                .contains(&"tomorrow".to_string())
+        );
+        assert!(target("everything except STR-001").is_err());
+    }
+}

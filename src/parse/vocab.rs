@@ -1,0 +1,400 @@
+//! The words the grammar knows, in one place: fillers, collection nouns, inventory states,
+//! and the words that are never part of a product name. Nothing here is about one catalog.
+
+use super::InventoryState;
+
+/// Politeness and framing at the start of a clause ("could you please ...").
+pub const LEADING_FILLERS: &[&str] = &[
+    "please|pls|kindly|ok|okay|hey|hi|so|now|then|also|and|just|next|finally|additionally|afterwards",
+    "can|could|would|will you|we please?",
+    "i|we would|'d like to",
+    "i|we want|need to",
+    "need to",
+    "we|i should|must",
+    "let us",
+    "lets",
+    "go ahead and",
+    "make sure to|you",
+    "after that",
+    "as well",
+    ",",
+];
+
+/// Politeness and framing at the end of a clause.
+pub const TRAILING_FILLERS: &[&str] = &[
+    "please|thanks|now|asap|immediately|today|again|too|also|then|thx",
+    "thank you",
+    "right now",
+    "for me|us",
+    "as well",
+    "if you can|could",
+    "?",
+    "!",
+    ".",
+    ",",
+];
+
+/// Nouns that mean "products" in general ("all shoes", "out-of-stock items").
+pub const COLLECTION_NOUNS: &[&str] = &[
+    "products", "product", "items", "item", "shoes", "shoe", "sneakers", "sneaker", "styles",
+    "style", "models", "model", "skus", "sku", "pairs", "pair", "lines", "ones", "things", "stuff",
+    "goods", "footwear", "listings", "articles",
+];
+
+/// Words that make a phrase a category reference ("the Trail category").
+pub const CATEGORY_NOUNS: &[&str] = &[
+    "category",
+    "categories",
+    "collection",
+    "collections",
+    "line",
+    "range",
+    "department",
+    "section",
+    "segment",
+];
+
+/// Words that alone mean the whole catalog.
+pub const WHOLE_CATALOG: &[&str] = &[
+    "everything",
+    "anything",
+    "catalog",
+    "catalogue",
+    "store",
+    "shop",
+    "lineup",
+    "assortment",
+    "inventory",
+];
+
+/// Determiners and prepositions that may open a target phrase.
+pub const DETERMINERS: &[&str] = &[
+    "the",
+    "all",
+    "every",
+    "each",
+    "any",
+    "our",
+    "my",
+    "your",
+    "both",
+    "entire",
+    "whole",
+    "full",
+    "of",
+    "for",
+    "on",
+    "to",
+    "from",
+    "a",
+    "an",
+    "these",
+    "those",
+    "current",
+    "currently",
+];
+
+/// Words that refer back to products named earlier ("it", "them").
+pub const BACK_REFERENCES: &[&str] = &[
+    "it",
+    "them",
+    "they",
+    "those",
+    "these",
+    "this",
+    "that",
+    "this one",
+    "that one",
+    "these ones",
+    "those ones",
+    "the same",
+    "the same ones",
+    "all of them",
+    "both of them",
+    "each of them",
+    "all three",
+    "all two",
+    "both",
+];
+
+/// Words that are never part of a product name: seeing one in a target means the grammar did
+/// not understand the clause, so it refuses instead of looking up a strange name.
+pub const RESERVED: &[&str] = &[
+    "not",
+    "no",
+    "never",
+    "if",
+    "unless",
+    "when",
+    "whenever",
+    "until",
+    "till",
+    "except",
+    "excluding",
+    "but",
+    "or",
+    "between",
+    "than",
+    "instead",
+    "maybe",
+    "perhaps",
+    "some",
+    "few",
+    "several",
+    "most",
+    "least",
+    "random",
+    "randomly",
+    "top",
+    "bottom",
+    "best",
+    "worst",
+    "cheapest",
+    "priciest",
+    "expensive",
+    "tomorrow",
+    "yesterday",
+    "tonight",
+    "today",
+    "week",
+    "weeks",
+    "weekend",
+    "month",
+    "months",
+    "year",
+    "years",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "midnight",
+    "noon",
+    "later",
+    "soon",
+    "ago",
+    "percent",
+    "price",
+    "prices",
+    "priced",
+    "promo",
+    "promos",
+    "promotion",
+    "discount",
+    "discounts",
+    "stock",
+    "by",
+    "to",
+    "at",
+    "as",
+    "is",
+    "are",
+    "was",
+    "were",
+    "be",
+    "should",
+    "would",
+    "could",
+    "can",
+    "will",
+    "please",
+];
+
+/// Inventory states as they are written, most specific first.
+pub const STATES: &[(&str, InventoryState)] = &[
+    ("available for pre order|orders", InventoryState::PreOrder),
+    ("up|open for pre order|orders", InventoryState::PreOrder),
+    ("on pre order|orders", InventoryState::PreOrder),
+    ("pre order|orders|ordered", InventoryState::PreOrder),
+    ("preorder|preorders|preordered", InventoryState::PreOrder),
+    ("back in stock", InventoryState::InStock),
+    ("in stock", InventoryState::InStock),
+    ("instock", InventoryState::InStock),
+    ("restocked", InventoryState::InStock),
+    ("out of stock|inventory", InventoryState::OutOfStock),
+    ("sold out", InventoryState::OutOfStock),
+    ("oos|outofstock|soldout", InventoryState::OutOfStock),
+    ("low on|in stock|inventory", InventoryState::LowStock),
+    ("low stock|inventory", InventoryState::LowStock),
+    ("running|getting|very low", InventoryState::LowStock),
+    ("lowstock", InventoryState::LowStock),
+    ("discontinued", InventoryState::Discontinued),
+];
+
+/// Is this word one of the collection nouns?
+pub fn is_collection_noun(word: &str) -> bool {
+    COLLECTION_NOUNS.contains(&word)
+}
+
+/// The words of a text as the grammar sees them (lower-case, split on anything that is not a
+/// letter, digit or apostrophe). Used to compare names and categories.
+pub fn key_words(text: &str) -> Vec<String> {
+    text.to_lowercase()
+        .replace(['\'', '\u{2019}'], "")
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// A name or category as one comparable string ("Kids' Shoes" → "kids shoes").
+pub fn key(text: &str) -> String {
+    key_words(text).join(" ")
+}
+
+/// A plural word as singular, for category matching ("shoes" → "shoe", "accessories" →
+/// "accessory", "kids" → "kid").
+pub fn singular(word: &str) -> String {
+    let w = word.to_lowercase();
+    if let Some(s) = w.strip_suffix("ies").filter(|s| s.len() > 1) {
+        return format!("{s}y");
+    }
+    for suffix in ["sses", "shes", "ches", "xes", "zes"] {
+        if w.ends_with(suffix) {
+            return w[..w.len() - 2].to_string();
+        }
+    }
+    match w.strip_suffix('s') {
+        Some(s) if !s.ends_with('s') && !s.is_empty() => s.to_string(),
+        _ => w,
+    }
+}
+
+/// Words the grammar uses somewhere (verbs, cue nouns, connectors). A refusal names the words
+/// of a clause that are not among these, as the ones it did not understand.
+const KNOWN: &[&str] = &[
+    "take",
+    "knock",
+    "give",
+    "put",
+    "place",
+    "apply",
+    "offer",
+    "slap",
+    "shave",
+    "discount",
+    "mark",
+    "markdown",
+    "down",
+    "up",
+    "set",
+    "change",
+    "update",
+    "make",
+    "adjust",
+    "raise",
+    "increase",
+    "lower",
+    "reduce",
+    "cut",
+    "decrease",
+    "drop",
+    "bump",
+    "hike",
+    "slash",
+    "end",
+    "stop",
+    "cancel",
+    "remove",
+    "clear",
+    "kill",
+    "finish",
+    "deactivate",
+    "disable",
+    "activate",
+    "enable",
+    "reactivate",
+    "resume",
+    "restart",
+    "discontinue",
+    "restock",
+    "flag",
+    "add",
+    "create",
+    "new",
+    "show",
+    "list",
+    "display",
+    "what",
+    "which",
+    "how",
+    "notify",
+    "email",
+    "tell",
+    "let",
+    "know",
+    "send",
+    "off",
+    "on",
+    "at",
+    "for",
+    "to",
+    "by",
+    "of",
+    "in",
+    "from",
+    "as",
+    "is",
+    "are",
+    "be",
+    "and",
+    "with",
+    "base",
+    "regular",
+    "promo",
+    "promotion",
+    "sale",
+    "price",
+    "prices",
+    "percent",
+    "pct",
+    "stock",
+    "inventory",
+    "out",
+    "low",
+    "pre",
+    "order",
+    "team",
+    "summary",
+    "me",
+    "we",
+    "have",
+    "only",
+    "left",
+    "units",
+    "pairs",
+    "back",
+    "again",
+    "it",
+    "them",
+    "category",
+    "everything",
+    "all",
+    "the",
+    "a",
+    "an",
+    "do",
+    "can",
+    "please",
+    "not",
+    "no",
+    "if",
+    "but",
+    "or",
+    "until",
+    "tomorrow",
+    "today",
+    "image",
+];
+
+pub fn is_known(word: &str) -> bool {
+    KNOWN.contains(&word)
+        || DETERMINERS.contains(&word)
+        || COLLECTION_NOUNS.contains(&word)
+        || CATEGORY_NOUNS.contains(&word)
+        || WHOLE_CATALOG.contains(&word)
+        || RESERVED.contains(&word)
+        || BACK_REFERENCES.contains(&word)
+}

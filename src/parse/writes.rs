@@ -1,0 +1,562 @@
+//! The clause kinds that change the catalog: ending promos, base prices, promo prices,
+//! percentage and amount discounts, inventory states and counts, activating a stored promo.
+//!
+//! Each kind recognises its frame (verb, cue words and value) on a copy of the clause, consumes
+//! it, and hands what is left to the target grammar. The first kind whose frame fits decides.
+
+use rust_decimal::Decimal;
+
+use super::grammar::{Clause, Ctx};
+use super::lexer::Kind;
+use super::pattern::Words;
+use super::{Intent, InventoryState, PriceChange, Selector, Target, vocab};
+use crate::error::{Error, Result};
+
+type Parsed = Option<Result<Intent>>;
+
+/// The first write kind whose frame fits the clause.
+pub fn parse(c: &Clause, ctx: &Ctx) -> Parsed {
+    let values = Values::of(&c.w);
+    end_promo(c, ctx, &values)
+        .or_else(|| base_price(c, ctx))
+        .or_else(|| promo_price(c, ctx))
+        .or_else(|| discount(c, ctx, &values))
+        .or_else(|| amount_off(c, ctx, &values))
+        .or_else(|| inventory(c, ctx))
+        .or_else(|| activate(c, ctx, &values))
+        .or_else(|| unknown_state(c))
+}
+
+/// Which values the clause has outside price conditions ("under $60" belongs to the target).
+struct Values {
+    percent: bool,
+    amount: bool,
+}
+
+impl Values {
+    fn of(w: &Words) -> Values {
+        let mut percent = false;
+        let mut amount = false;
+        for (i, t) in w.toks.iter().enumerate() {
+            if w.is_used(i) {
+                continue;
+            }
+            let condition = i > 0
+                && w.toks[i - 1].kind == Kind::Word
+                && matches!(
+                    w.toks[i - 1].text.as_str(),
+                    "under" | "below" | "beneath" | "over" | "above" | "than"
+                );
+            if condition {
+                continue;
+            }
+            percent |= t.kind == Kind::Percent;
+            amount |= t.kind == Kind::Money;
+        }
+        Values { percent, amount }
+    }
+}
+
+const PROMO_NOUN: &str = "promo|promos|promotion|promotions|sale|discount|discounts|markdown|markdowns|deal|deals|offer|offers|special|specials";
+const PROMO_PRICE: &str = "'s? the|its|their|a? promo|promotional|promotion|sale|discount|discounted|special|offer|markdown price|prices|pricing of|for|on|to?";
+const BASE_PRICE: &str = "'s? the|its|their? base|list|regular|retail|normal|standard|original|ticket|sticker price|prices|pricing of|for|on?";
+const MSRP: &str = "'s? the|its|their? msrp|rrp of|for|on?";
+const PLAIN_PRICE: &str = "'s? the|its|their? price|prices|pricing of|for|on?";
+const UP_VERBS: &str = "raise|increase|bump|hike|up|lift|boost|push";
+const DOWN_VERBS: &str = "lower|reduce|cut|decrease|drop|slash|trim";
+const SET_VERBS: &str = "set|change|update|make|adjust|fix|correct|move|modify|edit|put|reset";
+const DISCOUNT_VERBS: &str = "take|knock|give|apply|do|offer|run|put|place|slap|shave|get|set|have|throw|make|add|mark|discount|markdown";
+
+fn end_promo(c: &Clause, ctx: &Ctx, values: &Values) -> Parsed {
+    if values.percent || values.amount {
+        return None;
+    }
+    let mut w = c.w.clone();
+    // "back to the regular price", "return X to full price".
+    let reset = "back? to|at the|its|their? regular|full|normal|original|base|list|standard|usual|old price|prices|pricing";
+    if let Some(m) = w.find(reset) {
+        let verb =
+            w.at_start("put|set|return|revert|bring|change|move|reset|restore|switch|go|take|send");
+        if w.toks[m.start].is_word("back") || verb.is_some() {
+            w.take(&m);
+            if let Some(v) = verb {
+                w.take(&v);
+            }
+            return Some(end(c, ctx, &w, false));
+        }
+    }
+    if w
+        .take_start("restore|reinstate the? regular|full|normal|original|usual price|prices|pricing on|for|of|to?")
+        .is_some()
+    {
+        return Some(end(c, ctx, &w, false));
+    }
+    // "take X off promo", "remove X from the sale".
+    let mut off = c.w.clone();
+    if off
+        .take_start("take|pull|get|move|bring|remove|drop|knock")
+        .is_some()
+        && (off
+            .take_end(&format!("off|from the|its|their? {PROMO_NOUN}"))
+            .is_some()
+            || off
+                .take_end(&format!("out of the|its|their? {PROMO_NOUN}"))
+                .is_some())
+    {
+        return Some(end(c, ctx, &off, false));
+    }
+    let mut longer = c.w.clone();
+    if longer
+        .take_end(&format!(
+            "is|are|should? be? no longer on a|the? {PROMO_NOUN}"
+        ))
+        .is_some()
+    {
+        return Some(end(c, ctx, &longer, false));
+    }
+    // "end the promo on X", "cancel the promos in the Trail category", "end all promos".
+    let verb = w
+        .take_start("end|stop|cancel|remove|clear|kill|drop|finish|terminate|deactivate|disable|scrap|halt|pull|delete|erase|undo|revoke|lift|withdraw|close|expire|discontinue")
+        .or_else(|| w.take_start("turn|switch|shut|call off"))
+        .or_else(|| w.take_start("take down"))
+        .or_else(|| w.take_start("wrap up"))?;
+    let noun = w.take_find(&format!(
+        "the|all|any|its|their|this|that|these|those|every? current|active|running|existing? {PROMO_NOUN} price|prices|pricing? on|for|from|of|off|to?"
+    ))?;
+    let all = w.toks[noun.start..noun.end]
+        .iter()
+        .any(|t| t.is_word("all") || t.is_word("every") || t.is_word("any"));
+    if w.toks[verb.start].is_word("discontinue") && !all && noun.end - noun.start == 1 {
+        return None;
+    }
+    Some(end(c, ctx, &w, all))
+}
+
+fn end(c: &Clause, ctx: &Ctx, w: &Words, all_when_empty: bool) -> Result<Intent> {
+    if all_when_empty && w.all_used() {
+        return Ok(Intent::EndPromo {
+            target: Target {
+                selectors: vec![Selector::All],
+                filters: Vec::new(),
+            },
+        });
+    }
+    Ok(Intent::EndPromo {
+        target: c.target(w, ctx)?,
+    })
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Verb {
+    Up,
+    Down,
+    Set,
+    Off,
+    Add,
+    None,
+}
+
+fn base_price(c: &Clause, ctx: &Ctx) -> Parsed {
+    if c.w.find(PROMO_PRICE).is_some() {
+        return None;
+    }
+    let mut w = c.w.clone();
+    let verb = if w.take_start(UP_VERBS).is_some() {
+        Verb::Up
+    } else if w.take_start(DOWN_VERBS).is_some() || w.take_start("bring down").is_some() {
+        Verb::Down
+    } else if w.take_start(SET_VERBS).is_some() {
+        Verb::Set
+    } else if w.take_start("knock|take|shave").is_some() {
+        Verb::Off
+    } else if w.take_start("add").is_some() {
+        Verb::Add
+    } else {
+        Verb::None
+    };
+    let qualified = w.take_find(BASE_PRICE).is_some() || w.take_find(MSRP).is_some();
+    if !qualified {
+        // An unqualified "price" is the base price only with a verb that sets or changes it.
+        if !matches!(verb, Verb::Up | Verb::Down | Verb::Set) || w.take_find(PLAIN_PRICE).is_none()
+        {
+            return None;
+        }
+    }
+    Some(base_change(c, ctx, w, verb))
+}
+
+fn base_change(c: &Clause, ctx: &Ctx, mut w: Words, verb: Verb) -> Result<Intent> {
+    let up = match verb {
+        Verb::Up | Verb::Add => Some(true),
+        Verb::Down | Verb::Off => Some(false),
+        Verb::Set | Verb::None => None,
+    };
+    let mut change = None;
+    // A direction may also be said after the noun: "move the price of X up by 10%".
+    let mut up = up;
+    if up.is_none()
+        && let Some(m) = w.take_find("up|down")
+    {
+        up = Some(w.toks[m.start].is_word("up"));
+    }
+    if matches!(verb, Verb::Off | Verb::Add) {
+        let joint = if verb == Verb::Off {
+            "off|from"
+        } else {
+            "to|onto"
+        };
+        if let Some(m) = w.take_find(&format!("% {joint}")) {
+            change = Some(PriceChange::Percent {
+                percent: w.value(m.caps[0]),
+                up: verb == Verb::Add,
+            });
+        } else if let Some(m) = w.take_find(&format!("$ {joint}")) {
+            change = Some(money_change(&w, m.caps[0], verb == Verb::Add));
+        }
+    } else if let Some(m) = w.take_find("by %").or_else(|| w.take_find("%")) {
+        let percent = w.value(m.caps[0]);
+        change = match up {
+            Some(up) => Some(PriceChange::Percent { percent, up }),
+            None => return Err(no_direction(c)),
+        };
+    } else if let Some(m) = w.take_find("by $") {
+        change = match up {
+            Some(up) => Some(money_change(&w, m.caps[0], up)),
+            None => return Err(no_direction(c)),
+        };
+    } else if let Some(m) = w
+        .take_find("to|at|= $")
+        .or_else(|| w.take_find(": $"))
+        .or_else(|| w.take_find("is|should now? be? $"))
+        .or_else(|| w.take_find("to be $"))
+    {
+        change = Some(PriceChange::To {
+            price: w.value(m.caps[0]),
+            up,
+        });
+    }
+    let Some(change) = change else {
+        return Err(Error::input(format!(
+            "\"{}\" changes a base price but does not say to what or by how much; nothing was planned",
+            c.text
+        ))
+        .hint("say \"to $N\", \"by N%\" or \"by $N\"")
+        .with_examples());
+    };
+    Ok(Intent::BasePrice {
+        target: c.target(&w, ctx)?,
+        change,
+    })
+}
+
+fn money_change(w: &Words, i: usize, up: bool) -> PriceChange {
+    PriceChange::Amount {
+        amount: w.value(i),
+        up,
+    }
+}
+
+fn no_direction(c: &Clause) -> Error {
+    Error::input(format!(
+        "\"{}\" does not say whether to raise or lower the price; nothing was planned",
+        c.text
+    ))
+    .hint("say \"raise ... by 10%\" or \"lower ... by $5\"")
+    .with_examples()
+}
+
+fn promo_price(c: &Clause, ctx: &Ctx) -> Parsed {
+    let mut w = c.w.clone();
+    if w.find(PROMO_PRICE).is_some() {
+        w.take_start(&format!(
+            "{SET_VERBS}|{UP_VERBS}|{DOWN_VERBS}|give|apply|place"
+        ));
+        w.take_find(PROMO_PRICE);
+        if let Some(m) = w.take_find("to|at|of? % off?") {
+            let percent = w.value(m.caps[0]);
+            return Some(
+                c.target(&w, ctx)
+                    .map(|target| Intent::Discount { target, percent }),
+            );
+        }
+        if w.find("by").is_some() {
+            return Some(Err(Error::input(format!(
+                "\"{}\" changes a promo price relative to itself; say the new promo price or the discount off the base price; nothing was planned",
+                c.text
+            ))
+            .with_examples()));
+        }
+        let value = w
+            .take_find("to|at|=|of|is|be $")
+            .or_else(|| w.take_find(": $"))
+            .or_else(|| w.take_find("should|will be $"))
+            .or_else(|| w.take_find("is now $"))
+            .or_else(|| w.take_find("$"));
+        let Some(m) = value else {
+            return Some(Err(Error::input(format!(
+                "\"{}\" sets a promo price but does not say which price; nothing was planned",
+                c.text
+            ))
+            .hint("say \"to $N\"")
+            .with_examples()));
+        };
+        let price = w.value(m.caps[0]);
+        return Some(
+            c.target(&w, ctx)
+                .map(|target| Intent::PromoPrice { target, price }),
+        );
+    }
+    // "put X on promo at $99", "X on sale for $80".
+    let mut w = c.w.clone();
+    if let Some(m) = w.take_find(&format!("on|onto a|the? {PROMO_NOUN} at|for $")) {
+        w.take_start("put|place|set|run|list|have|get|throw|go");
+        let price = w.value(m.caps[0]);
+        return Some(
+            c.target(&w, ctx)
+                .map(|target| Intent::PromoPrice { target, price }),
+        );
+    }
+    // "mark X down to $79", "discount X to $79".
+    let mut w = c.w.clone();
+    let verb = w.take_start("mark|knock|bring|take|discount|markdown")?;
+    let down = w.take_find("down to $").or_else(|| {
+        let v = &w.toks[verb.start].text;
+        (v == "discount" || v == "markdown")
+            .then(|| w.take_find("to $"))
+            .flatten()
+    })?;
+    let price = w.value(down.caps[0]);
+    Some(
+        c.target(&w, ctx)
+            .map(|target| Intent::PromoPrice { target, price }),
+    )
+}
+
+fn discount(c: &Clause, ctx: &Ctx, values: &Values) -> Parsed {
+    if !values.percent {
+        return None;
+    }
+    let (w, m) = value_frame(c, "%")?;
+    let percent = w.value(m.caps[0]);
+    Some(
+        c.target(&w, ctx)
+            .map(|target| Intent::Discount { target, percent }),
+    )
+}
+
+fn amount_off(c: &Clause, ctx: &Ctx, values: &Values) -> Parsed {
+    if !values.amount {
+        return None;
+    }
+    let (w, m) = value_frame(c, "$")?;
+    if w.toks[m.caps[0]].kind != Kind::Money {
+        return None;
+    }
+    let amount = w.value(m.caps[0]);
+    Some(
+        c.target(&w, ctx)
+            .map(|target| Intent::AmountOff { target, amount }),
+    )
+}
+
+/// The frame of a promo given as a value off the base price: "20% off X", "give X a $10
+/// discount", "discount X by 20%", "put X on sale at 20% off". Returns the clause with the
+/// frame consumed and the value's match.
+fn value_frame<'a>(c: &Clause<'a>, value: &str) -> Option<(Words<'a>, super::pattern::Match)> {
+    let mut w = c.w.clone();
+    let off = "off|discount|markdown|reduction|promo|promotion|sale|saving|savings";
+    let m = w
+        .take_find(&format!(
+            "on|onto a|the? {PROMO_NOUN} at|of {value} off|discount?"
+        ))
+        .or_else(|| {
+            w.take_find(&format!(
+                "on|at|for|with? a|an? {value} {off} on|for|to|from|of|off?"
+            ))
+        })
+        .or_else(|| {
+            w.take_find(&format!(
+                "a|an? markdown|discount|reduction of {value} on|for|to|from?"
+            ))
+        });
+    let m = match m {
+        Some(m) => m,
+        None => {
+            // "discount X by 20%", "mark X down by 20%", "mark down X by 20%".
+            let verb = w
+                .take_start("mark down")
+                .or_else(|| w.take_start("discount|markdown|mark"))?;
+            let mark = w.toks[verb.start].is_word("mark") && verb.end - verb.start == 1;
+            let pattern = if mark {
+                format!("down by {value}")
+            } else {
+                format!("by? {value}")
+            };
+            w.take_find(&pattern)?
+        }
+    };
+    w.take_start(DISCOUNT_VERBS);
+    w.take_find(PLAIN_PRICE);
+    Some((w, m))
+}
+
+fn inventory(c: &Clause, ctx: &Ctx) -> Parsed {
+    counted(c, ctx)
+        .or_else(|| state_verb(c, ctx))
+        .or_else(|| stated(c, ctx))
+}
+
+/// "we only have 3 pairs of X left", "set inventory of X to 11 units", "X stock is down to 10".
+fn counted(c: &Clause, ctx: &Ctx) -> Parsed {
+    let mut w = c.w.clone();
+    let units = "pairs|pair|units|unit|pieces|piece|items|boxes";
+    let subject = w
+        .take_start("we|i still|only|just|currently|now? have|has|got|'ve got? only|just?")
+        .or_else(|| w.take_start("there is|are still|only|just|now?"))
+        .or_else(|| w.take_start("only|just"));
+    let m = if subject.is_some() {
+        let m = w.take_find(&format!("only|just? # {units}? of?"))?;
+        for end in [
+            "left|remaining|available",
+            "in stock",
+            "on hand",
+            "in the warehouse",
+        ] {
+            w.take_end(end);
+        }
+        m
+    } else {
+        let cue = w.find("the? inventory|stock|count|quantity|qty|level|levels of|for|on?");
+        let m = cue.and_then(|_| {
+            w.take_find(&format!(
+                "is|are|was|has|have? been? now|currently|down|up|dropped|fallen|gone? down|up? to|at|of|=|: # {units}?"
+            ))
+        });
+        match m {
+            Some(m) => {
+                w.take_start(SET_VERBS);
+                w.take_find("the? inventory|stock|count|quantity|qty|level|levels of|for|on?");
+                m
+            }
+            None => {
+                // "X: 3 left", "3 pairs of X left".
+                let m = w.take_find(&format!("only|just? # {units}? left|remaining"))?;
+                if m.end - m.start < 2 {
+                    return None;
+                }
+                m
+            }
+        }
+    };
+    let count = w.value(m.caps[0]);
+    if count.is_sign_negative() || !count.fract().is_zero() || count > Decimal::from(u64::MAX) {
+        return Some(Err(Error::input(format!(
+            "a stock count of {count} is not possible: it must be a whole number of 0 or more; nothing was planned"
+        ))
+        .with_examples()));
+    }
+    let state = InventoryState::from_count(u64::try_from(count).unwrap_or(u64::MAX));
+    Some(
+        c.target(&w, ctx)
+            .map(|target| Intent::SetInventory { target, state }),
+    )
+}
+
+/// Verbs that carry their state: "discontinue X", "restock X", "we are out of X".
+fn state_verb(c: &Clause, ctx: &Ctx) -> Parsed {
+    let mut w = c.w.clone();
+    let state = if w.take_start("discontinue|discontinuing").is_some() {
+        InventoryState::Discontinued
+    } else if w.take_start("restock|replenish").is_some() {
+        InventoryState::InStock
+    } else if w
+        .take_start("we|i are|have|had? ran|run|sold? out of")
+        .is_some()
+        || w.take_end("has|have|had? ran|run|sold out").is_some()
+    {
+        InventoryState::OutOfStock
+    } else {
+        return None;
+    };
+    Some(
+        c.target(&w, ctx)
+            .map(|target| Intent::SetInventory { target, state }),
+    )
+}
+
+/// A state phrase at the end: "mark X as low stock", "X is in stock again", "put X on
+/// pre-order". Earlier state phrases stay in the target as filters.
+fn stated(c: &Clause, ctx: &Ctx) -> Parsed {
+    let mut w = c.w.clone();
+    let (state, _) = vocab::STATES
+        .iter()
+        .find_map(|(pattern, state)| w.take_end(pattern).map(|m| (*state, m)))?;
+    w.take_end("is|are|was|were|has|have|had|got|went|gone|became|become|being|been|now|as|to|into|back|be|should|will|now");
+    w.take_end("is|are|was|were|has|have|had|got|went|gone|became|become|being|been|now|as|to|into|back|be|should|will|now");
+    w.take_end("is|are|was|were|has|have|had|got|went|gone|became|become|being|been|now|as|to|into|back|be|should|will|now");
+    w.take_start("mark|set|flag|make|update|change|list|switch|move|put|label|tag|show|get|turn");
+    for cue in [
+        "the? stock|inventory status|state|flag of|for|on?",
+        "the? inventory|stock|availability|status|flag|state of|for|on?",
+    ] {
+        w.take_start(cue);
+        w.take_end(cue);
+    }
+    Some(
+        c.target(&w, ctx)
+            .map(|target| Intent::SetInventory { target, state }),
+    )
+}
+
+/// "activate the promo on X", "put X on promo" (no value: the stored promo price is used, and
+/// the plan refuses products that have none), "activate it" right after a promo clause.
+fn activate(c: &Clause, ctx: &Ctx, values: &Values) -> Parsed {
+    if values.percent || values.amount {
+        return None;
+    }
+    let mut w = c.w.clone();
+    let verbs = "activate|enable|start|resume|reactivate|restart|reinstate|relaunch|restore|launch|begin|reapply|run|rerun";
+    let frame = if w.take_start(verbs).is_some() || w.take_start("turn|switch on").is_some() {
+        let noun = w.take_find(&format!(
+            "the|its|their? {PROMO_NOUN} price|prices? on|for|of|again?"
+        ));
+        noun.is_some() || ctx.last_was_promo
+    } else if w.take_start("put|place|set|get|bring|go|move").is_some() {
+        w.take_end(&format!("back? on|onto a|the? {PROMO_NOUN}"))
+            .is_some()
+    } else {
+        w.take_end(&format!("is|are back on a|the? {PROMO_NOUN}"))
+            .is_some()
+    };
+    if !frame {
+        return None;
+    }
+    Some(
+        c.target(&w, ctx)
+            .map(|target| Intent::ActivatePromo { target }),
+    )
+}
+
+/// "mark X as backordered": an inventory state that does not exist is refused by name.
+fn unknown_state(c: &Clause) -> Parsed {
+    let w = c.w.clone();
+    let m = w
+        .at_start("mark|flag|set|list|label|tag|change|update")
+        .and_then(|_| w.find_last("as|to|into"))?;
+    let cue = w
+        .find("inventory|stock|status|availability|flag|state")
+        .is_some();
+    if !w.toks[m.start].is_word("as") && !cue {
+        return None;
+    }
+    let asked: Vec<String> = w.toks[m.end..].iter().map(|t| c.token_text(t)).collect();
+    if asked.is_empty() {
+        return None;
+    }
+    Some(Err(Error::input(format!(
+        "\"{}\" is not an inventory state; nothing was planned",
+        asked.join(" ")
+    ))
+    .hint("the inventory states are: in stock, low stock, out of stock, discontinued, pre-order (or give a stock count: \"only 3 left\")")
+    .with_examples()))
+}

@@ -12,3 +12,6 @@ for dir in tests/support/*/; do
 done
 
 cargo test --locked
+
+# The request corpus: no wrong plan, no crash (reuses the debug binary built above).
+scripts/corpus.sh

@@ -13,7 +13,8 @@ use crate::error::{Error, Result};
 pub fn parse(c: &Clause) -> Option<Result<Intent>> {
     let mut w = c.w.clone();
     let lead = w
-        .take_start("add|create|introduce|launch|list|register|set up? a|an|one? brand? new? product|item|shoe|style|sku|listing|model|line? :?")
+        .take_start("add|create|introduce|launch|list|register a|an|one? brand? new? product|item|shoe|style|sku|listing|model|line? :?")
+        .or_else(|| w.take_start("set up a|an|one? brand? new? product|item|shoe|style|sku|listing|model|line? :?"))
         .or_else(|| w.take_start("new product|item|shoe|style|sku|listing|model :?"))?;
     let explicit_new = w.toks[lead.start..lead.end]
         .iter()

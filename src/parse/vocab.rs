@@ -214,7 +214,7 @@ pub const STATES: &[(&str, InventoryState)] = &[
     ("instock", InventoryState::InStock),
     ("restocked", InventoryState::InStock),
     ("out of stock|inventory", InventoryState::OutOfStock),
-    ("sold out", InventoryState::OutOfStock),
+    ("sold|ran|run out", InventoryState::OutOfStock),
     ("oos|outofstock|soldout", InventoryState::OutOfStock),
     ("low on|in stock|inventory", InventoryState::LowStock),
     ("low stock|inventory", InventoryState::LowStock),

@@ -415,7 +415,7 @@ fn counted(c: &Clause, ctx: &Ctx) -> Parsed {
         .or_else(|| w.take_start("there is|are still|only|just|now?"))
         .or_else(|| w.take_start("only|just"));
     let m = if subject.is_some() {
-        let m = w.take_find(&format!("only|just? # {units}? of?"))?;
+        let m = w.take_find(&format!("only|just? # {units}? left|remaining? of|for?"))?;
         for end in [
             "left|remaining|available",
             "in stock",
@@ -429,8 +429,13 @@ fn counted(c: &Clause, ctx: &Ctx) -> Parsed {
         let cue = w.find("the? inventory|stock|count|quantity|qty|level|levels of|for|on?");
         let m = cue.and_then(|_| {
             w.take_find(&format!(
-                "is|are|was|has|have? been? now|currently|down|up|dropped|fallen|gone? down|up? to|at|of|=|: # {units}?"
+                "is|are|was|has|have been? now|currently|down|up|dropped|fallen|gone? down|up? to|at|of|=|:? # {units}?"
             ))
+            .or_else(|| {
+                w.take_find(&format!(
+                    "now|currently|down|up|dropped|fallen|gone? down|up? to|at|of|=|: # {units}?"
+                ))
+            })
         });
         match m {
             Some(m) => {
@@ -472,7 +477,6 @@ fn state_verb(c: &Clause, ctx: &Ctx) -> Parsed {
     } else if w
         .take_start("we|i are|have|had? ran|run|sold? out of")
         .is_some()
-        || w.take_end("has|have|had? ran|run|sold out").is_some()
     {
         InventoryState::OutOfStock
     } else {

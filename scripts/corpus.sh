@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The request corpus (issue 4) against the debug binary: prints each summary line and fails on
+# any wrong plan or crash. Uses ../shared/corpus when it exists, else the vendored copy.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cargo build --locked --quiet
+corpus=../shared/corpus
+[ -f "$corpus/check.py" ] || corpus=tests/corpus
+
+check() { # cases catalog
+    local line
+    line=$(python3 "$corpus/check.py" --bin target/debug/changeset --cases "$1" --catalog "$2" --jobs 2 | tail -n 1)
+    echo "$1: $line"
+    if [[ ! $line =~ ^corpus:\ ([0-9]+)/([0-9]+)\ pass,\ ([0-9]+)\ wrong,\ ([0-9]+)\ safe_refusal,\ ([0-9]+)\ crash$ ]]; then
+        echo "corpus: unexpected summary line" >&2
+        return 1
+    fi
+    if (( BASH_REMATCH[3] > 0 || BASH_REMATCH[5] > 0 )); then
+        echo "corpus: ${BASH_REMATCH[3]} wrong, ${BASH_REMATCH[5]} crash" >&2
+        return 1
+    fi
+}
+
+check "$corpus/dev.jsonl" "$corpus/catalog.csv"

@@ -442,13 +442,7 @@ pub(crate) fn read_back(
     catalog: &Catalog,
     plan: &Plan,
 ) -> Result<Verified> {
-    let cells: Vec<CellRef> = plan
-        .write_changes()
-        .map(|c| CellRef {
-            key: c.key.clone(),
-            field: c.field.clone(),
-        })
-        .collect();
+    let cells: Vec<CellRef> = plan.write_changes().map(Change::cell).collect();
     let mut actual = source.read_cells(&cells)?.into_iter();
     Ok(plan
         .operations

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::executor::{self, Verified};
 use crate::audit::{JournalEntry, Store, state};
 use crate::error::{Error, Result};
-use crate::plan::Plan;
+use crate::plan::{Change, Plan};
 use crate::receipt::{ApprovalRecord, Check, Delegation, Timings};
 use crate::settings::Settings;
 use crate::source::{self, CellRef, SourceSpec, value};
@@ -71,13 +71,7 @@ fn settle(
         receipt_id,
     };
 
-    let cells: Vec<CellRef> = plan
-        .write_changes()
-        .map(|c| CellRef {
-            key: c.key.clone(),
-            field: c.field.clone(),
-        })
-        .collect();
+    let cells: Vec<CellRef> = plan.write_changes().map(Change::cell).collect();
     let current = source.read_cells(&cells)?;
     let (mut at_before, mut at_after, mut other) = (0, 0, Vec::new());
     for (change, now) in plan.write_changes().zip(&current) {

@@ -57,18 +57,14 @@ pub fn operations(receipt: &Receipt, catalog: &Catalog) -> Result<Vec<Operation>
             });
         }
         if !changes.is_empty() {
-            ops.push(Operation {
-                id: format!("op-{}", ops.len() + 1),
-                agent: Agent::Writer,
-                action: op.action.clone(),
-                label: format!("undo {}: {}", op.id, op.label),
+            let label = format!("undo {}: {}", op.id, op.label);
+            ops.push(Operation::unscored(
+                ops.len() + 1,
+                Agent::Writer,
+                &op.action,
+                label,
                 changes,
-                facts: Default::default(),
-                tier: 3,
-                matched_rules: Vec::new(),
-                rule_errors: Vec::new(),
-                explanation: String::new(),
-            });
+            ));
         }
     }
     if ops.is_empty() {

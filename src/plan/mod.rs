@@ -33,6 +33,16 @@ pub struct Change {
     pub after: Value,
 }
 
+impl Change {
+    /// The cell this change writes.
+    pub fn cell(&self) -> crate::source::CellRef {
+        crate::source::CellRef {
+            key: self.key.clone(),
+            field: self.field.clone(),
+        }
+    }
+}
+
 /// A rule that matched an operation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MatchedRule {
@@ -59,6 +69,28 @@ pub struct Operation {
 }
 
 impl Operation {
+    /// A new operation, not scored yet (tier 3 until the policy says otherwise).
+    pub fn unscored(
+        index: usize,
+        agent: Agent,
+        action: &str,
+        label: String,
+        changes: Vec<Change>,
+    ) -> Self {
+        Operation {
+            id: format!("op-{index}"),
+            agent,
+            action: action.to_string(),
+            label,
+            changes,
+            facts: Default::default(),
+            tier: 3,
+            matched_rules: Vec::new(),
+            rule_errors: Vec::new(),
+            explanation: String::new(),
+        }
+    }
+
     pub fn is_write(&self) -> bool {
         self.agent == Agent::Writer
     }

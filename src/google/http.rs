@@ -141,13 +141,24 @@ impl Retry {
     /// Sleeps before the next attempt: `Retry-After` when the server sent one, else
     /// `min(2^n + U(0,1) s, 32 s)`. False (without sleeping) when that would pass the deadline.
     pub fn wait(&mut self, retry_after: Option<Duration>) -> bool {
-        let wait = retry_after.unwrap_or_else(|| backoff(self.attempt));
-        if self.started.elapsed() + wait > self.limits.deadline {
-            return false;
+        match self.next_wait(retry_after) {
+            Some(wait) => {
+                self.sleep(wait);
+                true
+            }
+            None => false,
         }
+    }
+
+    /// The wait before the next attempt, or None when it would pass the deadline.
+    fn next_wait(&self, retry_after: Option<Duration>) -> Option<Duration> {
+        let wait = retry_after.unwrap_or_else(|| backoff(self.attempt));
+        (self.started.elapsed() + wait <= self.limits.deadline).then_some(wait)
+    }
+
+    fn sleep(&mut self, wait: Duration) {
         std::thread::sleep(wait);
         self.attempt += 1;
-        true
     }
 
     pub fn elapsed(&self) -> Duration {
@@ -247,7 +258,7 @@ pub fn call(
             }
             Attempt::Lost(why) => (why, None),
         };
-        if !retry.wait(retry_after) {
+        let Some(wait) = retry.next_wait(retry_after) else {
             let nothing = match req.effect {
                 Effect::Read => "",
                 Effect::Write => "; nothing was written",
@@ -263,13 +274,14 @@ pub fn call(
                 ))
                 .hint("try again later; Google's quotas refill every minute"),
             ));
-        }
+        };
         eprintln!(
-            "note: {} answered {why} while {}; retrying (attempt {})",
+            "note: {} answered {why} while {}; retrying in {:.1} s",
             req.api,
             req.what,
-            retry.attempts()
+            wait.as_secs_f64()
         );
+        retry.sleep(wait);
     }
 }
 

@@ -32,6 +32,7 @@ use crate::source::Grant;
 
 pub struct Notifier {
     recipients: Vec<String>,
+    base: String,
     settings: Settings,
     tokens: Option<Box<dyn TokenSource>>,
     token: Option<GoogleToken>,
@@ -50,6 +51,7 @@ impl Notifier {
         }
         Ok(Some(Notifier {
             recipients: recipients.clone(),
+            base: crate::google::gmail_base()?,
             settings: settings.clone(),
             tokens: None,
             token: None,
@@ -140,10 +142,7 @@ impl Notifier {
         let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text.as_bytes());
         let req = Request {
             method: Method::POST,
-            url: format!(
-                "{}/gmail/v1/users/me/messages/send",
-                crate::google::gmail_base()?
-            ),
+            url: format!("{}/gmail/v1/users/me/messages/send", self.base),
             body: Some(json!({ "raw": raw })),
             effect: Effect::Send,
             what: format!("sending the summary of {}", receipt.id),

@@ -111,6 +111,8 @@ impl Probe {
 enum Settled {
     Landed,
     NotLanded,
+    /// Neither: the error says what was found.
+    Mixed(Error),
 }
 
 impl SheetsSource {
@@ -452,12 +454,14 @@ impl SheetsSource {
                 Err(Failure::NoEffect(e)) => return Err(nothing_written(e)),
                 Err(Failure::Unknown(e)) => {
                     eprintln!("note: {}; reading the cells back to find out", e.message);
-                    match self.settle(targets)? {
+                    let settled = self.settle(targets).map_err(|read| unknown(&e, &read))?;
+                    match settled {
                         Settled::Landed => return Ok(()),
                         Settled::NotLanded if retry.wait(None) => {
                             eprintln!("note: the write did not land; sending it again");
                         }
                         Settled::NotLanded => return Err(nothing_written(e)),
+                        Settled::Mixed(found) => return Err(found),
                     }
                 }
             }
@@ -489,11 +493,11 @@ impl SheetsSource {
         } else if before == targets.len() {
             Ok(Settled::NotLanded)
         } else {
-            Err(Error::runtime(format!(
+            Ok(Settled::Mixed(Error::runtime(format!(
                 "the outcome of the write is unknown: of {} cells, {after} hold the new value and {before} the old one, so someone else is editing the sheet",
                 targets.len()
             ))
-            .hint("run `changeset recover` to finish or undo this apply"))
+            .hint("run `changeset recover` to finish or undo this apply")))
         }
     }
 
@@ -551,26 +555,32 @@ impl SheetsSource {
                             }
                         }
                         // Landed, but where? The keys say.
-                        None => {
-                            if let Settled::NotLanded = self.settle_append(&keys)? {
+                        None => match self.settle_append(&keys)? {
+                            Settled::Landed => {}
+                            Settled::NotLanded => {
                                 return Err(http::malformed(
                                     &req,
                                     "it reports success, but the new rows are not in the sheet",
                                 ));
                             }
-                        }
+                            Settled::Mixed(found) => return Err(found),
+                        },
                     }
                     return Ok(());
                 }
                 Err(Failure::NoEffect(e)) => return Err(e),
                 Err(Failure::Unknown(e)) => {
                     eprintln!("note: {}; looking for the new rows to find out", e.message);
-                    match self.settle_append(&keys)? {
+                    let settled = self
+                        .settle_append(&keys)
+                        .map_err(|read| unknown(&e, &read))?;
+                    match settled {
                         Settled::Landed => return Ok(()),
                         Settled::NotLanded if retry.wait(None) => {
                             eprintln!("note: the new rows did not land; sending them again");
                         }
                         Settled::NotLanded => return Err(e),
+                        Settled::Mixed(found) => return Err(found),
                     }
                 }
             }
@@ -593,14 +603,25 @@ impl SheetsSource {
         } else if found.is_empty() {
             Ok(Settled::NotLanded)
         } else {
-            Err(Error::runtime(format!(
-                "only {} of {} new rows are in the sheet",
-                found.len(),
-                keys.len()
+            Ok(Settled::Mixed(
+                Error::runtime(format!(
+                    "only {} of {} new rows are in the sheet",
+                    found.len(),
+                    keys.len()
+                ))
+                .hint("run `changeset recover` to finish or undo this apply"),
             ))
-            .hint("run `changeset recover` to finish or undo this apply"))
         }
     }
+}
+
+/// A write whose answer was lost, and whose read-back failed too: its outcome is unknown.
+fn unknown(write: &Error, read: &Error) -> Error {
+    Error::runtime(format!(
+        "{}, and reading it back failed: {}",
+        write.message, read.message
+    ))
+    .hint("run `changeset recover` to finish or undo this apply")
 }
 
 fn nothing_written(e: Error) -> Error {

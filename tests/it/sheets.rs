@@ -934,3 +934,28 @@ fn errors_say_what_failed_and_what_to_do() {
         insta::assert_snapshot!("sheets_errors", out);
     });
 }
+
+#[test]
+fn a_lost_answer_with_a_concurrent_edit_is_reported_as_unknown_and_not_resent() {
+    let s = SheetsEnv::example();
+    s.plan("take 15% off all Running");
+    s.google.inject(Op::BatchUpdate, 0, Action::DropResponse);
+    // Someone edits one of the target cells before the read-back that settles the lost answer.
+    s.google.inject(
+        Op::BatchGet,
+        2,
+        Action::EditBefore {
+            key: "STR-002".into(),
+            header: "Promo Price".into(),
+            value: json!(7),
+        },
+    );
+    let (code, _, stderr) = s.apply();
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("the outcome of the write is unknown"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("changeset recover"), "{stderr}");
+    assert_eq!(s.google.count(Op::BatchUpdate), 1);
+}

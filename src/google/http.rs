@@ -335,23 +335,17 @@ async fn send_once(req: &Request, token: &SecretString, timeout: Duration) -> At
     }
 }
 
-/// An error with its causes: reqwest's own message ("error sending request") says little.
+/// The root cause of a transport error ("connection closed before message completed"):
+/// reqwest's own wrapping ("error sending request for url (...)") says little.
 fn describe(e: &reqwest::Error) -> String {
-    let mut text = if e.is_timeout() {
-        "timed out".to_string()
-    } else {
-        e.to_string()
-    };
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        let s_text = s.to_string();
-        if !text.contains(&s_text) {
-            text.push_str(": ");
-            text.push_str(&s_text);
-        }
-        source = s.source();
+    if e.is_timeout() {
+        return "timed out".to_string();
     }
-    text
+    let mut cause: &dyn std::error::Error = e;
+    while let Some(inner) = cause.source() {
+        cause = inner;
+    }
+    cause.to_string()
 }
 
 /// `Retry-After` as seconds or an HTTP date.

@@ -30,6 +30,8 @@ pub const CLIENT_ID: &str = "CHANGESET_CLIENT_ID";
 pub const AUDIENCE: &str = "CHANGESET_AUDIENCE";
 /// Refresh token for CI; beats every credential store.
 pub const REFRESH_TOKEN: &str = "CHANGESET_REFRESH_TOKEN";
+/// Where `login` keeps the refresh token: `keychain` or `file` (same as `--credential-store`).
+pub const CREDENTIAL_STORE: &str = "CHANGESET_CREDENTIAL_STORE";
 /// Confidential application used for CIBA and Token Vault exchanges.
 pub const CONFIDENTIAL_CLIENT_ID: &str = "CHANGESET_CONFIDENTIAL_CLIENT_ID";
 /// Secret of the confidential application (environment only, never a file in the repo).
@@ -80,6 +82,10 @@ pub const ALL: &[(&str, &str)] = &[
     (
         REFRESH_TOKEN,
         "refresh token for CI; beats every credential store",
+    ),
+    (
+        CREDENTIAL_STORE,
+        "where login keeps the refresh token: keychain or file",
     ),
     (
         CONFIDENTIAL_CLIENT_ID,

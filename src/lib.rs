@@ -6,6 +6,7 @@
 
 pub mod apply;
 pub mod audit;
+pub mod auth;
 pub mod cli;
 pub mod commands;
 pub mod env;

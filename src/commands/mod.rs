@@ -3,9 +3,12 @@
 pub mod apply;
 pub mod audit;
 pub mod completions;
+pub mod login;
+pub mod logout;
 pub mod plan;
 pub mod recover;
 pub mod rollback;
+pub mod whoami;
 
 use crate::cli::{Cli, Command};
 use crate::error::{Error, Result};
@@ -26,8 +29,11 @@ pub fn dispatch(cli: Cli) -> Result<ExitStatus> {
         Command::Rollback(args) => rollback::run(&settings, &args),
         Command::Recover => recover::run(&settings),
         Command::Completions(_) => unreachable!("handled above"),
-        Command::Login(_) | Command::Logout | Command::Whoami | Command::Rules(_) => Err(
-            Error::input("this command is not available in this build yet"),
-        ),
+        Command::Login(args) => login::run(&settings, &args),
+        Command::Logout => logout::run(&settings),
+        Command::Whoami => whoami::run(&settings),
+        Command::Rules(_) => Err(Error::input(
+            "this command is not available in this build yet",
+        )),
     }
 }

@@ -1,0 +1,63 @@
+//! `changeset login`: device flow, then the refresh token to the credential store.
+
+use crate::auth::{Tenant, device, session, store};
+use crate::cli::LoginArgs;
+use crate::error::Result;
+use crate::settings::Settings;
+use crate::{env, net, output};
+
+pub fn run(settings: &Settings, args: &LoginArgs) -> Result<u8> {
+    let tenant = Tenant::from_settings(settings)?;
+    // Decide where the login goes before asking anyone to log in.
+    let store = store::for_login(settings, &tenant, args.credential_store)?;
+    let options = device::Options {
+        // Never in CI, tests or pipes: only at an interactive terminal.
+        open_browser: !args.no_browser && settings.can_prompt,
+        qr: args.qr,
+        quiet: settings.quiet,
+    };
+    let credential = net::block_on(device::login(&tenant, &options))?;
+    {
+        let _lock = session::lock(&settings.data_dir)?;
+        store.save(&credential)?;
+    }
+    let who = credential
+        .user
+        .as_ref()
+        .map(super::whoami::describe_user)
+        .unwrap_or_default();
+    output::note(
+        settings.quiet,
+        &format!(
+            "Logged in to {} as {who}. The login is kept in the {} store ({}).",
+            tenant.issuer(),
+            store.kind().name(),
+            store.location()
+        ),
+    );
+    if store.kind() == store::Kind::File {
+        output::note(
+            settings.quiet,
+            "note: the file store is a plain file readable only by you (mode 0600); `changeset logout` deletes it.",
+        );
+    }
+    if env::var(env::REFRESH_TOKEN).is_some() {
+        output::note(
+            settings.quiet,
+            &format!(
+                "note: {} is set and takes precedence over this login while it is set.",
+                env::REFRESH_TOKEN
+            ),
+        );
+    }
+    if settings.json() {
+        let session = session::Session {
+            tenant,
+            store,
+            credential,
+            refreshed: false,
+        };
+        output::json(&super::whoami::info(&session))?;
+    }
+    Ok(0)
+}

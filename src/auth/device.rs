@@ -13,7 +13,7 @@ use oauth2::{
 use super::store::Credential;
 use super::{Tenant, http, public, session};
 use crate::error::{Error, Result};
-use crate::output::progress;
+use crate::output;
 
 pub struct Options {
     /// Try to open the verification URL in a browser.
@@ -70,9 +70,9 @@ pub async fn login(tenant: &Tenant, options: &Options) -> Result<Credential> {
         eprintln!("Could not open a browser; open the URL above yourself.");
     }
 
-    let spinner = progress::spinner(
+    let spinner = output::spinner(
         options.quiet,
-        format!("Waiting for the code {code} to be confirmed in the browser"),
+        &format!("Waiting for the code {code} to be confirmed in the browser"),
     );
     let poll_spinner = spinner.clone();
     let sleep = move |interval: Duration| {
@@ -121,10 +121,10 @@ pub async fn login(tenant: &Tenant, options: &Options) -> Result<Credential> {
     })?;
     let credential = session::credential_from(tenant, response, None)?;
     if credential.user.is_none() {
-        return Err(Error::runtime(
-            "the IdP returned no ID token, so it is unknown who logged in",
-        )
-        .hint("the application must allow the `openid` scope"));
+        return Err(
+            Error::runtime("the IdP returned no ID token, so it is unknown who logged in")
+                .hint("the application must allow the `openid` scope"),
+        );
     }
     Ok(credential)
 }

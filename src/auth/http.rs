@@ -26,9 +26,7 @@ pub async fn oauth2_send(
     client: &reqwest::Client,
     request: oauth2::HttpRequest,
 ) -> std::result::Result<oauth2::HttpResponse, reqwest::Error> {
-    let response = client
-        .execute(reqwest::Request::try_from(request)?)
-        .await?;
+    let response = client.execute(reqwest::Request::try_from(request)?).await?;
     let mut builder = oauth2::http::Response::builder().status(response.status());
     for (name, value) in response.headers() {
         builder = builder.header(name, value);
@@ -128,7 +126,11 @@ pub fn transport_message(e: &reqwest::Error) -> String {
         "request failed"
     };
     match e.url() {
-        Some(url) => format!("{what}: {}{}", url.origin().ascii_serialization(), url.path()),
+        Some(url) => format!(
+            "{what}: {}{}",
+            url.origin().ascii_serialization(),
+            url.path()
+        ),
         None => what.to_string(),
     }
 }

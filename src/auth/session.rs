@@ -58,46 +58,35 @@ pub struct Session {
 pub async fn current(settings: &Settings) -> Result<Session> {
     let tenant = Tenant::from_settings(settings)?;
     let store = store::current(settings, &tenant)?.ok_or_else(|| store::not_logged_in(&tenant))?;
-    let loaded = store.load()?.ok_or_else(|| store::not_logged_in(&tenant))?;
-    if fresh(&loaded) {
-        return Ok(Session {
-            tenant,
-            store,
-            credential: loaded,
-            refreshed: false,
-        });
+    let mut credential = store.load()?.ok_or_else(|| store::not_logged_in(&tenant))?;
+    let mut refreshed = false;
+    if !fresh(&credential) {
+        let _lock = lock(&settings.data_dir)?;
+        // Another process may have refreshed while we waited for the lock.
+        credential = store.load()?.ok_or_else(|| store::not_logged_in(&tenant))?;
+        if !fresh(&credential) {
+            credential = refresh(&tenant, &credential, store.as_ref()).await?;
+            // Store first: if the process dies after this line the rotated token is not lost.
+            store.save(&credential)?;
+            refreshed = true;
+            tracing::debug!(
+                store = store.kind().name(),
+                token = %super::token_ref(credential.access_token.as_ref().expect("refreshed")),
+                "refreshed the access token"
+            );
+        }
     }
-    let _lock = lock(&settings.data_dir)?;
-    // Another process may have refreshed while we waited for the lock.
-    let loaded = store.load()?.ok_or_else(|| store::not_logged_in(&tenant))?;
-    if fresh(&loaded) {
-        return Ok(Session {
-            tenant,
-            store,
-            credential: loaded,
-            refreshed: false,
-        });
-    }
-    let credential = refresh(&tenant, &loaded, store.as_ref()).await?;
-    // Store first: if the process dies after this line the rotated token is not lost.
-    store.save(&credential)?;
-    tracing::debug!(
-        store = store.kind().name(),
-        token = %super::token_ref(credential.access_token.as_ref().expect("refreshed")),
-        "refreshed the access token"
-    );
     Ok(Session {
         tenant,
         store,
         credential,
-        refreshed: true,
+        refreshed,
     })
 }
 
 fn fresh(c: &Credential) -> bool {
     c.access_token.is_some()
-        && c
-            .access_expires_at
+        && c.access_expires_at
             .is_some_and(|exp| exp - MARGIN_SECONDS > unix_now())
 }
 
@@ -196,9 +185,7 @@ pub fn credential_from(
         .map_or(300, |d| i64::try_from(d.as_secs()).unwrap_or(300));
     Ok(Credential {
         refresh_token,
-        access_token: Some(SecretString::from(
-            response.access_token().secret().clone(),
-        )),
+        access_token: Some(SecretString::from(response.access_token().secret().clone())),
         access_expires_at: Some(now + lifetime),
         scope: response
             .scopes()
@@ -217,8 +204,13 @@ pub async fn revoke(tenant: &Tenant, refresh_token: &SecretString) -> Result<()>
         ("token", refresh_token.expose_secret()),
         ("token_type_hint", "refresh_token"),
     ];
-    match http::post_form::<serde_json::Value>(&http_client, &tenant.url("/oauth/revoke"), &form, None)
-        .await
+    match http::post_form::<serde_json::Value>(
+        &http_client,
+        &tenant.url("/oauth/revoke"),
+        &form,
+        None,
+    )
+    .await
     {
         http::Outcome::Ok(_) => Ok(()),
         http::Outcome::Refused(e) => Err(Error::runtime(format!(

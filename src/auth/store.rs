@@ -59,7 +59,10 @@ impl Stored {
     fn from(c: &Credential) -> Stored {
         Stored {
             refresh_token: c.refresh_token.expose_secret().to_string(),
-            access_token: c.access_token.as_ref().map(|t| t.expose_secret().to_string()),
+            access_token: c
+                .access_token
+                .as_ref()
+                .map(|t| t.expose_secret().to_string()),
             access_expires_at: c.access_expires_at,
             scope: c.scope.clone(),
             user: c.user.clone(),
@@ -131,11 +134,7 @@ pub fn for_login(
 ) -> Result<Box<dyn CredentialStore>> {
     match requested(flag)? {
         Some(CredentialStoreKind::File) => Ok(Box::new(FileStore::new(&settings.data_dir, tenant))),
-        Some(CredentialStoreKind::Keychain) => match keychain::open(tenant) {
-            Ok(store) => Ok(Box::new(store)),
-            Err(why) => Err(no_keychain(&why)),
-        },
-        None => match keychain::open(tenant) {
+        Some(CredentialStoreKind::Keychain) | None => match keychain::open(tenant) {
             Ok(store) => Ok(Box::new(store)),
             Err(why) => Err(no_keychain(&why)),
         },
@@ -160,10 +159,12 @@ fn no_keychain(why: &str) -> Error {
 /// holding one), else the file. None when not logged in.
 pub fn current(settings: &Settings, tenant: &Tenant) -> Result<Option<Box<dyn CredentialStore>>> {
     if let Some(token) = env::var(env::REFRESH_TOKEN) {
+        tracing::debug!("using the refresh token from {}", env::REFRESH_TOKEN);
         return Ok(Some(Box::new(EnvStore::new(token))));
     }
     for store in persistent(settings, tenant)? {
         if store.load()?.is_some() {
+            tracing::debug!(store = store.kind().name(), location = %store.location(), "found the login");
             return Ok(Some(store));
         }
     }
@@ -205,7 +206,10 @@ static ENV_CURRENT: Mutex<Option<(String, Credential)>> = Mutex::new(None);
 impl EnvStore {
     pub fn new(token: String) -> EnvStore {
         let mut current = ENV_CURRENT.lock().expect("env store lock");
-        if current.as_ref().is_none_or(|(original, _)| *original != token) {
+        if current
+            .as_ref()
+            .is_none_or(|(original, _)| *original != token)
+        {
             let credential = Credential {
                 refresh_token: SecretString::from(token.clone()),
                 access_token: None,
@@ -334,7 +338,10 @@ impl CredentialStore for FileStore {
     }
     fn save(&self, credential: &Credential) -> Result<()> {
         let mut all = self.read_all()?;
-        all.insert(self.key.clone(), serde_json::to_value(Stored::from(credential))?);
+        all.insert(
+            self.key.clone(),
+            serde_json::to_value(Stored::from(credential))?,
+        );
         self.write_all(&all)
     }
     fn delete(&self) -> Result<bool> {
@@ -373,11 +380,9 @@ mod keychain {
                 keyring_core::set_default_store(store);
                 // A probe round trip: some stores open fine and then fail every write.
                 within_timeout(|| {
-                    let probe = keyring_core::Entry::new(
-                        SERVICE,
-                        &format!("probe-{}", std::process::id()),
-                    )
-                    .map_err(|e| e.to_string())?;
+                    let probe =
+                        keyring_core::Entry::new(SERVICE, &format!("probe-{}", std::process::id()))
+                            .map_err(|e| e.to_string())?;
                     probe.set_password("probe").map_err(|e| e.to_string())?;
                     let back = probe.get_password().map_err(|e| e.to_string())?;
                     probe.delete_credential().map_err(|e| e.to_string())?;
@@ -449,8 +454,7 @@ mod keychain {
         ) -> Result<Option<T>> {
             let user = self.user.clone();
             let result = within_timeout(move || {
-                let entry =
-                    keyring_core::Entry::new(SERVICE, &user).map_err(|e| e.to_string())?;
+                let entry = keyring_core::Entry::new(SERVICE, &user).map_err(|e| e.to_string())?;
                 match f(entry) {
                     Ok(v) => Ok(Some(v)),
                     Err(keyring_core::Error::NoEntry) => Ok(None),

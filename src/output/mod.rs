@@ -1,7 +1,6 @@
 //! Where output goes: data to stdout (text tables or JSON), conversation to stderr, colour
 //! only where the environment allows it (NO_COLOR, CLICOLOR, CLICOLOR_FORCE).
 
-pub mod progress;
 pub mod tables;
 
 use std::io::{IsTerminal, Write};

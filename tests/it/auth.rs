@@ -28,7 +28,11 @@ fn login_approved_keeps_the_login_in_a_private_file_and_whoami_reports_it() {
     });
 
     let entry = stored(&env);
-    assert!(entry["refresh_token"].as_str().is_some_and(|t| !t.is_empty()));
+    assert!(
+        entry["refresh_token"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty())
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -64,7 +68,10 @@ fn login_denied_in_the_browser_exits_5_and_stores_nothing() {
     let (code, _, stderr) = login(&env, &idp, false);
     assert_eq!(code, 5, "{stderr}");
     assert!(stderr.contains("the login was denied"), "{stderr}");
-    assert!(stderr.contains("hint: run `changeset login` again"), "{stderr}");
+    assert!(
+        stderr.contains("hint: run `changeset login` again"),
+        "{stderr}"
+    );
     assert!(!env.data_dir().join("credentials.json").exists());
 }
 
@@ -74,7 +81,10 @@ fn an_expired_login_code_exits_5_with_a_hint() {
     let idp = Idp::start_with(&[("DEVICE_CODE_TTL", "2")]);
     let (code, _, stderr) = run(cmd(&env, &idp).arg("login"));
     assert_eq!(code, 5, "{stderr}");
-    assert!(stderr.contains("expired before it was confirmed"), "{stderr}");
+    assert!(
+        stderr.contains("expired before it was confirmed"),
+        "{stderr}"
+    );
     assert!(!env.data_dir().join("credentials.json").exists());
 }
 
@@ -87,11 +97,7 @@ fn slow_down_makes_the_client_poll_five_seconds_slower() {
     let (code, _, stderr) = std::thread::scope(|s| {
         s.spawn(|| {
             // Approve only once the client has been told to slow down.
-            wait_for(|| {
-                idp.token_log()
-                    .iter()
-                    .any(|e| e["error"] == "slow_down")
-            });
+            wait_for(|| idp.token_log().iter().any(|e| e["error"] == "slow_down"));
             idp.settle_device_when_pending(true);
         });
         run(cmd(&env, &idp).arg("login"))
@@ -177,7 +183,10 @@ fn logout_revokes_at_the_idp_deletes_locally_and_is_idempotent() {
 
     let (code, _, stderr) = run(cmd(&env, &idp).arg("logout"));
     assert_eq!(code, 0, "{stderr}");
-    assert!(stderr.contains("revoked and deleted from the file store"), "{stderr}");
+    assert!(
+        stderr.contains("revoked and deleted from the file store"),
+        "{stderr}"
+    );
     assert!(!env.data_dir().join("credentials.json").exists());
     assert_eq!(
         idp.refresh_error(&token).as_deref(),
@@ -218,7 +227,9 @@ fn two_commands_that_need_a_refresh_at_once_share_one_refresh() {
         idp.token_log()
     );
     assert!(
-        idp.token_log().iter().all(|e| e["error"] != "invalid_grant"),
+        idp.token_log()
+            .iter()
+            .all(|e| e["error"] != "invalid_grant"),
         "no rotated token was presented twice"
     );
 }
@@ -235,7 +246,12 @@ fn without_a_keychain_login_names_the_file_store_and_the_environment_variable() 
     assert!(stderr.contains("--credential-store file"), "{stderr}");
     assert!(stderr.contains("CHANGESET_REFRESH_TOKEN"), "{stderr}");
     // Decided before the device flow: nobody was asked to log in for nothing.
-    assert!(idp.get("/_test/device/pending").as_array().unwrap().is_empty());
+    assert!(
+        idp.get("/_test/device/pending")
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
     assert!(!stderr.contains("enter the code"), "{stderr}");
 }
 
@@ -266,10 +282,19 @@ fn login_with_the_file_flag_works_without_the_environment_variable() {
         s.spawn(|| idp.settle_device_when_pending(true));
         run(cmd(&env, &idp)
             .env_remove("CHANGESET_CREDENTIAL_STORE")
-            .args(["login", "--credential-store", "file", "--no-browser", "--qr"]))
+            .args([
+                "login",
+                "--credential-store",
+                "file",
+                "--no-browser",
+                "--qr",
+            ]))
     });
     assert_eq!(code, 0, "{stderr}");
-    assert!(stderr.contains('▀') || stderr.contains('▄'), "a QR code: {stderr}");
+    assert!(
+        stderr.contains('▀') || stderr.contains('▄'),
+        "a QR code: {stderr}"
+    );
     assert_eq!(whoami_json(&env, &idp)["store"], "file");
 }
 
@@ -292,7 +317,13 @@ fn no_token_ever_reaches_output_snapshots_audit_or_plan_files() {
         assert_eq!(record(run(cmd(&env, &idp).args(&args))), 0);
     }
     expire_access_token(&env);
-    assert_eq!(record(run(cmd(&env, &idp).args(["-v", "-v", "whoami"]))), 0);
+    let verbose = run(cmd(&env, &idp).args(["-v", "-v", "whoami"]));
+    assert!(
+        verbose.2.contains("refreshed the access token") && verbose.2.contains("sha256:"),
+        "debug logs name the refreshed token by reference: {}",
+        verbose.2
+    );
+    assert_eq!(record(verbose), 0);
     let plan = env.path().join("plan.json");
     assert_eq!(
         record(run(cmd(&env, &idp).args([
@@ -316,7 +347,10 @@ fn no_token_ever_reaches_output_snapshots_audit_or_plan_files() {
     for (name, bytes) in &places {
         let text = String::from_utf8_lossy(bytes);
         for secret in &secrets {
-            assert!(!text.contains(secret.as_str()), "a token leaked into {name}");
+            assert!(
+                !text.contains(secret.as_str()),
+                "a token leaked into {name}"
+            );
         }
     }
 }

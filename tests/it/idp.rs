@@ -157,7 +157,10 @@ impl Idp {
 
     /// The token-endpoint calls seen so far.
     pub fn token_log(&self) -> Vec<Value> {
-        self.get("/_test/log").as_array().cloned().unwrap_or_default()
+        self.get("/_test/log")
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// How many successful calls of a grant type the token endpoint answered.
@@ -238,8 +241,8 @@ pub fn login(env: &TestEnv, idp: &Idp, approve: bool) -> (i32, String, String) {
 
 /// The credential file's entry for this IdP (the test reads it as the user could).
 pub fn stored(env: &TestEnv) -> Value {
-    let text = std::fs::read_to_string(env.data_dir().join("credentials.json"))
-        .expect("credential file");
+    let text =
+        std::fs::read_to_string(env.data_dir().join("credentials.json")).expect("credential file");
     let all: Value = serde_json::from_str(&text).expect("credential JSON");
     all.as_object()
         .and_then(|m| m.values().next())
@@ -261,6 +264,9 @@ pub fn expire_access_token(env: &TestEnv) {
 pub fn filters() -> Vec<(&'static str, &'static str)> {
     let mut f = crate::support::filters();
     f.push((r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"));
-    f.push((r"\b[B-DF-HJ-NP-TV-XZ]{4}-[B-DF-HJ-NP-TV-XZ]{4}\b", "[USER-CODE]"));
+    f.push((
+        r"\b[B-DF-HJ-NP-TV-XZ]{4}-[B-DF-HJ-NP-TV-XZ]{4}\b",
+        "[USER-CODE]",
+    ));
     f
 }

@@ -11,6 +11,10 @@ for dir in tests/support/*/; do
     fi
 done
 
+# The licence test (tests/it/licences.rs) reads `cargo metadata --offline` for every platform:
+# download every platform's packages (the build fetches only this platform's).
+cargo fetch --locked --quiet
+
 cargo test --locked
 
 # The request corpus: no wrong plan, no crash (reuses the debug binary built above).

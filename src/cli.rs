@@ -210,7 +210,10 @@ pub enum RulesCommand {
         #[arg(value_name = "FILE")]
         file: Option<PathBuf>,
     },
-    /// Run the rules' test cases (DIR/*.toml; default: rules/tests next to the rules file)
+    /// Run the rules' test cases (DIR/*.toml)
+    ///
+    /// Default DIR: `tests/` next to the rules file; the embedded default rules use the test
+    /// cases embedded with them (the same files as rules/tests/ in the source tree).
     Test {
         #[arg(value_name = "DIR")]
         dir: Option<PathBuf>,
@@ -229,9 +232,21 @@ pub enum RulesCommand {
     },
     /// Time the evaluator on a JSON Lines file of facts (same output keys as the peer benchmark)
     Bench {
+        /// JSON Lines, one object of facts per line (e.g. from the peer benchmark's gen-facts.js)
         #[arg(long, value_name = "FILE")]
         facts: PathBuf,
+        /// Which evaluator to time
+        #[arg(long, value_enum, default_value = "compiled")]
+        engine: BenchEngine,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BenchEngine {
+    /// The compiled evaluator that plan and apply use
+    Compiled,
+    /// evalexpr's own evaluator with a fresh context per record (the baseline)
+    Evalexpr,
 }
 
 #[derive(Debug, Clone, Args)]

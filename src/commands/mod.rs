@@ -8,6 +8,7 @@ pub mod logout;
 pub mod plan;
 pub mod recover;
 pub mod rollback;
+pub mod rules;
 pub mod whoami;
 
 use crate::cli::{Cli, Command};
@@ -28,12 +29,10 @@ pub fn dispatch(cli: Cli) -> Result<ExitStatus> {
         Command::Audit(cmd) => audit::run(&settings, cmd),
         Command::Rollback(args) => rollback::run(&settings, &args),
         Command::Recover => recover::run(&settings),
+        Command::Rules(cmd) => rules::run(&settings, cmd),
         Command::Completions(_) => unreachable!("handled above"),
         Command::Login(args) => login::run(&settings, &args),
         Command::Logout => logout::run(&settings),
         Command::Whoami => whoami::run(&settings),
-        Command::Rules(_) => Err(Error::input(
-            "this command is not available in this build yet",
-        )),
     }
 }

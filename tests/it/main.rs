@@ -10,4 +10,6 @@ mod fake_google;
 mod auth;
 mod cli_surface;
 mod core_flow;
+mod licences;
+mod rules;
 mod sheets;

@@ -1,0 +1,330 @@
+//! `changeset rules check | test | explain | bench`: reading files and printing; the work is in
+//! `policy`.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::cli::{BenchEngine, RulesCommand};
+use crate::error::{Error, IoContext, Result};
+use crate::output::{self, paint, tier_code};
+use crate::plan::file;
+use crate::policy::explain::Explanation;
+use crate::policy::{EMBEDDED_ORIGIN, Finding, RuleSet, bench, cases};
+use crate::settings::Settings;
+
+/// Exit status when `check` finds problems or `test` has failures.
+const EXIT_FINDINGS: u8 = 1;
+
+pub fn run(settings: &Settings, cmd: RulesCommand) -> Result<u8> {
+    match cmd {
+        RulesCommand::Check { file } => check(settings, file.as_deref()),
+        RulesCommand::Test { dir } => test(settings, dir.as_deref()),
+        RulesCommand::Explain { facts, plan, op } => explain(settings, facts, plan, op),
+        RulesCommand::Bench { facts, engine } => run_bench(settings, &facts, engine),
+    }
+}
+
+/// The rules file's text and how to name it: FILE, else the active rules file, else the
+/// embedded default.
+fn rules_text(settings: &Settings, file: Option<&Path>) -> Result<(String, String)> {
+    match file.or(settings.rules_path.as_deref()) {
+        Some(path) => Ok((
+            std::fs::read_to_string(path).io_context("reading the rules file", path)?,
+            path.display().to_string(),
+        )),
+        None => Ok((
+            crate::policy::DEFAULT_RULES.to_string(),
+            EMBEDDED_ORIGIN.to_string(),
+        )),
+    }
+}
+
+#[derive(Serialize)]
+struct CheckReport<'a> {
+    file: &'a str,
+    ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rules: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sha256: Option<&'a str>,
+    problems: &'a [Finding],
+}
+
+fn check(settings: &Settings, file: Option<&Path>) -> Result<u8> {
+    let (text, origin) = rules_text(settings, file)?;
+    let result = RuleSet::check(&text, &origin);
+    let (rules, problems) = match &result {
+        Ok(rules) => (Some(rules), &[][..]),
+        Err(findings) => (None, findings.as_slice()),
+    };
+    if settings.json() {
+        output::json(&CheckReport {
+            file: &origin,
+            ok: rules.is_some(),
+            rules: rules.map(|r| r.rules.len()),
+            sha256: rules.map(|r| r.sha256.as_str()),
+            problems,
+        })?;
+    } else if let Some(rules) = rules {
+        output::stdout(&format!(
+            "ok: {origin}: {} rules, {}",
+            rules.rules.len(),
+            rules.sha256
+        ))?;
+    } else {
+        let lines: Vec<String> = problems
+            .iter()
+            .map(|f| {
+                let place = f
+                    .line
+                    .map(|l| format!("{origin}:{l}"))
+                    .unwrap_or(origin.clone());
+                let rule = f
+                    .rule
+                    .as_ref()
+                    .map(|r| format!("rule `{r}`: "))
+                    .unwrap_or_default();
+                format!("{place}: {rule}{}", f.message)
+            })
+            .collect();
+        output::stdout(&lines.join("\n"))?;
+        output::note(
+            settings.quiet,
+            &format!("{} problem(s) in {origin}", problems.len()),
+        );
+    }
+    Ok(if rules.is_some() { 0 } else { EXIT_FINDINGS })
+}
+
+fn test(settings: &Settings, dir: Option<&Path>) -> Result<u8> {
+    let rules = RuleSet::load(settings.rules_path.as_deref())?;
+    let files = match (dir, &settings.rules_path) {
+        (Some(dir), _) => case_files(dir)?,
+        (None, Some(path)) => {
+            let dir = path.parent().unwrap_or(Path::new(".")).join("tests");
+            case_files(&dir)?
+        }
+        (None, None) => cases::DEFAULT_CASES
+            .iter()
+            .map(|(name, text)| (name.to_string(), text.to_string()))
+            .collect(),
+    };
+    let report = cases::run(&rules, &files).map_err(|e| {
+        Error::input(format!("a test case file is malformed: {e}")).hint(
+            "each case needs `name`, `facts` and `expect_tier`; see rules/tests/ for examples",
+        )
+    })?;
+    if settings.json() {
+        output::json(&report)?;
+    } else {
+        let colour = output::stdout_colour();
+        let mut out = String::new();
+        for case in &report.cases {
+            let status = if case.passed {
+                paint(colour, "32", "PASS")
+            } else {
+                paint(colour, "1;31", "FAIL")
+            };
+            out.push_str(&format!("{status}  {}  {}\n", case.file, case.name));
+            for problem in &case.problems {
+                out.push_str(&format!("        {problem}\n"));
+            }
+        }
+        out.push_str(&format!(
+            "\n{} passed, {} failed ({})\n",
+            report.passed, report.failed, report.rules
+        ));
+        if !report.uncovered.is_empty() {
+            out.push_str(&format!(
+                "not matched by any case: {}\n",
+                report.uncovered.join(", ")
+            ));
+        }
+        output::stdout(&out)?;
+    }
+    if report.cases.is_empty() {
+        return Err(Error::input("no test cases found")
+            .hint("write [[case]] tables with name, facts and expect_tier in DIR/*.toml"));
+    }
+    Ok(if report.ok() { 0 } else { EXIT_FINDINGS })
+}
+
+/// Every `*.toml` file in `dir`, by name.
+fn case_files(dir: &Path) -> Result<Vec<(String, String)>> {
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        Error::input(format!(
+            "cannot read the test case directory {}: {e}",
+            dir.display()
+        ))
+        .hint("pass the directory: `changeset rules test DIR` (default: tests/ next to the rules file)")
+    })?;
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).io_context("reading the test cases", &p)?;
+            let name = p
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            Ok((name, text))
+        })
+        .collect()
+}
+
+fn explain(
+    settings: &Settings,
+    facts: Option<String>,
+    plan: Option<PathBuf>,
+    op: Option<usize>,
+) -> Result<u8> {
+    let rules = RuleSet::load(settings.rules_path.as_deref())?;
+    let facts: Map<String, Value> = match (facts, plan) {
+        (Some(text), _) => match serde_json::from_str(&text) {
+            Ok(Value::Object(map)) => map,
+            Ok(_) | Err(_) => {
+                return Err(Error::usage("--facts must be a JSON object").hint(
+                    r#"for example --facts '{"operation_type": "write", "affected_records": 2}'"#,
+                ));
+            }
+        },
+        (None, Some(path)) => {
+            let plan = file::read(&path)?;
+            let n = op.unwrap_or(1);
+            let operation = n
+                .checked_sub(1)
+                .and_then(|i| plan.operations.get(i))
+                .ok_or_else(|| {
+                    Error::usage(format!(
+                        "plan {} has {} operation(s); there is no operation {n}",
+                        plan.id,
+                        plan.operations.len()
+                    ))
+                    .hint(
+                        "operations are numbered from 1, in the order `changeset plan` shows them",
+                    )
+                })?;
+            if plan.rules.sha256 != rules.sha256 {
+                output::note(
+                    settings.quiet,
+                    &format!(
+                        "note: plan {} was scored under other rules ({}); explaining under {}",
+                        plan.id, plan.rules.path, rules.origin
+                    ),
+                );
+            }
+            operation.facts.clone()
+        }
+        (None, None) => {
+            return Err(Error::usage("say which facts to explain").hint(
+                r#"pass --facts '{"operation_type": "write", ...}' or --plan plan.json --op N"#,
+            ));
+        }
+    };
+    let explanation = rules.explain(&facts);
+    if settings.json() {
+        output::json(&explanation)?;
+    } else {
+        output::stdout(&explain_text(&explanation, output::stdout_colour()))?;
+    }
+    Ok(0)
+}
+
+fn explain_text(e: &Explanation, colour: bool) -> String {
+    let given: Vec<String> = e
+        .facts
+        .iter()
+        .filter(|f| !f.absent)
+        .map(|f| format!("{} = {}", f.name, f.value))
+        .collect();
+    let absent: Vec<&str> = e
+        .facts
+        .iter()
+        .filter(|f| f.absent)
+        .map(|f| f.name.as_str())
+        .collect();
+    let tier = paint(colour, tier_code(e.tier), &format!("Tier {}", e.tier));
+    let mut out = format!("{tier}: {}\n", e.reason);
+    out.push_str(&format!("Rules: {}\n", e.rules));
+    out.push_str(&format!("Facts: {}\n", or_none(&given.join(", "))));
+    out.push_str(&format!(
+        "Absent (NaN, \"\" or false, so comparisons with them are false): {}\n",
+        or_none(&absent.join(", "))
+    ));
+    if !e.ignored.is_empty() {
+        out.push_str(&format!(
+            "Ignored (not facts any rule can read): {}\n",
+            e.ignored.join(", ")
+        ));
+    }
+    for t in &e.trace {
+        let result = match t.result {
+            "matched" => paint(colour, "1", "matched    "),
+            "error" => paint(colour, "1;31", "ERROR      "),
+            _ => "not matched".to_string(),
+        };
+        out.push_str(&format!("\n{result}  {} (tier {})\n", t.id, t.tier));
+        out.push_str(&format!("  when: {}\n", t.when));
+        let reads: Vec<String> = t
+            .reads
+            .iter()
+            .map(|f| {
+                if f.absent {
+                    format!("{} = (absent)", f.name)
+                } else {
+                    format!("{} = {}", f.name, f.value)
+                }
+            })
+            .collect();
+        out.push_str(&format!("  read: {}\n", or_none(&reads.join(", "))));
+        if let Some(error) = &t.error {
+            out.push_str(&format!(
+                "  {} {error} (forces tier {})\n",
+                paint(colour, "1;31", "error:"),
+                crate::policy::ERROR_TIER
+            ));
+        }
+    }
+    out
+}
+
+fn or_none(s: &str) -> &str {
+    if s.is_empty() { "(none)" } else { s }
+}
+
+fn run_bench(settings: &Settings, path: &Path, engine: BenchEngine) -> Result<u8> {
+    let rules = RuleSet::load(settings.rules_path.as_deref())?;
+    let text = std::fs::read_to_string(path).io_context("reading the facts file", path)?;
+    let mut records = Vec::new();
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        match serde_json::from_str(line) {
+            Ok(Value::Object(map)) => records.push(map),
+            _ => {
+                return Err(Error::input(format!(
+                    "{}:{}: not a JSON object of facts",
+                    path.display(),
+                    i + 1
+                ))
+                .hint("the facts file is JSON Lines: one object per line (see gen-facts.js)"));
+            }
+        }
+    }
+    let engine = match engine {
+        BenchEngine::Compiled => bench::Engine::Compiled,
+        BenchEngine::Evalexpr => bench::Engine::Interpreted,
+    };
+    let result = bench::run(&rules, &records, engine);
+    output::stdout(&serde_json::to_string(&result)?)?;
+    Ok(0)
+}

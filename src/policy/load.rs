@@ -1,0 +1,299 @@
+//! Reading a rules file: the TOML structure (unknown fields, types, tiers, duplicate ids) and
+//! each rule's expression. Every problem becomes a [`Finding`] with the line and rule it is
+//! about, and all of them are reported at once.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+use toml::{Spanned, Table, Value};
+
+use super::Rule;
+use super::lint;
+
+/// One problem in a rules file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// 1-based line in the file, when known.
+    pub line: Option<usize>,
+    /// The id of the rule it is about (or `rule #N` when the rule has no usable id).
+    pub rule: Option<String>,
+    pub message: String,
+}
+
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(line) = self.line {
+            write!(f, "line {line}: ")?;
+        }
+        if let Some(rule) = &self.rule {
+            write!(f, "rule `{rule}`: ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+/// The top-level settings and rules of a file that passed every check.
+pub struct Parsed {
+    pub default_tier: u8,
+    pub auto_approve_max_tier: u8,
+    pub rules: Vec<Rule>,
+}
+
+const TOP_FIELDS: &[&str] = &[
+    "format_version",
+    "default_tier",
+    "auto_approve_max_tier",
+    "rule",
+];
+const RULE_FIELDS: &[&str] = &["id", "description", "tier", "when"];
+
+/// Checks a rules file and builds its rules; `Err` holds every finding.
+pub fn parse(text: &str) -> Result<Parsed, Vec<Finding>> {
+    let table: Table = toml::from_str(text).map_err(|e| {
+        vec![Finding {
+            line: e.span().map(|s| line_of(text, s.start)),
+            rule: None,
+            message: format!("not valid TOML: {}", e.message().trim()),
+        }]
+    })?;
+    let lines = Lines::of(text);
+    let mut findings = Vec::new();
+    let mut top = |key: &str, message: String| {
+        findings.push(Finding {
+            line: lines.top(key),
+            rule: None,
+            message,
+        })
+    };
+    for key in table.keys() {
+        if !TOP_FIELDS.contains(&key.as_str()) {
+            top(key, unknown_field(key, TOP_FIELDS));
+        }
+    }
+    match table.get("format_version") {
+        Some(Value::Integer(1)) => {}
+        Some(other) => top(
+            "format_version",
+            format!(
+                "format_version = {other} is not supported (this build reads format_version = 1)"
+            ),
+        ),
+        None => top(
+            "format_version",
+            "format_version is missing (add `format_version = 1`)".to_string(),
+        ),
+    }
+    let default_tier = top_tier(&table, "default_tier", 3).unwrap_or_else(|e| {
+        top("default_tier", e);
+        3
+    });
+    let auto_approve_max_tier = top_tier(&table, "auto_approve_max_tier", 1).unwrap_or_else(|e| {
+        top("auto_approve_max_tier", e);
+        1
+    });
+    let not_tables = "`rule` must be a list of tables: write each rule as `[[rule]]`";
+    let entries: Vec<&Table> = match table.get("rule") {
+        None => Vec::new(),
+        Some(Value::Array(items)) => {
+            let tables: Vec<&Table> = items.iter().filter_map(Value::as_table).collect();
+            if tables.len() != items.len() {
+                top("rule", not_tables.to_string());
+            }
+            tables
+        }
+        Some(_) => {
+            top("rule", not_tables.to_string());
+            Vec::new()
+        }
+    };
+    let mut rules = Vec::new();
+    let mut first_line_of_id: HashMap<&str, Option<usize>> = HashMap::new();
+    for (i, entry) in entries.into_iter().enumerate() {
+        let (rule, problems) = rule(entry, i, &lines);
+        findings.extend(problems);
+        rules.extend(rule);
+        let Some(Value::String(id)) = entry.get("id") else {
+            continue;
+        };
+        if let Some(first) = first_line_of_id.get(id.as_str()) {
+            let at = first
+                .map(|l| format!(" (first defined on line {l})"))
+                .unwrap_or_default();
+            findings.push(Finding {
+                line: lines.rule(i, "id"),
+                rule: Some(id.clone()),
+                message: format!("duplicate rule id `{id}`{at}: ids must be unique"),
+            });
+        } else {
+            first_line_of_id.insert(id, lines.rule(i, "id"));
+        }
+    }
+    if findings.is_empty() {
+        Ok(Parsed {
+            default_tier,
+            auto_approve_max_tier,
+            rules,
+        })
+    } else {
+        Err(findings)
+    }
+}
+
+/// Checks and builds the `i`th rule. Returns the rule when it is usable and the problems found.
+fn rule(entry: &Table, i: usize, lines: &Lines) -> (Option<Rule>, Vec<Finding>) {
+    let id = match entry.get("id") {
+        Some(Value::String(s)) if valid_id(s) => Some(s.clone()),
+        _ => None,
+    };
+    let label = id.clone().unwrap_or_else(|| format!("#{}", i + 1));
+    let mut problems = Vec::new();
+    let mut problem = |key: &str, message: String| {
+        problems.push(Finding {
+            line: lines.rule(i, key),
+            rule: Some(label.clone()),
+            message,
+        })
+    };
+    for key in entry.keys() {
+        if !RULE_FIELDS.contains(&key.as_str()) {
+            problem(key, unknown_field(key, RULE_FIELDS));
+        }
+    }
+    match entry.get("id") {
+        None => problem("id", "`id` is missing".to_string()),
+        Some(Value::String(s)) if valid_id(s) => {}
+        Some(other) => problem(
+            "id",
+            format!("id {other} must be a non-empty string of letters, digits, `-`, `_` or `.`"),
+        ),
+    }
+    let description = match entry.get("description") {
+        None => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => {
+            problem(
+                "description",
+                format!("description {other} must be a string"),
+            );
+            String::new()
+        }
+    };
+    let tier = match entry.get("tier") {
+        Some(Value::Integer(t)) if (0..=3).contains(t) => u8::try_from(*t).ok(),
+        Some(other) => {
+            problem("tier", format!("tier = {other} is outside 0-3"));
+            None
+        }
+        None => {
+            problem("tier", "`tier` is missing (0-3)".to_string());
+            None
+        }
+    };
+    let when = match entry.get("when") {
+        Some(Value::String(s)) => match lint::check(s) {
+            Ok((node, eval)) => Some((s.clone(), node, eval)),
+            Err(messages) => {
+                for m in messages {
+                    problem("when", m);
+                }
+                None
+            }
+        },
+        Some(other) => {
+            problem(
+                "when",
+                format!("when = {other} must be a string expression"),
+            );
+            None
+        }
+        None => {
+            problem(
+                "when",
+                "`when` is missing (an expression over the facts)".to_string(),
+            );
+            None
+        }
+    };
+    let rule = match (id, tier, when) {
+        (Some(id), Some(tier), Some((when, node, eval))) if problems.is_empty() => Some(Rule {
+            id,
+            description,
+            tier,
+            when,
+            node,
+            eval,
+        }),
+        _ => None,
+    };
+    (rule, problems)
+}
+
+fn top_tier(table: &Table, key: &str, default: u8) -> Result<u8, String> {
+    match table.get(key) {
+        None => Ok(default),
+        Some(Value::Integer(t)) if (0..=3).contains(t) => Ok(u8::try_from(*t).unwrap_or(default)),
+        Some(other) => Err(format!("{key} = {other} is outside 0-3")),
+    }
+}
+
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+}
+
+fn unknown_field(key: &str, expected: &[&str]) -> String {
+    format!(
+        "unknown field `{key}` (expected one of: {})",
+        expected.join(", ")
+    )
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
+}
+
+/// The line of every top-level key and of every key of every `[[rule]]`, read in a second,
+/// lenient pass (line numbers are a courtesy: a file whose shape defeats this pass still gets
+/// its findings, without lines).
+struct Lines {
+    top: BTreeMap<String, usize>,
+    rules: Vec<BTreeMap<String, usize>>,
+}
+
+#[derive(Deserialize)]
+struct SpannedRules {
+    #[serde(default)]
+    rule: Vec<BTreeMap<String, Spanned<Value>>>,
+}
+
+impl Lines {
+    fn of(text: &str) -> Self {
+        let lines = |keys: BTreeMap<String, Spanned<Value>>| -> BTreeMap<String, usize> {
+            keys.into_iter()
+                .map(|(k, v)| (k, line_of(text, v.span().start)))
+                .collect()
+        };
+        Lines {
+            top: toml::from_str(text).map(lines).unwrap_or_default(),
+            rules: toml::from_str::<SpannedRules>(text)
+                .map(|file| file.rule.into_iter().map(lines).collect())
+                .unwrap_or_default(),
+        }
+    }
+
+    fn top(&self, key: &str) -> Option<usize> {
+        self.top.get(key).copied()
+    }
+
+    /// The line of `key` in rule `i`, else the rule's first line.
+    fn rule(&self, i: usize, key: &str) -> Option<usize> {
+        let keys = self.rules.get(i)?;
+        keys.get(key).or_else(|| keys.values().min()).copied()
+    }
+}

@@ -300,7 +300,7 @@ Register-ArgumentCompleter -Native -CommandName 'changeset' -ScriptBlock {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Lint a rules file (default: the active one)')
-            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Run the rules'' test cases (DIR/*.toml; default: rules/tests next to the rules file)')
+            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Run the rules'' test cases (DIR/*.toml)')
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Show every rule''s result, matched or not, for one set of facts')
             [CompletionResult]::new('bench', 'bench', [CompletionResultType]::ParameterValue, 'Time the evaluator on a JSON Lines file of facts (same output keys as the peer benchmark)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -334,8 +334,8 @@ Register-ArgumentCompleter -Native -CommandName 'changeset' -ScriptBlock {
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less on stderr')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more on stderr (repeat for debug logs; secrets are always redacted)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more on stderr (repeat for debug logs; secrets are always redacted)')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'changeset;rules;explain' {
@@ -358,7 +358,8 @@ Register-ArgumentCompleter -Native -CommandName 'changeset' -ScriptBlock {
             break
         }
         'changeset;rules;bench' {
-            [CompletionResult]::new('--facts', '--facts', [CompletionResultType]::ParameterName, 'facts')
+            [CompletionResult]::new('--facts', '--facts', [CompletionResultType]::ParameterName, 'JSON Lines, one object of facts per line (e.g. from the peer benchmark''s gen-facts.js)')
+            [CompletionResult]::new('--engine', '--engine', [CompletionResultType]::ParameterName, 'Which evaluator to time')
             [CompletionResult]::new('--source', '--source', [CompletionResultType]::ParameterName, 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`')
             [CompletionResult]::new('--rules', '--rules', [CompletionResultType]::ParameterName, 'Rules file (default: the embedded rules/default.toml)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
@@ -370,13 +371,13 @@ Register-ArgumentCompleter -Native -CommandName 'changeset' -ScriptBlock {
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less on stderr')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more on stderr (repeat for debug logs; secrets are always redacted)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more on stderr (repeat for debug logs; secrets are always redacted)')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'changeset;rules;help' {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Lint a rules file (default: the active one)')
-            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Run the rules'' test cases (DIR/*.toml; default: rules/tests next to the rules file)')
+            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Run the rules'' test cases (DIR/*.toml)')
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Show every rule''s result, matched or not, for one set of facts')
             [CompletionResult]::new('bench', 'bench', [CompletionResultType]::ParameterValue, 'Time the evaluator on a JSON Lines file of facts (same output keys as the peer benchmark)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -469,7 +470,7 @@ Register-ArgumentCompleter -Native -CommandName 'changeset' -ScriptBlock {
         }
         'changeset;help;rules' {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Lint a rules file (default: the active one)')
-            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Run the rules'' test cases (DIR/*.toml; default: rules/tests next to the rules file)')
+            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Run the rules'' test cases (DIR/*.toml)')
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Show every rule''s result, matched or not, for one set of facts')
             [CompletionResult]::new('bench', 'bench', [CompletionResultType]::ParameterValue, 'Time the evaluator on a JSON Lines file of facts (same output keys as the peer benchmark)')
             break

@@ -1009,7 +1009,7 @@ _changeset() {
             return 0
             ;;
         changeset__subcmd__rules__subcmd__bench)
-            opts="-y -q -v -h --facts --source --rules --config --format --no-input --yes --quiet --verbose --help"
+            opts="-y -q -v -h --facts --engine --source --rules --config --format --no-input --yes --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1017,6 +1017,10 @@ _changeset() {
             case "${prev}" in
                 --facts)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --engine)
+                    COMPREPLY=($(compgen -W "compiled evalexpr" -- "${cur}"))
                     return 0
                     ;;
                 --source)

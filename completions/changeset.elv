@@ -278,7 +278,7 @@ set edit:completion:arg-completer[changeset] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
             cand check 'Lint a rules file (default: the active one)'
-            cand test 'Run the rules'' test cases (DIR/*.toml; default: rules/tests next to the rules file)'
+            cand test 'Run the rules'' test cases (DIR/*.toml)'
             cand explain 'Show every rule''s result, matched or not, for one set of facts'
             cand bench 'Time the evaluator on a JSON Lines file of facts (same output keys as the peer benchmark)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -310,8 +310,8 @@ set edit:completion:arg-completer[changeset] = {|@words|
             cand --quiet 'Print less on stderr'
             cand -v 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
             cand --verbose 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'changeset;rules;explain'= {
             cand --facts 'The facts as a JSON object'
@@ -332,7 +332,8 @@ set edit:completion:arg-completer[changeset] = {|@words|
             cand --help 'Print help'
         }
         &'changeset;rules;bench'= {
-            cand --facts 'facts'
+            cand --facts 'JSON Lines, one object of facts per line (e.g. from the peer benchmark''s gen-facts.js)'
+            cand --engine 'Which evaluator to time'
             cand --source 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`'
             cand --rules 'Rules file (default: the embedded rules/default.toml)'
             cand --config 'Config file (default: changeset.toml in the data directory, if present)'
@@ -344,12 +345,12 @@ set edit:completion:arg-completer[changeset] = {|@words|
             cand --quiet 'Print less on stderr'
             cand -v 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
             cand --verbose 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'changeset;rules;help'= {
             cand check 'Lint a rules file (default: the active one)'
-            cand test 'Run the rules'' test cases (DIR/*.toml; default: rules/tests next to the rules file)'
+            cand test 'Run the rules'' test cases (DIR/*.toml)'
             cand explain 'Show every rule''s result, matched or not, for one set of facts'
             cand bench 'Time the evaluator on a JSON Lines file of facts (same output keys as the peer benchmark)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -422,7 +423,7 @@ set edit:completion:arg-completer[changeset] = {|@words|
         }
         &'changeset;help;rules'= {
             cand check 'Lint a rules file (default: the active one)'
-            cand test 'Run the rules'' test cases (DIR/*.toml; default: rules/tests next to the rules file)'
+            cand test 'Run the rules'' test cases (DIR/*.toml)'
             cand explain 'Show every rule''s result, matched or not, for one set of facts'
             cand bench 'Time the evaluator on a JSON Lines file of facts (same output keys as the peer benchmark)'
         }

@@ -205,7 +205,7 @@ complete -c changeset -n "__fish_changeset_using_subcommand rules; and not __fis
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and not __fish_seen_subcommand_from check test explain bench help" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and not __fish_seen_subcommand_from check test explain bench help" -s h -l help -d 'Print help'
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and not __fish_seen_subcommand_from check test explain bench help" -f -a "check" -d 'Lint a rules file (default: the active one)'
-complete -c changeset -n "__fish_changeset_using_subcommand rules; and not __fish_seen_subcommand_from check test explain bench help" -f -a "test" -d 'Run the rules\' test cases (DIR/*.toml; default: rules/tests next to the rules file)'
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and not __fish_seen_subcommand_from check test explain bench help" -f -a "test" -d 'Run the rules\' test cases (DIR/*.toml)'
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and not __fish_seen_subcommand_from check test explain bench help" -f -a "explain" -d 'Show every rule\'s result, matched or not, for one set of facts'
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and not __fish_seen_subcommand_from check test explain bench help" -f -a "bench" -d 'Time the evaluator on a JSON Lines file of facts (same output keys as the peer benchmark)'
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and not __fish_seen_subcommand_from check test explain bench help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -228,7 +228,7 @@ complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_se
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from test" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from test" -s q -l quiet -d 'Print less on stderr'
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from test" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
-complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from test" -s h -l help -d 'Print help'
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from test" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from explain" -l facts -d 'The facts as a JSON object' -r
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from explain" -l plan -d 'Take the facts of one operation of a saved plan' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from explain" -l op -d 'Operation number in the plan (1-based)' -r
@@ -242,7 +242,9 @@ complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_se
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from explain" -s q -l quiet -d 'Print less on stderr'
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from explain" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from explain" -s h -l help -d 'Print help'
-complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from bench" -l facts -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from bench" -l facts -d 'JSON Lines, one object of facts per line (e.g. from the peer benchmark\'s gen-facts.js)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from bench" -l engine -d 'Which evaluator to time' -r -f -a "compiled\t'The compiled evaluator that plan and apply use'
+evalexpr\t'evalexpr\'s own evaluator with a fresh context per record (the baseline)'"
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from bench" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from bench" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from bench" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
@@ -252,9 +254,9 @@ complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_se
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from bench" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from bench" -s q -l quiet -d 'Print less on stderr'
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from bench" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
-complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from bench" -s h -l help -d 'Print help'
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from bench" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from help" -f -a "check" -d 'Lint a rules file (default: the active one)'
-complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from help" -f -a "test" -d 'Run the rules\' test cases (DIR/*.toml; default: rules/tests next to the rules file)'
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from help" -f -a "test" -d 'Run the rules\' test cases (DIR/*.toml)'
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from help" -f -a "explain" -d 'Show every rule\'s result, matched or not, for one set of facts'
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from help" -f -a "bench" -d 'Time the evaluator on a JSON Lines file of facts (same output keys as the peer benchmark)'
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -284,6 +286,6 @@ complete -c changeset -n "__fish_changeset_using_subcommand help; and __fish_see
 complete -c changeset -n "__fish_changeset_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "verify" -d 'Recompute every receipt hash and the chain; exit 1 naming the first bad receipt'
 complete -c changeset -n "__fish_changeset_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "export" -d 'Write every receipt as JSON Lines (stdout, or a file)'
 complete -c changeset -n "__fish_changeset_using_subcommand help; and __fish_seen_subcommand_from rules" -f -a "check" -d 'Lint a rules file (default: the active one)'
-complete -c changeset -n "__fish_changeset_using_subcommand help; and __fish_seen_subcommand_from rules" -f -a "test" -d 'Run the rules\' test cases (DIR/*.toml; default: rules/tests next to the rules file)'
+complete -c changeset -n "__fish_changeset_using_subcommand help; and __fish_seen_subcommand_from rules" -f -a "test" -d 'Run the rules\' test cases (DIR/*.toml)'
 complete -c changeset -n "__fish_changeset_using_subcommand help; and __fish_seen_subcommand_from rules" -f -a "explain" -d 'Show every rule\'s result, matched or not, for one set of facts'
 complete -c changeset -n "__fish_changeset_using_subcommand help; and __fish_seen_subcommand_from rules" -f -a "bench" -d 'Time the evaluator on a JSON Lines file of facts (same output keys as the peer benchmark)'

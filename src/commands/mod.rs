@@ -12,7 +12,7 @@ pub mod rules;
 pub mod whoami;
 
 use crate::cli::{Cli, Command};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::settings::Settings;
 
 /// What a successful command asks the process to exit with (errors carry their own code).

@@ -1,6 +1,10 @@
 //! The approval gate. Tier ≤ auto_approve_max_tier applies without asking; above it a human
-//! approves at this terminal (`tty`) or on their own device (`ciba`). Tier 3 is stronger:
-//! at the terminal the user types the changeset id.
+//! approves at this terminal (`tty`) or on their own device (`ciba`, see `apply::ciba`).
+//! Tier 3 is stronger: at the terminal the user types the changeset id; out of band it takes
+//! two approvers, or one approver plus the typed id.
+
+use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::cli::ApprovalMethod;
 use crate::error::{Error, Result};
@@ -9,24 +13,56 @@ use crate::policy::RuleSet;
 use crate::receipt::ApprovalRecord;
 use crate::settings::Settings;
 
+/// How to ask for approval.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub method: ApprovalMethod,
+    /// Bound on the wait for an out-of-band answer (`--wait`).
+    pub wait: Option<Duration>,
+    /// The plan file being applied: re-read after approval, and the write refused if it no
+    /// longer is the approved plan.
+    pub plan_file: Option<PathBuf>,
+}
+
+impl From<ApprovalMethod> for Options {
+    fn from(method: ApprovalMethod) -> Options {
+        Options {
+            method,
+            wait: None,
+            plan_file: None,
+        }
+    }
+}
+
 /// Characters Auth0 accepts in a CIBA binding message, and its maximum length.
 const BINDING_ALLOWED: &str = " +-_.,:#";
 pub const BINDING_MAX: usize = 64;
 
-/// "Approve 3 ops CS-1A2B3C4D: 15% off 5 products", sanitised to Auth0's allowed set and 64
-/// characters, always keeping the changeset id and the size.
+/// "Approve CS-1A2B3C4D: 6 changes, 5 products, 15 off Running", sanitised to Auth0's allowed
+/// set and 64 characters. The id and the size always survive; only the label is shortened.
 pub fn binding_message(plan: &Plan) -> String {
-    let writes = plan.operations.iter().filter(|o| o.is_write()).count();
-    let head = format!("Approve {writes} ops {}: ", plan.id);
+    let changes = plan.write_changes().count();
+    let products = plan.affected_products();
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let head = sanitise(&format!(
+        "Approve {}: {}, {}",
+        plan.id,
+        plural(changes, "change", "changes"),
+        plural(products, "product", "products")
+    ));
     let label = plan
         .operations
         .iter()
         .find(|o| o.is_write())
-        .map(|o| o.label.as_str())
-        .unwrap_or("no changes");
-    let text = sanitise(&format!("{head}{label}"));
-    let cut: String = text.chars().take(BINDING_MAX).collect();
-    cut.trim_end().to_string()
+        .map(|o| sanitise(&o.label))
+        .unwrap_or_default();
+    let room = BINDING_MAX.saturating_sub(head.chars().count() + 2);
+    if label.is_empty() || room < 4 {
+        return head.chars().take(BINDING_MAX).collect();
+    }
+    let cut: String = label.chars().take(room).collect();
+    format!("{head}, {}", cut.trim_end())
 }
 
 fn sanitise(text: &str) -> String {
@@ -38,12 +74,18 @@ fn sanitise(text: &str) -> String {
     kept.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Which method asks for approval: --approval, the config's `approval.method`, else `tty`.
+/// Which method asks for approval: --approval, the config's `approval.method`, else `ciba` when
+/// Auth0 and the confidential application are configured, else `tty`.
 pub fn method(settings: &Settings, explicit: Option<ApprovalMethod>) -> Result<ApprovalMethod> {
     if let Some(m) = explicit {
         return Ok(m);
     }
     match settings.config.approval.method.as_deref() {
+        None if crate::auth::Tenant::configured(settings)
+            && crate::env::var(crate::env::CONFIDENTIAL_CLIENT_ID).is_some() =>
+        {
+            Ok(ApprovalMethod::Ciba)
+        }
         None | Some("tty") => Ok(ApprovalMethod::Tty),
         Some("ciba") => Ok(ApprovalMethod::Ciba),
         Some(other) => Err(Error::input(format!(
@@ -71,22 +113,9 @@ pub fn obtain(
     settings: &Settings,
     rules: &RuleSet,
     plan: &Plan,
-    method: ApprovalMethod,
+    options: &Options,
     now: &str,
 ) -> Result<Approved> {
-    Ok(Approved {
-        record: ask(settings, rules, plan, method, now)?,
-        token: None,
-    })
-}
-
-fn ask(
-    settings: &Settings,
-    rules: &RuleSet,
-    plan: &Plan,
-    method: ApprovalMethod,
-    now: &str,
-) -> Result<ApprovalRecord> {
     let plan_hash = plan.hash();
     let record = |method: &str, approvers: Vec<String>, strength: Option<&str>| ApprovalRecord {
         method: method.to_string(),
@@ -98,14 +127,41 @@ fn ask(
         transactions: Vec::new(),
         strength: strength.map(str::to_string),
     };
+    let untokened = |record| {
+        Ok(Approved {
+            record,
+            token: None,
+        })
+    };
     if plan.tier <= rules.auto_approve_max_tier {
-        return Ok(record("auto", Vec::new(), None));
+        return untokened(record("auto", Vec::new(), None));
     }
-    match method {
-        ApprovalMethod::Ciba => Err(Error::input(
-            "CIBA approval needs Auth0: set CHANGESET_AUTH0_DOMAIN and the confidential client",
-        )
-        .hint("or approve at a terminal with --approval tty")),
+    let approved = match options.method {
+        ApprovalMethod::Ciba => {
+            let message = binding_message(plan);
+            let outcome = super::ciba::approve(settings, plan, &message, options.wait)?;
+            let mut record = record(
+                "ciba",
+                outcome
+                    .approvals
+                    .iter()
+                    .map(|a| a.approver.clone())
+                    .collect(),
+                outcome.strength.map(|s| s.name()),
+            );
+            record.approved_at = crate::settings::now()?.to_string();
+            record.binding_message = Some(message);
+            record.transactions = outcome
+                .approvals
+                .iter()
+                .map(|a| a.reference.clone())
+                .collect();
+            Approved {
+                record,
+                // The first approver's token is the subject of the writer's exchange.
+                token: outcome.approvals.into_iter().next().map(|a| a.access_token),
+            }
+        }
         ApprovalMethod::Tty => {
             if !settings.can_prompt {
                 return Err(not_interactive(settings, rules, plan));
@@ -113,13 +169,37 @@ fn ask(
             let user = local_user();
             if plan.tier >= 3 {
                 ask_for_id(plan)?;
-                Ok(record("tty", vec![user], Some("typed_id")))
+                Approved {
+                    record: record("tty", vec![user], Some("typed_id")),
+                    token: None,
+                }
             } else {
                 ask_yes_no(plan)?;
-                Ok(record("tty", vec![user], None))
+                Approved {
+                    record: record("tty", vec![user], None),
+                    token: None,
+                }
             }
         }
+    };
+    if let Some(path) = &options.plan_file {
+        recheck_file(path, &approved.record)?;
     }
+    Ok(approved)
+}
+
+/// The plan file must still be the approved plan: an edit while the approver was deciding
+/// (or after) means what is on disk is not what was approved.
+fn recheck_file(path: &std::path::Path, record: &ApprovalRecord) -> Result<()> {
+    let now = crate::plan::file::read(path).map(|p| p.hash());
+    if now.as_ref().ok() != Some(&record.plan_hash) {
+        return Err(Error::stale(format!(
+            "the plan file `{}` changed after it was approved; nothing was written",
+            path.display()
+        ))
+        .hint("plan again, and apply the new plan"));
+    }
+    Ok(())
 }
 
 fn not_interactive(settings: &Settings, rules: &RuleSet, plan: &Plan) -> Error {
@@ -133,7 +213,7 @@ fn not_interactive(settings: &Settings, rules: &RuleSet, plan: &Plan) -> Error {
             rules.auto_approve_max_tier
         ));
     }
-    err.hint("run `changeset apply` at a terminal, or use --approval ciba with Auth0 configured for an out-of-band approval")
+    err.hint("run `changeset apply` at a terminal, or configure Auth0 and the confidential application for an out-of-band (CIBA) approval")
         .hint("a rules file with a higher auto_approve_max_tier (--rules FILE) lets CI apply such plans unattended")
 }
 
@@ -180,7 +260,7 @@ fn ask_for_id(plan: &Plan) -> Result<()> {
     }
 }
 
-fn prompt_error(e: dialoguer::Error) -> Error {
+pub(super) fn prompt_error(e: dialoguer::Error) -> Error {
     match e {
         dialoguer::Error::IO(io) if io.kind() == std::io::ErrorKind::Interrupted => {
             Error::interrupted()

@@ -11,7 +11,6 @@ use serde_json::Value;
 
 use super::approval;
 use crate::audit::{Store, state};
-use crate::cli::ApprovalMethod;
 use crate::error::{Error, Kind, Result};
 use crate::parse::InventoryState;
 use crate::plan::facts::PlanContext;
@@ -29,7 +28,7 @@ pub struct Context<'a> {
     pub rules: &'a RuleSet,
     pub store: &'a mut Store,
     pub source: &'a mut dyn Source,
-    pub method: ApprovalMethod,
+    pub approval: approval::Options,
     /// The agents and tokens used, for the receipt's delegation chain.
     pub delegation: Vec<Delegation>,
     /// Mails the summary after a successful apply; None when nobody is to be notified.
@@ -53,7 +52,7 @@ pub fn apply(ctx: &mut Context<'_>, plan: &Plan) -> Result<Receipt> {
         ctx.settings,
         ctx.rules,
         plan,
-        ctx.method,
+        &ctx.approval,
         &crate::settings::now()?.to_string(),
     )?;
     let approval = approved.record;

@@ -2,5 +2,6 @@
 //! rollback on failed verification), and the receipt.
 
 pub mod approval;
+pub mod ciba;
 pub mod executor;
 pub mod recover;

@@ -6,12 +6,15 @@
 //! only) sends CIBA requests and performs Token Vault exchanges, because Auth0 refuses both to
 //! public clients.
 
+pub mod ciba;
+pub mod client;
 pub mod device;
 pub mod http;
 pub mod idtoken;
 pub mod public;
 pub mod session;
 pub mod store;
+pub mod vault;
 
 use secrecy::{ExposeSecret, SecretString};
 

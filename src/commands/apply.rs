@@ -4,7 +4,7 @@ use std::path::Path;
 
 use crate::apply::{approval, executor};
 use crate::audit::Store;
-use crate::cli::{ApplyArgs, ApprovalMethod};
+use crate::cli::ApplyArgs;
 use crate::error::{Error, Result};
 use crate::plan::{Plan, file};
 use crate::policy::RuleSet;
@@ -39,7 +39,12 @@ pub fn run(settings: &Settings, args: &ApplyArgs) -> Result<u8> {
         );
         return Ok(0);
     }
-    execute(settings, &rules, &plan, &spec, method)
+    let options = approval::Options {
+        method,
+        wait: args.wait.map(std::time::Duration::from_secs),
+        plan_file: is_file.then(|| Path::new(&args.target).to_path_buf()),
+    };
+    execute(settings, &rules, &plan, &spec, options)
 }
 
 /// Runs the executor on a plan and prints the receipt.
@@ -48,7 +53,7 @@ pub fn execute(
     rules: &RuleSet,
     plan: &Plan,
     spec: &SourceSpec,
-    method: ApprovalMethod,
+    approval: approval::Options,
 ) -> Result<u8> {
     let mut source = source::open(spec, settings)?;
     let mut store = Store::open(&settings.data_dir)?;
@@ -58,7 +63,7 @@ pub fn execute(
         rules,
         store: &mut store,
         source: source.as_mut(),
-        method,
+        approval,
         delegation: local_delegation(spec),
         notifier: notifier.as_mut(),
     };

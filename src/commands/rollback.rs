@@ -55,6 +55,6 @@ pub fn run(settings: &Settings, args: &RollbackArgs) -> Result<u8> {
         &rules,
         &plan,
         &spec,
-        approval::method(settings, args.approval)?,
+        approval::method(settings, args.approval)?.into(),
     )
 }

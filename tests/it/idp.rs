@@ -191,6 +191,41 @@ impl Idp {
         panic!("no device login became pending");
     }
 
+    /// Every CIBA request the IdP received, settled or not.
+    pub fn ciba_requests(&self) -> Vec<Value> {
+        self.get("/_test/ciba/requests")
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Waits (up to 20 s) until a CIBA request for `account` is pending; returns it.
+    pub fn wait_ciba_pending(&self, account: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            let pending = self.get("/_test/ciba/pending");
+            if let Some(p) = pending
+                .as_array()
+                .and_then(|a| a.iter().find(|p| p["account_id"] == account))
+            {
+                return p.clone();
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("no CIBA request for {account} became pending");
+    }
+
+    /// Approves or denies a pending CIBA request (by auth_req_id).
+    pub fn settle_ciba(&self, request: &Value, approve: bool) {
+        let path = if approve {
+            "/_test/ciba/approve"
+        } else {
+            "/_test/ciba/deny"
+        };
+        let (status, body) = self.post(path, json!({ "auth_req_id": request["auth_req_id"] }));
+        assert_eq!(status, 200, "settling the CIBA request: {body}");
+    }
+
     /// Every token value the IdP issued (access and refresh) and every Google token it minted.
     pub fn issued_secrets(&self) -> Vec<String> {
         let mut all: Vec<String> = self
@@ -228,6 +263,14 @@ pub fn cmd(env: &TestEnv, idp: &Idp) -> assert_cmd::Command {
         .env("CHANGESET_CREDENTIAL_STORE", "file")
         .env_remove("DBUS_SESSION_BUS_ADDRESS")
         .env("XDG_RUNTIME_DIR", env.path());
+    cmd
+}
+
+/// `cmd` plus the confidential application (client_secret_post).
+pub fn ciba_cmd(env: &TestEnv, idp: &Idp) -> assert_cmd::Command {
+    let mut cmd = cmd(env, idp);
+    cmd.env("CHANGESET_CONFIDENTIAL_CLIENT_ID", CONFIDENTIAL_CLIENT)
+        .env("CHANGESET_CLIENT_SECRET", CLIENT_SECRET);
     cmd
 }
 
@@ -269,4 +312,28 @@ pub fn filters() -> Vec<(&'static str, &'static str)> {
         "[USER-CODE]",
     ));
     f
+}
+
+/// `ciba_cmd` as a plain std Command, for tests that signal the running process.
+pub fn std_ciba_cmd(env: &TestEnv, idp: &Idp) -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("changeset"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("CHANGESET_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.current_dir(env.path())
+        .env("CHANGESET_DATA_DIR", env.data_dir())
+        .env("CHANGESET_SOURCE", env.catalog())
+        .env("CHANGESET_NOW", "2026-11-23T12:00:00Z")
+        .env("NO_COLOR", "1")
+        .env("HOME", env.path())
+        .env_remove("CI")
+        .env("CHANGESET_AUTH0_DOMAIN", &idp.base_url)
+        .env("CHANGESET_CLIENT_ID", PUBLIC_CLIENT)
+        .env("CHANGESET_AUDIENCE", AUDIENCE)
+        .env("CHANGESET_CREDENTIAL_STORE", "file")
+        .env("CHANGESET_CONFIDENTIAL_CLIENT_ID", CONFIDENTIAL_CLIENT)
+        .env("CHANGESET_CLIENT_SECRET", CLIENT_SECRET);
+    cmd
 }

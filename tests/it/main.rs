@@ -8,6 +8,7 @@ mod support;
 mod fake_google;
 
 mod auth;
+mod ciba;
 mod cli_surface;
 mod core_flow;
 mod licences;

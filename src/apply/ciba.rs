@@ -1,0 +1,220 @@
+//! Out-of-band approval with Auth0 CIBA (DESIGN section 6).
+//!
+//! Tier 2: one approver (the first of `approval.approvers`, default the logged-in user) approves
+//! the binding message on their device. Tier 3 is stronger, with half the expiry: two distinct
+//! approvers in parallel (both must approve; the first denial stops it), or one approver plus a
+//! confirmation phrase typed at this terminal. Ctrl-C cancels (exit 130, nothing written).
+
+use std::time::{Duration, Instant};
+
+use crate::auth::ciba::{Approval, Ciba, Pending};
+use crate::auth::client::Confidential;
+use crate::auth::{Tenant, session};
+use crate::error::{Error, Result};
+use crate::plan::Plan;
+use crate::settings::Settings;
+
+/// Default seconds an approval may take (Auth0 sends Guardian push up to 300 s).
+pub const DEFAULT_EXPIRY: u64 = 300;
+
+/// How tier 3 is strengthened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tier3 {
+    TwoApprovers,
+    ApproverAndPhrase,
+}
+
+impl Tier3 {
+    pub fn name(self) -> &'static str {
+        match self {
+            Tier3::TwoApprovers => "two_approvers",
+            Tier3::ApproverAndPhrase => "approver_and_phrase",
+        }
+    }
+}
+
+/// What the gate obtained: the approvals in approver order and how tier 3 was met.
+pub struct Outcome {
+    pub approvals: Vec<Approval>,
+    pub strength: Option<Tier3>,
+}
+
+/// Runs the CIBA approval for the plan with the given binding message.
+pub fn approve(
+    settings: &Settings,
+    plan: &Plan,
+    binding_message: &str,
+    wait: Option<Duration>,
+) -> Result<Outcome> {
+    let tenant = Tenant::from_settings(settings)
+        .map_err(|e| e.hint("or approve at a terminal with --approval tty"))?;
+    let client = Confidential::required("CIBA approval")?;
+    let conf = &settings.config.approval;
+    let expiry = conf.expiry_seconds.unwrap_or(DEFAULT_EXPIRY).max(1);
+    let strength = (plan.tier >= 3)
+        .then(|| tier3_mode(conf.tier3.as_deref(), conf.approvers.len()))
+        .transpose()?;
+    // Tier 3 gets half the time: a stronger approval should also be a fresher one.
+    let expiry = if strength.is_some() {
+        (expiry / 2).max(1)
+    } else {
+        expiry
+    };
+    if strength == Some(Tier3::ApproverAndPhrase) {
+        confirm_phrase(settings, plan)?;
+    }
+    let ciba = Ciba::new(tenant, client)?;
+    let deadline = wait.map(|w| Instant::now() + w);
+    let quiet = settings.quiet;
+    crate::net::block_on(async {
+        let approvers = approvers(settings, strength).await?;
+        let run = async {
+            let mut pending = Vec::new();
+            for approver in &approvers {
+                pending.push(ciba.start(approver, binding_message, expiry).await?);
+            }
+            announce(quiet, &pending, binding_message, expiry);
+            let spinner = crate::output::spinner(quiet, "");
+            let progress = |p: &Pending, left: Duration| {
+                spinner.set_message(format!(
+                    "Waiting for {} to approve \"{binding_message}\" ({} s left)",
+                    p.approver,
+                    left.as_secs()
+                ));
+            };
+            let result = match pending.len() {
+                1 => {
+                    let only = pending.pop().expect("one request");
+                    ciba.wait(only, deadline, &progress).await.map(|a| vec![a])
+                }
+                _ => {
+                    let second = pending.pop().expect("two requests");
+                    let first = pending.pop().expect("two requests");
+                    // Both must approve; try_join returns at the first refusal and drops the
+                    // other poll, so one denial stops the whole approval.
+                    tokio::try_join!(
+                        ciba.wait(first, deadline, &progress),
+                        ciba.wait(second, deadline, &progress)
+                    )
+                    .map(|(a, b)| vec![a, b])
+                }
+            };
+            spinner.finish_and_clear();
+            result
+        };
+        tokio::select! {
+            approvals = run => Ok(Outcome { approvals: approvals?, strength }),
+            _ = tokio::signal::ctrl_c() => Err(Error::interrupted().context("waiting for approval")),
+        }
+    })
+}
+
+/// Tier 3's mode: the config's `approval.tier3`, else two approvers when two are configured.
+fn tier3_mode(configured: Option<&str>, approvers: usize) -> Result<Tier3> {
+    match configured {
+        None if approvers >= 2 => Ok(Tier3::TwoApprovers),
+        None | Some("approver_and_phrase") => Ok(Tier3::ApproverAndPhrase),
+        Some("two_approvers") if approvers >= 2 => Ok(Tier3::TwoApprovers),
+        Some("two_approvers") => Err(Error::input(
+            "config: approval.tier3 = \"two_approvers\" needs two user ids in approval.approvers",
+        )
+        .hint("add a second approver, or set approval.tier3 = \"approver_and_phrase\"")),
+        Some(other) => Err(Error::input(format!(
+            "config: approval.tier3 `{other}` is not one of two_approvers, approver_and_phrase"
+        ))),
+    }
+}
+
+/// The approvers to ask: from the config (distinct), else the logged-in user.
+async fn approvers(settings: &Settings, strength: Option<Tier3>) -> Result<Vec<String>> {
+    let mut configured: Vec<String> = Vec::new();
+    for a in &settings.config.approval.approvers {
+        let a = a.trim();
+        if a.is_empty() {
+            continue;
+        }
+        if !configured.iter().any(|c| c == a) {
+            configured.push(a.to_string());
+        }
+    }
+    let wanted = if strength == Some(Tier3::TwoApprovers) {
+        2
+    } else {
+        1
+    };
+    if configured.len() < wanted {
+        if wanted == 2 {
+            return Err(Error::input(
+                "tier 3 needs two distinct approvers, and approval.approvers names fewer",
+            )
+            .hint("list two different user ids in approval.approvers"));
+        }
+        let user = session::user(settings)
+            .await
+            .map_err(|e| e.hint("or name the approvers (Auth0 user ids) in approval.approvers"))?;
+        configured.push(user.sub);
+    }
+    configured.truncate(wanted);
+    Ok(configured)
+}
+
+/// Tier 3 without a second approver: the person at the terminal types the changeset id.
+fn confirm_phrase(settings: &Settings, plan: &Plan) -> Result<()> {
+    if !settings.can_prompt {
+        return Err(Error::needs_auth(format!(
+            "plan {} is tier 3: it needs an approver plus a confirmation typed at a terminal, and there is none here",
+            plan.id
+        ))
+        .hint("configure two approvers (approval.approvers) so that tier 3 needs no terminal")
+        .hint("or run `changeset apply` at a terminal"));
+    }
+    eprintln!(
+        "This is a tier 3 change ({} change(s) on {} product(s)). Type the changeset id to confirm; then it goes to the approver.",
+        plan.write_changes().count(),
+        plan.affected_products()
+    );
+    let typed: String = dialoguer::Input::new()
+        .with_prompt(format!("Changeset id ({})", plan.id))
+        .allow_empty(true)
+        .interact_text()
+        .map_err(super::approval::prompt_error)?;
+    if typed.trim().eq_ignore_ascii_case(&plan.id) {
+        Ok(())
+    } else {
+        Err(Error::denied(format!(
+            "the typed id `{}` is not {}; nothing was written",
+            typed.trim(),
+            plan.id
+        )))
+    }
+}
+
+/// One line per request on stderr, even without a terminal: CI logs show what was asked.
+fn announce(quiet: bool, pending: &[Pending], binding_message: &str, expiry: u64) {
+    if quiet {
+        return;
+    }
+    let who: Vec<&str> = pending.iter().map(|p| p.approver.as_str()).collect();
+    eprintln!(
+        "Approval requested from {} on their device: \"{binding_message}\" (expires in {expiry} s).",
+        who.join(" and ")
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tier3_defaults_to_two_approvers_only_when_two_are_configured() {
+        assert_eq!(tier3_mode(None, 2).unwrap(), Tier3::TwoApprovers);
+        assert_eq!(tier3_mode(None, 1).unwrap(), Tier3::ApproverAndPhrase);
+        assert_eq!(tier3_mode(None, 0).unwrap(), Tier3::ApproverAndPhrase);
+        assert_eq!(
+            tier3_mode(Some("approver_and_phrase"), 2).unwrap(),
+            Tier3::ApproverAndPhrase
+        );
+        assert!(tier3_mode(Some("two_approvers"), 1).is_err());
+        assert!(tier3_mode(Some("three"), 3).is_err());
+    }
+}

@@ -1,0 +1,255 @@
+//! OpenID CIBA (Client-Initiated Backchannel Authentication) in poll mode, as Auth0 serves it:
+//! `POST /bc-authorize` asks the approver's device (Guardian push) to approve a binding
+//! message, then `/oauth/token` is polled with the CIBA grant until the approver answers or the
+//! request expires. The access token the approval yields is for the API audience, so it can be
+//! the subject of the writer's Token Vault exchange.
+
+use std::time::{Duration, Instant};
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+use super::client::{self, Confidential};
+use super::http::{self, OAuthError, Outcome};
+use super::{Tenant, token_ref};
+use crate::error::{Error, Result};
+
+pub const GRANT: &str = "urn:openid:params:grant-type:ciba";
+/// RFC 8628 / CIBA: the wait grows by 5 s after each `slow_down`.
+const SLOW_DOWN_STEP: u64 = 5;
+/// Longest pause between polls after a lost connection.
+const MAX_BACKOFF: u64 = 10;
+
+/// The tenant, the confidential client and an HTTP client: what every CIBA call needs.
+pub struct Ciba {
+    pub tenant: Tenant,
+    pub client: Confidential,
+    http: reqwest::Client,
+}
+
+/// A request the approver's device received.
+pub struct Pending {
+    pub approver: String,
+    auth_req_id: SecretString,
+    /// `sha256:` prefix of the auth_req_id: what the receipt records (the id itself is a
+    /// credential: whoever holds it and the client secret can collect the token).
+    pub reference: String,
+    expires_at: Instant,
+    interval: u64,
+}
+
+/// An approval: who, which request, and the token it produced.
+pub struct Approval {
+    pub approver: String,
+    pub reference: String,
+    pub access_token: SecretString,
+    pub scope: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Started {
+    auth_req_id: String,
+    expires_in: u64,
+    #[serde(default)]
+    interval: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct Tokens {
+    access_token: String,
+    #[serde(default)]
+    scope: Option<String>,
+}
+
+impl Ciba {
+    pub fn new(tenant: Tenant, client: Confidential) -> Result<Ciba> {
+        Ok(Ciba {
+            tenant,
+            client,
+            http: http::client()?,
+        })
+    }
+
+    /// Sends the request to the approver (`sub`), bound to the message, valid for `expiry` s.
+    pub async fn start(
+        &self,
+        approver: &str,
+        binding_message: &str,
+        expiry: u64,
+    ) -> Result<Pending> {
+        let login_hint = serde_json::json!({
+            "format": "iss_sub",
+            "iss": self.tenant.issuer(),
+            "sub": approver,
+        })
+        .to_string();
+        let expiry_text = expiry.to_string();
+        let mut rest = vec![
+            ("scope", "openid"),
+            ("login_hint", login_hint.as_str()),
+            ("binding_message", binding_message),
+            ("requested_expiry", expiry_text.as_str()),
+        ];
+        if let Some(audience) = &self.tenant.audience {
+            rest.push(("audience", audience.as_str()));
+        }
+        let auth = self.client.auth_params(&self.tenant)?;
+        let form = client::form(&auth, &rest);
+        let sent = Instant::now();
+        match http::post_form::<Started>(&self.http, &self.tenant.url("/bc-authorize"), &form, None)
+            .await
+        {
+            Outcome::Ok(started) => {
+                let auth_req_id = SecretString::from(started.auth_req_id);
+                Ok(Pending {
+                    approver: approver.to_string(),
+                    reference: token_ref(&auth_req_id),
+                    auth_req_id,
+                    expires_at: sent + Duration::from_secs(started.expires_in),
+                    interval: started.interval.unwrap_or(5).max(1),
+                })
+            }
+            Outcome::Refused(e) => Err(start_error(approver, binding_message, &e)),
+            Outcome::Failed(why) => Err(Error::runtime(format!(
+                "could not send the approval request: {why}"
+            ))
+            .hint("check the network and CHANGESET_AUTH0_DOMAIN")),
+        }
+    }
+
+    /// Polls until the approver answers, the request expires, or `deadline` (the `--wait`
+    /// bound) passes. `progress` is told the time left before each wait.
+    pub async fn wait(
+        &self,
+        pending: Pending,
+        deadline: Option<Instant>,
+        progress: &(dyn Fn(&Pending, Duration) + Sync),
+    ) -> Result<Approval> {
+        let mut interval = pending.interval;
+        let mut failures = 0u32;
+        let until = deadline.map_or(pending.expires_at, |d| d.min(pending.expires_at));
+        loop {
+            // Wait `interval` seconds, telling the user every second how long is left.
+            let next = Instant::now() + Duration::from_secs(interval);
+            while Instant::now() < next {
+                let left = until.saturating_duration_since(Instant::now());
+                progress(&pending, left);
+                if left.is_zero() {
+                    return Err(self.timed_out(&pending, deadline));
+                }
+                let step = next
+                    .saturating_duration_since(Instant::now())
+                    .min(Duration::from_secs(1))
+                    .min(left);
+                tokio::time::sleep(step).await;
+            }
+            let auth = self.client.auth_params(&self.tenant)?;
+            let form = client::form(
+                &auth,
+                &[
+                    ("grant_type", GRANT),
+                    ("auth_req_id", pending.auth_req_id.expose_secret()),
+                ],
+            );
+            match http::post_form::<Tokens>(
+                &self.http,
+                &self.tenant.url("/oauth/token"),
+                &form,
+                None,
+            )
+            .await
+            {
+                Outcome::Ok(tokens) => {
+                    return Ok(Approval {
+                        approver: pending.approver.clone(),
+                        reference: pending.reference.clone(),
+                        access_token: SecretString::from(tokens.access_token),
+                        scope: tokens.scope,
+                    });
+                }
+                Outcome::Refused(e) => match e.error.as_str() {
+                    "authorization_pending" => failures = 0,
+                    "slow_down" => {
+                        interval = (interval + SLOW_DOWN_STEP)
+                            .max(e.interval.unwrap_or(0))
+                            .max(e.retry_after.unwrap_or(0));
+                        tracing::debug!(interval, "slow_down: polling less often");
+                    }
+                    "access_denied" => {
+                        return Err(Error::denied(format!(
+                            "{} denied the approval request, or it expired; nothing was written",
+                            pending.approver
+                        ))
+                        .hint("plan again if the change is still wanted"));
+                    }
+                    "expired_token" | "invalid_grant" => {
+                        return Err(Error::denied(format!(
+                            "the approval request to {} expired before an answer; nothing was written",
+                            pending.approver
+                        ))
+                        .hint("apply again and approve on the device in time"));
+                    }
+                    _ => {
+                        return Err(Error::runtime(format!(
+                            "the IdP refused the approval poll: {}",
+                            e.describe()
+                        )));
+                    }
+                },
+                // A lost connection is retried (backing off) as long as the request is valid.
+                Outcome::Failed(why) => {
+                    failures += 1;
+                    tracing::info!("approval poll failed ({why}); retrying");
+                    interval = (interval * 2).min(MAX_BACKOFF).max(interval);
+                    if failures > 50 {
+                        return Err(Error::runtime(format!(
+                            "lost the connection to the IdP while waiting for approval: {why}"
+                        )));
+                    }
+                }
+            }
+        }
+    }
+
+    fn timed_out(&self, pending: &Pending, deadline: Option<Instant>) -> Error {
+        if deadline.is_some_and(|d| d < pending.expires_at) {
+            Error::denied(format!(
+                "no answer from {} within the --wait time; nothing was written",
+                pending.approver
+            ))
+            .hint("apply again with a longer --wait, or approve sooner")
+        } else {
+            Error::denied(format!(
+                "the approval request to {} expired before an answer; nothing was written",
+                pending.approver
+            ))
+            .hint("apply again and approve on the device in time")
+        }
+    }
+}
+
+fn start_error(approver: &str, binding_message: &str, e: &OAuthError) -> Error {
+    match e.error.as_str() {
+        "unknown_user_id" => Error::input(format!(
+            "the IdP does not know the approver `{approver}`"
+        ))
+        .hint("approvers are Auth0 user ids such as auth0|abc123: check approval.approvers in the config"),
+        "invalid_binding_message" => Error::input(format!(
+            "the IdP refused the binding message `{binding_message}`: {}",
+            e.describe()
+        ))
+        .hint("binding messages are at most 64 characters of letters, digits, spaces and +-_.,:#"),
+        "invalid_client" | "unauthorized_client" => Error::input(format!(
+            "the IdP refused the confidential application: {}",
+            e.describe()
+        ))
+        .hint("check CHANGESET_CONFIDENTIAL_CLIENT_ID and its secret or key; the application needs the CIBA grant"),
+        _ => Error::input(format!(
+            "the IdP refused the approval request: {}",
+            e.describe()
+        ))
+        .hint(format!(
+            "check that `{approver}` is enrolled for push approvals (Auth0 Guardian)"
+        )),
+    }
+}

@@ -336,36 +336,8 @@ fn no_token_ever_reaches_output_snapshots_audit_or_plan_files() {
     );
     assert_eq!(record(run(cmd(&env, &idp).args(["logout"]))), 0);
 
-    let secrets = idp.issued_secrets();
-    assert!(secrets.len() >= 4, "the IdP issued tokens: {secrets:?}");
-    let mut places = vec![("command output".to_string(), seen.into_bytes())];
-    places.extend(files_under(&env.data_dir()));
-    places.push(("plan file".into(), std::fs::read(&plan).unwrap()));
-    places.extend(files_under(
-        &crate::support::repo_root().join("tests/it/snapshots"),
-    ));
-    for (name, bytes) in &places {
-        let text = String::from_utf8_lossy(bytes);
-        for secret in &secrets {
-            assert!(
-                !text.contains(secret.as_str()),
-                "a token leaked into {name}"
-            );
-        }
-    }
-}
-
-fn files_under(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(files_under(&path));
-        } else if let Ok(bytes) = std::fs::read(&path) {
-            out.push((path.display().to_string(), bytes));
-        }
-    }
-    out
+    assert!(idp.issued_secrets().len() >= 4, "the IdP issued tokens");
+    idp.assert_no_leak(&env, &seen, &[plan]);
 }
 
 /// Polls a condition for up to 20 s.

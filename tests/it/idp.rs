@@ -191,6 +191,35 @@ impl Idp {
         panic!("no device login became pending");
     }
 
+    /// No token this IdP issued appears in the output, the data directory (audit database,
+    /// journal; the credential file is the one place allowed to hold them), the given files or
+    /// the committed snapshots.
+    pub fn assert_no_leak(&self, env: &TestEnv, output: &str, files: &[PathBuf]) {
+        let secrets = self.issued_secrets();
+        let mut places = vec![("command output".to_string(), output.as_bytes().to_vec())];
+        places.extend(
+            files_under(&env.data_dir())
+                .into_iter()
+                .filter(|(name, _)| !name.ends_with("credentials.json")),
+        );
+        for f in files {
+            places.push((
+                f.display().to_string(),
+                std::fs::read(f).unwrap_or_default(),
+            ));
+        }
+        places.extend(files_under(&repo_root().join("tests/it/snapshots")));
+        for (name, bytes) in &places {
+            let text = String::from_utf8_lossy(bytes);
+            for secret in &secrets {
+                assert!(
+                    !text.contains(secret.as_str()),
+                    "a token leaked into {name}"
+                );
+            }
+        }
+    }
+
     /// Every CIBA request the IdP received, settled or not.
     pub fn ciba_requests(&self) -> Vec<Value> {
         self.get("/_test/ciba/requests")
@@ -264,6 +293,19 @@ pub fn cmd(env: &TestEnv, idp: &Idp) -> assert_cmd::Command {
         .env_remove("DBUS_SESSION_BUS_ADDRESS")
         .env("XDG_RUNTIME_DIR", env.path());
     cmd
+}
+
+fn files_under(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            out.push((path.display().to_string(), bytes));
+        }
+    }
+    out
 }
 
 /// `cmd` plus the confidential application (client_secret_post).

@@ -14,3 +14,4 @@ mod core_flow;
 mod licences;
 mod rules;
 mod sheets;
+mod vault;

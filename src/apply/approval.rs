@@ -213,7 +213,7 @@ fn not_interactive(settings: &Settings, rules: &RuleSet, plan: &Plan) -> Error {
             rules.auto_approve_max_tier
         ));
     }
-    err.hint("run `changeset apply` at a terminal, or configure Auth0 and the confidential application for an out-of-band (CIBA) approval")
+    err.hint("run `changeset apply` at a terminal, or use --approval ciba with Auth0 configured for an out-of-band approval")
         .hint("a rules file with a higher auto_approve_max_tier (--rules FILE) lets CI apply such plans unattended")
 }
 

@@ -1,10 +1,11 @@
 //! A local CSV file as the catalog: read, atomic batch write (temp file, fsync, rename), read back.
 
+use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::{Catalog, CellRef, ColumnNames, Source, SourceRef, WriteBatch, value};
+use super::{Catalog, CellRef, ColumnNames, Rows, Source, SourceRef, WriteBatch, value};
 use crate::error::{Error, IoContext, Result};
 
 /// Catalogs larger than this are refused rather than read into memory.
@@ -47,27 +48,27 @@ impl CsvSource {
             .has_headers(false)
             .flexible(false)
             .from_reader(text.as_bytes());
-        let mut records = reader.records();
-        let headers: Vec<String> = match records.next() {
-            Some(r) => r
-                .map_err(|e| self.csv_error(e))?
-                .iter()
-                .map(|h| h.trim().to_string())
-                .collect(),
-            None => {
-                return Err(Error::input(format!(
-                    "`{}` is empty: it has no header row",
-                    self.path.display()
-                )));
-            }
-        };
-        let mut rows = Vec::new();
-        for record in records {
-            let record = record.map_err(|e| self.csv_error(e))?;
+        let mut record = csv::StringRecord::new();
+        if !reader
+            .read_record(&mut record)
+            .map_err(|e| self.csv_error(e))?
+        {
+            return Err(Error::input(format!(
+                "`{}` is empty: it has no header row",
+                self.path.display()
+            )));
+        }
+        let headers: Vec<String> = record.iter().map(|h| h.trim().to_string()).collect();
+        // One reused record and one shared buffer: no allocation per cell.
+        let mut rows = Rows::new();
+        while reader
+            .read_record(&mut record)
+            .map_err(|e| self.csv_error(e))?
+        {
             if record.iter().all(|c| c.trim().is_empty()) {
                 continue;
             }
-            rows.push(record.iter().map(str::to_string).collect());
+            rows.push(record.iter());
         }
         Catalog::new(headers, rows, &self.names)
             .map_err(|e| e.context(format!("`{}`", self.path.display())))
@@ -93,8 +94,14 @@ impl CsvSource {
         .hint("every row needs as many fields as the header; quote fields that contain commas")
     }
 
-    /// Serialises the catalog in the line-ending style of the original text.
-    fn render(catalog: &Catalog, crlf: bool) -> Result<Vec<u8>> {
+    /// Serialises the catalog with cell overrides and new rows, in the line-ending style of the
+    /// original text. Untouched cells are written as they were read.
+    fn render(
+        catalog: &Catalog,
+        overrides: &HashMap<usize, Vec<(usize, &str)>>,
+        appends: &[Vec<String>],
+        crlf: bool,
+    ) -> Result<Vec<u8>> {
         let terminator = if crlf {
             csv::Terminator::CRLF
         } else {
@@ -103,17 +110,26 @@ impl CsvSource {
         let mut writer = csv::WriterBuilder::new()
             .terminator(terminator)
             .from_writer(Vec::new());
-        writer
-            .write_record(&catalog.headers)
-            .map_err(|e| Error::runtime(e.to_string()))?;
-        for row in &catalog.rows {
-            writer
-                .write_record(row)
-                .map_err(|e| Error::runtime(e.to_string()))?;
+        let failed = |e: csv::Error| Error::runtime(format!("rendering the catalog: {e}"));
+        writer.write_record(&catalog.headers).map_err(failed)?;
+        let mut cells: Vec<&str> = Vec::new();
+        for r in 0..catalog.rows.len() {
+            cells.clear();
+            cells.extend(catalog.rows.row(r));
+            for &(col, after) in overrides.get(&r).into_iter().flatten() {
+                if cells.len() <= col {
+                    cells.resize(col + 1, "");
+                }
+                cells[col] = after;
+            }
+            writer.write_record(&cells).map_err(failed)?;
+        }
+        for row in appends {
+            writer.write_record(row).map_err(failed)?;
         }
         writer
             .into_inner()
-            .map_err(|e| Error::runtime(e.to_string()))
+            .map_err(|e| Error::runtime(format!("rendering the catalog: {e}")))
     }
 
     /// Takes an exclusive lock on a sidecar file so that two applies never interleave their
@@ -166,7 +182,7 @@ impl Source for CsvSource {
     fn write(&mut self, batch: &WriteBatch) -> Result<()> {
         let _lock = self.lock()?;
         let text = self.read_text()?;
-        let mut catalog = self.parse(&text)?;
+        let catalog = self.parse(&text)?;
 
         let mut conflicts = Vec::new();
         for w in &batch.updates {
@@ -176,7 +192,7 @@ impl Source for CsvSource {
                 conflicts.push(format!("{} {}: the cell no longer exists", w.key, w.field));
                 continue;
             };
-            let current = catalog.rows[row].get(col).cloned().unwrap_or_default();
+            let current = catalog.rows.get(row, col).unwrap_or_default();
             if !value::same(catalog.field_of(&w.field), &w.before, &current) {
                 conflicts.push(format!(
                     "{} {}: planned from `{}`, now `{}`",
@@ -203,27 +219,30 @@ impl Source for CsvSource {
             .hint("plan again against the current catalog"));
         }
 
+        // The new value of each updated cell, by row.
+        let mut overrides: HashMap<usize, Vec<(usize, &str)>> = HashMap::new();
         for w in &batch.updates {
             let row = catalog.row_of(&w.key).expect("checked above");
             let col = catalog.column_by_header(&w.field).expect("checked above");
-            let cells = &mut catalog.rows[row];
-            if cells.len() <= col {
-                cells.resize(col + 1, String::new());
-            }
-            cells[col] = w.after.clone();
+            overrides
+                .entry(row)
+                .or_default()
+                .push((col, w.after.as_str()));
         }
-        for new_row in &batch.appends {
-            let cells = catalog.headers.iter().map(|h| {
-                new_row
+        let appends: Vec<Vec<String>> = batch
+            .appends
+            .iter()
+            .map(|new_row| {
+                let cell =
+                    |h: &String| new_row.iter().find(|(k, _)| k == h).map(|(_, v)| v.clone());
+                catalog
+                    .headers
                     .iter()
-                    .find(|(k, _)| k == h)
-                    .map(|(_, v)| v.clone())
-                    .unwrap_or_default()
-            });
-            catalog.rows.push(cells.collect());
-        }
-
-        let bytes = Self::render(&catalog, text.contains("\r\n"))?;
+                    .map(|h| cell(h).unwrap_or_default())
+                    .collect()
+            })
+            .collect();
+        let bytes = Self::render(&catalog, &overrides, &appends, text.contains("\r\n"))?;
         write_atomically(&self.path, &bytes)
     }
 }

@@ -4,10 +4,13 @@
 //! the read-back, and writes one batch. Sources know nothing about plans, policy or auth.
 
 pub mod csv;
+pub mod rows;
 pub mod sheets;
 pub mod value;
 
 use std::collections::HashMap;
+
+pub use rows::Rows;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -162,18 +165,21 @@ impl SourceSpec {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Catalog {
     pub headers: Vec<String>,
-    pub rows: Vec<Vec<String>>,
+    pub rows: Rows,
     columns: HashMap<Field, usize>,
-    by_key: HashMap<String, usize>,
+    /// Row indices sorted by key, for binary search: 8 bytes a row instead of a map of
+    /// owned keys.
+    by_key: Vec<usize>,
 }
 
 impl Catalog {
     /// Builds a catalog, checking that the mapped columns exist and that keys are unique.
     pub fn new(
         headers: Vec<String>,
-        rows: Vec<Vec<String>>,
+        rows: impl Into<Rows>,
         names: &ColumnNames,
     ) -> Result<Catalog> {
+        let rows = rows.into();
         let mut columns = HashMap::new();
         let mut missing = Vec::new();
         for field in Field::ALL {
@@ -195,25 +201,25 @@ impl Catalog {
             .hint("map your column names in the config file's [columns] table, e.g. base_price = \"Price\""));
         }
         let key_col = columns[&Field::Sku];
-        let mut by_key = HashMap::with_capacity(rows.len());
-        for (i, row) in rows.iter().enumerate() {
-            let key = row.get(key_col).map(|k| k.trim()).unwrap_or_default();
-            if key.is_empty() {
-                return Err(Error::input(format!(
-                    "row {} has an empty {} cell",
-                    i + 2,
-                    names.header(Field::Sku)
-                )));
-            }
-            if let Some(first) = by_key.insert(key.to_string(), i) {
-                return Err(Error::input(format!(
-                    "{} `{key}` appears twice (rows {} and {})",
-                    names.header(Field::Sku),
-                    first + 2,
-                    i + 2
-                ))
-                .hint("keys must be unique; fix the duplicate row and plan again"));
-            }
+        let key = |r: usize| rows.get(r, key_col).unwrap_or_default().trim();
+        if let Some(r) = (0..rows.len()).find(|&r| key(r).is_empty()) {
+            return Err(Error::input(format!(
+                "row {} has an empty {} cell",
+                r + 2,
+                names.header(Field::Sku)
+            )));
+        }
+        let mut by_key: Vec<usize> = (0..rows.len()).collect();
+        by_key.sort_by(|&a, &b| key(a).cmp(key(b)).then(a.cmp(&b)));
+        if let Some(pair) = by_key.windows(2).find(|p| key(p[0]) == key(p[1])) {
+            return Err(Error::input(format!(
+                "{} `{}` appears twice (rows {} and {})",
+                names.header(Field::Sku),
+                key(pair[0]),
+                pair[0] + 2,
+                pair[1] + 2
+            ))
+            .hint("keys must be unique; fix the duplicate row and plan again"));
         }
         Ok(Catalog {
             headers,
@@ -246,14 +252,18 @@ impl Catalog {
 
     /// The row index of a key.
     pub fn row_of(&self, key: &str) -> Option<usize> {
-        self.by_key.get(key).copied()
+        let key_col = self.column(Field::Sku)?;
+        let cell = |r: usize| self.rows.get(r, key_col).unwrap_or_default().trim();
+        self.by_key
+            .binary_search_by(|&r| cell(r).cmp(key))
+            .ok()
+            .map(|i| self.by_key[i])
     }
 
     /// The text of one cell ("" when the row is short).
     pub fn cell(&self, row: usize, field: Field) -> &str {
         self.column(field)
-            .and_then(|c| self.rows[row].get(c))
-            .map(String::as_str)
+            .and_then(|c| self.rows.get(row, c))
             .unwrap_or("")
     }
 
@@ -265,7 +275,7 @@ impl Catalog {
     pub fn lookup(&self, key: &str, header: &str) -> Option<&str> {
         let row = self.row_of(key)?;
         let col = self.column_by_header(header)?;
-        Some(self.rows[row].get(col).map(String::as_str).unwrap_or(""))
+        Some(self.rows.get(row, col).unwrap_or(""))
     }
 
     /// SHA-256 over the RFC 8785 canonical JSON of everything read,
@@ -275,9 +285,9 @@ impl Catalog {
         use sha2::{Digest, Sha256};
         // For arrays of strings, JCS is exactly serde_json's compact form (no whitespace, the
         // same minimal escapes), so each string is written with serde_json.
-        fn strings(hasher: &mut Sha256, cells: &[String]) {
+        fn strings<'a>(hasher: &mut Sha256, cells: impl Iterator<Item = &'a str>) {
             hasher.update(b"[");
-            for (i, cell) in cells.iter().enumerate() {
+            for (i, cell) in cells.enumerate() {
                 if i > 0 {
                     hasher.update(b",");
                 }
@@ -287,13 +297,13 @@ impl Catalog {
         }
         let mut hasher = Sha256::new();
         hasher.update(br#"{"headers":"#);
-        strings(&mut hasher, &self.headers);
+        strings(&mut hasher, self.headers.iter().map(String::as_str));
         hasher.update(br#","rows":["#);
-        for (i, row) in self.rows.iter().enumerate() {
-            if i > 0 {
+        for r in 0..self.rows.len() {
+            if r > 0 {
                 hasher.update(b",");
             }
-            strings(&mut hasher, row);
+            strings(&mut hasher, self.rows.row(r));
         }
         hasher.update(b"]}");
         format!("sha256:{}", hex::encode(hasher.finalize()))

@@ -193,7 +193,7 @@ impl Source for CsvSource {
                 continue;
             };
             let current = catalog.rows.get(row, col).unwrap_or_default();
-            if !value::same(catalog.field_of(&w.field), &w.before, &current) {
+            if !value::same(catalog.field_of(&w.field), &w.before, current) {
                 conflicts.push(format!(
                     "{} {}: planned from `{}`, now `{}`",
                     w.key, w.field, w.before, current

@@ -392,8 +392,9 @@ fn ctrl_c_while_waiting_exits_130_and_writes_nothing() {
         .spawn()
         .unwrap();
     idp.wait_ciba_pending(idp::USER);
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+    // The shell's own `kill`, as a user's Ctrl-C would send SIGINT.
+    let status = std::process::Command::new("sh")
+        .args(["-c", &format!("kill -INT {}", child.id())])
         .status()
         .unwrap();
     assert!(status.success());
@@ -403,4 +404,47 @@ fn ctrl_c_while_waiting_exits_130_and_writes_nothing() {
     assert!(stderr.contains("interrupted"), "{stderr}");
     assert_eq!(env.catalog_text(), before);
     assert!(no_receipts(&env, &idp));
+}
+
+/// Tier 3 with one approver at a terminal: the changeset id typed first, then the push. Runs
+/// the CLI under `script`, which gives it a pseudo-terminal as a person's shell would.
+#[cfg(target_os = "linux")]
+#[test]
+fn tier_3_with_one_approver_takes_the_typed_id_and_the_push() {
+    let idp = Idp::start();
+    let (env, plan) = setup(&idp, TIER3);
+    let plan_id = plan_json(&plan)["id"].as_str().unwrap().to_string();
+    let before = env.catalog_text();
+    let exe = assert_cmd::cargo::cargo_bin!("changeset");
+    let line = format!("{} apply {} --format json", exe.display(), plan.display());
+    let mut script = std::process::Command::new("script");
+    idp::with_ciba_env(&mut script, &env, &idp);
+    let mut child = script
+        .env("TERM", "dumb")
+        .args(["-qec", &line, "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("script (util-linux)");
+    let mut stdin = child.stdin.take().unwrap();
+    {
+        use std::io::Write;
+        writeln!(stdin, "{plan_id}").unwrap();
+    }
+    // No push before the typed id; then one, with half the expiry. stdin stays open until the
+    // end: closing it would end the terminal session.
+    let request = idp.wait_ciba_pending(idp::USER);
+    assert_eq!(request["requested_expiry"], "150");
+    idp.settle_ciba(&request, true);
+    let out = child.wait_with_output().unwrap();
+    drop(stdin);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("Type the changeset id"), "{text}");
+    assert!(
+        text.contains("\"strength\": \"approver_and_phrase\""),
+        "{text}"
+    );
+    assert_ne!(env.catalog_text(), before);
 }

@@ -359,6 +359,12 @@ pub fn filters() -> Vec<(&'static str, &'static str)> {
 /// `ciba_cmd` as a plain std Command, for tests that signal the running process.
 pub fn std_ciba_cmd(env: &TestEnv, idp: &Idp) -> std::process::Command {
     let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("changeset"));
+    with_ciba_env(&mut cmd, env, idp);
+    cmd
+}
+
+/// The environment of `ciba_cmd` on any command (for wrappers such as `script`).
+pub fn with_ciba_env(cmd: &mut std::process::Command, env: &TestEnv, idp: &Idp) {
     for (key, _) in std::env::vars() {
         if key.starts_with("CHANGESET_") {
             cmd.env_remove(key);
@@ -377,5 +383,4 @@ pub fn std_ciba_cmd(env: &TestEnv, idp: &Idp) -> std::process::Command {
         .env("CHANGESET_CREDENTIAL_STORE", "file")
         .env("CHANGESET_CONFIDENTIAL_CLIENT_ID", CONFIDENTIAL_CLIENT)
         .env("CHANGESET_CLIENT_SECRET", CLIENT_SECRET);
-    cmd
 }

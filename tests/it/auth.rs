@@ -351,3 +351,41 @@ fn wait_for(mut condition: impl FnMut() -> bool) {
     }
     panic!("condition not met within 20 s");
 }
+
+#[test]
+fn an_unreachable_idp_is_a_clear_error_not_a_hang() {
+    let env = TestEnv::new();
+    let idp = Idp::start();
+    // A port nothing listens on: bind one, then let it go.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (code, _, stderr) = run(cmd(&env, &idp)
+        .env("CHANGESET_AUTH0_DOMAIN", format!("http://127.0.0.1:{port}"))
+        .arg("login"));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("could not reach the IdP"), "{stderr}");
+    assert!(
+        stderr.contains("hint: check the network and CHANGESET_AUTH0_DOMAIN"),
+        "{stderr}"
+    );
+
+    // Logged in, then the IdP goes away: a needed refresh says what failed, and the login is
+    // kept for when the IdP is back.
+    assert_eq!(login(&env, &idp, true).0, 0);
+    expire_access_token(&env);
+    let gone = idp.base_url.clone();
+    drop(idp);
+    let other = Idp::start();
+    let (code, _, stderr) = run(cmd(&env, &other)
+        .env("CHANGESET_AUTH0_DOMAIN", &gone)
+        .arg("whoami"));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("refreshing the login failed: could not connect"),
+        "{stderr}"
+    );
+    assert!(stored(&env)["refresh_token"].is_string());
+}

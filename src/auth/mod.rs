@@ -114,7 +114,8 @@ pub fn base_url(domain: &str) -> Result<String> {
         "http" => Err(Error::input(format!(
             "{}: plain http is allowed only on a loopback address, not `{domain}`",
             env::AUTH0_DOMAIN
-        ))),
+        ))
+        .hint("give the host name alone (https is implied) or an https:// URL")),
         _ => Err(bad()),
     }
 }

@@ -389,3 +389,24 @@ fn an_unreachable_idp_is_a_clear_error_not_a_hang() {
     );
     assert!(stored(&env)["refresh_token"].is_string());
 }
+
+#[test]
+fn missing_or_unsafe_tenant_settings_are_clear_errors() {
+    let env = TestEnv::new();
+    let idp = Idp::start();
+    let mut transcript = String::new();
+    for (name, value) in [
+        ("CHANGESET_AUTH0_DOMAIN", None),
+        ("CHANGESET_CLIENT_ID", None),
+        ("CHANGESET_AUTH0_DOMAIN", Some("http://tenant.example.com")),
+    ] {
+        let mut c = cmd(&env, &idp);
+        match value {
+            Some(v) => c.env(name, v),
+            None => c.env_remove(name),
+        };
+        let (code, _, stderr) = run(c.arg("login"));
+        transcript.push_str(&format!("{name}={value:?} -> exit {code}\n{stderr}"));
+    }
+    insta::assert_snapshot!("tenant_settings_errors", transcript);
+}

@@ -193,7 +193,8 @@ impl Ciba {
                         return Err(Error::runtime(format!(
                             "the IdP refused the approval poll: {}",
                             e.describe()
-                        )));
+                        ))
+                        .hint("check CHANGESET_CONFIDENTIAL_CLIENT_ID and its credential, then apply again"));
                     }
                 },
                 // A lost connection is retried (backing off) as long as the request is valid.
@@ -204,7 +205,8 @@ impl Ciba {
                     if failures > 50 {
                         return Err(Error::runtime(format!(
                             "lost the connection to the IdP while waiting for approval: {why}"
-                        )));
+                        ))
+                        .hint("check the network, then apply again; nothing was written"));
                     }
                 }
             }

@@ -50,7 +50,8 @@ pub async fn login(tenant: &Tenant, options: &Options) -> Result<Credential> {
                 http::transport_message(&e)
             ))
             .hint("check the network and CHANGESET_AUTH0_DOMAIN"),
-            other => Error::runtime(format!("starting the device login failed: {other}")),
+            other => Error::runtime(format!("starting the device login failed: {other}"))
+                .hint("check CHANGESET_AUTH0_DOMAIN, then run `changeset login` again"),
         })?;
 
     let code = details.user_code().secret().clone();
@@ -117,7 +118,9 @@ pub async fn login(tenant: &Tenant, options: &Options) -> Result<Credential> {
             http::transport_message(&e)
         ))
         .hint("check the network, then run `changeset login` again"),
-        other => Error::runtime(format!("the login failed: {other}")),
+        other => {
+            Error::runtime(format!("the login failed: {other}")).hint("run `changeset login` again")
+        }
     })?;
     let credential = session::credential_from(tenant, response, None)?;
     if credential.user.is_none() {

@@ -148,7 +148,8 @@ async fn refresh(
                 http::transport_message(&e)
             ))
             .hint("check the network and CHANGESET_AUTH0_DOMAIN, then retry"),
-            other => Error::runtime(format!("refreshing the login failed: {other}")),
+            other => Error::runtime(format!("refreshing the login failed: {other}"))
+                .hint("run `changeset login` again"),
         })?;
     credential_from(tenant, response, Some(old))
 }

@@ -107,6 +107,7 @@ pub async fn exchange_async(
         .hint("check CHANGESET_CONFIDENTIAL_CLIENT_ID: it must be the Custom API Client with the Token Vault grant")),
         Outcome::Failed(why) => Err(Error::runtime(format!(
             "could not reach Token Vault: {why}"
-        ))),
+        ))
+        .hint("check the network and CHANGESET_AUTH0_DOMAIN, then retry")),
     }
 }

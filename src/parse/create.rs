@@ -48,13 +48,6 @@ fn fields(c: &Clause, mut w: Words, sku_index: usize) -> Result<Intent> {
     // A name given before the SKU ("add Ultra Racer (STR-050) ...") or after "called".
     let mut name: Option<String> = None;
     let before: Vec<usize> = (0..sku_index).filter(|&i| !w.is_used(i)).collect();
-    let mark = |w: &mut Words, from: usize, to: usize| {
-        w.take(&super::pattern::Match {
-            start: from,
-            end: to,
-            caps: Vec::new(),
-        })
-    };
     if let (Some(&first), Some(&last)) = (before.first(), before.last()) {
         let span = strip(
             &toks[first..=last],
@@ -63,9 +56,9 @@ fn fields(c: &Clause, mut w: Words, sku_index: usize) -> Result<Intent> {
         if !span.is_empty() {
             name = Some(text(c, span)?);
         }
-        mark(&mut w, first, last + 1);
+        w.take_range(first, last + 1);
     }
-    mark(&mut w, sku_index, sku_index + 1);
+    w.take_range(sku_index, sku_index + 1);
     let mut category = None;
     let mut price = None;
     let mut inventory = None;

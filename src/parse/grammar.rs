@@ -115,7 +115,11 @@ impl Clause<'_> {
         let unknown: Vec<String> = self
             .w
             .unused()
-            .filter(|t| t.kind == Kind::Word && !super::vocab::is_known(&t.text))
+            .filter(|t| match t.kind {
+                Kind::Word => !super::vocab::is_known(&t.text),
+                Kind::Number => true,
+                _ => false,
+            })
             .map(|t| self.token_text(t))
             .collect();
         not_understood(&self.text, &unknown)
@@ -254,7 +258,7 @@ fn read(c: &Clause, ctx: &Ctx) -> Option<Result<Intent>> {
         "?",
     ];
     for pattern in READ_WORDS {
-        while w.take_find(pattern).is_some() {}
+        w.take_all(pattern);
     }
     if w.all_used() {
         return Some(Ok(Intent::Read {

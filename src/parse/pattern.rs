@@ -74,6 +74,17 @@ impl Element<'_> {
     }
 }
 
+thread_local! {
+    static STEPS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many pattern elements this thread has tried to match so far. Tests use it to check that
+/// parsing does work proportional to the request's length (a deterministic stand-in for time).
+#[doc(hidden)]
+pub fn match_steps() -> u64 {
+    STEPS.with(std::cell::Cell::get)
+}
+
 /// Where a pattern matched: the token range and the indices of its captured values.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Match {
@@ -106,6 +117,7 @@ impl<'a> Words<'a> {
         let Some((part, rest)) = parts.split_first() else {
             return Some(i);
         };
+        STEPS.with(|s| s.set(s.get() + 1));
         if i < self.toks.len() && !self.used[i] && part.element.matches(&self.toks[i]) {
             let captured = part.element.captures();
             if captured {
@@ -166,9 +178,31 @@ impl<'a> Words<'a> {
     }
 
     pub fn take(&mut self, m: &Match) {
-        for u in &mut self.used[m.start..m.end] {
+        self.take_range(m.start, m.end);
+    }
+
+    pub fn take_range(&mut self, start: usize, end: usize) {
+        for u in &mut self.used[start..end] {
             *u = true;
         }
+    }
+
+    /// Consumes every non-overlapping match, left to right, in one pass.
+    pub fn take_all(&mut self, pattern: &str) -> Vec<Match> {
+        let parts = compile(pattern);
+        let mut found = Vec::new();
+        let mut i = 0;
+        while i < self.toks.len() {
+            match self.match_at(&parts, i) {
+                Some(m) => {
+                    self.take(&m);
+                    i = m.end;
+                    found.push(m);
+                }
+                None => i += 1,
+            }
+        }
+        found
     }
 
     /// Finds the leftmost match and consumes it.

@@ -35,7 +35,7 @@ pub fn take_filters(w: &mut Words) -> Vec<Filter> {
             format!("{lead} {words} $"),
             format!("with a|the? base|list|regular? price|prices of? {words} $"),
         ] {
-            while let Some(m) = w.take_find(&pattern) {
+            for m in w.take_all(&pattern) {
                 let limit = w.value(m.caps[0]);
                 filters.push(if under {
                     Filter::PriceUnder(limit)
@@ -59,7 +59,7 @@ pub fn take_filters(w: &mut Words) -> Vec<Filter> {
     ];
     for (patterns, has) in [(&image_missing[..], false), (&image_present[..], true)] {
         for p in patterns {
-            while w.take_find(p).is_some() {
+            for _ in w.take_all(p) {
                 filters.push(Filter::HasImage(has));
             }
         }
@@ -80,24 +80,27 @@ pub fn take_filters(w: &mut Words) -> Vec<Filter> {
     ];
     for (patterns, on) in [(&promo_off[..], false), (&promo_on[..], true)] {
         for p in patterns {
-            while w.take_find(p).is_some() {
+            for _ in w.take_all(p) {
                 filters.push(Filter::PromoActive(on));
             }
         }
     }
     // "sale items", "promo products": the adjective only, the noun stays for the target.
-    while let Some(m) = w.find("promo|sale|promotional") {
-        let next = w.toks.get(m.end);
-        if !next.is_some_and(|t| t.kind == Kind::Word && vocab::is_collection_noun(&t.text)) {
-            break;
+    for i in 0..w.toks.len() {
+        let adjective = !w.is_used(i)
+            && ["promo", "sale", "promotional"].contains(&w.toks[i].text.as_str())
+            && w.toks.get(i + 1).is_some_and(|t| {
+                t.kind == Kind::Word && !w.is_used(i + 1) && vocab::is_collection_noun(&t.text)
+            });
+        if adjective {
+            w.take_range(i, i + 1);
+            filters.push(Filter::PromoActive(true));
         }
-        w.take(&m);
-        filters.push(Filter::PromoActive(true));
     }
     for (state, flag) in vocab::STATES {
         let pattern =
             format!("{SUBJECT} marked|flagged|listed|set|showing|labelled|labeled? as? {state}");
-        while w.take_find(&pattern).is_some() {
+        for _ in w.take_all(&pattern) {
             filters.push(Filter::Inventory(*flag));
         }
     }
@@ -113,7 +116,8 @@ pub fn parse(w: &mut Words, src: &str) -> Result<Target, NotUnderstood> {
 
 /// The selectors of the unused tokens (filters already taken).
 pub fn selectors(w: &mut Words, src: &str, filters: Vec<Filter>) -> Result<Target, NotUnderstood> {
-    let mut items: Vec<(Selector, usize, usize, bool)> = Vec::new();
+    // Each selector with the byte span of its name when it is a plain name.
+    let mut items: Vec<(Selector, Option<(usize, usize)>)> = Vec::new();
     let mut not_understood = Vec::new();
     for run in w.runs() {
         let toks = &w.toks[run.clone()];
@@ -123,11 +127,7 @@ pub fn selectors(w: &mut Words, src: &str, filters: Vec<Filter>) -> Result<Targe
             if i == toks.len() || at_separator {
                 if start < i {
                     match item(&toks[start..i], src) {
-                        Ok(selectors) => {
-                            for (s, plain) in selectors {
-                                items.push((s, toks[start].start, toks[i - 1].end, plain));
-                            }
-                        }
+                        Ok(selectors) => items.extend(selectors),
                         Err(words) => not_understood.extend(words),
                     }
                 }
@@ -135,32 +135,27 @@ pub fn selectors(w: &mut Words, src: &str, filters: Vec<Filter>) -> Result<Targe
             }
         }
         // Separators are part of the phrase.
-        w.take(&super::pattern::Match {
-            start: run.start,
-            end: run.end,
-            caps: Vec::new(),
-        });
+        w.take_range(run.start, run.end);
     }
     if !not_understood.is_empty() {
         return Err(not_understood);
     }
-    let mut selectors: Vec<Selector> = Vec::new();
-    let mut last: Option<(usize, usize, bool)> = None;
-    for (selector, start, end, plain) in items {
-        // Adjacent plain names are kept together as one phrase ("Salt and Pepper"); the
-        // resolver splits it again when no product has the whole name.
-        if plain
-            && let Some((first, _, true)) = last
-            && let Some(Selector::Name(_)) = selectors.last()
-        {
-            selectors.pop();
-            selectors.push(Selector::Name(src[first..end].to_string()));
-            last = Some((first, end, true));
-            continue;
+    // Adjacent plain names are kept together as one phrase ("Salt and Pepper"); the resolver
+    // splits it again when no product has the whole name.
+    let mut merged: Vec<(Selector, Option<(usize, usize)>)> = Vec::new();
+    for (selector, span) in items {
+        match (merged.last_mut(), span) {
+            (Some((_, Some((_, last_end)))), Some((_, end))) => *last_end = end,
+            _ => merged.push((selector, span)),
         }
-        selectors.push(selector);
-        last = Some((start, end, plain));
     }
+    let mut selectors: Vec<Selector> = merged
+        .into_iter()
+        .map(|(selector, span)| match span {
+            Some((start, end)) => Selector::Name(src[start..end].to_string()),
+            None => selector,
+        })
+        .collect();
     if selectors.is_empty() && !filters.is_empty() {
         selectors.push(Selector::All);
     }
@@ -183,10 +178,14 @@ fn all_in(toks: &[Token], set: &[&[&str]]) -> bool {
             .all(|t| t.kind == Kind::Word && set.iter().any(|s| s.contains(&t.text.as_str())))
 }
 
-/// One list item → selectors (a bool per selector: is it a plain name, for merging).
-fn item(toks: &[Token], src: &str) -> Result<Vec<(Selector, bool)>, NotUnderstood> {
+/// One list item → selectors, each with the span of its text when it is a plain name (so that
+/// adjacent names can be merged).
+fn item(
+    toks: &[Token],
+    src: &str,
+) -> Result<Vec<(Selector, Option<(usize, usize)>)>, NotUnderstood> {
     if BACK_REFERENCES.iter().any(|p| words_are(toks, p)) {
-        return Ok(vec![(Selector::Previous, false)]);
+        return Ok(vec![(Selector::Previous, None)]);
     }
     let mut rest = toks;
     let mut all = false;
@@ -203,7 +202,7 @@ fn item(toks: &[Token], src: &str) -> Result<Vec<(Selector, bool)>, NotUnderstoo
     }
     if rest.is_empty() {
         return if all {
-            Ok(vec![(Selector::All, false)])
+            Ok(vec![(Selector::All, None)])
         } else {
             Ok(Vec::new())
         };
@@ -236,7 +235,7 @@ fn item(toks: &[Token], src: &str) -> Result<Vec<(Selector, bool)>, NotUnderstoo
             }
         }
         if all_in(c, &[vocab::WHOLE_CATALOG, COLLECTION_NOUNS]) {
-            return Ok(vec![(Selector::All, false)]);
+            return Ok(vec![(Selector::All, None)]);
         }
         while let Some((last, head)) = c.split_last()
             && last.kind == Kind::Word
@@ -245,17 +244,17 @@ fn item(toks: &[Token], src: &str) -> Result<Vec<(Selector, bool)>, NotUnderstoo
         {
             c = head;
         }
-        return name_text(c, src).map(|t| vec![(Selector::Category(t), false)]);
+        return name_text(c, src).map(|t| vec![(Selector::Category(t), None)]);
     }
     if let Some((last, head)) = rest.split_last()
         && last.kind == Kind::Word
         && CATEGORY_NOUNS.contains(&last.text.as_str())
         && !head.is_empty()
     {
-        return name_text(head, src).map(|t| vec![(Selector::Category(t), false)]);
+        return name_text(head, src).map(|t| vec![(Selector::Category(t), None)]);
     }
     if all_in(rest, &[vocab::WHOLE_CATALOG, COLLECTION_NOUNS]) {
-        return Ok(vec![(Selector::All, false)]);
+        return Ok(vec![(Selector::All, None)]);
     }
     // SKUs, optionally introduced ("sku STR-001") or possessive ("STR-001's").
     let mut skus = rest;
@@ -275,19 +274,25 @@ fn item(toks: &[Token], src: &str) -> Result<Vec<(Selector, bool)>, NotUnderstoo
     if !skus.is_empty() && skus.iter().all(|t| t.kind == Kind::Sku) {
         return Ok(skus
             .iter()
-            .map(|t| (Selector::Sku(t.text.clone()), false))
+            .map(|t| (Selector::Sku(t.text.clone()), None))
             .collect());
     }
-    let text = name_text(rest, src)?;
+    let (start, end) = name_span(rest, src)?;
+    let text = src[start..end].to_string();
     Ok(vec![if all {
-        (Selector::Category(text), false)
+        (Selector::Category(text), None)
     } else {
-        (Selector::Name(text), true)
+        (Selector::Name(text), Some((start, end)))
     }])
 }
 
 /// The exact text of a name phrase, or the words that cannot be part of a name.
 pub fn name_text(toks: &[Token], src: &str) -> Result<String, NotUnderstood> {
+    name_span(toks, src).map(|(start, end)| src[start..end].to_string())
+}
+
+/// The byte span of a name phrase (quotes off), or the words that cannot be part of a name.
+fn name_span(toks: &[Token], src: &str) -> Result<(usize, usize), NotUnderstood> {
     let toks = strip_quotes(toks);
     let bad: Vec<String> = toks
         .iter()
@@ -303,7 +308,7 @@ pub fn name_text(toks: &[Token], src: &str) -> Result<String, NotUnderstood> {
         return Err(bad);
     }
     match (toks.first(), toks.last()) {
-        (Some(first), Some(last)) => Ok(src[first.start..last.end].to_string()),
+        (Some(first), Some(last)) => Ok((first.start, last.end)),
         _ => Err(Vec::new()),
     }
 }

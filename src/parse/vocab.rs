@@ -231,17 +231,51 @@ pub fn is_collection_noun(word: &str) -> bool {
 /// The words of a text as the grammar sees them (lower-case, split on anything that is not a
 /// letter, digit or apostrophe). Used to compare names and categories.
 pub fn key_words(text: &str) -> Vec<String> {
-    text.to_lowercase()
-        .replace(['\'', '\u{2019}'], "")
+    text.replace(['\'', '\u{2019}'], "")
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
-        .map(str::to_string)
+        .map(|w| {
+            w.to_lowercase()
+                .chars()
+                .filter(|c| c.is_alphanumeric())
+                .collect()
+        })
         .collect()
 }
 
 /// A name or category as one comparable string ("Kids' Shoes" → "kids shoes").
 pub fn key(text: &str) -> String {
     key_words(text).join(" ")
+}
+
+/// `key(text) == key`, without allocating (names are compared once per catalog row).
+pub fn key_matches(text: &str, key: &str) -> bool {
+    let mut want = key.chars();
+    let mut gap = false;
+    let mut started = false;
+    for c in text.chars() {
+        if c == '\'' || c == '\u{2019}' {
+            continue;
+        }
+        if !c.is_alphanumeric() {
+            gap = true;
+            continue;
+        }
+        if gap && started && want.next() != Some(' ') {
+            return false;
+        }
+        gap = false;
+        started = true;
+        for l in c.to_lowercase() {
+            if !l.is_alphanumeric() {
+                continue;
+            }
+            if want.next() != Some(l) {
+                return false;
+            }
+        }
+    }
+    want.next().is_none()
 }
 
 /// A plural word as singular, for category matching ("shoes" → "shoe", "accessories" →

@@ -182,7 +182,7 @@ fn one_product(catalog: &Catalog, phrase: &str, rows: Vec<usize>) -> Result<Foun
 
 fn rows_named(catalog: &Catalog, key: &str) -> Vec<usize> {
     (0..catalog.rows.len())
-        .filter(|&r| vocab::key(catalog.cell(r, Field::Name)) == key)
+        .filter(|&r| vocab::key_matches(catalog.cell(r, Field::Name), key))
         .collect()
 }
 
@@ -217,8 +217,15 @@ fn category_rows(catalog: &Catalog, phrase: &str) -> Option<Vec<usize>> {
     if wanted.is_empty() {
         return None;
     }
+    // Categories repeat: decide each distinct spelling once.
+    let mut seen: std::collections::HashMap<&str, bool> = std::collections::HashMap::new();
     let rows: Vec<usize> = (0..catalog.rows.len())
-        .filter(|&r| category_key(catalog.cell(r, Field::Category)) == wanted)
+        .filter(|&r| {
+            let cell = catalog.cell(r, Field::Category);
+            *seen
+                .entry(cell)
+                .or_insert_with(|| category_key(cell) == wanted)
+        })
         .collect();
     (!rows.is_empty()).then_some(rows)
 }

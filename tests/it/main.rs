@@ -13,5 +13,7 @@ mod cli_surface;
 mod core_flow;
 mod licences;
 mod rules;
+mod parse_fuzz;
+mod parse_refusals;
 mod sheets;
 mod vault;

@@ -2,7 +2,7 @@
 //! the source.
 
 use crate::cli::{ParserKind, PlanArgs};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::plan::facts::PlanContext;
 use crate::plan::{FORMAT_VERSION, Operation, Plan, RulesRef, build, file, score};
 use crate::policy::RuleSet;
@@ -56,6 +56,12 @@ pub fn print(settings: &Settings, plan: &Plan) -> Result<()> {
     }
 }
 
+/// Where the request's intents come from: already parsed, or a model that needs the catalog.
+enum Parsing {
+    Done(Vec<crate::parse::Intent>),
+    Model(crate::parse::llm::Endpoint),
+}
+
 /// Makes a scored plan for a request against the source's current rows.
 pub fn make(
     settings: &Settings,
@@ -64,13 +70,12 @@ pub fn make(
     request: &str,
     parser: ParserKind,
 ) -> Result<(Plan, Catalog)> {
-    if parser == ParserKind::Llm {
-        return Err(
-            Error::input("the model-backed parser is not available in this build")
-                .hint("use the default --parser grammar"),
-        );
-    }
-    let intents = crate::parse::parse(request)?;
+    // The grammar refuses what it cannot read before the catalog is fetched; the model needs
+    // the catalog's names first.
+    let parsing = match parser {
+        ParserKind::Grammar => Parsing::Done(crate::parse::parse(request)?),
+        ParserKind::Llm => Parsing::Model(crate::parse::llm::Endpoint::from_env()?),
+    };
     let spinner = output::spinner(settings.quiet, "Reading the catalog");
     let started = std::time::Instant::now();
     let catalog = source.read();
@@ -81,6 +86,10 @@ pub fn make(
         ms = started.elapsed().as_millis() as u64,
         "read the catalog"
     );
+    let intents = match parsing {
+        Parsing::Done(intents) => intents,
+        Parsing::Model(endpoint) => crate::parse::llm::parse(request, &catalog, &endpoint)?,
+    };
     let operations = build::operations(&catalog, &intents)?;
     let plan = assemble(
         settings,

@@ -17,11 +17,7 @@ pub fn parse(request: &str) -> Result<Vec<Intent>> {
     let src = lexer::normalise(request);
     let toks = lexer::lex(&src);
     let (topic, ranges) = clauses::split(&toks);
-    // Refusals about scope come first, whatever the other clauses say.
-    for range in topic.iter().chain(&ranges) {
-        let clause = &toks[range.clone()];
-        guard::check(&Words::new(clause), &text_of(&src, clause))?;
-    }
+    guard_clauses(&src, &toks, topic.iter().chain(&ranges))?;
     let mut ctx = Ctx {
         topic: None,
         had_target: false,
@@ -56,6 +52,28 @@ pub fn parse(request: &str) -> Result<Vec<Intent>> {
         return Err(not_understood(request.trim(), &[]));
     }
     Ok(intents)
+}
+
+/// Refusals about scope come first, whatever the other clauses say.
+fn guard_clauses<'a>(
+    src: &str,
+    toks: &[Token],
+    ranges: impl Iterator<Item = &'a Range<usize>>,
+) -> Result<()> {
+    for range in ranges {
+        let clause = &toks[range.clone()];
+        guard::check(&Words::new(clause), &text_of(src, clause))?;
+    }
+    Ok(())
+}
+
+/// The scope refusals alone (out of scope, data the catalog lacks), for parsers that do not
+/// use this grammar.
+pub fn guard_request(request: &str) -> Result<()> {
+    let src = lexer::normalise(request);
+    let toks = lexer::lex(&src);
+    let (topic, ranges) = clauses::split(&toks);
+    guard_clauses(&src, &toks, topic.iter().chain(&ranges))
 }
 
 /// What earlier parts of the request established.

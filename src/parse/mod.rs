@@ -6,6 +6,7 @@ mod create;
 pub mod grammar;
 mod guard;
 pub mod lexer;
+pub mod llm;
 pub mod pattern;
 mod target;
 pub mod vocab;
@@ -180,6 +181,14 @@ pub enum Filter {
 
 /// Parses a request with the deterministic grammar, refusing over-long input first.
 pub fn parse(request: &str) -> Result<Vec<Intent>> {
+    check_length(request)?;
+    let intents = grammar::parse(request)?;
+    validate(&intents)?;
+    Ok(intents)
+}
+
+/// Refuses empty and over-long requests before any parsing, so parsing time stays bounded.
+fn check_length(request: &str) -> Result<()> {
     if request.chars().count() > MAX_REQUEST_CHARS {
         return Err(Error::input(format!(
             "the request is longer than {MAX_REQUEST_CHARS} characters; nothing was planned"
@@ -189,9 +198,7 @@ pub fn parse(request: &str) -> Result<Vec<Intent>> {
     if request.trim().is_empty() {
         return Err(Error::input("the request is empty").with_examples());
     }
-    let intents = grammar::parse(request)?;
-    validate(&intents)?;
-    Ok(intents)
+    Ok(())
 }
 
 /// Checks the values of intents, whoever produced them (the grammar or a model): percentages

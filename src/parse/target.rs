@@ -117,7 +117,7 @@ pub fn parse(w: &mut Words, src: &str) -> Result<Target, NotUnderstood> {
 /// The selectors of the unused tokens (filters already taken).
 pub fn selectors(w: &mut Words, src: &str, filters: Vec<Filter>) -> Result<Target, NotUnderstood> {
     // Each selector with the byte span of its name when it is a plain name.
-    let mut items: Vec<(Selector, Option<(usize, usize)>)> = Vec::new();
+    let mut items: Vec<Item> = Vec::new();
     let mut not_understood = Vec::new();
     for run in w.runs() {
         let toks = &w.toks[run.clone()];
@@ -142,7 +142,7 @@ pub fn selectors(w: &mut Words, src: &str, filters: Vec<Filter>) -> Result<Targe
     }
     // Adjacent plain names are kept together as one phrase ("Salt and Pepper"); the resolver
     // splits it again when no product has the whole name.
-    let mut merged: Vec<(Selector, Option<(usize, usize)>)> = Vec::new();
+    let mut merged: Vec<Item> = Vec::new();
     for (selector, span) in items {
         match (merged.last_mut(), span) {
             (Some((_, Some((_, last_end)))), Some((_, end))) => *last_end = end,
@@ -162,6 +162,9 @@ pub fn selectors(w: &mut Words, src: &str, filters: Vec<Filter>) -> Result<Targe
     Ok(Target { selectors, filters })
 }
 
+/// A selector, with the byte span of its text when it is a plain name.
+type Item = (Selector, Option<(usize, usize)>);
+
 fn is_separator(t: &Token) -> bool {
     t.is_word("and") || t.is_word("plus") || t.is_punct(',') || t.is_punct('&') || t.is_punct('+')
 }
@@ -180,10 +183,7 @@ fn all_in(toks: &[Token], set: &[&[&str]]) -> bool {
 
 /// One list item → selectors, each with the span of its text when it is a plain name (so that
 /// adjacent names can be merged).
-fn item(
-    toks: &[Token],
-    src: &str,
-) -> Result<Vec<(Selector, Option<(usize, usize)>)>, NotUnderstood> {
+fn item(toks: &[Token], src: &str) -> Result<Vec<Item>, NotUnderstood> {
     if BACK_REFERENCES.iter().any(|p| words_are(toks, p)) {
         return Ok(vec![(Selector::Previous, None)]);
     }

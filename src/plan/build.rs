@@ -264,18 +264,13 @@ impl Builder<'_> {
         if agent == Agent::Writer && kept.is_empty() {
             return Ok(());
         }
-        self.ops.push(Operation {
-            id: format!("op-{}", self.ops.len() + 1),
+        self.ops.push(Operation::unscored(
+            self.ops.len() + 1,
             agent,
-            action: action.to_string(),
+            action,
             label,
-            changes: kept,
-            facts: Default::default(),
-            tier: 3,
-            matched_rules: Vec::new(),
-            rule_errors: Vec::new(),
-            explanation: String::new(),
-        });
+            kept,
+        ));
         Ok(())
     }
 }

@@ -7,6 +7,10 @@ mod support;
 #[path = "../support/google/mod.rs"]
 mod fake_google;
 
+/// A fake OpenAI-compatible chat-completions endpoint.
+#[path = "../support/llm/mod.rs"]
+mod fake_llm;
+
 mod auth;
 mod ciba;
 mod cli_surface;
@@ -14,6 +18,7 @@ mod core_flow;
 mod licences;
 mod rules;
 mod parse_fuzz;
+mod parse_llm;
 mod parse_refusals;
 mod sheets;
 mod vault;

@@ -20,7 +20,7 @@ fn catalog() -> Catalog {
         .iter()
         .map(str::to_string)
         .collect();
-    let rows = reader
+    let rows: Vec<Vec<String>> = reader
         .records()
         .map(|r| r.unwrap().iter().map(str::to_string).collect())
         .collect();

@@ -35,8 +35,12 @@ fn split_keep(text: &str) -> Vec<&str> {
 }
 
 fn is_email(token: &str) -> bool {
-    let t = token.trim_matches(|c: char| !c.is_alphanumeric());
-    let Some((local, domain)) = t.split_once('@') else {
+    is_address(token.trim_matches(|c: char| !c.is_alphanumeric()))
+}
+
+/// `local@domain.tld`: a non-empty local part and a dotted domain of letters, digits and dashes.
+pub fn is_address(text: &str) -> bool {
+    let Some((local, domain)) = text.split_once('@') else {
         return false;
     };
     !local.is_empty()

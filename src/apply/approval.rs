@@ -238,8 +238,14 @@ fn ask_yes_no(plan: &Plan) -> Result<()> {
 }
 
 fn ask_for_id(plan: &Plan) -> Result<()> {
+    type_changeset_id(plan, "To approve, type the changeset id.")
+}
+
+/// Tier 3's typed confirmation: the person at the terminal types the changeset id, which they
+/// can only do having read the plan. `then` says what typing it does.
+pub(super) fn type_changeset_id(plan: &Plan, then: &str) -> Result<()> {
     eprintln!(
-        "This is a tier {} change ({} change(s) on {} product(s)). To approve, type the changeset id.",
+        "This is a tier {} change ({} change(s) on {} product(s)). {then}",
         plan.tier,
         plan.write_changes().count(),
         plan.affected_products()

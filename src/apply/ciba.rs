@@ -168,25 +168,10 @@ fn confirm_phrase(settings: &Settings, plan: &Plan) -> Result<()> {
         .hint("configure two approvers (approval.approvers) so that tier 3 needs no terminal")
         .hint("or run `changeset apply` at a terminal"));
     }
-    eprintln!(
-        "This is a tier 3 change ({} change(s) on {} product(s)). Type the changeset id to confirm; then it goes to the approver.",
-        plan.write_changes().count(),
-        plan.affected_products()
-    );
-    let typed: String = dialoguer::Input::new()
-        .with_prompt(format!("Changeset id ({})", plan.id))
-        .allow_empty(true)
-        .interact_text()
-        .map_err(super::approval::prompt_error)?;
-    if typed.trim().eq_ignore_ascii_case(&plan.id) {
-        Ok(())
-    } else {
-        Err(Error::denied(format!(
-            "the typed id `{}` is not {}; nothing was written",
-            typed.trim(),
-            plan.id
-        )))
-    }
+    super::approval::type_changeset_id(
+        plan,
+        "Type the changeset id to confirm; then it goes to the approver.",
+    )
 }
 
 /// One line per request on stderr, even without a terminal: CI logs show what was asked.

@@ -16,18 +16,15 @@ const MAX_VALUE: usize = 120;
 
 /// Refuses anything but a plain `local@domain` address.
 pub fn check_address(address: &str) -> Result<()> {
-    let ok = address.split_once('@').is_some_and(|(local, domain)| {
-        !local.is_empty()
-            && domain.contains('.')
-            && !domain.starts_with('.')
-            && !domain.ends_with('.')
-            && domain
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
-            && local
+    // The shape PII redaction recognises, with an ASCII-only local part on top, so that no
+    // header-breaking or look-alike character reaches the To: line.
+    let ok = crate::pii::is_address(address)
+        && address.is_ascii()
+        && address.split_once('@').is_some_and(|(local, _)| {
+            local
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "._%+-".contains(c))
-    });
+        });
     if ok {
         Ok(())
     } else {

@@ -6,11 +6,11 @@
 //! [`EnvToken`] (`CHANGESET_GOOGLE_ACCESS_TOKEN`, for CI and service accounts) and
 //! [`VaultTokens`] (one Token Vault exchange per agent, with the returned scope checked).
 
-use secrecy::{ExposeSecret, SecretString};
-use sha2::{Digest, Sha256};
+use secrecy::SecretString;
 
 use crate::env;
 use crate::error::{Error, Result};
+use crate::settings::Settings;
 use crate::source::Grant;
 
 pub const SHEETS_READONLY: &str = "https://www.googleapis.com/auth/spreadsheets.readonly";
@@ -70,25 +70,47 @@ pub trait TokenSource {
     fn refused_hint(&self) -> String;
 }
 
-/// `sha256:` and the first 16 hex digits of the token's SHA-256: enough to tell tokens apart
-/// in an audit, useless for using one.
-pub fn token_ref(secret: &SecretString) -> String {
-    let digest = Sha256::digest(secret.expose_secret().as_bytes());
-    format!("sha256:{}", &hex::encode(digest)[..16])
-}
-
-/// The token source for this run: `CHANGESET_GOOGLE_ACCESS_TOKEN` when set, else Token Vault.
-pub fn for_run(_settings: &crate::settings::Settings) -> Result<Box<dyn TokenSource>> {
+/// The token source for this run: `CHANGESET_GOOGLE_ACCESS_TOKEN` when set, else Token Vault
+/// through the login. Nothing is fetched until an agent asks.
+pub fn for_run(settings: &Settings) -> Result<Box<dyn TokenSource>> {
     if let Some(token) = EnvToken::from_env() {
         return Ok(Box::new(token));
     }
-    Err(Error::needs_auth(
-        "no Google credential: Token Vault exchange is not available in this build",
-    )
-    .hint(format!(
-        "set {} to a Google access token (for example `gcloud auth print-access-token`)",
-        env::GOOGLE_ACCESS_TOKEN
-    )))
+    Ok(Box::new(VaultTokens::new(AuthVault {
+        settings: settings.clone(),
+    })))
+}
+
+/// Token Vault as the login provides it: the user's Auth0 access token, exchanged by the
+/// confidential application for a Google token of the `google-oauth2` connection.
+struct AuthVault {
+    settings: Settings,
+}
+
+impl Exchange for AuthVault {
+    fn user_token(&mut self) -> Result<SecretString> {
+        crate::auth::session::access_token(&self.settings).map_err(|e| {
+            e.hint(format!(
+                "or set {} to a Google access token (CI, service accounts)",
+                env::GOOGLE_ACCESS_TOKEN
+            ))
+        })
+    }
+
+    fn exchange(&mut self, subject: &SecretString, scope: &str) -> Result<Exchanged> {
+        let got = crate::auth::vault::exchange(
+            &self.settings,
+            subject,
+            crate::auth::vault::GOOGLE_CONNECTION,
+            Some(scope),
+        )?;
+        Ok(Exchanged {
+            access_token: got.access_token,
+            scope: got.scope,
+            expires_in: got.expires_in,
+            jti: got.jti,
+        })
+    }
 }
 
 /// One token from the environment serves every agent. Its scope cannot be checked without a
@@ -115,7 +137,7 @@ impl TokenSource for EnvToken {
             grant: Grant {
                 agent: agent.name().into(),
                 scope: agent.scope().into(),
-                token_ref: Some(token_ref(&self.token)),
+                token_ref: Some(crate::auth::token_ref(&self.token)),
                 jti: None,
                 expires_at: None,
                 via: "env".into(),
@@ -141,6 +163,7 @@ pub struct Exchanged {
     /// The scope Google granted, as returned (space- or comma-separated); None when absent.
     pub scope: Option<String>,
     pub expires_in: Option<u64>,
+    pub jti: Option<String>,
 }
 
 /// The Auth0 side of Token Vault: the user's access token and the RFC 8693 exchange.
@@ -186,8 +209,8 @@ impl<E: Exchange> TokenSource for VaultTokens<E> {
             grant: Grant {
                 agent: agent.name().into(),
                 scope: agent.scope().into(),
-                token_ref: Some(token_ref(&got.access_token)),
-                jti: None,
+                token_ref: Some(crate::auth::token_ref(&got.access_token)),
+                jti: got.jti,
                 expires_at,
                 via: "token_vault".into(),
             },
@@ -275,6 +298,8 @@ impl super::http::Bearer for Lease<'_> {
 
 #[cfg(test)]
 mod tests {
+    use secrecy::ExposeSecret;
+
     use super::*;
 
     #[test]
@@ -310,6 +335,7 @@ mod tests {
                 access_token: SecretString::from("ya29.google"),
                 scope: Some(self.scope.into()),
                 expires_in: Some(3600),
+                jti: Some("jti-1".into()),
             })
         }
     }

@@ -959,3 +959,220 @@ fn a_lost_answer_with_a_concurrent_edit_is_reported_as_unknown_and_not_resent() 
     assert!(stderr.contains("changeset recover"), "{stderr}");
     assert_eq!(s.google.count(Op::BatchUpdate), 1);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Token Vault: per-agent Google tokens exchanged at the test IdP.
+
+/// Lets the fake Google accept the tokens the test IdP's Token Vault minted, with their scopes.
+fn trust_idp(google: &FakeGoogle, idp: &crate::idp::Idp) {
+    let url = format!("{}/_test/federated_tokens", idp.base_url);
+    google.trust(std::sync::Arc::new(move |token: &str| {
+        minted(&url)
+            .into_iter()
+            .find(|t| t["access_token"] == token)
+            .map(|t| {
+                t["scope"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .split([' ', ','])
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+    }));
+}
+
+/// The Google tokens the IdP minted (`/_test/federated_tokens`).
+fn minted(url: &str) -> Vec<Value> {
+    changeset::net::block_on(async {
+        let r = reqwest::get(url).await.ok()?;
+        r.json::<Value>().await.ok()
+    })
+    .and_then(|v| v.as_array().cloned())
+    .unwrap_or_default()
+}
+
+impl SheetsEnv {
+    /// `changeset` logged in at the IdP, Google tokens from Token Vault (none in the environment).
+    fn vault_cmd(&self, idp: &crate::idp::Idp) -> assert_cmd::Command {
+        let mut cmd = crate::idp::ciba_cmd(&self.env, idp);
+        cmd.env("CHANGESET_SOURCE", format!("sheets:{SHEET}/{TAB}"))
+            .env("CHANGESET_SHEETS_API_URL", self.google.url())
+            .env("CHANGESET_GMAIL_API_URL", self.google.url())
+            .env("CHANGESET_HTTP_TIMEOUT", "2")
+            .env_remove("CHANGESET_GOOGLE_ACCESS_TOKEN");
+        if let Some(config) = &self.config {
+            cmd.env("CHANGESET_CONFIG", config);
+        }
+        cmd
+    }
+}
+
+#[test]
+fn the_whole_flow_runs_with_token_vault_tokens_one_per_agent() {
+    let idp = crate::idp::Idp::start();
+    let s = SheetsEnv::example().notifying(&["ops@example.com"]);
+    trust_idp(&s.google, &idp);
+    assert_eq!(crate::idp::login(&s.env, &idp, true).0, 0);
+    let original = s.google.cells(TAB);
+    let mut seen = String::new();
+
+    let (code, stdout, stderr) = run(s.vault_cmd(&idp).env("CHANGESET_RULES", &s.rules).args([
+        "plan",
+        "take 15% off all Running",
+        "-o",
+        "plan.json",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    seen.push_str(&stdout);
+    let plan: Value = serde_json::from_str(&stdout).unwrap();
+    let (code, stdout, stderr) = run(s.vault_cmd(&idp).env("CHANGESET_RULES", &s.rules).args([
+        "apply",
+        "plan.json",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    seen.push_str(&stdout);
+    seen.push_str(&stderr);
+    let receipt: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(s.google.cells(TAB), expected_grid(&original, &plan));
+    assert_eq!(s.google.mail().len(), 1);
+
+    // One exchange per agent and run: plan's reader, then apply's reader, writer, notifier,
+    // each asking for (and getting) exactly its own scope.
+    let tokens = minted(&format!("{}/_test/federated_tokens", idp.base_url));
+    let scopes: Vec<&str> = tokens
+        .iter()
+        .map(|t| t["scope"].as_str().unwrap())
+        .collect();
+    assert_eq!(scopes, [SCOPE_READ, SCOPE_READ, SCOPE_WRITE, SCOPE_GMAIL]);
+    let scope_of = |token: &str| {
+        tokens
+            .iter()
+            .find(|t| t["access_token"] == token)
+            .map(|t| t["scope"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    // Each Google call was made with the token of the agent that needs it: the reader reads
+    // for the plan and the stale check; the pre-write check, the write and the read-back are the
+    // writer's; the mail is the notifier's.
+    let calls: Vec<(Op, String, u16)> = s
+        .google
+        .requests()
+        .into_iter()
+        .map(|r| (r.op, scope_of(r.token.as_deref().unwrap()), r.status))
+        .collect();
+    let expected = [
+        (Op::BatchGet, SCOPE_READ),
+        (Op::BatchGet, SCOPE_READ),
+        (Op::BatchGet, SCOPE_WRITE),
+        (Op::BatchUpdate, SCOPE_WRITE),
+        (Op::BatchGet, SCOPE_WRITE),
+        (Op::GmailSend, SCOPE_GMAIL),
+    ]
+    .map(|(op, scope)| (op, scope.to_string(), 200));
+    assert_eq!(calls, expected);
+
+    // The receipt lists each agent with its scope and a reference to its token, never the token.
+    let chain: Vec<(String, String, String)> = receipt["delegation"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["via"] == "token_vault")
+        .map(|d| {
+            (
+                d["agent"].as_str().unwrap().to_string(),
+                d["scope"].as_str().unwrap().to_string(),
+                d["token_ref"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let reference = |t: &Value| {
+        changeset::auth::token_ref(&t["access_token"].as_str().unwrap().to_string().into())
+    };
+    assert_eq!(
+        chain,
+        [
+            (
+                "reader".to_string(),
+                SCOPE_READ.to_string(),
+                reference(&tokens[1])
+            ),
+            (
+                "writer".to_string(),
+                SCOPE_WRITE.to_string(),
+                reference(&tokens[2])
+            ),
+            (
+                "notifier".to_string(),
+                SCOPE_GMAIL.to_string(),
+                reference(&tokens[3])
+            ),
+        ]
+    );
+    idp.assert_no_leak(&s.env, &seen, &[s.env.path().join("plan.json")]);
+}
+
+#[test]
+fn a_token_vault_token_broader_than_its_agent_needs_is_refused() {
+    let idp = crate::idp::Idp::start();
+    let s = SheetsEnv::example();
+    trust_idp(&s.google, &idp);
+    assert_eq!(crate::idp::login(&s.env, &idp, true).0, 0);
+    // The connected account holds read and write: Token Vault hands out both.
+    let (status, _) = idp.post(
+        "/_test/federated_scope",
+        json!({ "scope": format!("{SCOPE_READ} {SCOPE_WRITE}") }),
+    );
+    assert_eq!(status, 200);
+    let (code, _, stderr) = run(s
+        .vault_cmd(&idp)
+        .args(["plan", "mark STR-002 out of stock"]));
+    assert_eq!(code, 4, "{stderr}");
+    assert!(stderr.contains("broader"), "{stderr}");
+    assert_eq!(s.google.requests().len(), 0, "the token was never used");
+}
+
+#[test]
+fn after_a_ciba_approval_the_writer_exchanges_the_approval_token() {
+    let idp = crate::idp::Idp::start();
+    let s = SheetsEnv::example();
+    trust_idp(&s.google, &idp);
+    assert_eq!(crate::idp::login(&s.env, &idp, true).0, 0);
+    // Default rules: a one-product change is tier 2 and needs an approval on the device.
+    let (code, _, stderr) =
+        run(s
+            .vault_cmd(&idp)
+            .args(["plan", "mark STR-002 out of stock", "-o", "plan.json"]));
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let request = idp.wait_ciba_pending(crate::idp::USER);
+            idp.settle_ciba(&request, true);
+        });
+        run(s
+            .vault_cmd(&idp)
+            .args(["apply", "plan.json", "--no-input", "--format", "json"]))
+    });
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        s.google.cell(TAB, "STR-002", "Inventory"),
+        json!("out_of_stock")
+    );
+    let tokens = minted(&format!("{}/_test/federated_tokens", idp.base_url));
+    let writer = tokens.iter().find(|t| t["scope"] == SCOPE_WRITE).unwrap();
+    let reader = tokens.iter().find(|t| t["scope"] == SCOPE_READ).unwrap();
+    assert_eq!(
+        writer["subject_client_id"],
+        crate::idp::CONFIDENTIAL_CLIENT,
+        "{writer}"
+    );
+    assert_eq!(
+        reader["subject_client_id"],
+        crate::idp::PUBLIC_CLIENT,
+        "{reader}"
+    );
+}

@@ -116,7 +116,11 @@ pub struct State {
     pub faults: Vec<Fault>,
     /// Sent messages, decoded from base64url.
     pub mail: Vec<String>,
+    pub lookup: Option<TokenLookup>,
 }
+
+/// Looks up the scopes of a token the fake was not told about (e.g. one the test IdP minted).
+pub type TokenLookup = Arc<dyn Fn(&str) -> Option<Vec<String>> + Send + Sync>;
 
 pub struct FakeGoogle {
     port: u16,
@@ -180,6 +184,11 @@ impl FakeGoogle {
         self.state()
             .tokens
             .insert(token.into(), scopes.iter().map(|s| s.to_string()).collect());
+    }
+
+    /// Accepts tokens the lookup knows, with the scopes it gives (like Google's token info).
+    pub fn trust(&self, lookup: TokenLookup) {
+        self.state().lookup = Some(lookup);
     }
 
     pub fn inject(&self, op: Op, skip: usize, action: Action) {
@@ -581,6 +590,12 @@ fn route(req: &Req, op: Op, state: &Arc<Mutex<State>>) -> Answer {
         Op::GmailSend => &[SCOPE_GMAIL][..],
         Op::Other => return error(404, "NOT_FOUND", "Method not found."),
     };
+    if let (Some(token), Some(lookup)) = (&req.token, s.lookup.clone())
+        && !s.tokens.contains_key(token)
+        && let Some(scopes) = lookup(token)
+    {
+        s.tokens.insert(token.clone(), scopes);
+    }
     let Some(scopes) = req.token.as_ref().and_then(|t| s.tokens.get(t)) else {
         return error(
             401,

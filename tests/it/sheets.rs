@@ -72,24 +72,29 @@ impl SheetsEnv {
 
     /// `plan -o plan.json`, returning the plan.
     fn plan(&self, request: &str) -> Value {
-        let (code, stdout, stderr) =
-            run(self
-                .cmd()
-                .args(["plan", request, "-o", "plan.json", "--format", "json"]));
-        assert_eq!(code, 0, "plan failed: {stderr}");
-        serde_json::from_str(&stdout).unwrap()
+        plan_with(self.cmd(), request)
     }
 
     /// `apply plan.json --format json`: (exit code, receipt or null, stderr).
     fn apply(&self) -> (i32, Value, String) {
-        let (code, stdout, stderr) =
-            run(self.cmd().args(["apply", "plan.json", "--format", "json"]));
-        (
-            code,
-            serde_json::from_str(&stdout).unwrap_or(Value::Null),
-            stderr,
-        )
+        apply_with(self.cmd())
     }
+}
+
+fn plan_with(mut cmd: assert_cmd::Command, request: &str) -> Value {
+    let (code, stdout, stderr) =
+        run(cmd.args(["plan", request, "-o", "plan.json", "--format", "json"]));
+    assert_eq!(code, 0, "plan failed: {stderr}");
+    serde_json::from_str(&stdout).unwrap()
+}
+
+fn apply_with(mut cmd: assert_cmd::Command) -> (i32, Value, String) {
+    let (code, stdout, stderr) = run(cmd.args(["apply", "plan.json", "--format", "json"]));
+    (
+        code,
+        serde_json::from_str(&stdout).unwrap_or(Value::Null),
+        stderr,
+    )
 }
 
 fn changes(plan: &Value) -> Vec<(String, String, Value)> {
@@ -401,7 +406,9 @@ fn a_read_only_token_gets_a_clear_message_about_scopes_and_sharing() {
     let s = SheetsEnv::example();
     s.google.allow_token("read-only", &[SCOPE_READ]);
     s.plan("take 15% off all Running");
-    let (code, _, stderr) = s.apply_with_token("read-only");
+    let mut cmd = s.cmd();
+    cmd.env("CHANGESET_GOOGLE_ACCESS_TOKEN", "read-only");
+    let (code, _, stderr) = apply_with(cmd);
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("403"), "{stderr}");
     assert!(
@@ -469,20 +476,6 @@ fn tab_names_are_quoted_and_the_first_tab_is_found_without_one() {
         ranges.iter().all(|r| r.starts_with("'Jon''s Data'")),
         "{ranges:?}"
     );
-}
-
-impl SheetsEnv {
-    fn apply_with_token(&self, token: &str) -> (i32, Value, String) {
-        let (code, stdout, stderr) = run(self
-            .cmd()
-            .env("CHANGESET_GOOGLE_ACCESS_TOKEN", token)
-            .args(["apply", "plan.json", "--format", "json"]));
-        (
-            code,
-            serde_json::from_str(&stdout).unwrap_or(Value::Null),
-            stderr,
-        )
-    }
 }
 
 const PII: &str = "ask jane.doe@example.com or 555-123-4567";
@@ -1015,29 +1008,15 @@ fn the_whole_flow_runs_with_token_vault_tokens_one_per_agent() {
     trust_idp(&s.google, &idp);
     assert_eq!(crate::idp::login(&s.env, &idp, true).0, 0);
     let original = s.google.cells(TAB);
-    let mut seen = String::new();
-
-    let (code, stdout, stderr) = run(s.vault_cmd(&idp).env("CHANGESET_RULES", &s.rules).args([
-        "plan",
-        "take 15% off all Running",
-        "-o",
-        "plan.json",
-        "--format",
-        "json",
-    ]));
+    let with_rules = || {
+        let mut cmd = s.vault_cmd(&idp);
+        cmd.env("CHANGESET_RULES", &s.rules);
+        cmd
+    };
+    let plan = plan_with(with_rules(), "take 15% off all Running");
+    let (code, receipt, stderr) = apply_with(with_rules());
     assert_eq!(code, 0, "{stderr}");
-    seen.push_str(&stdout);
-    let plan: Value = serde_json::from_str(&stdout).unwrap();
-    let (code, stdout, stderr) = run(s.vault_cmd(&idp).env("CHANGESET_RULES", &s.rules).args([
-        "apply",
-        "plan.json",
-        "--format",
-        "json",
-    ]));
-    assert_eq!(code, 0, "{stderr}");
-    seen.push_str(&stdout);
-    seen.push_str(&stderr);
-    let receipt: Value = serde_json::from_str(&stdout).unwrap();
+    let seen = format!("{plan}{receipt}{stderr}");
     assert_eq!(s.google.cells(TAB), expected_grid(&original, &plan));
     assert_eq!(s.google.mail().len(), 1);
 

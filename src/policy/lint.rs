@@ -275,6 +275,19 @@ mod tests {
         assert!(problems("(1, 2)")[0].contains("list of values"));
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+        /// Whatever the text, checking it returns: no panic, no stack overflow.
+        #[test]
+        fn any_text_is_checked_without_crashing(
+            when in proptest::string::string_regex(
+                r#"[a-z_ ]{0,3}([()!&|=<>+*/%^;,"0-9.-]|operation_type|affected_records|min|true){0,400}"#
+            ).unwrap()
+        ) {
+            let _ = check(&when);
+        }
+    }
+
     #[test]
     fn edit_distance_counts_edits() {
         assert_eq!(edit_distance("kitten", "sitting"), 3);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The request corpus (issue 4) against the debug binary: prints each summary line and fails on
+# The request corpora (issue 4) against the debug binary: prints each summary line and fails on
 # any wrong plan or crash. Uses ../shared/corpus when it exists, else the vendored copy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,3 +23,5 @@ check() { # cases catalog
 }
 
 check "$corpus/dev.jsonl" "$corpus/catalog.csv"
+# The same kinds of request against another catalog (generality, not the shared sentences).
+check tests/corpus/extra.jsonl tests/corpus/extra-catalog.csv

@@ -4,6 +4,7 @@
 //! the frame's tokens are consumed and what is left must be exactly one target phrase. Any
 //! clause that is not understood, or is refused, refuses the whole request. Nothing is guessed.
 
+use std::collections::HashSet;
 use std::ops::Range;
 
 use super::lexer::{self, Kind, Token};
@@ -13,30 +14,56 @@ use super::{Intent, Selector, Target, clauses, create, guard, target, writes};
 use crate::error::{Error, Result};
 
 /// Parses the whole request into intents, refusing it if any clause is not understood.
+///
+/// Every clause is parsed, then checked for scope (out of scope, data the catalog lacks) with
+/// the words of the products it names left out; a scope refusal anywhere wins over a clause
+/// that was merely not understood.
 pub fn parse(request: &str) -> Result<Vec<Intent>> {
     let src = lexer::normalise(request);
     let toks = lexer::lex(&src);
     let (topic, ranges) = clauses::split(&toks);
-    guard_clauses(&src, &toks, topic.iter().chain(&ranges))?;
     let mut ctx = Ctx {
         topic: None,
         had_target: false,
         last_was_promo: false,
     };
+    let mut first_error: Option<Error> = None;
     if let Some(range) = topic {
         let toks = &toks[range];
         let mut w = Words::new(toks);
         let text = text_of(&src, toks);
-        let t = target::parse(&mut w, &src).map_err(|words| not_understood(&text, &words))?;
-        if t.selectors.is_empty() {
-            return Err(not_understood(&text, &[]));
+        let parsed = target::parse(&mut w, &src)
+            .map_err(|words| not_understood(&text, &words))
+            .and_then(|t| {
+                if t.selectors.is_empty() {
+                    Err(not_understood(&text, &[]))
+                } else {
+                    Ok(t)
+                }
+            });
+        let names = parsed.as_ref().map(target_words).unwrap_or_default();
+        guard::check(&Words::new(toks), &text, &names)?;
+        match parsed {
+            Ok(t) => ctx.topic = Some(t),
+            Err(e) => first_error = Some(e),
         }
-        ctx.topic = Some(t);
     }
     let mut intents = Vec::new();
     for range in ranges {
-        let Some(intent) = clause_intent(&toks, range, &src, &ctx)? else {
-            continue;
+        let clause = &toks[range.clone()];
+        let parsed = clause_intent(&toks, range, &src, &ctx);
+        let names = match &parsed {
+            Ok(Some(intent)) => intent_words(intent),
+            _ => HashSet::new(),
+        };
+        guard::check(&Words::new(clause), &text_of(&src, clause), &names)?;
+        let intent = match parsed {
+            Ok(Some(intent)) => intent,
+            Ok(None) => continue,
+            Err(e) => {
+                first_error.get_or_insert(e);
+                continue;
+            }
         };
         ctx.last_was_promo = matches!(
             intent,
@@ -48,32 +75,49 @@ pub fn parse(request: &str) -> Result<Vec<Intent>> {
         ctx.had_target |= intent.target().is_some();
         intents.push(intent);
     }
+    if let Some(e) = first_error {
+        return Err(e);
+    }
     if intents.is_empty() {
         return Err(not_understood(request.trim(), &[]));
     }
     Ok(intents)
 }
 
-/// Refusals about scope come first, whatever the other clauses say.
-fn guard_clauses<'a>(
-    src: &str,
-    toks: &[Token],
-    ranges: impl Iterator<Item = &'a Range<usize>>,
-) -> Result<()> {
-    for range in ranges {
-        let clause = &toks[range.clone()];
-        guard::check(&Words::new(clause), &text_of(src, clause))?;
-    }
-    Ok(())
+/// The words of the product names and categories a target names.
+fn target_words(target: &Target) -> HashSet<String> {
+    target
+        .selectors
+        .iter()
+        .filter_map(|s| match s {
+            Selector::Name(t) | Selector::Category(t) => Some(t),
+            _ => None,
+        })
+        .flat_map(|t| super::vocab::key_words(t))
+        .collect()
 }
 
-/// The scope refusals alone (out of scope, data the catalog lacks), for parsers that do not
-/// use this grammar.
-pub fn guard_request(request: &str) -> Result<()> {
+/// The words of the names and categories an intent refers to (or creates).
+fn intent_words(intent: &Intent) -> HashSet<String> {
+    let mut words = intent.target().map(target_words).unwrap_or_default();
+    if let Intent::Create { name, category, .. } = intent {
+        words.extend(super::vocab::key_words(name));
+        words.extend(super::vocab::key_words(category));
+    }
+    words
+}
+
+/// The scope refusals alone, for parsers that do not use this grammar; `known` holds the words
+/// of the catalog's names and categories, which never count as out of scope.
+pub fn guard_request(request: &str, known: &HashSet<String>) -> Result<()> {
     let src = lexer::normalise(request);
     let toks = lexer::lex(&src);
     let (topic, ranges) = clauses::split(&toks);
-    guard_clauses(&src, &toks, topic.iter().chain(&ranges))
+    for range in topic.iter().chain(&ranges) {
+        let clause = &toks[range.clone()];
+        guard::check(&Words::new(clause), &text_of(&src, clause), known)?;
+    }
+    Ok(())
 }
 
 /// What earlier parts of the request established.

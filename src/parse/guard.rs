@@ -1,7 +1,12 @@
-//! Refusals decided before any grammar runs: requests outside the catalog (destructive,
-//! credentials, customers) and requests that need data the catalog does not hold.
+//! Refusals about scope: requests outside the catalog (destructive, credentials, customers)
+//! and requests that need data the catalog does not hold.
+//!
+//! Words inside the product names and categories a clause refers to are not looked at, so a
+//! product called "Storm Shell" or "Sales Champion" can still be named.
 
-use super::pattern::Words;
+use std::collections::HashSet;
+
+use super::pattern::{Match, Words};
 use crate::error::Error;
 
 /// Phrases that are outside what changeset does, whatever else the clause says.
@@ -63,6 +68,7 @@ const LACKING: &[(&str, &str)] = &[
         "colours",
     ),
     ("size|sizes|sizing|width|widths", "sizes"),
+    ("come|comes|available in", "colours or sizes"),
     (
         "weight|material|materials|fabric|gender|warehouse|warehouses|location|locations|supplier|suppliers|vendor|vendors|manufacturer|manufacturers|wholesale|cogs",
         "attributes the catalog does not have",
@@ -91,20 +97,33 @@ const LACKING: &[(&str, &str)] = &[
     ),
 ];
 
-/// Checks one clause; `clause` is its text for the message.
-pub fn check(w: &Words, clause: &str) -> Result<(), Error> {
+/// The first match of `pattern` that is not entirely made of words of `names`.
+fn find(w: &Words, pattern: &str, names: &HashSet<String>) -> Option<Match> {
+    w.find_every(pattern).into_iter().find(|m| {
+        !w.toks[m.start..m.end]
+            .iter()
+            .all(|t| names.contains(&t.text.replace('\'', "")))
+    })
+}
+
+/// Checks one clause; `clause` is its text for the message, `names` the words of the product
+/// names and categories it refers to (never counted as out of scope).
+pub fn check(w: &Words, clause: &str, names: &HashSet<String>) -> Result<(), Error> {
     for pattern in OUT_OF_SCOPE {
-        if let Some(m) = w.find(pattern) {
+        if let Some(m) = find(w, pattern, names) {
             return Err(out_of_scope(clause, &words(w, m.start, m.end)));
         }
     }
     // "order(s)" as in customer orders, but not "pre-order".
     for (i, t) in w.toks.iter().enumerate() {
-        if (t.is_word("order") || t.is_word("orders")) && !(i > 0 && w.toks[i - 1].is_word("pre")) {
+        if (t.is_word("order") || t.is_word("orders"))
+            && !(i > 0 && w.toks[i - 1].is_word("pre"))
+            && !names.contains(&t.text)
+        {
             return Err(out_of_scope(clause, &t.text));
         }
     }
-    if let Some(m) = w.find(DESTRUCTIVE) {
+    if let Some(m) = find(w, DESTRUCTIVE, names) {
         let object = w.find(&format!("{DESTRUCTIVE} {PROMO_OBJECT}"));
         let from_promo = w.find("from|off the? promo|promos|promotion|promotions|sale|discount");
         let is_remove = w.toks[m.start].is_word("remove") || w.toks[m.start].is_word("drop");
@@ -127,7 +146,7 @@ pub fn check(w: &Words, clause: &str) -> Result<(), Error> {
         }
     }
     for (pattern, what) in LACKING {
-        if let Some(m) = w.find(pattern) {
+        if let Some(m) = find(w, pattern, names) {
             // "sold out" is an inventory state, not sales data.
             if w.toks[m.start].is_word("sold")
                 && w.toks.get(m.start + 1).is_some_and(|t| t.is_word("out"))
@@ -142,7 +161,10 @@ pub fn check(w: &Words, clause: &str) -> Result<(), Error> {
             .with_examples());
         }
     }
-    if let Some(t) = w.toks.iter().find(|t| t.text == "sold")
+    if let Some(t) = w
+        .toks
+        .iter()
+        .find(|t| t.text == "sold" && !names.contains(&t.text))
         && !w.toks.iter().any(|n| n.is_word("out"))
     {
         return Err(Error::input(format!(
@@ -177,7 +199,7 @@ mod tests {
     fn guard(text: &str) -> Result<(), Error> {
         let src = normalise(text);
         let toks = lex(&src);
-        check(&Words::new(&toks), text)
+        check(&Words::new(&toks), text, &HashSet::new())
     }
 
     #[test]
@@ -200,5 +222,10 @@ mod tests {
         assert!(guard("drop the price of STR-001 to $99").is_ok());
         assert!(guard("take STR-010 off promo").is_ok());
         assert!(guard("notify the team about the summer launch").is_ok());
+        let src = normalise("put the Storm Shell on sale for $50");
+        let toks = lex(&src);
+        let names = HashSet::from(["storm".to_string(), "shell".to_string()]);
+        assert!(check(&Words::new(&toks), &src, &names).is_ok());
+        assert!(check(&Words::new(&toks), &src, &HashSet::new()).is_err());
     }
 }

@@ -90,7 +90,12 @@ asks for anything else, return no intents.";
 /// Parses with the model, then checks the intents against the request text.
 pub fn parse(request: &str, catalog: &Catalog, endpoint: &Endpoint) -> Result<Vec<Intent>> {
     super::check_length(request)?;
-    super::grammar::guard_request(request)?;
+    let known: std::collections::HashSet<String> = [Field::Name, Field::Category]
+        .into_iter()
+        .flat_map(|f| crate::plan::resolve::distinct(catalog, f))
+        .flat_map(|t| vocab::key_words(&t))
+        .collect();
+    super::grammar::guard_request(request, &known)?;
     let body = json!({
         "model": endpoint.model,
         "temperature": 0,

@@ -152,6 +152,14 @@ impl<'a> Words<'a> {
         (0..self.toks.len()).find_map(|i| self.match_at(&parts, i))
     }
 
+    /// Every match, by start position (overlapping ones included).
+    pub fn find_every(&self, pattern: &str) -> Vec<Match> {
+        let parts = compile(pattern);
+        (0..self.toks.len())
+            .filter_map(|i| self.match_at(&parts, i))
+            .collect()
+    }
+
     /// The last (rightmost-starting) match.
     pub fn find_last(&self, pattern: &str) -> Option<Match> {
         let parts = compile(pattern);

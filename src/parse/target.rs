@@ -294,18 +294,27 @@ pub fn name_text(toks: &[Token], src: &str) -> Result<String, NotUnderstood> {
 /// The byte span of a name phrase (quotes off), or the words that cannot be part of a name.
 fn name_span(toks: &[Token], src: &str) -> Result<(usize, usize), NotUnderstood> {
     let toks = strip_quotes(toks);
-    let bad: Vec<String> = toks
+    let bad: Vec<&Token> = toks
         .iter()
         .filter(|t| match t.kind {
-            Kind::Word => vocab::RESERVED.contains(&t.text.as_str()),
+            Kind::Word => vocab::is_reserved(&t.text),
             Kind::Number => t.value.is_none_or(|v| v.is_sign_negative()),
             Kind::Punct => !(t.is_punct('.') || t.is_punct('\'')),
             Kind::Sku | Kind::Money | Kind::Percent => true,
         })
-        .map(|t| src[t.start..t.end].to_string())
         .collect();
     if !bad.is_empty() {
-        return Err(bad);
+        // A SKU next to a word that cannot be a name: the word is what was not understood.
+        let words: Vec<&Token> = bad
+            .iter()
+            .copied()
+            .filter(|t| t.kind != Kind::Sku)
+            .collect();
+        let shown = if words.is_empty() { bad } else { words };
+        return Err(shown
+            .iter()
+            .map(|t| src[t.start..t.end].to_string())
+            .collect());
     }
     match (toks.first(), toks.last()) {
         (Some(first), Some(last)) => Ok((first.start, last.end)),

@@ -117,9 +117,9 @@ pub const BACK_REFERENCES: &[&str] = &[
     "both",
 ];
 
-/// Words that are never part of a product name: seeing one in a target means the grammar did
-/// not understand the clause, so it refuses instead of looking up a strange name.
-pub const RESERVED: &[&str] = &[
+/// What the grammar never does: negations, conditions, exceptions, schedules, vague
+/// quantities. A clause with one of these is refused, and the refusal names the word.
+pub const UNSUPPORTED: &[&str] = &[
     "not",
     "no",
     "never",
@@ -134,7 +134,6 @@ pub const RESERVED: &[&str] = &[
     "but",
     "or",
     "between",
-    "than",
     "instead",
     "maybe",
     "perhaps",
@@ -175,6 +174,17 @@ pub const RESERVED: &[&str] = &[
     "later",
     "soon",
     "ago",
+];
+
+/// Words that are never part of a product name: the unsupported ones, and the grammar's own
+/// words. Seeing one in a target means the grammar did not understand the clause, so it
+/// refuses instead of looking up a strange name.
+pub fn is_reserved(word: &str) -> bool {
+    UNSUPPORTED.contains(&word) || STRUCTURAL.contains(&word)
+}
+
+const STRUCTURAL: &[&str] = &[
+    "than",
     "percent",
     "price",
     "prices",
@@ -412,14 +422,6 @@ const KNOWN: &[&str] = &[
     "do",
     "can",
     "please",
-    "not",
-    "no",
-    "if",
-    "but",
-    "or",
-    "until",
-    "tomorrow",
-    "today",
     "image",
 ];
 
@@ -429,6 +431,6 @@ pub fn is_known(word: &str) -> bool {
         || COLLECTION_NOUNS.contains(&word)
         || CATEGORY_NOUNS.contains(&word)
         || WHOLE_CATALOG.contains(&word)
-        || RESERVED.contains(&word)
+        || STRUCTURAL.contains(&word)
         || BACK_REFERENCES.contains(&word)
 }

@@ -500,10 +500,16 @@ fn stated(c: &Clause, ctx: &Ctx) -> Parsed {
     w.take_end("is|are|was|were|has|have|had|got|went|gone|became|become|being|been|now|as|to|into|back|be|should|will|now");
     w.take_start("mark|set|flag|make|update|change|list|switch|move|put|label|tag|show|get|turn");
     for cue in [
-        "the? stock|inventory status|state|flag of|for|on?",
+        "the? stock|inventory status|state|flag|level of|for|on?",
         "the? inventory|stock|availability|status|flag|state of|for|on?",
     ] {
         w.take_start(cue);
+    }
+    // "set X inventory to ...": a bare "stock" at the end is left alone ("low on stock").
+    for cue in [
+        "stock|inventory status|state|flag|level",
+        "inventory|availability|status",
+    ] {
         w.take_end(cue);
     }
     Some(

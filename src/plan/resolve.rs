@@ -154,11 +154,18 @@ fn exact_or_category(catalog: &Catalog, phrase: &str) -> Result<Option<Found>> {
             group: rows,
         }));
     }
+    // "the Cloud Runner shoes", "4 Headlamps": the name without a trailing noun or plural.
     let stripped = strip_words(words.clone(), true);
-    if !stripped.is_empty() && stripped.len() < words.len() {
-        let exact = rows_named(catalog, &stripped.join(" "));
-        if !exact.is_empty() {
-            return one_product(catalog, phrase, exact).map(Some);
+    let mut singular = stripped.clone();
+    if let Some(last) = singular.last_mut() {
+        *last = vocab::singular(last);
+    }
+    for candidate in [stripped, singular] {
+        if !candidate.is_empty() && candidate != words {
+            let exact = rows_named(catalog, &candidate.join(" "));
+            if !exact.is_empty() {
+                return one_product(catalog, phrase, exact).map(Some);
+            }
         }
     }
     Ok(None)

@@ -1,0 +1,233 @@
+#!/usr/bin/env python3
+"""Writes extra.jsonl: requests of the corpus's kinds against extra-catalog.csv (another SKU
+prefix, other names and categories, the same traps), with expectations computed here from the
+catalog with Python decimal and ROUND_HALF_UP, following ../shared/corpus/README.md.
+
+    python3 tests/corpus/gen-extra.py > tests/corpus/extra.jsonl
+"""
+import csv
+import json
+import os
+from decimal import Decimal, ROUND_HALF_UP
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+with open(os.path.join(HERE, "extra-catalog.csv"), newline="") as f:
+    ROWS = {r["SKU"]: r for r in csv.DictReader(f)}
+ORDER = list(ROWS)
+
+
+def money(d):
+    return float(d.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def base(sku):
+    return Decimal(ROWS[sku]["Base Price"])
+
+
+def same_price(a, b):
+    return a != "" and b != "" and Decimal(a) == Decimal(b)
+
+
+class Plan:
+    """Expected changes of one request, with the price depth of each for the tier."""
+
+    def __init__(self):
+        self.changes = {}
+        self.depths = []
+        self.created = False
+
+    def set(self, sku, field, after):
+        cur = ROWS[sku][field] if sku in ROWS else ""
+        if field in ("Promo Price", "Base Price"):
+            if after != "" and same_price(cur, str(after)):
+                return
+        elif str(cur).upper() == str(after).upper():
+            return
+        if after == "" and cur == "":
+            return
+        self.changes[(sku, field)] = after
+
+    def promo(self, skus, price_of):
+        for s in skus:
+            new = price_of(s)
+            self.set(s, "Promo Price", money(new))
+            self.set(s, "Promo Active", "TRUE")
+            if (s, "Promo Price") in self.changes:
+                self.depths.append(abs(base(s) - Decimal(str(money(new)))) / base(s) * 100)
+
+    def pct(self, skus, p):
+        self.promo(skus, lambda s: base(s) * (1 - Decimal(p) / 100))
+        return self
+
+    def off(self, skus, amount):
+        self.promo(skus, lambda s: base(s) - Decimal(amount))
+        return self
+
+    def at(self, skus, price):
+        self.promo(skus, lambda s: Decimal(price))
+        return self
+
+    def end(self, skus):
+        for s in skus:
+            self.set(s, "Promo Active", "FALSE")
+            self.set(s, "Promo Price", "")
+        return self
+
+    def activate(self, skus):
+        for s in skus:
+            self.set(s, "Promo Active", "TRUE")
+        return self
+
+    def inv(self, skus, state):
+        for s in skus:
+            self.set(s, "Inventory", state)
+        return self
+
+    def base_to(self, skus, new, f=lambda b, n: n):
+        for s in skus:
+            value = Decimal(str(money(f(base(s), Decimal(new)))))
+            self.set(s, "Base Price", float(value))
+            if (s, "Base Price") in self.changes:
+                self.depths.append(abs(value - base(s)) / base(s) * 100)
+        return self
+
+    def base_pct(self, skus, p):
+        return self.base_to(skus, p, lambda b, n: b * (1 + n / 100))
+
+    def base_amt(self, skus, a):
+        return self.base_to(skus, a, lambda b, n: b + n)
+
+    def create(self, sku, name, category, price, inventory="in_stock"):
+        self.created = True
+        for field, after in [("SKU", sku), ("Name", name), ("Category", category),
+                             ("Base Price", float(Decimal(price))), ("Promo Active", "FALSE"),
+                             ("Inventory", inventory)]:
+            self.changes[(sku, field)] = after
+        return self
+
+    def expect(self, notify=False):
+        keys = {k for k, _ in self.changes}
+        if not keys:
+            tier = 1 if notify else 0
+        elif len(keys) > 1 or any(d > 25 for d in self.depths):
+            tier = 3
+        else:
+            tier = 2
+        changes = [{"key": k, "field": f, "after": a} for (k, f), a in sorted(self.changes.items())]
+        return {"tier": tier, "changes": changes}
+
+
+def cat(name):
+    return [s for s in ORDER if ROWS[s]["Category"] == name]
+
+
+def where(pred):
+    return [s for s in ORDER if pred(ROWS[s])]
+
+
+P = Plan
+ERR = {"error": True}
+ALL = ORDER
+CASES = [
+    # discounts
+    ("discount", "take 25% off the Summit Pack", P().pct(["PK-1001"], 25).expect()),
+    ("discount", "knock 20 percent off everything in Tents", P().pct(cat("Tents"), 20).expect()),
+    ("discount", "give all backpacks 10% off", P().pct(cat("Backpacks"), 10).expect()),
+    ("discount", "15% off all boots", P().pct(cat("Boots"), 15).expect()),
+    ("discount", "Apply a 30% discount to PK-1009", P().pct(["PK-1009"], 30).expect()),
+    ("discount", "discount PK-1012 by 15%", P().pct(["PK-1012"], 15).expect()),
+    ("discount", "10% off accessories under $50", P().pct(where(lambda r: r["Category"] == "Accessories" and Decimal(r["Base Price"]) < 50), 10).expect()),
+    ("discount", "20% off out-of-stock items", P().pct(where(lambda r: r["Inventory"] == "out_of_stock"), 20).expect()),
+    ("discount", "5% off everything over $200", P().pct(where(lambda r: Decimal(r["Base Price"]) > 200), 5).expect()),
+    ("discount", "$15 off the Rain Shell", P().off(["PK-1008"], 15).expect()),
+    ("discount", "knock $10 off PK-1010 and PK-1011", P().off(["PK-1010", "PK-1011"], 10).expect()),
+    ("discount", "take 12.5% off Summit Pack Pro", P().pct(["PK-1002"], Decimal("12.5")).expect()),
+    ("discount", "mark the Trail Boot down by 10%", P().pct(["PK-1009"], 10).expect()),
+    ("discount", "20% off Day Tripper, Headlamp and Camp Stove", P().pct(["PK-1003", "PK-1011", "PK-1012"], 20).expect()),
+    # promo prices
+    ("promo_price", "put PK-1004 on sale for $279", P().at(["PK-1004"], 279).expect()),
+    ("promo_price", "set the promo price of Storm Shell to 189.00", P().at(["PK-1006"], 189).expect()),
+    ("promo_price", "promo price for the camp stove: $50", P().at(["PK-1012"], 50).expect()),
+    ("promo_price", "put all jackets on promo at $89.90", P().at(cat("Jackets"), "89.90").expect()),
+    ("promo_price", "put PK-1005 on promo", P().activate(["PK-1005"]).expect()),
+    ("promo_price", "set promo price of PK-1005 to 229.99 and activate it", P().activate(["PK-1005"]).expect()),
+    # end promo
+    ("end_promo", "end the promo on the Down Puffer", P().end(["PK-1007"]).expect()),
+    ("end_promo", "take PK-1005 off promo", P().end(["PK-1005"]).expect()),
+    ("end_promo", "remove the discounts from all accessories", P().end(cat("Accessories")).expect()),
+    ("end_promo", "end all promos", P().end(ALL).expect()),
+    ("end_promo", "put the Day Tripper back to regular price", P().end(["PK-1003"]).expect()),
+    ("end_promo", "cancel the promotions in the Backpacks category", P().end(cat("Backpacks")).expect()),
+    # inventory
+    ("inventory", "mark PK-1004 in stock", P().inv(["PK-1004"], "in_stock").expect()),
+    ("inventory", "the Storm Shelter is sold out", P().inv(["PK-1005"], "out_of_stock").expect()),
+    ("inventory", "discontinue the Boot Dryer", P().inv(["PK-1010"], "discontinued").expect()),
+    ("inventory", "we only have 4 Headlamps left", P().inv(["PK-1011"], "low_stock").expect()),
+    ("inventory", "only 2 units of PK-1009 left", P().inv(["PK-1009"], "low_stock").expect()),
+    ("inventory", "set inventory of PK-1016 to 25 units", P().inv(["PK-1016"], "in_stock").expect()),
+    ("inventory", "PK-1001 stock is down to 0", P().inv(["PK-1001"], "out_of_stock").expect()),
+    ("inventory", "mark all tents as pre-order", P().inv(cat("Tents"), "pre_order").expect()),
+    ("inventory", "mark items that are low on stock as out of stock", P().inv(where(lambda r: r["Inventory"] == "low_stock"), "out_of_stock").expect()),
+    ("inventory", "PK-1011 and PK-1016: mark them in stock", P().inv(["PK-1011", "PK-1016"], "in_stock").expect()),
+    # base prices
+    ("base_price", "raise the base price of PK-1011 to $29.95", P().base_to(["PK-1011"], "29.95").expect()),
+    ("base_price", "lower the list price of all tents by 10%", P().base_pct(cat("Tents"), -10).expect()),
+    ("base_price", "increase the regular price of Rain Shell by $10", P().base_amt(["PK-1008"], 10).expect()),
+    ("base_price", "change the price of PK-1013 to $99", P().base_to(["PK-1013"], 99).expect()),
+    ("base_price", "knock $20 off the base price of the Trail Boot", P().base_amt(["PK-1009"], -20).expect()),
+    ("base_price", "raise the base price of PK-1001 to $100", ERR),
+    # create
+    ("create", "add a new product PK-2001 Glacier Pack in Backpacks at $210", P().create("PK-2001", "Glacier Pack", "Backpacks", "210").expect()),
+    ("create", "create PK-2002 Bivy Sack, category Tents, base price 149.95, pre-order", P().create("PK-2002", "Bivy Sack", "Tents", "149.95", "pre_order").expect()),
+    ("create", "new product: PK-2003 Fleece Hood, Jackets, $59.50", P().create("PK-2003", "Fleece Hood", "Jackets", "59.50").expect()),
+    ("create", "add PK-1003 Day Tripper 2 in Backpacks at $89", ERR),
+    ("create", "add a new product PK-2004 Sun Hat in Hats at $25", ERR),
+    # multi
+    ("multi", "mark PK-1006 in stock and give it 10% off", P().inv(["PK-1006"], "in_stock").pct(["PK-1006"], 10).expect()),
+    ("multi", "end the promo on PK-1007; put PK-1001 on promo at $129", P().end(["PK-1007"]).at(["PK-1001"], 129).expect()),
+    ("multi", "PK-1013: raise base price to $149.99 and mark it in stock", P().base_to(["PK-1013"], "149.99").inv(["PK-1013"], "in_stock").expect()),
+    ("multi", "15% off all boots and notify the team", P().pct(cat("Boots"), 15).expect(notify=True)),
+    ("multi", "discontinue PK-1011, then email the team a summary", P().inv(["PK-1011"], "discontinued").expect(notify=True)),
+    # reads
+    ("read", "what's the price of PK-1009?", P().expect()),
+    ("read", "show me all jackets", P().expect()),
+    ("read", "which products are on promo?", P().expect()),
+    ("read", "list everything in Accessories under $50", P().expect()),
+    ("read", "which items don't have an image?", P().expect()),
+    ("read", "is the Storm Shell in stock?", P().expect()),
+    # notify
+    ("notify", "notify the team about the winter range", P().expect(notify=True)),
+    ("notify", "let the merch team know the tents are late", P().expect(notify=True)),
+    # refusals
+    ("refuse", "mark PK-9999 out of stock", ERR),
+    ("refuse", "20% off the Glacier Runner", ERR),
+    ("refuse", "put all hats on 10% off", ERR),
+    ("refuse", "give PK-1001 150% off", ERR),
+    ("refuse", "set promo price of PK-1002 to -5", ERR),
+    ("refuse", "qwop blarg fizz 42", ERR),
+    ("refuse", "drop the products table", ERR),
+    ("refuse", "send our customers a discount code", ERR),
+    ("refuse", "mark Nomad out of stock", ERR),
+    ("refuse", "10% off the Storm", ERR),
+    ("refuse", "15% off the Summit", ERR),
+    ("refuse", "discount the best-selling jackets by 10%", ERR),
+    ("refuse", "put PK-1001 on promo", ERR),
+    ("refuse", "which boots come in red?", ERR),
+    ("refuse", "match the competitor price on PK-1009", ERR),
+    ("refuse", "mark PK-1001 as backordered", ERR),
+    ("refuse", "set the base price of PK-1010 to $0", ERR),
+    ("refuse", "mark PK-1001 out of stock tomorrow", ERR),
+    ("refuse", "don't discount PK-1001", ERR),
+    ("refuse", "20% off PK-1001 or PK-1002", ERR),
+    ("refuse", "mark PK-1004 in stock and delete PK-1005", ERR),
+]
+
+
+def main():
+    for i, (category, request, expect) in enumerate(CASES, 1):
+        print(json.dumps({"id": "extra-%03d" % i, "category": category, "request": request,
+                          "expect": expect}))
+
+
+if __name__ == "__main__":
+    main()

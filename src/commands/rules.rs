@@ -68,11 +68,9 @@ fn check(settings: &Settings, file: Option<&Path>) -> Result<u8> {
             problems,
         })?;
     } else if let Some(rules) = rules {
-        output::stdout(&format!(
-            "ok: {origin}: {} rules, {}",
-            rules.rules.len(),
-            rules.sha256
-        ))?;
+        let n = rules.rules.len();
+        let noun = if n == 1 { "rule" } else { "rules" };
+        output::stdout(&format!("ok: {origin}: {n} {noun}, {}", rules.sha256))?;
     } else {
         let lines: Vec<String> = problems
             .iter()

@@ -31,6 +31,16 @@ impl Engine {
     }
 }
 
+/// The keys of peer.js's output line, in its order.
+pub const PEER_KEYS: [&str; 6] = [
+    "engine",
+    "evals",
+    "seconds",
+    "evals_per_sec",
+    "tier_counts",
+    "digest",
+];
+
 /// peer.js's output, key for key and in its order.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BenchResult {
@@ -106,15 +116,7 @@ mod tests {
         for engine in [Engine::Compiled, Engine::Interpreted] {
             let r = run(&rules, &records, engine);
             let line = serde_json::to_string(&r).unwrap();
-            let keys: Vec<&str> = [
-                "engine",
-                "evals",
-                "seconds",
-                "evals_per_sec",
-                "tier_counts",
-                "digest",
-            ]
-            .to_vec();
+            let keys = PEER_KEYS;
             let positions: Vec<usize> = keys
                 .iter()
                 .map(|k| line.find(&format!("\"{k}\"")).unwrap())

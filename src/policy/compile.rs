@@ -145,6 +145,19 @@ fn compile_node(node: &Node) -> Result<(Expr, Ty), String> {
             .ok_or_else(|| format!("`{}` is incomplete", render(node)))
             .and_then(compile_node)
     };
+    // The operand of `!` or `-`, which must have type `wanted`.
+    let unary = |wanted: Ty, symbol: &str| -> Result<Expr, String> {
+        let (e, t) = child(0)?;
+        if t != wanted {
+            return Err(format!(
+                "type error in `{}`: `{symbol}` needs {}, not {}",
+                render(node),
+                wanted.name(),
+                t.name()
+            ));
+        }
+        Ok(e)
+    };
     let type_error = |what: &str, l: Ty, r: Ty| {
         Err(format!(
             "type error in `{}`: {what} {} and {}",
@@ -172,28 +185,8 @@ fn compile_node(node: &Node) -> Result<(Expr, Ty), String> {
             let slot = slot_of(identifier).ok_or_else(|| format!("unknown fact `{identifier}`"))?;
             (Expr::Fact(slot), Ty::of_fact(FACTS[slot].1))
         }
-        Operator::Not => {
-            let (e, t) = child(0)?;
-            if t != Ty::Bool {
-                return Err(format!(
-                    "type error in `{}`: `!` needs a boolean, not {}",
-                    render(node),
-                    t.name()
-                ));
-            }
-            (Expr::Not(Box::new(e)), Ty::Bool)
-        }
-        Operator::Neg => {
-            let (e, t) = child(0)?;
-            if t != Ty::Num {
-                return Err(format!(
-                    "type error in `{}`: `-` needs a number, not {}",
-                    render(node),
-                    t.name()
-                ));
-            }
-            (Expr::Neg(Box::new(e)), Ty::Num)
-        }
+        Operator::Not => (Expr::Not(Box::new(unary(Ty::Bool, "!")?)), Ty::Bool),
+        Operator::Neg => (Expr::Neg(Box::new(unary(Ty::Num, "-")?)), Ty::Num),
         op @ (Operator::And | Operator::Or) => {
             let ((l, lt), (r, rt)) = (child(0)?, child(1)?);
             if lt != Ty::Bool || rt != Ty::Bool {

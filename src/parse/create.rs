@@ -166,7 +166,7 @@ fn is_price_marker(t: &Token) -> bool {
 }
 
 fn is_category_marker(t: &Token) -> bool {
-    t.kind == Kind::Word && matches!(t.text.as_str(), "in" | "category" | "under" | "into")
+    t.kind == Kind::Word && matches!(t.text.as_str(), "in" | "category" | "under" | "into" | "to")
 }
 
 fn ends_field(toks: &[Token], j: usize) -> bool {

@@ -306,7 +306,7 @@ fn read(c: &Clause, ctx: &Ctx) -> Option<Result<Intent>> {
     }
     // Question words and the fields asked about; what is left names the products.
     for _ in 0..3 {
-        w.take_all_start("me|us|a|an|the|list|all|of|for|is|are|many|much|what|which|it");
+        w.take_all_start("me|us|a|an|the|list|all|of|for|is|are|many|much|what|which|it|about");
     }
     let filters = target::take_filters(&mut w);
     const READ_WORDS: &[&str] = &[

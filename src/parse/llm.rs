@@ -27,6 +27,8 @@ const MAX_INTENTS: usize = 20;
 const MAX_BODY: usize = 1 << 20;
 /// At most this many distinct names are sent as context.
 const MAX_NAMES: usize = 500;
+/// How long one model call may take (models are slow; a request is short).
+const TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Where the model lives, from `CHANGESET_LLM_URL`, `CHANGESET_LLM_MODEL` and
 /// `CHANGESET_LLM_API_KEY`.
@@ -52,26 +54,11 @@ impl Endpoint {
                 env::LLM_URL
             )));
         }
-        let timeout = match env::var(env::HTTP_TIMEOUT) {
-            None => Duration::from_secs(60),
-            Some(t) => t
-                .trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|s| *s > 0.0 && *s < 86_400.0)
-                .map(Duration::from_secs_f64)
-                .ok_or_else(|| {
-                    Error::input(format!(
-                        "{}: `{t}` is not a number of seconds",
-                        env::HTTP_TIMEOUT
-                    ))
-                })?,
-        };
         Ok(Endpoint {
             base_url: base_url.trim_end_matches('/').to_string(),
             model: need(env::LLM_MODEL, "the model name")?,
             api_key: env::var(env::LLM_API_KEY).map(SecretString::from),
-            timeout,
+            timeout: TIMEOUT,
         })
     }
 }

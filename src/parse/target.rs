@@ -9,7 +9,7 @@
 use super::InventoryState;
 use super::lexer::{Kind, Token};
 use super::pattern::Words;
-use super::vocab::{self, BACK_REFERENCES, CATEGORY_NOUNS, COLLECTION_NOUNS, DETERMINERS};
+use super::vocab::{self, BACK_REFERENCES, CATEGORY_NOUNS, DETERMINERS};
 use super::{Filter, Selector, Target};
 
 /// Words a target phrase could not place; the caller turns them into a refusal.
@@ -234,7 +234,7 @@ fn item(toks: &[Token], src: &str) -> Result<Vec<Item>, NotUnderstood> {
                 break;
             }
         }
-        if all_in(c, &[vocab::WHOLE_CATALOG, COLLECTION_NOUNS]) {
+        if all_in(c, &[vocab::WHOLE_CATALOG, vocab::GENERIC_NOUNS]) {
             return Ok(vec![(Selector::All, None)]);
         }
         while let Some((last, head)) = c.split_last()
@@ -253,7 +253,7 @@ fn item(toks: &[Token], src: &str) -> Result<Vec<Item>, NotUnderstood> {
     {
         return name_text(head, src).map(|t| vec![(Selector::Category(t), None)]);
     }
-    if all_in(rest, &[vocab::WHOLE_CATALOG, COLLECTION_NOUNS]) {
+    if all_in(rest, &[vocab::WHOLE_CATALOG, vocab::GENERIC_NOUNS]) {
         return Ok(vec![(Selector::All, None)]);
     }
     // SKUs, optionally introduced ("sku STR-001") or possessive ("STR-001's").

@@ -41,6 +41,13 @@ pub const COLLECTION_NOUNS: &[&str] = &[
     "goods", "footwear", "listings", "articles",
 ];
 
+/// Collection nouns that mean "products" in any catalog ("all items"); the others ("shoes",
+/// "sneakers") may be a category of some catalog, so the resolver decides what they mean.
+pub const GENERIC_NOUNS: &[&str] = &[
+    "products", "product", "items", "item", "skus", "sku", "things", "stuff", "goods", "listings",
+    "articles", "ones",
+];
+
 /// Words that make a phrase a category reference ("the Trail category").
 pub const CATEGORY_NOUNS: &[&str] = &[
     "category",

@@ -229,6 +229,14 @@ fn base_change(c: &Clause, ctx: &Ctx, mut w: Words, verb: Verb) -> Result<Intent
         .or_else(|| w.take_find(": $"))
         .or_else(|| w.take_find("is|should now? be? $"))
         .or_else(|| w.take_find("to be $"))
+        .or_else(|| {
+            // "make the price of X $59.50": a bare amount, only when written as money.
+            (verb == Verb::Set)
+                .then(|| w.find("$"))
+                .flatten()
+                .filter(|m| w.toks[m.start].kind == Kind::Money)
+                .inspect(|m| w.take(m))
+        })
     {
         change = Some(PriceChange::To {
             price: w.value(m.caps[0]),
@@ -306,9 +314,12 @@ fn promo_price(c: &Clause, ctx: &Ctx) -> Parsed {
                 .map(|target| Intent::PromoPrice { target, price }),
         );
     }
-    // "put X on promo at $99", "X on sale for $80".
+    // "put X on promo at $99", "X on sale for $80", "run X at $95 on promo".
     let mut w = c.w.clone();
-    if let Some(m) = w.take_find(&format!("on|onto a|the? {PROMO_NOUN} at|for $")) {
+    if let Some(m) = w
+        .take_find(&format!("on|onto a|the? {PROMO_NOUN} at|for $"))
+        .or_else(|| w.take_find(&format!("at|for $ on|as a|the? {PROMO_NOUN}")))
+    {
         w.take_start("put|place|set|run|list|have|get|throw|go");
         let price = w.value(m.caps[0]);
         return Some(
@@ -528,7 +539,7 @@ fn activate(c: &Clause, ctx: &Ctx, values: &Values) -> Parsed {
     let verbs = "activate|enable|start|resume|reactivate|restart|reinstate|relaunch|restore|launch|begin|reapply|run|rerun";
     let frame = if w.take_start(verbs).is_some() || w.take_start("turn|switch on").is_some() {
         let noun = w.take_find(&format!(
-            "the|its|their? {PROMO_NOUN} price|prices? on|for|of|again?"
+            "the|its|their|a|an? {PROMO_NOUN} price|prices? on|for|of|again?"
         ));
         noun.is_some() || ctx.last_was_promo
     } else if w.take_start("put|place|set|get|bring|go|move").is_some() {

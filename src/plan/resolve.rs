@@ -245,7 +245,7 @@ fn category(catalog: &Catalog, name: &str) -> Result<Vec<usize>> {
             name.trim()
         ))
         .hint(format!(
-            "categories in this catalog: {}",
+            "categories in this catalog: {}; for every product say \"all products\"",
             categories.join(", ")
         ));
         let named = rows_named(catalog, &vocab::key(name));

@@ -90,7 +90,14 @@ pub fn make(
         Parsing::Done(intents) => intents,
         Parsing::Model(endpoint) => crate::parse::llm::parse(request, &catalog, &endpoint)?,
     };
+    let started = std::time::Instant::now();
     let operations = build::operations(&catalog, &intents)?;
+    tracing::info!(
+        operations = operations.len(),
+        changes = operations.iter().map(|o| o.changes.len()).sum::<usize>(),
+        ms = started.elapsed().as_millis() as u64,
+        "resolved the targets and built the changes"
+    );
     let plan = assemble(
         settings,
         rules,

@@ -262,7 +262,30 @@ pub fn key_words(text: &str) -> Vec<String> {
 
 /// A name or category as one comparable string ("Kids' Shoes" → "kids shoes").
 pub fn key(text: &str) -> String {
-    key_words(text).join(" ")
+    let mut out = String::new();
+    key_into(text, &mut out);
+    out
+}
+
+/// Appends `key(text)` to `out` (reusing one buffer over many rows).
+pub fn key_into(text: &str, out: &mut String) {
+    let mut gap = false;
+    let mut started = false;
+    for c in text.chars() {
+        if c == '\'' || c == '\u{2019}' {
+            continue;
+        }
+        if !c.is_alphanumeric() {
+            gap = true;
+            continue;
+        }
+        if gap && started {
+            out.push(' ');
+        }
+        gap = false;
+        started = true;
+        out.extend(c.to_lowercase().filter(|l| l.is_alphanumeric()));
+    }
 }
 
 /// `key(text) == key`, without allocating (names are compared once per catalog row).
@@ -440,4 +463,32 @@ pub fn is_known(word: &str) -> bool {
         || WHOLE_CATALOG.contains(&word)
         || STRUCTURAL.contains(&word)
         || BACK_REFERENCES.contains(&word)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_agree_however_they_are_computed() {
+        for text in [
+            "Kids' Shoes",
+            "  Cloud   Runner ",
+            "Cross-Trainer PRO",
+            "Men's Runner",
+            "Ünïcode Ä",
+            "a--b",
+            "",
+        ] {
+            let k = key(text);
+            assert_eq!(k, key_words(text).join(" "), "{text}");
+            assert!(key_matches(text, &k), "{text}");
+            assert!(!key_matches(text, &format!("{k}x")), "{text}");
+        }
+        assert_eq!(key("Kids' Shoes"), "kids shoes");
+        assert_eq!(singular("accessories"), "accessory");
+        assert_eq!(singular("boxes"), "box");
+        assert_eq!(singular("kids"), "kid");
+        assert_eq!(singular("glass"), "glass");
+    }
 }

@@ -19,6 +19,8 @@ pub fn operations(catalog: &Catalog, intents: &[Intent]) -> Result<Vec<Operation
         catalog,
         ops: Vec::new(),
         written: HashMap::new(),
+        // One clause cannot contradict itself: only track cells when there are more.
+        track: intents.len() > 1,
         base_read: HashSet::new(),
         base_written: HashSet::new(),
     };
@@ -53,6 +55,7 @@ struct Builder<'a> {
     ops: Vec<Operation>,
     /// Every cell written so far: (key, header) → after.
     written: HashMap<(String, String), Value>,
+    track: bool,
     /// Rows whose Base Price a clause computed from, and rows whose Base Price changes.
     base_read: HashSet<usize>,
     base_written: HashSet<usize>,
@@ -240,6 +243,9 @@ impl Builder<'_> {
         changes: Vec<Change>,
         agent: Agent,
     ) -> Result<()> {
+        if !self.track {
+            return self.add(action, label, changes, agent);
+        }
         let mut kept = Vec::with_capacity(changes.len());
         for change in changes {
             let cell = (change.key.clone(), change.field.clone());
@@ -261,7 +267,18 @@ impl Builder<'_> {
             self.written.insert(cell, change.after.clone());
             kept.push(change);
         }
-        if agent == Agent::Writer && kept.is_empty() {
+        self.add(action, label, kept, agent)
+    }
+
+    /// Adds the operation; a write with nothing left to change is not listed.
+    fn add(
+        &mut self,
+        action: &str,
+        label: String,
+        changes: Vec<Change>,
+        agent: Agent,
+    ) -> Result<()> {
+        if agent == Agent::Writer && changes.is_empty() {
             return Ok(());
         }
         self.ops.push(Operation::unscored(
@@ -269,7 +286,7 @@ impl Builder<'_> {
             agent,
             action,
             label,
-            kept,
+            changes,
         ));
         Ok(())
     }

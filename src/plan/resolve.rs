@@ -100,7 +100,7 @@ fn sku_row(catalog: &Catalog, sku: &str) -> Result<usize> {
     {
         return Ok(r);
     }
-    let keys = (0..catalog.rows.len()).map(|r| catalog.key(r).to_string());
+    let keys = (0..catalog.rows.len()).map(|r| catalog.key(r));
     Err(Error::input(format!(
         "there is no product with SKU {wanted}; nothing was planned"
     ))
@@ -270,21 +270,26 @@ pub fn category_name(catalog: &Catalog, name: &str) -> Result<String> {
 /// or a fragment), else the nearest names and categories.
 fn unknown_name(catalog: &Catalog, phrase: &str) -> Error {
     let words = strip_words(vocab::key_words(phrase), true);
+    let needle = format!(" {} ", words.join(" "));
+    let mut hay = String::new();
     let containing: Vec<usize> = (0..catalog.rows.len())
         .filter(|&r| {
-            let name = vocab::key_words(catalog.cell(r, Field::Name));
-            !words.is_empty() && name.windows(words.len()).any(|w| w == words.as_slice())
+            hay.clear();
+            hay.push(' ');
+            vocab::key_into(catalog.cell(r, Field::Name), &mut hay);
+            hay.push(' ');
+            !words.is_empty() && hay.contains(&needle)
         })
         .collect();
     let phrase = phrase.trim();
     match containing.len() {
         0 => {
-            let names = (0..catalog.rows.len()).map(|r| catalog.cell(r, Field::Name).to_string());
+            let names = (0..catalog.rows.len()).map(|r| catalog.cell(r, Field::Name));
             let categories = distinct(catalog, Field::Category);
             Error::input(format!(
                 "no product or category is named \"{phrase}\"; nothing was planned"
             ))
-            .hint(suggest(phrase, names.chain(categories)))
+            .hint(suggest(phrase, names.chain(categories.iter().map(String::as_str))))
         }
         1 => Error::input(format!(
             "no product is named exactly \"{phrase}\" ({} has it in its name); nothing was planned",
@@ -380,49 +385,62 @@ pub fn distinct(catalog: &Catalog, field: Field) -> Vec<String> {
     out
 }
 
-/// "did you mean ...?" with the three nearest candidates by edit distance.
-pub fn suggest(wanted: &str, candidates: impl Iterator<Item = String>) -> String {
+/// "did you mean ...?" with the three nearest candidates by edit distance. Linear in the
+/// candidates, with no allocation per candidate (catalogs may have a million rows).
+pub fn suggest<S: AsRef<str>>(wanted: &str, candidates: impl IntoIterator<Item = S>) -> String {
     // Long input cannot be near a name; bound the work.
-    let w: String = wanted.to_lowercase().chars().take(64).collect();
-    let mut scored: Vec<(usize, String)> = Vec::new();
-    let mut seen = std::collections::BTreeSet::new();
+    let w: Vec<char> = wanted.to_lowercase().chars().take(64).collect();
+    let mut best: Vec<(usize, String)> = Vec::new();
+    let mut b: Vec<char> = Vec::new();
+    let mut rows = (Vec::new(), Vec::new());
     for c in candidates {
-        if !seen.insert(c.to_lowercase()) {
+        let c = c.as_ref().trim();
+        b.clear();
+        b.extend(c.chars().flat_map(char::to_lowercase).take(128));
+        let limit = best.get(2).map_or(usize::MAX, |s| s.0);
+        let Some(d) = edit_distance(&w, &b, limit, &mut rows) else {
+            continue;
+        };
+        if best.iter().any(|(_, seen)| seen.eq_ignore_ascii_case(c)) {
             continue;
         }
-        let limit = scored.get(2).map_or(usize::MAX, |s| s.0);
-        if let Some(d) = edit_distance(&w, &c.to_lowercase(), limit) {
-            scored.push((d, c));
-            scored.sort();
-            scored.truncate(3);
-        }
+        best.push((d, c.to_string()));
+        best.sort();
+        best.truncate(3);
     }
-    let best: Vec<String> = scored.into_iter().map(|(_, c)| format!("`{c}`")).collect();
     if best.is_empty() {
         return "check the spelling against the catalog".to_string();
     }
-    format!("did you mean {}?", best.join(", "))
+    let names: Vec<String> = best.into_iter().map(|(_, c)| format!("`{c}`")).collect();
+    format!("did you mean {}?", names.join(", "))
 }
 
-/// Levenshtein distance, or None as soon as it must exceed `limit`.
-fn edit_distance(a: &str, b: &str, limit: usize) -> Option<usize> {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().take(128).collect();
+/// Levenshtein distance, or None as soon as it must exceed `limit`. `rows` is scratch space.
+fn edit_distance(
+    a: &[char],
+    b: &[char],
+    limit: usize,
+    rows: &mut (Vec<usize>, Vec<usize>),
+) -> Option<usize> {
     if a.len().abs_diff(b.len()) > limit {
         return None;
     }
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let (prev, cur) = rows;
+    prev.clear();
+    prev.extend(0..=b.len());
     for (i, ca) in a.iter().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
+        cur.clear();
+        cur.push(i + 1);
         for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != cb))
+            let v = (prev[j] + usize::from(ca != cb))
                 .min(prev[j + 1] + 1)
                 .min(cur[j] + 1);
+            cur.push(v);
         }
         if cur.iter().min().is_some_and(|m| *m > limit) {
             return None;
         }
-        prev = cur;
+        std::mem::swap(prev, cur);
     }
     Some(prev[b.len()]).filter(|d| *d <= limit)
 }

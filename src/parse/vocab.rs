@@ -267,55 +267,35 @@ pub fn key(text: &str) -> String {
     out
 }
 
+/// The characters of `key(text)`, computed on the fly.
+fn key_chars(text: &str) -> impl Iterator<Item = char> + '_ {
+    let (mut gap, mut started) = (false, false);
+    text.chars()
+        .filter(|c| *c != '\'' && *c != '\u{2019}')
+        .flat_map(move |c| {
+            let word = c.is_alphanumeric();
+            let space = (word && gap && started).then_some(' ');
+            if word {
+                gap = false;
+                started = true;
+            } else {
+                gap = true;
+            }
+            space.into_iter().chain(
+                c.to_lowercase()
+                    .filter(move |l| word && l.is_alphanumeric()),
+            )
+        })
+}
+
 /// Appends `key(text)` to `out` (reusing one buffer over many rows).
 pub fn key_into(text: &str, out: &mut String) {
-    let mut gap = false;
-    let mut started = false;
-    for c in text.chars() {
-        if c == '\'' || c == '\u{2019}' {
-            continue;
-        }
-        if !c.is_alphanumeric() {
-            gap = true;
-            continue;
-        }
-        if gap && started {
-            out.push(' ');
-        }
-        gap = false;
-        started = true;
-        out.extend(c.to_lowercase().filter(|l| l.is_alphanumeric()));
-    }
+    out.extend(key_chars(text));
 }
 
 /// `key(text) == key`, without allocating (names are compared once per catalog row).
 pub fn key_matches(text: &str, key: &str) -> bool {
-    let mut want = key.chars();
-    let mut gap = false;
-    let mut started = false;
-    for c in text.chars() {
-        if c == '\'' || c == '\u{2019}' {
-            continue;
-        }
-        if !c.is_alphanumeric() {
-            gap = true;
-            continue;
-        }
-        if gap && started && want.next() != Some(' ') {
-            return false;
-        }
-        gap = false;
-        started = true;
-        for l in c.to_lowercase() {
-            if !l.is_alphanumeric() {
-                continue;
-            }
-            if want.next() != Some(l) {
-                return false;
-            }
-        }
-    }
-    want.next().is_none()
+    key_chars(text).eq(key.chars())
 }
 
 /// A plural word as singular, for category matching ("shoes" → "shoe", "accessories" →

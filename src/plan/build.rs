@@ -234,17 +234,10 @@ impl Builder<'_> {
         }
     }
 
-    /// Adds an operation, dropping changes an earlier clause already makes and refusing
-    /// changes that contradict one. A write with nothing left to change is not listed.
-    fn push(
-        &mut self,
-        action: &str,
-        label: String,
-        changes: Vec<Change>,
-        agent: Agent,
-    ) -> Result<()> {
+    /// Drops changes an earlier clause already makes and refuses changes that contradict one.
+    fn dedupe(&mut self, changes: Vec<Change>) -> Result<Vec<Change>> {
         if !self.track {
-            return self.add(action, label, changes, agent);
+            return Ok(changes);
         }
         let mut kept = Vec::with_capacity(changes.len());
         for change in changes {
@@ -267,17 +260,19 @@ impl Builder<'_> {
             self.written.insert(cell, change.after.clone());
             kept.push(change);
         }
-        self.add(action, label, kept, agent)
+        Ok(kept)
     }
 
-    /// Adds the operation; a write with nothing left to change is not listed.
-    fn add(
+    /// Adds an operation without the changes earlier clauses already make; a write with
+    /// nothing left to change is not listed.
+    fn push(
         &mut self,
         action: &str,
         label: String,
         changes: Vec<Change>,
         agent: Agent,
     ) -> Result<()> {
+        let changes = self.dedupe(changes)?;
         if agent == Agent::Writer && changes.is_empty() {
             return Ok(());
         }

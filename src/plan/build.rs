@@ -358,10 +358,7 @@ fn create(
     price: Decimal,
     inventory: Option<InventoryState>,
 ) -> Result<Vec<Change>> {
-    let existing = catalog
-        .row_of(sku)
-        .or_else(|| (0..catalog.rows.len()).find(|&r| catalog.key(r).eq_ignore_ascii_case(sku)));
-    if let Some(row) = existing {
+    if let Some(row) = resolve::key_row(catalog, sku) {
         return Err(Error::input(format!(
             "{sku} already exists ({}); a new product needs a new SKU, nothing was planned",
             catalog.cell(row, Field::Name).trim()

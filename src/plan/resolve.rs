@@ -91,13 +91,17 @@ pub fn describe_filters(filters: &[Filter]) -> String {
     format!("\"{}\"", words.join(", "))
 }
 
+/// The row whose key is `key` (exactly, else ignoring ASCII case).
+pub fn key_row(catalog: &Catalog, key: &str) -> Option<usize> {
+    let wanted = key.trim();
+    catalog
+        .row_of(wanted)
+        .or_else(|| (0..catalog.rows.len()).find(|&r| catalog.key(r).eq_ignore_ascii_case(wanted)))
+}
+
 fn sku_row(catalog: &Catalog, sku: &str) -> Result<usize> {
     let wanted = sku.trim();
-    if let Some(r) = catalog.row_of(wanted) {
-        return Ok(r);
-    }
-    if let Some(r) = (0..catalog.rows.len()).find(|&r| catalog.key(r).eq_ignore_ascii_case(wanted))
-    {
+    if let Some(r) = key_row(catalog, wanted) {
         return Ok(r);
     }
     let keys = (0..catalog.rows.len()).map(|r| catalog.key(r));
@@ -137,6 +141,13 @@ fn name_rows(catalog: &Catalog, phrase: &str) -> Result<Found> {
 }
 
 fn exact_or_category(catalog: &Catalog, phrase: &str) -> Result<Option<Found>> {
+    // A key the grammar could not tell from a word ("SKU12345", "100234") is still a key.
+    if let Some(row) = key_row(catalog, phrase) {
+        return Ok(Some(Found {
+            specific: vec![row],
+            group: Vec::new(),
+        }));
+    }
     let all_words = vocab::key_words(phrase);
     let words = strip_words(all_words.clone(), false);
     if words.is_empty() {

@@ -329,13 +329,15 @@ fn promo_price(c: &Clause, ctx: &Ctx) -> Parsed {
     }
     // "mark X down to $79", "discount X to $79".
     let mut w = c.w.clone();
-    let verb = w.take_start("mark|knock|bring|take|discount|markdown")?;
-    let down = w.take_find("down to $").or_else(|| {
-        let v = &w.toks[verb.start].text;
-        (v == "discount" || v == "markdown")
-            .then(|| w.take_find("to $"))
-            .flatten()
-    })?;
+    // "mark down X to $79" too: the "down" came with the verb.
+    let verb = w
+        .take_start("mark|knock|bring|take down")
+        .or_else(|| w.take_start("mark|knock|bring|take|discount|markdown"))?;
+    let down_said = verb.end - verb.start == 2
+        || ["discount", "markdown"].contains(&w.toks[verb.start].text.as_str());
+    let down = w
+        .take_find("down to $")
+        .or_else(|| down_said.then(|| w.take_find("to $")).flatten())?;
     let price = w.value(down.caps[0]);
     Some(
         c.target(&w, ctx)
@@ -382,7 +384,7 @@ fn value_frame<'a>(c: &Clause<'a>, value: &str) -> Option<(Words<'a>, super::pat
         ))
         .or_else(|| {
             w.take_find(&format!(
-                "on|at|for|with? a|an? {value} {off} on|for|to|from|of|off?"
+                "on|at|for|with|to? a|an? {value} {off} on|for|to|from|of|off?"
             ))
         })
         .or_else(|| {

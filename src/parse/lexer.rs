@@ -405,7 +405,7 @@ fn combine(raw: Vec<Token>) -> Vec<Token> {
             t = n;
             i += 1;
         }
-        if t.is_word("usd")
+        if (t.is_word("usd") || t.is_word("$"))
             && let Some(next) = raw.get(i).filter(|n| n.kind == Kind::Number)
         {
             let mut n = next.clone();
@@ -498,6 +498,8 @@ mod tests {
         assert_eq!(value("twenty-five percent")[0], Some(Decimal::from(25)));
         assert_eq!(kinds("20 per cent").len(), 1);
         assert_eq!(kinds("99 dollars")[0].0, Kind::Money);
+        assert_eq!(kinds("$ 99")[0].0, Kind::Money);
+        assert_eq!(kinds("20 %")[0].0, Kind::Percent);
     }
 
     #[test]

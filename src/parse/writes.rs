@@ -457,12 +457,10 @@ fn counted(c: &Clause, ctx: &Ctx) -> Parsed {
                 m
             }
             None => {
-                // "X: 3 left", "3 pairs of X left".
-                let m = w.take_find(&format!("only|just? # {units}? left|remaining"))?;
-                if m.end - m.start < 2 {
-                    return None;
-                }
-                m
+                // "X: 3 left", "X only has 7 left", "3 pairs left of X".
+                w.take_find(&format!(
+                    ":? only|just? has|have|got? only|just? # {units}? left|remaining of|for?"
+                ))?
             }
         }
     };

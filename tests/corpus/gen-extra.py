@@ -144,7 +144,11 @@ CASES = [
     ("discount", "take 12.5% off Summit Pack Pro", P().pct(["PK-1002"], Decimal("12.5")).expect()),
     ("discount", "mark the Trail Boot down by 10%", P().pct(["PK-1009"], 10).expect()),
     ("discount", "20% off Day Tripper, Headlamp and Camp Stove", P().pct(["PK-1003", "PK-1011", "PK-1012"], 20).expect()),
+    ("discount", "twenty percent off the Headlamp", P().pct(["PK-1011"], 20).expect()),
+    ("discount", "apply a $5 discount to PK-1010", P().off(["PK-1010"], 5).expect()),
+    ("discount", "set PK-1013 to 10% off", P().pct(["PK-1013"], 10).expect()),
     # promo prices
+    ("promo_price", "mark down PK-1009 to $150", P().at(["PK-1009"], 150).expect()),
     ("promo_price", "put PK-1004 on sale for $279", P().at(["PK-1004"], 279).expect()),
     ("promo_price", "set the promo price of Storm Shell to 189.00", P().at(["PK-1006"], 189).expect()),
     ("promo_price", "promo price for the camp stove: $50", P().at(["PK-1012"], 50).expect()),
@@ -158,7 +162,10 @@ CASES = [
     ("end_promo", "end all promos", P().end(ALL).expect()),
     ("end_promo", "put the Day Tripper back to regular price", P().end(["PK-1003"]).expect()),
     ("end_promo", "cancel the promotions in the Backpacks category", P().end(cat("Backpacks")).expect()),
+    ("end_promo", "stop the promotion on Camp Stove", P().end(["PK-1012"]).expect()),
     # inventory
+    ("inventory", "PK-1016 only has 7 left", P().inv(["PK-1016"], "low_stock").expect()),
+    ("inventory", "we're out of the Summit Pack", P().inv(["PK-1001"], "out_of_stock").expect()),
     ("inventory", "mark PK-1004 in stock", P().inv(["PK-1004"], "in_stock").expect()),
     ("inventory", "the Storm Shelter is sold out", P().inv(["PK-1005"], "out_of_stock").expect()),
     ("inventory", "discontinue the Boot Dryer", P().inv(["PK-1010"], "discontinued").expect()),
@@ -176,7 +183,9 @@ CASES = [
     ("base_price", "change the price of PK-1013 to $99", P().base_to(["PK-1013"], 99).expect()),
     ("base_price", "knock $20 off the base price of the Trail Boot", P().base_amt(["PK-1009"], -20).expect()),
     ("base_price", "raise the base price of PK-1001 to $100", ERR),
+    ("base_price", "make the price of PK-1010 $44.99", P().base_to(["PK-1010"], "44.99").expect()),
     # create
+    ("create", "add PK-2005 Trail Mug to Accessories for $14.50, low stock", P().create("PK-2005", "Trail Mug", "Accessories", "14.50", "low_stock").expect()),
     ("create", "add a new product PK-2001 Glacier Pack in Backpacks at $210", P().create("PK-2001", "Glacier Pack", "Backpacks", "210").expect()),
     ("create", "create PK-2002 Bivy Sack, category Tents, base price 149.95, pre-order", P().create("PK-2002", "Bivy Sack", "Tents", "149.95", "pre_order").expect()),
     ("create", "new product: PK-2003 Fleece Hood, Jackets, $59.50", P().create("PK-2003", "Fleece Hood", "Jackets", "59.50").expect()),
@@ -188,7 +197,9 @@ CASES = [
     ("multi", "PK-1013: raise base price to $149.99 and mark it in stock", P().base_to(["PK-1013"], "149.99").inv(["PK-1013"], "in_stock").expect()),
     ("multi", "15% off all boots and notify the team", P().pct(cat("Boots"), 15).expect(notify=True)),
     ("multi", "discontinue PK-1011, then email the team a summary", P().inv(["PK-1011"], "discontinued").expect(notify=True)),
+    ("multi", "show me tents under $300 and put them on 10% off", P().pct(where(lambda r: r["Category"] == "Tents" and Decimal(r["Base Price"]) < 300), 10).expect()),
     # reads
+    ("read", "tell me about PK-1007", P().expect()),
     ("read", "what's the price of PK-1009?", P().expect()),
     ("read", "show me all jackets", P().expect()),
     ("read", "which products are on promo?", P().expect()),
@@ -220,6 +231,8 @@ CASES = [
     ("refuse", "don't discount PK-1001", ERR),
     ("refuse", "20% off PK-1001 or PK-1002", ERR),
     ("refuse", "mark PK-1004 in stock and delete PK-1005", ERR),
+    ("refuse", "give all sneakers 10% off", ERR),
+    ("refuse", "mark the Summit Pack down to $0", ERR),
 ]
 
 

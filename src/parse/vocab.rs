@@ -316,9 +316,8 @@ pub fn singular(word: &str) -> String {
     }
 }
 
-/// Words the grammar uses somewhere (verbs, cue nouns, connectors). A refusal names the words
-/// of a clause that are not among these, as the ones it did not understand.
-const KNOWN: &[&str] = &[
+/// Words that start a clause (after "and" or "," they split the request).
+pub const CLAUSE_STARTS: &[&str] = &[
     "take",
     "knock",
     "give",
@@ -331,8 +330,6 @@ const KNOWN: &[&str] = &[
     "discount",
     "mark",
     "markdown",
-    "down",
-    "up",
     "set",
     "change",
     "update",
@@ -355,6 +352,7 @@ const KNOWN: &[&str] = &[
     "clear",
     "kill",
     "finish",
+    "terminate",
     "deactivate",
     "disable",
     "activate",
@@ -367,7 +365,6 @@ const KNOWN: &[&str] = &[
     "flag",
     "add",
     "create",
-    "new",
     "show",
     "list",
     "display",
@@ -376,10 +373,33 @@ const KNOWN: &[&str] = &[
     "how",
     "notify",
     "email",
+    "mail",
+    "message",
     "tell",
     "let",
-    "know",
     "send",
+    "ping",
+    "alert",
+    "inform",
+    "then",
+    "also",
+    "please",
+    "we",
+    "delete",
+    "erase",
+    "wipe",
+    "destroy",
+    "purge",
+];
+
+/// Words the grammar uses somewhere besides the clause starts (cue nouns, connectors). A
+/// refusal names the words of a clause that are not among these, as the ones it did not
+/// understand.
+const KNOWN: &[&str] = &[
+    "down",
+    "up",
+    "new",
+    "know",
     "off",
     "on",
     "at",
@@ -413,7 +433,6 @@ const KNOWN: &[&str] = &[
     "team",
     "summary",
     "me",
-    "we",
     "have",
     "only",
     "left",
@@ -431,12 +450,12 @@ const KNOWN: &[&str] = &[
     "an",
     "do",
     "can",
-    "please",
     "image",
 ];
 
 pub fn is_known(word: &str) -> bool {
     KNOWN.contains(&word)
+        || CLAUSE_STARTS.contains(&word)
         || DETERMINERS.contains(&word)
         || COLLECTION_NOUNS.contains(&word)
         || CATEGORY_NOUNS.contains(&word)

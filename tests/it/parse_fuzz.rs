@@ -235,34 +235,28 @@ fn long(head: &str, unit: &str, tail: &str, chars: usize) -> String {
 /// Requests built to provoke super-linear work: repeated joiners, filters, lists, names,
 /// clauses and fillers.
 fn adversarial(chars: usize) -> Vec<String> {
-    vec![
-        long("", "20% off ", "STR-001", chars),
-        long("mark ", "and ", "STR-001 out of stock", chars),
-        long("show me everything ", "under $5 ", "", chars),
-        long("mark ", "STR-001, ", "STR-002 out of stock", chars),
-        long("15% off ", "Retro Wave and ", "Canvas Low", chars),
-        long("mark ", "the ", "STR-001 out of stock", chars),
-        long("", "put ", "STR-001 on promo at $5", chars),
-        long(
-            "add a new product STR-050 ",
-            "x ",
-            "in Running at $5",
-            chars,
-        ),
-        long("", "end the promo on STR-001; ", "", chars),
-        long("mark STR-001 ", "out of stock ", "", chars),
-        long("", "please ", "mark STR-001 out of stock", chars),
-        long("which products ", "don't have an image ", "?", chars),
-        long(
-            "",
-            "mark STR-001 out of stock and ",
-            "notify the team",
-            chars,
-        ),
-        long("", "what is ", "the price of STR-001", chars),
-        long("notify the team ", "and then also ", "", chars),
-        long("", "asdf ", "", chars),
-    ]
+    const SHAPES: [(&str, &str, &str); 16] = [
+        ("", "20% off ", "STR-001"),
+        ("mark ", "and ", "STR-001 out of stock"),
+        ("show me everything ", "under $5 ", ""),
+        ("mark ", "STR-001, ", "STR-002 out of stock"),
+        ("15% off ", "Retro Wave and ", "Canvas Low"),
+        ("mark ", "the ", "STR-001 out of stock"),
+        ("", "put ", "STR-001 on promo at $5"),
+        ("add a new product STR-050 ", "x ", "in Running at $5"),
+        ("", "end the promo on STR-001; ", ""),
+        ("mark STR-001 ", "out of stock ", ""),
+        ("", "please ", "mark STR-001 out of stock"),
+        ("which products ", "don't have an image ", "?"),
+        ("", "mark STR-001 out of stock and ", "notify the team"),
+        ("", "what is ", "the price of STR-001"),
+        ("notify the team ", "and then also ", ""),
+        ("", "asdf ", ""),
+    ];
+    SHAPES
+        .iter()
+        .map(|(head, unit, tail)| long(head, unit, tail, chars))
+        .collect()
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 pub mod timeline;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
@@ -68,8 +68,6 @@ pub struct Summary {
 #[derive(Debug, Clone)]
 pub struct JournalEntry {
     pub plan_id: String,
-    pub plan_hash: String,
-    pub state: String,
     /// The plan as claimed (JSON).
     pub plan: String,
     /// The approval it was applied under (JSON `ApprovalRecord`).
@@ -78,7 +76,6 @@ pub struct JournalEntry {
 
 pub struct Store {
     conn: Connection,
-    path: PathBuf,
 }
 
 impl Store {
@@ -92,11 +89,7 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.execute_batch(SCHEMA)?;
-        Ok(Store { conn, path })
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
+        Ok(Store { conn })
     }
 
     /// Claims a plan id for one apply. Refuses (exit 3) a plan already applied or being applied.
@@ -165,15 +158,13 @@ impl Store {
     /// Unfinished applies (neither done nor rolled back).
     pub fn unfinished(&self) -> Result<Vec<JournalEntry>> {
         let mut stmt = self.conn.prepare(
-            "SELECT plan_id, plan_hash, state, plan, approval FROM journal WHERE state NOT IN ('done', 'rolled_back') ORDER BY updated_at",
+            "SELECT plan_id, plan, approval FROM journal WHERE state NOT IN ('done', 'rolled_back') ORDER BY updated_at",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok(JournalEntry {
                 plan_id: r.get(0)?,
-                plan_hash: r.get(1)?,
-                state: r.get(2)?,
-                plan: r.get(3)?,
-                approval: r.get(4)?,
+                plan: r.get(1)?,
+                approval: r.get(2)?,
             })
         })?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)

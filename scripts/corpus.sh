@@ -5,12 +5,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cargo build --locked --quiet
+# The binary lives in cargo's target directory, wherever CARGO_TARGET_DIR puts it.
+target_dir=$(cargo metadata --locked --no-deps --format-version 1 |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+bin="$target_dir/debug/changeset"
 corpus=../shared/corpus
 [ -f "$corpus/check.py" ] || corpus=tests/corpus
 
 check() { # cases catalog
     local line
-    line=$(python3 "$corpus/check.py" --bin target/debug/changeset --cases "$1" --catalog "$2" --jobs 2 | tail -n 1)
+    line=$(python3 "$corpus/check.py" --bin "$bin" --cases "$1" --catalog "$2" --jobs 2 | tail -n 1)
     echo "$1: $line"
     if [[ ! $line =~ ^corpus:\ ([0-9]+)/([0-9]+)\ pass,\ ([0-9]+)\ wrong,\ ([0-9]+)\ safe_refusal,\ ([0-9]+)\ crash$ ]]; then
         echo "corpus: unexpected summary line" >&2

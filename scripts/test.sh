@@ -15,6 +15,10 @@ done
 # download every platform's packages (the build fetches only this platform's).
 cargo fetch --locked --quiet
 
+# Formatting and lints are part of the tests (warnings are errors).
+cargo fmt --check
+cargo clippy --all-targets --locked --quiet -- -D warnings
+
 cargo test --locked
 
 # The request corpus: no wrong plan, no crash (reuses the debug binary built above).

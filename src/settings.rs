@@ -119,6 +119,11 @@ impl Settings {
         })
     }
 
+    /// Where the audit store is: the data directory's `audit.db`.
+    pub fn audit_location(&self) -> crate::audit::Location {
+        crate::audit::Location::Sqlite(self.data_dir.clone())
+    }
+
     /// True when a source was named (flag, environment or config), not defaulted.
     pub fn source_given(&self) -> bool {
         self.source.is_some()

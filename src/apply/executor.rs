@@ -10,7 +10,7 @@ use std::time::Instant;
 use serde_json::Value;
 
 use super::approval;
-use crate::audit::{Store, state};
+use crate::audit::{AuditStore, Claim, state};
 use crate::error::{Error, Kind, Result};
 use crate::parse::InventoryState;
 use crate::plan::facts::PlanContext;
@@ -26,7 +26,7 @@ use crate::source::{Catalog, CellRef, CellWrite, Field, Source, WriteBatch, valu
 pub struct Context<'a> {
     pub settings: &'a Settings,
     pub rules: &'a RuleSet,
-    pub store: &'a mut Store,
+    pub store: &'a mut dyn AuditStore,
     pub source: &'a mut dyn Source,
     pub approval: approval::Options,
     /// The agents and tokens used, for the receipt's delegation chain.
@@ -74,13 +74,13 @@ pub fn apply(ctx: &mut Context<'_>, plan: &Plan) -> Result<Receipt> {
         ctx.delegation.push(delegation(grant, &on_behalf_of));
     }
 
-    ctx.store.claim_plan(
-        &plan.id,
-        &plan.hash(),
-        &serde_json::to_string(plan)?,
-        &serde_json::to_string(&approval)?,
-        &started_at,
-    )?;
+    ctx.store.claim_plan(&Claim {
+        plan_id: &plan.id,
+        plan_hash: &plan.hash(),
+        plan: &serde_json::to_string(plan)?,
+        approval: &serde_json::to_string(&approval)?,
+        now: &started_at,
+    })?;
     let batch = batch(&catalog, plan);
     let write_started = Instant::now();
     if let Err(e) = ctx.source.write(&batch) {
@@ -178,7 +178,7 @@ pub fn apply(ctx: &mut Context<'_>, plan: &Plan) -> Result<Receipt> {
             .as_ref()
             .is_some_and(|r| r.status == "pending")
     {
-        n.deliver(ctx.store, &receipt);
+        n.deliver(&mut *ctx.store, &receipt);
     }
     match failure {
         Some(e) => Err(e.hint(format!(

@@ -9,7 +9,7 @@
 use serde::Serialize;
 
 use super::executor::{self, Verified};
-use crate::audit::{JournalEntry, Store, state};
+use crate::audit::{AuditStore, JournalEntry, state};
 use crate::error::{Error, Result};
 use crate::plan::{Change, Plan};
 use crate::receipt::{ApprovalRecord, Check, Delegation, Timings};
@@ -31,7 +31,7 @@ pub struct Outcome {
 /// decides how --source interacts).
 pub fn run(
     settings: &Settings,
-    store: &mut Store,
+    store: &mut dyn AuditStore,
     rules_sha256: &str,
     spec_of: impl Fn(&Plan) -> Result<SourceSpec>,
 ) -> Result<Vec<Outcome>> {
@@ -44,7 +44,7 @@ pub fn run(
 
 fn settle(
     settings: &Settings,
-    store: &mut Store,
+    store: &mut dyn AuditStore,
     rules_sha256: &str,
     entry: &JournalEntry,
     spec_of: &impl Fn(&Plan) -> Result<SourceSpec>,

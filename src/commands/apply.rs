@@ -3,7 +3,6 @@
 use std::path::Path;
 
 use crate::apply::{approval, executor};
-use crate::audit::Store;
 use crate::cli::ApplyArgs;
 use crate::error::{Error, Result};
 use crate::plan::{Plan, file};
@@ -56,12 +55,12 @@ pub fn execute(
     approval: approval::Options,
 ) -> Result<u8> {
     let mut source = source::open(spec, settings)?;
-    let mut store = Store::open(&settings.data_dir)?;
+    let mut store = crate::audit::open(&settings.audit_location())?;
     let mut notifier = crate::notify::Notifier::for_run(settings)?;
     let mut ctx = executor::Context {
         settings,
         rules,
-        store: &mut store,
+        store: store.as_mut(),
         source: source.as_mut(),
         approval,
         delegation: local_delegation(spec),

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use crate::audit::{Store, timeline};
+use crate::audit::timeline;
 use crate::cli::AuditCommand;
 use crate::error::{IoContext, Result};
 use crate::output;
@@ -24,7 +24,7 @@ pub fn run(settings: &Settings, cmd: AuditCommand) -> Result<u8> {
             &receipt.hash,
         );
     }
-    let store = Store::open(&settings.data_dir)?;
+    let mut store = crate::audit::open(&settings.audit_location())?;
     match cmd {
         AuditCommand::List => {
             let list = store.list()?;
@@ -64,8 +64,8 @@ pub fn run(settings: &Settings, cmd: AuditCommand) -> Result<u8> {
         }
         AuditCommand::Export { out } => {
             let mut text = String::new();
-            for (_, body) in store.bodies()? {
-                text.push_str(&body);
+            for stored in store.receipts()? {
+                text.push_str(&stored.body);
                 text.push('\n');
             }
             match out {

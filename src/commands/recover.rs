@@ -1,7 +1,6 @@
 //! `changeset recover`: finish or undo applies that were interrupted.
 
 use crate::apply::recover;
-use crate::audit::Store;
 use crate::commands::apply::source_of;
 use crate::error::{Error, Result};
 use crate::output;
@@ -10,8 +9,8 @@ use crate::settings::Settings;
 
 pub fn run(settings: &Settings) -> Result<u8> {
     let rules = RuleSet::load(settings.rules_path.as_deref())?;
-    let mut store = Store::open(&settings.data_dir)?;
-    let outcomes = recover::run(settings, &mut store, &rules.sha256, |plan| {
+    let mut store = crate::audit::open(&settings.audit_location())?;
+    let outcomes = recover::run(settings, store.as_mut(), &rules.sha256, |plan| {
         source_of(settings, &plan.source)
     })?;
     if settings.json() {

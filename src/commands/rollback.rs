@@ -2,7 +2,6 @@
 //! and apply it like any other plan (same stale checks, scoring and approval).
 
 use crate::apply::approval;
-use crate::audit::Store;
 use crate::cli::RollbackArgs;
 use crate::commands::{apply, plan};
 use crate::error::Result;
@@ -15,7 +14,7 @@ use crate::{output, source};
 pub fn run(settings: &Settings, args: &RollbackArgs) -> Result<u8> {
     let rules = RuleSet::load(settings.rules_path.as_deref())?;
     let receipt = {
-        let store = Store::open(&settings.data_dir)?;
+        let mut store = crate::audit::open(&settings.audit_location())?;
         let body = store.find(&args.receipt)?;
         Receipt::verify_text(&body).map_err(|e| e.context(format!("receipt `{}`", args.receipt)))?
     };

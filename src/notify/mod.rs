@@ -22,7 +22,7 @@ use base64::Engine;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::audit::Store;
+use crate::audit::AuditStore;
 use crate::error::{Error, Result};
 use crate::google::http::{self, Effect, Failure, Limits, Request, Retry};
 use crate::google::token::{Agent, GoogleToken, Lease, TokenSource};
@@ -104,7 +104,7 @@ impl Notifier {
 
     /// Sends the summary of a sealed receipt once: claims it in the store, sends, records the
     /// outcome and reports a failure on stderr. Never fails the apply.
-    pub fn deliver(&mut self, store: &Store, receipt: &Receipt) {
+    pub fn deliver(&mut self, store: &mut dyn AuditStore, receipt: &Receipt) {
         let now = crate::settings::now()
             .map(|t| t.to_string())
             .unwrap_or_default();

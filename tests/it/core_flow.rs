@@ -1,5 +1,6 @@
 //! The plan → apply → receipt → audit path on a local CSV (issue: core).
 
+use changeset::audit::AuditStore;
 use insta::{assert_snapshot, with_settings};
 
 use crate::support::{TestEnv, filters, run, transcript};
@@ -461,15 +462,15 @@ fn simulate_interrupted_apply(env: &TestEnv, plan_path: &std::path::Path) -> Str
         "method": "auto", "tier": plan.tier, "approvers": [], "approved_at": "2026-11-23T12:00:00Z",
         "plan_hash": plan.hash()
     });
-    let mut store = changeset::audit::Store::open(&env.data_dir()).unwrap();
+    let mut store = changeset::audit::SqliteStore::open(&env.data_dir()).unwrap();
     store
-        .claim_plan(
-            &plan.id,
-            &plan.hash(),
-            &serde_json::to_string(&plan).unwrap(),
-            &approval.to_string(),
-            "2026-11-23T12:00:00Z",
-        )
+        .claim_plan(&changeset::audit::Claim {
+            plan_id: &plan.id,
+            plan_hash: &plan.hash(),
+            plan: &serde_json::to_string(&plan).unwrap(),
+            approval: &approval.to_string(),
+            now: "2026-11-23T12:00:00Z",
+        })
         .unwrap();
     plan.id
 }

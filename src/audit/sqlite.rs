@@ -1,0 +1,251 @@
+//! The SQLite audit store: `audit.db` (WAL, synchronous=FULL) in the data directory. An
+//! IMMEDIATE transaction takes SQLite's write lock, so appends from several local processes
+//! still make one chain.
+
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+use super::{AuditStore, ChainHead, Claim, JournalEntry, StoredReceipt, already_applied, state};
+use crate::error::{Error, IoContext, Result};
+use crate::receipt::{NotifyRecord, Receipt};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS receipts (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    id         TEXT NOT NULL UNIQUE,
+    plan_id    TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    hash       TEXT NOT NULL,
+    prev_hash  TEXT,
+    body       TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS journal (
+    plan_id    TEXT PRIMARY KEY,
+    plan_hash  TEXT NOT NULL,
+    state      TEXT NOT NULL,
+    plan       TEXT NOT NULL,
+    approval   TEXT NOT NULL,
+    receipt_id TEXT,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS notifications (
+    receipt_id   TEXT PRIMARY KEY,
+    receipt_hash TEXT NOT NULL,
+    record       TEXT NOT NULL,
+    updated_at   TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chain_head (
+    one        INTEGER PRIMARY KEY CHECK (one = 1),
+    count      INTEGER NOT NULL,
+    id         TEXT NOT NULL,
+    hash       TEXT NOT NULL
+);
+";
+
+pub struct SqliteStore {
+    conn: Connection,
+    path: std::path::PathBuf,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) `audit.db` in the data directory.
+    pub fn open(data_dir: &Path) -> Result<SqliteStore> {
+        std::fs::create_dir_all(data_dir).io_context("creating the data directory", data_dir)?;
+        let path = data_dir.join("audit.db");
+        let conn = Connection::open(&path)
+            .map_err(|e| Error::runtime(format!("opening `{}`: {e}", path.display())))?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(SqliteStore { conn, path })
+    }
+}
+
+impl AuditStore for SqliteStore {
+    fn describe(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    fn claim_plan(&mut self, claim: &Claim<'_>) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let existing = claim_in(&tx, claim.plan_id)?;
+        if let Some((state, receipt)) = existing {
+            return Err(already_applied(claim.plan_id, &state, receipt.as_deref()));
+        }
+        tx.execute(
+            "INSERT INTO journal (plan_id, plan_hash, state, plan, approval, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![claim.plan_id, claim.plan_hash, state::STARTED, claim.plan, claim.approval, claim.now],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn claim_of(&mut self, plan_id: &str) -> Result<Option<(String, Option<String>)>> {
+        claim_in(&self.conn, plan_id)
+    }
+
+    fn set_journal_state(&mut self, plan_id: &str, state: &str, now: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE journal SET state = ?2, updated_at = ?3 WHERE plan_id = ?1",
+            params![plan_id, state, now],
+        )?;
+        Ok(())
+    }
+
+    fn release_plan(&mut self, plan_id: &str) -> Result<()> {
+        self.conn.execute(
+            "DELETE FROM journal WHERE plan_id = ?1 AND state = 'started'",
+            [plan_id],
+        )?;
+        Ok(())
+    }
+
+    fn unfinished(&mut self) -> Result<Vec<JournalEntry>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT plan_id, plan, approval FROM journal WHERE state NOT IN ('done', 'rolled_back') ORDER BY updated_at",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(JournalEntry {
+                plan_id: r.get(0)?,
+                plan: r.get(1)?,
+                approval: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    fn append(&mut self, receipt: &mut Receipt, final_state: &str) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let head = head_in(&tx)?;
+        receipt.prev_id = head.as_ref().map(|h| h.id.clone());
+        receipt.prev_hash = head.as_ref().map(|h| h.hash.clone());
+        receipt.seal();
+        let body = serde_json::to_string(receipt)?;
+        tx.execute(
+            "INSERT INTO receipts (id, plan_id, created_at, hash, prev_hash, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![receipt.id, receipt.plan_id, receipt.finished_at, receipt.hash, receipt.prev_hash, body],
+        )?;
+        let count = head.map_or(0, |h| h.count) as i64 + 1;
+        tx.execute(
+            "INSERT INTO chain_head (one, count, id, hash) VALUES (1, ?1, ?2, ?3)
+             ON CONFLICT(one) DO UPDATE SET count = excluded.count, id = excluded.id, hash = excluded.hash",
+            params![count, receipt.id, receipt.hash],
+        )?;
+        tx.execute(
+            "UPDATE journal SET state = ?2, receipt_id = ?3, updated_at = ?4 WHERE plan_id = ?1",
+            params![
+                receipt.plan_id,
+                final_state,
+                receipt.id,
+                receipt.finished_at
+            ],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn claim_notification(
+        &mut self,
+        receipt: &Receipt,
+        record: &NotifyRecord,
+        now: &str,
+    ) -> Result<bool> {
+        let inserted = self.conn.execute(
+            "INSERT OR IGNORE INTO notifications (receipt_id, receipt_hash, record, updated_at) VALUES (?1, ?2, ?3, ?4)",
+            params![receipt.id, receipt.hash, serde_json::to_string(record)?, now],
+        )?;
+        Ok(inserted == 1)
+    }
+
+    fn record_notification(
+        &mut self,
+        receipt_id: &str,
+        record: &NotifyRecord,
+        now: &str,
+    ) -> Result<()> {
+        self.conn.execute(
+            "UPDATE notifications SET record = ?2, updated_at = ?3 WHERE receipt_id = ?1",
+            params![receipt_id, serde_json::to_string(record)?, now],
+        )?;
+        Ok(())
+    }
+
+    fn notification(&mut self, receipt_id: &str) -> Result<Option<(String, NotifyRecord)>> {
+        let row: Option<(String, String)> = self
+            .conn
+            .query_row(
+                "SELECT updated_at, record FROM notifications WHERE receipt_id = ?1",
+                [receipt_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        row.map(|(at, record)| super::parse_notification(receipt_id, at, &record))
+            .transpose()
+    }
+
+    fn receipts(&mut self) -> Result<Vec<StoredReceipt>> {
+        self.select_receipts("SELECT id, hash, body FROM receipts ORDER BY seq", &[])
+    }
+
+    fn matching(&mut self, wanted: &str) -> Result<Vec<StoredReceipt>> {
+        let prefix = format!("{wanted}%");
+        self.select_receipts(
+            "SELECT id, hash, body FROM receipts WHERE id LIKE ?1 OR plan_id LIKE ?1 ORDER BY seq",
+            &[&prefix],
+        )
+    }
+
+    fn chain_head(&mut self) -> Result<Option<ChainHead>> {
+        head_in(&self.conn)
+    }
+}
+
+impl SqliteStore {
+    fn select_receipts(
+        &self,
+        sql: &str,
+        args: &[&dyn rusqlite::ToSql],
+    ) -> Result<Vec<StoredReceipt>> {
+        let mut stmt = self.conn.prepare(sql)?;
+        let rows = stmt.query_map(args, |r| {
+            Ok(StoredReceipt {
+                id: r.get(0)?,
+                hash: r.get(1)?,
+                body: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+}
+
+fn claim_in(conn: &Connection, plan_id: &str) -> Result<Option<(String, Option<String>)>> {
+    Ok(conn
+        .query_row(
+            "SELECT state, receipt_id FROM journal WHERE plan_id = ?1",
+            [plan_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
+}
+
+fn head_in(conn: &Connection) -> Result<Option<ChainHead>> {
+    Ok(conn
+        .query_row(
+            "SELECT count, id, hash FROM chain_head WHERE one = 1",
+            [],
+            |r| {
+                Ok(ChainHead {
+                    count: r.get::<_, i64>(0)? as u64,
+                    id: r.get(1)?,
+                    hash: r.get(2)?,
+                })
+            },
+        )
+        .optional()?)
+}

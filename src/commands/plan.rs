@@ -4,7 +4,7 @@
 use crate::cli::{ParserKind, PlanArgs};
 use crate::error::Result;
 use crate::plan::facts::PlanContext;
-use crate::plan::{FORMAT_VERSION, Operation, Plan, RulesRef, build, file, score};
+use crate::plan::{FORMAT_VERSION, Operation, Plan, RulesRef, answer, build, file, score};
 use crate::policy::RuleSet;
 use crate::settings::Settings;
 use crate::source::{self, Catalog, Source, SourceRef};
@@ -98,7 +98,8 @@ pub fn make(
         ms = started.elapsed().as_millis() as u64,
         "resolved the targets and built the changes"
     );
-    let plan = assemble(
+    let answer = answer::answer(&catalog, &intents)?;
+    let mut plan = assemble(
         settings,
         rules,
         source.describe(),
@@ -107,6 +108,7 @@ pub fn make(
         operations,
         None,
     )?;
+    plan.answer = answer;
     Ok((plan, catalog))
 }
 
@@ -139,6 +141,7 @@ pub fn assemble(
         operations,
         tier,
         rollback_of,
+        answer: None,
         approval: score::approval_need(
             tier,
             rules,

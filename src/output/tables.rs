@@ -6,6 +6,7 @@ use serde_json::Value;
 use super::{paint, tier_code};
 use crate::audit::Summary;
 use crate::plan::Plan;
+use crate::plan::answer::Answer;
 use crate::receipt::{Check, Receipt};
 
 fn table(headers: &[&str]) -> Table {
@@ -91,6 +92,46 @@ pub fn plan(plan: &Plan, colour: bool) -> String {
         plan.operations.len(),
         plan.affected_products()
     ));
+    if let Some(a) = &plan.answer {
+        out.push_str(&answer(a));
+    }
+    out
+}
+
+/// Rows of an answer shown in text; `--format json` has them all.
+const ANSWER_ROWS: usize = 20;
+
+/// A read's answer under the plan: yes/no, the count, the rows (capped).
+fn answer(a: &Answer) -> String {
+    let products = format!("{} product{}", a.count, if a.count == 1 { "" } else { "s" });
+    let mut out = match a.yes_no {
+        Some(yes) => format!(
+            "\nAnswer: {} ({products})\n",
+            if yes { "yes" } else { "no" }
+        ),
+        None => format!("\nAnswer: {products}\n"),
+    };
+    if a.rows.is_empty() {
+        return out;
+    }
+    let headers: Vec<&str> = a.columns.iter().map(String::as_str).collect();
+    let mut t = table(&headers);
+    for row in a.rows.iter().take(ANSWER_ROWS) {
+        t.add_row(
+            a.columns
+                .iter()
+                .map(|c| row.get(c).map(show).unwrap_or_default())
+                .collect::<Vec<_>>(),
+        );
+    }
+    out.push_str(&t.to_string());
+    out.push('\n');
+    if a.rows.len() > ANSWER_ROWS {
+        out.push_str(&format!(
+            "… {} more (--format json lists them all)\n",
+            a.rows.len() - ANSWER_ROWS
+        ));
+    }
     out
 }
 

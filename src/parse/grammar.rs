@@ -10,7 +10,7 @@ use std::ops::Range;
 use super::lexer::{self, Kind, Token};
 use super::pattern::Words;
 use super::vocab::{LEADING_FILLERS, TRAILING_FILLERS};
-use super::{Intent, Selector, Target, clauses, create, guard, target, writes};
+use super::{Intent, Selector, Target, clauses, create, guard, read, target, writes};
 use crate::error::{Error, Result};
 
 /// Parses the whole request into intents, refusing it if any clause is not understood.
@@ -246,7 +246,7 @@ fn clause_intent(
     if let Some(intent) = create::parse(&clause) {
         return intent.map(Some);
     }
-    if let Some(intent) = read(&clause, ctx) {
+    if let Some(intent) = read::parse(&clause, ctx) {
         return intent.map(Some);
     }
     if let Some(intent) = writes::parse(&clause, ctx) {
@@ -284,72 +284,6 @@ fn notify(c: &Clause) -> Option<Result<Intent>> {
     Some(Ok(Intent::Notify {
         message: c.text.clone(),
     }))
-}
-
-/// Read-only questions and listings: the subject is resolved (so unknown products are still
-/// refused) but nothing changes.
-fn read(c: &Clause, ctx: &Ctx) -> Option<Result<Intent>> {
-    let mut w = c.w.clone();
-    let strong = "what|which|who|where|show|list|display|view|find|search|lookup|count|see|check|print|describe|browse";
-    let started = w
-        .take_start("how many|much")
-        .or_else(|| w.take_start("give|tell|get|bring|pull me|us"))
-        .or_else(|| w.take_start("look up"))
-        .or_else(|| w.take_start(strong))
-        .or_else(|| w.take_start("is|are|does|do|has|have|did|was|were"))?;
-    if w.toks[started.start].is_word("do")
-        && w.toks
-            .get(started.end)
-            .is_some_and(|t| t.kind == Kind::Percent || t.kind == Kind::Money)
-    {
-        return None;
-    }
-    // Question words and the fields asked about; what is left names the products.
-    for _ in 0..3 {
-        w.take_all_start("me|us|a|an|the|list|all|of|for|is|are|many|much|what|which|it|about");
-    }
-    let filters = target::take_filters(&mut w);
-    const READ_WORDS: &[&str] = &[
-        "'s? the|their|its|current|currently? base|promo|promotional|sale|list|regular? price|prices|pricing|cost|costs|status|statuses|details|detail|info|information|inventory|stock|availability|names|name|skus|categories|images|image|urls|url|data|everything|anything|flag|flags of|for|on|in?",
-        "is|are|does|do|did|was|were|has|have|there|we|you|currently|right|now|any|got|carry|sell|offer|stock",
-        "in the|our? catalog|catalogue|store",
-        "most|least|more|less expensive|priced|pricey",
-        "cheapest|priciest|highest|lowest|biggest|smallest priced?",
-        "a list of",
-        "at the? moment|present",
-        "?",
-    ];
-    for pattern in READ_WORDS {
-        w.take_all(pattern);
-    }
-    if w.all_used() {
-        return Some(Ok(Intent::Read {
-            target: (!filters.is_empty()).then(|| Target {
-                selectors: vec![Selector::All],
-                filters,
-            }),
-        }));
-    }
-    let runs = w.runs();
-    if runs.len() > 1 {
-        let words: Vec<String> = w.unused().map(|t| c.token_text(t)).collect();
-        return Some(Err(not_understood(&c.text, &words)));
-    }
-    Some(
-        target::selectors(&mut w, c.src, filters)
-            .map_err(|words| not_understood(&c.text, &words))
-            .map(|t| match &ctx.topic {
-                Some(topic)
-                    if t.selectors == [Selector::Previous]
-                        && t.filters.is_empty()
-                        && !ctx.had_target =>
-                {
-                    topic.clone()
-                }
-                _ => t,
-            })
-            .map(|t| Intent::Read { target: Some(t) }),
-    )
 }
 
 #[cfg(test)]

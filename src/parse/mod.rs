@@ -8,6 +8,7 @@ mod guard;
 pub mod lexer;
 pub mod llm;
 pub mod pattern;
+mod read;
 mod target;
 pub mod vocab;
 mod writes;
@@ -54,6 +55,9 @@ pub enum Intent {
     Read {
         #[serde(default)]
         target: Option<Target>,
+        /// What kind of answer it wants and about which columns.
+        #[serde(default)]
+        question: Question,
     },
     /// Tell people about something; never a catalog change.
     Notify { message: String },
@@ -70,10 +74,49 @@ impl Intent {
             | Intent::EndPromo { target }
             | Intent::SetInventory { target, .. }
             | Intent::BasePrice { target, .. } => Some(target),
-            Intent::Read { target } => target.as_ref(),
+            Intent::Read { target, .. } => target.as_ref(),
             Intent::Create { .. } | Intent::Notify { .. } => None,
         }
     }
+}
+
+/// What a read asks for: the shape of its answer and the columns it is about.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Question {
+    #[serde(default)]
+    pub ask: Ask,
+    /// The topics asked about; none means every column.
+    #[serde(default)]
+    pub about: Vec<Topic>,
+}
+
+/// The shape of an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ask {
+    /// "show me ...", "which ...", "what's the price of ...": the matching rows.
+    #[default]
+    List,
+    /// "how many ...": the number of matching rows (and the rows).
+    Count,
+    /// "is X on promo?", "are the Trail shoes in stock?": yes when every named product meets
+    /// the condition; the named products are the rows that decide it.
+    Whether,
+    /// "is anything out of stock in Trail?", "do we have kids shoes under $50?": yes when at
+    /// least one product matches; the matching ones are shown.
+    Exists,
+}
+
+/// A group of columns a question can be about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Topic {
+    /// Base Price, Promo Price, Promo Active.
+    Price,
+    /// Inventory.
+    Stock,
+    /// Image URL.
+    Image,
 }
 
 /// How a Base Price changes.

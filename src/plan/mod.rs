@@ -1,5 +1,6 @@
 //! Plans: intents + rows → operations with before/after diffs, their facts, and the plan file.
 
+pub mod answer;
 pub mod build;
 pub mod facts;
 pub mod file;
@@ -130,6 +131,9 @@ pub struct Plan {
     /// For `changeset rollback`: the receipt this plan undoes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollback_of: Option<String>,
+    /// What a read found (issue 16): absent from plans without a read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<answer::Answer>,
 }
 
 impl Plan {

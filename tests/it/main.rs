@@ -11,6 +11,7 @@ mod fake_google;
 #[path = "../support/llm/mod.rs"]
 mod fake_llm;
 
+mod answers;
 mod auth;
 mod ciba;
 mod cli_surface;

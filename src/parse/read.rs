@@ -1,0 +1,214 @@
+//! Read-only questions and listings → [`Intent::Read`] with the [`Question`] they ask: a list,
+//! a count or a yes/no, and the columns they are about (so the plan can answer them).
+
+use super::grammar::{Clause, Ctx, not_understood};
+use super::lexer::Kind;
+use super::pattern::Words;
+use super::{Ask, Intent, Question, Selector, Target, Topic, target};
+use crate::error::Result;
+
+/// Read-only questions and listings: the subject is resolved (so unknown products are still
+/// refused) but nothing changes.
+pub fn parse(c: &Clause, ctx: &Ctx) -> Option<Result<Intent>> {
+    let question = question(&c.w);
+    let mut w = c.w.clone();
+    let strong = "what|which|who|where|show|list|display|view|find|search|lookup|count|see|check|print|describe|browse";
+    let started = w
+        .take_start("how many|much")
+        .or_else(|| w.take_start("give|tell|get|bring|pull me|us"))
+        .or_else(|| w.take_start("look up"))
+        .or_else(|| w.take_start(strong))
+        .or_else(|| w.take_start("is|are|does|do|has|have|did|was|were"))?;
+    if w.toks[started.start].is_word("do")
+        && w.toks
+            .get(started.end)
+            .is_some_and(|t| t.kind == Kind::Percent || t.kind == Kind::Money)
+    {
+        return None;
+    }
+    // Question words and the fields asked about; what is left names the products.
+    for _ in 0..3 {
+        w.take_all_start("me|us|a|an|the|list|all|of|for|is|are|many|much|what|which|it|about");
+    }
+    let filters = target::take_filters(&mut w);
+    const READ_WORDS: &[&str] = &[
+        "'s? the|their|its|current|currently? base|promo|promotional|sale|list|regular? price|prices|pricing|cost|costs|status|statuses|details|detail|info|information|inventory|stock|availability|names|name|skus|categories|images|image|urls|url|data|everything|anything|flag|flags of|for|on|in?",
+        "is|are|does|do|did|was|were|has|have|there|we|you|currently|right|now|any|got|carry|sell|offer|stock",
+        "in the|our? catalog|catalogue|store",
+        "most|least|more|less expensive|priced|pricey",
+        "cheapest|priciest|highest|lowest|biggest|smallest priced?",
+        "a list of",
+        "at the? moment|present",
+        "?",
+    ];
+    for pattern in READ_WORDS {
+        w.take_all(pattern);
+    }
+    if w.all_used() {
+        return Some(Ok(Intent::Read {
+            target: (!filters.is_empty()).then(|| Target {
+                selectors: vec![Selector::All],
+                filters,
+            }),
+            question,
+        }));
+    }
+    let runs = w.runs();
+    if runs.len() > 1 {
+        let words: Vec<String> = w.unused().map(|t| c.token_text(t)).collect();
+        return Some(Err(not_understood(&c.text, &words)));
+    }
+    Some(
+        target::selectors(&mut w, c.src, filters)
+            .map_err(|words| not_understood(&c.text, &words))
+            .map(|t| match &ctx.topic {
+                Some(topic)
+                    if t.selectors == [Selector::Previous]
+                        && t.filters.is_empty()
+                        && !ctx.had_target =>
+                {
+                    topic.clone()
+                }
+                _ => t,
+            })
+            .map(|target| Intent::Read {
+                target: Some(target),
+                question,
+            }),
+    )
+}
+
+/// Words that make a question about a topic (its columns are shown in the answer).
+const TOPICS: &[(Topic, &[&str])] = &[
+    (
+        Topic::Price,
+        &[
+            "price",
+            "prices",
+            "priced",
+            "pricing",
+            "cost",
+            "costs",
+            "much",
+            "promo",
+            "promos",
+            "promotion",
+            "promotions",
+            "sale",
+            "sales",
+            "discount",
+            "discounted",
+            "discounts",
+            "deal",
+            "deals",
+            "markdown",
+            "markdowns",
+            "clearance",
+            "cheap",
+            "cheaper",
+            "msrp",
+        ],
+    ),
+    (
+        Topic::Stock,
+        &[
+            "stock",
+            "inventory",
+            "available",
+            "availability",
+            "buy",
+            "purchase",
+            "order",
+            "orderable",
+            "discontinued",
+            "preorder",
+            "oos",
+            "restocked",
+            "sold",
+            "low",
+            "left",
+        ],
+    ),
+    (
+        Topic::Image,
+        &[
+            "image", "images", "photo", "photos", "picture", "pictures", "img", "url", "urls",
+        ],
+    ),
+];
+
+/// What the question asks: its shape from how it opens, its topics from its words.
+fn question(w: &Words) -> Question {
+    let words: Vec<&str> = w
+        .unused()
+        .filter(|t| t.kind == Kind::Word)
+        .map(|t| t.text.as_str())
+        .collect();
+    let has = |set: &[&str]| words.iter().any(|x| set.contains(x));
+    let counts = w.find("how many").is_some()
+        || w.find("number|count|total of").is_some()
+        || w.at_start("count").is_some();
+    let yes_no = w
+        .at_start("is|are|does|do|has|have|did|was|were|can|could|any|anything")
+        .is_some();
+    let ask = if counts {
+        Ask::Count
+    } else if yes_no && has(&["any", "anything", "there", "something"]) {
+        Ask::Exists
+    } else if yes_no {
+        Ask::Whether
+    } else {
+        Ask::List
+    };
+    let about = TOPICS
+        .iter()
+        .filter(|(_, set)| has(set))
+        .map(|(topic, _)| *topic)
+        .collect();
+    Question { ask, about }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::parse;
+
+    fn asked(request: &str) -> Question {
+        match parse(request)
+            .unwrap_or_else(|e| panic!("{request}: {e}"))
+            .as_slice()
+        {
+            [Intent::Read { question, .. }] => question.clone(),
+            other => panic!("{request}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn shapes_and_topics() {
+        let q = |ask, about: &[Topic]| Question {
+            ask,
+            about: about.to_vec(),
+        };
+        assert_eq!(
+            asked("what's the price of STR-001?"),
+            q(Ask::List, &[Topic::Price])
+        );
+        assert_eq!(
+            asked("which products are out of stock?"),
+            q(Ask::List, &[Topic::Stock])
+        );
+        assert_eq!(
+            asked("how many running shoes are there?"),
+            q(Ask::Count, &[])
+        );
+        assert_eq!(
+            asked("is the Cloud Runner Kids on promo?"),
+            q(Ask::Whether, &[Topic::Price])
+        );
+        assert_eq!(
+            asked("which products don't have an image?"),
+            q(Ask::List, &[Topic::Image])
+        );
+        assert_eq!(asked("show me STR-001"), q(Ask::List, &[]));
+    }
+}

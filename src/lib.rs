@@ -7,8 +7,10 @@
 pub mod apply;
 pub mod audit;
 pub mod auth;
+pub mod catalog;
 pub mod cli;
 pub mod commands;
+pub mod digest;
 pub mod env;
 pub mod error;
 pub mod google;

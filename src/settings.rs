@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::catalog::{ColumnNames, Field, SourceSpec};
 use crate::cli::{Format, GlobalArgs};
 use crate::env;
 use crate::error::{Error, IoContext, Result};
-use crate::source::{ColumnNames, Field, SourceSpec};
 
 /// The config file (`changeset.toml`). Unknown keys are errors, so typos do not pass silently.
 #[derive(Debug, Clone, Default, Deserialize)]

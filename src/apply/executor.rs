@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::approval;
 use crate::audit::{AuditStore, Claim, state};
+use crate::catalog::{Catalog, CellRef, CellWrite, Field, WriteBatch, value};
 use crate::error::{Error, Kind, Result};
 use crate::parse::InventoryState;
 use crate::plan::facts::PlanContext;
@@ -20,7 +21,7 @@ use crate::receipt::{
     ApprovalRecord, Check, Delegation, Receipt, ReceiptOperation, Timings, VerifiedChange,
 };
 use crate::settings::Settings;
-use crate::source::{Catalog, CellRef, CellWrite, Field, Source, WriteBatch, value};
+use crate::source::Source;
 
 /// Everything the executor needs besides the plan.
 pub struct Context<'a> {

@@ -10,11 +10,12 @@ use serde::Serialize;
 
 use super::executor::{self, Verified};
 use crate::audit::{AuditStore, JournalEntry, state};
+use crate::catalog::{CellRef, SourceSpec, value};
 use crate::error::{Error, Result};
 use crate::plan::{Change, Plan};
 use crate::receipt::{ApprovalRecord, Check, Delegation, Timings};
 use crate::settings::Settings;
-use crate::source::{self, CellRef, SourceSpec, value};
+use crate::source;
 
 /// What recover did with one unfinished apply.
 #[derive(Debug, Clone, Serialize)]

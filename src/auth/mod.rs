@@ -122,7 +122,7 @@ pub fn base_url(domain: &str) -> Result<String> {
 
 /// A reference to a token that can be recorded or logged: `sha256:` and 16 hex digits.
 pub fn token_ref(token: &SecretString) -> String {
-    let full = crate::receipt::sha256_prefixed(token.expose_secret().as_bytes());
+    let full = crate::digest::sha256_prefixed(token.expose_secret().as_bytes());
     full[..7 + 16].to_string()
 }
 

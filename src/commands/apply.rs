@@ -3,13 +3,14 @@
 use std::path::Path;
 
 use crate::apply::{approval, executor};
+use crate::catalog::{SourceRef, SourceSpec};
 use crate::cli::ApplyArgs;
 use crate::error::{Error, Result};
 use crate::plan::{Plan, file};
 use crate::policy::RuleSet;
 use crate::receipt::Delegation;
 use crate::settings::Settings;
-use crate::source::{self, SourceRef, SourceSpec};
+use crate::source;
 use crate::{commands, output};
 
 pub fn run(settings: &Settings, args: &ApplyArgs) -> Result<u8> {

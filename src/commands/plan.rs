@@ -1,13 +1,14 @@
 //! `changeset plan`: read, parse, resolve, diff, score; print and optionally save. Never writes
 //! the source.
 
+use crate::catalog::{Catalog, SourceRef};
 use crate::cli::{ParserKind, PlanArgs};
 use crate::error::Result;
 use crate::plan::facts::PlanContext;
 use crate::plan::{FORMAT_VERSION, Operation, Plan, RulesRef, answer, build, file, score};
 use crate::policy::RuleSet;
 use crate::settings::Settings;
-use crate::source::{self, Catalog, Source, SourceRef};
+use crate::source::{self, Source};
 use crate::{apply, output};
 
 /// Exit status of `plan --detailed-exitcode` when the plan has changes.

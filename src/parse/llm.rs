@@ -17,9 +17,9 @@ use serde_json::{Value, json};
 
 use super::lexer::{self, Kind};
 use super::{Filter, Intent, PriceChange, Selector, Target, vocab};
+use crate::catalog::{Catalog, Field};
 use crate::env;
 use crate::error::{Error, Result};
-use crate::source::{Catalog, Field};
 
 /// The most intents a model answer may hold (a request is a few clauses).
 const MAX_INTENTS: usize = 20;

@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::resolve;
+use crate::catalog::{Catalog, Field, value};
 use crate::error::Result;
 use crate::parse::{Ask, Intent, Question, Target, Topic};
-use crate::source::{Catalog, Field, value};
 
 /// What a plan answers (`answer` in its JSON).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -9,9 +9,9 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::{Value, json};
 
 use super::{Agent, Change, Operation, resolve};
+use crate::catalog::{Catalog, Field, value};
 use crate::error::{Error, Result};
 use crate::parse::{Intent, InventoryState, PriceChange};
-use crate::source::{Catalog, Field, value};
 
 /// Builds the operations for all intents, in request order. Any refused clause refuses all.
 pub fn operations(catalog: &Catalog, intents: &[Intent]) -> Result<Vec<Operation>> {

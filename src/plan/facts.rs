@@ -9,7 +9,7 @@ use rust_decimal::prelude::ToPrimitive;
 use serde_json::{Map, Value, json};
 
 use super::{Agent, Operation};
-use crate::source::{Catalog, Field, value};
+use crate::catalog::{Catalog, Field, value};
 
 /// Context shared by every operation of a plan.
 #[derive(Debug, Clone, Default)]

@@ -2,9 +2,9 @@
 //! to its `before`, planned against the current rows like any other plan.
 
 use super::{Agent, Change, Operation};
+use crate::catalog::{Catalog, value};
 use crate::error::{Error, Result};
 use crate::receipt::{Check, Receipt};
-use crate::source::{Catalog, value};
 
 /// The operations that undo the receipt's writes. Refuses receipts that did not apply, and
 /// created rows (which an update cannot undo).

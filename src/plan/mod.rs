@@ -11,7 +11,7 @@ pub mod score;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::source::SourceRef;
+use crate::catalog::SourceRef;
 
 /// The plan file's major format version; readers reject a higher one.
 pub const FORMAT_VERSION: u32 = 1;
@@ -36,8 +36,8 @@ pub struct Change {
 
 impl Change {
     /// The cell this change writes.
-    pub fn cell(&self) -> crate::source::CellRef {
-        crate::source::CellRef {
+    pub fn cell(&self) -> crate::catalog::CellRef {
+        crate::catalog::CellRef {
             key: self.key.clone(),
             field: self.field.clone(),
         }
@@ -159,6 +159,6 @@ impl Plan {
     /// SHA-256 over the plan's canonical JSON: what an approval and a receipt are bound to.
     pub fn hash(&self) -> String {
         let value = serde_json::to_value(self).expect("plans always serialise");
-        crate::receipt::sha256_prefixed(&serde_jcs::to_vec(&value).expect("plans always serialise"))
+        crate::digest::sha256_prefixed(&serde_jcs::to_vec(&value).expect("plans always serialise"))
     }
 }

@@ -6,10 +6,10 @@
 //! groups (a category, the whole catalog) but never drop a product named one by one: a write
 //! that puts a condition on named products only is refused instead.
 
+use crate::catalog::{Catalog, Field, value};
 use crate::error::{Error, Result};
 use crate::parse::vocab::{self, CATEGORY_NOUNS, COLLECTION_NOUNS, DETERMINERS};
 use crate::parse::{Filter, Selector, Target};
-use crate::source::{Catalog, Field, value};
 
 /// The rows a target names, in catalog order. `previous` holds the rows named by the clause
 /// before (for "it" / "them"). A read applies its filters to named products too.

@@ -2,8 +2,8 @@
 
 use super::facts::{self, PlanContext};
 use super::{ApprovalNeed, Operation};
+use crate::catalog::Catalog;
 use crate::policy::RuleSet;
-use crate::source::Catalog;
 
 /// Derives facts and decides the tier of every operation. Returns the plan tier (0 when there
 /// is nothing to do).

@@ -125,7 +125,7 @@ impl RuleSet {
             auto_approve_max_tier: parsed.auto_approve_max_tier,
             rules: parsed.rules,
             origin: origin.to_string(),
-            sha256: crate::receipt::sha256_prefixed(text.as_bytes()),
+            sha256: crate::digest::sha256_prefixed(text.as_bytes()),
         })
     }
 

@@ -3,16 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
+use crate::catalog::SourceRef;
+use crate::digest::sha256_prefixed;
 use crate::error::{Error, Result};
 use crate::plan::Operation;
-use crate::source::SourceRef;
-
-/// `sha256:` + lower-case hex of the SHA-256 of the bytes.
-pub fn sha256_prefixed(bytes: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
-}
 
 /// The receipt format's major version.
 pub const FORMAT_VERSION: u32 = 1;

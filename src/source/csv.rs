@@ -5,7 +5,8 @@ use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::{Catalog, CellRef, ColumnNames, Rows, Source, SourceRef, WriteBatch, value};
+use super::Source;
+use crate::catalog::{Catalog, CellRef, ColumnNames, Rows, SourceRef, WriteBatch, value};
 use crate::error::{Error, IoContext, Result};
 
 /// Catalogs larger than this are refused rather than read into memory.
@@ -201,7 +202,7 @@ impl Source for CsvSource {
             }
         }
         let key_header = catalog.headers[catalog
-            .column(super::Field::Sku)
+            .column(crate::catalog::Field::Sku)
             .expect("key column checked")]
         .clone();
         for row in &batch.appends {

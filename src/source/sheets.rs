@@ -23,7 +23,8 @@ use rust_decimal::Decimal;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
-use super::{Catalog, CellRef, ColumnNames, Field, Grant, Source, SourceRef, WriteBatch, value};
+use super::{Grant, Source};
+use crate::catalog::{Catalog, CellRef, ColumnNames, Field, SourceRef, WriteBatch, value};
 use crate::error::{Error, Result};
 use crate::google::a1;
 use crate::google::http::{self, Effect, Failure, Limits, Request, Retry, encode};

@@ -12,6 +12,7 @@ mod fake_google;
 mod fake_llm;
 
 mod answers;
+mod architecture;
 mod auth;
 mod ciba;
 mod cli_surface;

@@ -3,9 +3,9 @@
 
 use std::time::{Duration, Instant};
 
+use changeset::catalog::{Catalog, ColumnNames};
 use changeset::parse::{self, MAX_REQUEST_CHARS, pattern};
 use changeset::plan::build;
-use changeset::source::{Catalog, ColumnNames};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 

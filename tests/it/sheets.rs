@@ -617,7 +617,7 @@ fn source(google: &FakeGoogle) -> changeset::source::sheets::SheetsSource {
     changeset::source::sheets::SheetsSource::new(
         SHEET.into(),
         Some(TAB.into()),
-        changeset::source::ColumnNames::default(),
+        changeset::catalog::ColumnNames::default(),
         Box::new(EnvToken::new(TOKEN.to_string().into())),
         google.url(),
         limits,
@@ -638,8 +638,8 @@ fn new_product(sku: &str) -> Vec<(String, String)> {
     .collect()
 }
 
-fn promo_update() -> changeset::source::CellWrite {
-    changeset::source::CellWrite {
+fn promo_update() -> changeset::catalog::CellWrite {
+    changeset::catalog::CellWrite {
         key: "STR-001".into(),
         field: "Promo Price".into(),
         before: String::new(),
@@ -649,7 +649,8 @@ fn promo_update() -> changeset::source::CellWrite {
 
 #[test]
 fn new_rows_are_appended_in_the_same_apply_and_read_back() {
-    use changeset::source::{CellRef, Source, WriteBatch};
+    use changeset::catalog::{CellRef, WriteBatch};
+    use changeset::source::Source;
     let s = SheetsEnv::example();
     let mut src = source(&s.google);
     src.read().unwrap();
@@ -697,7 +698,8 @@ fn new_rows_are_appended_in_the_same_apply_and_read_back() {
 
 #[test]
 fn a_new_row_whose_key_exists_now_is_stale_and_nothing_is_written() {
-    use changeset::source::{Source, WriteBatch};
+    use changeset::catalog::WriteBatch;
+    use changeset::source::Source;
     let s = SheetsEnv::example();
     let original = s.google.cells(TAB);
     let mut src = source(&s.google);
@@ -721,7 +723,8 @@ fn a_new_row_whose_key_exists_now_is_stale_and_nothing_is_written() {
 
 #[test]
 fn a_refused_append_undoes_the_updates_so_the_batch_stays_all_or_nothing() {
-    use changeset::source::{Source, WriteBatch};
+    use changeset::catalog::WriteBatch;
+    use changeset::source::Source;
     let s = SheetsEnv::example();
     let original = s.google.cells(TAB);
     let mut src = source(&s.google);
@@ -807,7 +810,7 @@ fn source_with(
     changeset::source::sheets::SheetsSource::new(
         SHEET.into(),
         Some(TAB.into()),
-        changeset::source::ColumnNames::default(),
+        changeset::catalog::ColumnNames::default(),
         Box::new(tokens),
         google.url(),
         changeset::google::http::Limits::from_env().unwrap(),
@@ -816,7 +819,8 @@ fn source_with(
 
 #[test]
 fn each_agent_uses_its_own_narrow_token() {
-    use changeset::source::{CellRef, Source, WriteBatch};
+    use changeset::catalog::{CellRef, WriteBatch};
+    use changeset::source::Source;
     let s = SheetsEnv::example();
     s.google.allow_token("reader-only", &[SCOPE_READ]);
     s.google.allow_token("writer-only", &[SCOPE_WRITE]);

@@ -1,0 +1,368 @@
+//! The catalog as the planner sees it: its fields and column names, rows and typed values, where
+//! it lives, and the cells a plan reads and writes. Pure data: the sources in `source/` fill it.
+
+pub mod rows;
+pub mod value;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+pub use rows::Rows;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The logical fields of the default Products schema. Column *names* are configurable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Field {
+    Sku,
+    Name,
+    Category,
+    BasePrice,
+    PromoPrice,
+    PromoActive,
+    Inventory,
+    ImageUrl,
+}
+
+impl Field {
+    pub const ALL: [Field; 8] = [
+        Field::Sku,
+        Field::Name,
+        Field::Category,
+        Field::BasePrice,
+        Field::PromoPrice,
+        Field::PromoActive,
+        Field::Inventory,
+        Field::ImageUrl,
+    ];
+
+    /// The header of the default schema (the original app's Products tab).
+    pub fn default_header(self) -> &'static str {
+        match self {
+            Field::Sku => "SKU",
+            Field::Name => "Name",
+            Field::Category => "Category",
+            Field::BasePrice => "Base Price",
+            Field::PromoPrice => "Promo Price",
+            Field::PromoActive => "Promo Active",
+            Field::Inventory => "Inventory",
+            Field::ImageUrl => "Image URL",
+        }
+    }
+
+    /// The key in the `[columns]` table of the config file.
+    pub fn config_key(self) -> &'static str {
+        match self {
+            Field::Sku => "sku",
+            Field::Name => "name",
+            Field::Category => "category",
+            Field::BasePrice => "base_price",
+            Field::PromoPrice => "promo_price",
+            Field::PromoActive => "promo_active",
+            Field::Inventory => "inventory",
+            Field::ImageUrl => "image_url",
+        }
+    }
+
+    pub fn is_price(self) -> bool {
+        matches!(self, Field::BasePrice | Field::PromoPrice)
+    }
+
+    /// Image URL may be absent from a sheet; every other column must be there.
+    fn required(self) -> bool {
+        self != Field::ImageUrl
+    }
+}
+
+/// Header names for each logical field, from the config's `[columns]` (defaults otherwise).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnNames(HashMap<Field, String>);
+
+impl Default for ColumnNames {
+    fn default() -> Self {
+        ColumnNames(
+            Field::ALL
+                .iter()
+                .map(|f| (*f, f.default_header().to_string()))
+                .collect(),
+        )
+    }
+}
+
+impl ColumnNames {
+    pub fn set(&mut self, field: Field, header: String) {
+        self.0.insert(field, header);
+    }
+
+    pub fn header(&self, field: Field) -> &str {
+        &self.0[&field]
+    }
+}
+
+/// Which source a plan was made from, as recorded in plans and receipts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceRef {
+    /// `csv` or `sheets`
+    pub kind: String,
+    /// The CSV path (absolute) or the spreadsheet id.
+    pub uri: String,
+    /// The tab of a spreadsheet; absent for CSV.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tab: Option<String>,
+}
+
+/// Where to read from, parsed from `--source`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceSpec {
+    Csv(PathBuf),
+    Sheets {
+        spreadsheet_id: String,
+        tab: Option<String>,
+    },
+}
+
+impl SourceSpec {
+    pub fn parse(text: &str) -> Result<SourceSpec> {
+        if let Some(rest) = text.strip_prefix("sheets:") {
+            let (id, tab) = match rest.split_once('/') {
+                Some((id, tab)) if !tab.is_empty() => (id, Some(tab.to_string())),
+                Some((id, _)) => (id, None),
+                None => (rest, None),
+            };
+            let valid = !id.is_empty()
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            if !valid {
+                return Err(
+                    Error::input(format!("`{text}` is not a valid Sheets source"))
+                        .hint("use sheets:<spreadsheet-id> or sheets:<spreadsheet-id>/<tab>"),
+                );
+            }
+            return Ok(SourceSpec::Sheets {
+                spreadsheet_id: id.to_string(),
+                tab,
+            });
+        }
+        if text.is_empty() {
+            return Err(Error::input("the source is empty")
+                .hint("pass --source PATH or --source sheets:<id>"));
+        }
+        Ok(SourceSpec::Csv(PathBuf::from(text)))
+    }
+}
+
+/// The catalog as read: header row plus data rows, every cell as text.
+///
+/// Cells stay text so that a CSV rewrite leaves untouched cells exactly as they were; typed
+/// views (numbers for prices) are made by [`value`] when a plan needs them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Catalog {
+    pub headers: Vec<String>,
+    pub rows: Rows,
+    columns: HashMap<Field, usize>,
+    /// Row indices sorted by key, for binary search: 8 bytes a row instead of a map of
+    /// owned keys.
+    by_key: Vec<usize>,
+}
+
+impl Catalog {
+    /// Builds a catalog, checking that the mapped columns exist and that keys are unique.
+    pub fn new(
+        headers: Vec<String>,
+        rows: impl Into<Rows>,
+        names: &ColumnNames,
+    ) -> Result<Catalog> {
+        let rows = rows.into();
+        let mut columns = HashMap::new();
+        let mut missing = Vec::new();
+        for field in Field::ALL {
+            let name = names.header(field);
+            match headers.iter().position(|h| h.trim() == name) {
+                Some(i) => {
+                    columns.insert(field, i);
+                }
+                None if field.required() => missing.push(name.to_string()),
+                None => {}
+            }
+        }
+        if !missing.is_empty() {
+            return Err(Error::input(format!(
+                "the catalog has no column {}; its header row is: {}",
+                missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", "),
+                headers.join(", ")
+            ))
+            .hint("map your column names in the config file's [columns] table, e.g. base_price = \"Price\""));
+        }
+        let key_col = columns[&Field::Sku];
+        let key = |r: usize| rows.get(r, key_col).unwrap_or_default().trim();
+        if let Some(r) = (0..rows.len()).find(|&r| key(r).is_empty()) {
+            return Err(Error::input(format!(
+                "row {} has an empty {} cell",
+                r + 2,
+                names.header(Field::Sku)
+            )));
+        }
+        let mut by_key: Vec<usize> = (0..rows.len()).collect();
+        by_key.sort_by(|&a, &b| key(a).cmp(key(b)).then(a.cmp(&b)));
+        if let Some(pair) = by_key.windows(2).find(|p| key(p[0]) == key(p[1])) {
+            return Err(Error::input(format!(
+                "{} `{}` appears twice (rows {} and {})",
+                names.header(Field::Sku),
+                key(pair[0]),
+                pair[0] + 2,
+                pair[1] + 2
+            ))
+            .hint("keys must be unique; fix the duplicate row and plan again"));
+        }
+        Ok(Catalog {
+            headers,
+            rows,
+            columns,
+            by_key,
+        })
+    }
+
+    /// The column index of a logical field, if the catalog has it.
+    pub fn column(&self, field: Field) -> Option<usize> {
+        self.columns.get(&field).copied()
+    }
+
+    /// The header name of a logical field, if the catalog has it.
+    pub fn header(&self, field: Field) -> Option<&str> {
+        self.column(field).map(|c| self.headers[c].as_str())
+    }
+
+    /// The logical field a header names, if any.
+    pub fn field_of(&self, header: &str) -> Option<Field> {
+        Field::ALL
+            .into_iter()
+            .find(|f| self.header(*f) == Some(header))
+    }
+
+    pub fn column_by_header(&self, header: &str) -> Option<usize> {
+        self.headers.iter().position(|h| h == header)
+    }
+
+    /// The row index of a key.
+    pub fn row_of(&self, key: &str) -> Option<usize> {
+        let key_col = self.column(Field::Sku)?;
+        let cell = |r: usize| self.rows.get(r, key_col).unwrap_or_default().trim();
+        self.by_key
+            .binary_search_by(|&r| cell(r).cmp(key))
+            .ok()
+            .map(|i| self.by_key[i])
+    }
+
+    /// The text of one cell ("" when the row is short).
+    pub fn cell(&self, row: usize, field: Field) -> &str {
+        self.column(field)
+            .and_then(|c| self.rows.get(row, c))
+            .unwrap_or("")
+    }
+
+    pub fn key(&self, row: usize) -> &str {
+        self.cell(row, Field::Sku).trim()
+    }
+
+    /// The cell at (key, header), if both exist.
+    pub fn lookup(&self, key: &str, header: &str) -> Option<&str> {
+        let row = self.row_of(key)?;
+        let col = self.column_by_header(header)?;
+        Some(self.rows.get(row, col).unwrap_or(""))
+    }
+
+    /// SHA-256 over the RFC 8785 canonical JSON of everything read,
+    /// `{"headers":[...],"rows":[[...],...]}`, so any edit anywhere in the catalog changes it.
+    /// Streamed into the hasher: a million-row catalog is never copied to compute it.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        // For arrays of strings, JCS is exactly serde_json's compact form (no whitespace, the
+        // same minimal escapes), so each string is written with serde_json.
+        fn strings<'a>(hasher: &mut Sha256, cells: impl Iterator<Item = &'a str>) {
+            hasher.update(b"[");
+            for (i, cell) in cells.enumerate() {
+                if i > 0 {
+                    hasher.update(b",");
+                }
+                serde_json::to_writer(&mut *hasher, cell).expect("hashing cannot fail");
+            }
+            hasher.update(b"]");
+        }
+        let mut hasher = Sha256::new();
+        hasher.update(br#"{"headers":"#);
+        strings(&mut hasher, self.headers.iter().map(String::as_str));
+        hasher.update(br#","rows":["#);
+        for r in 0..self.rows.len() {
+            if r > 0 {
+                hasher.update(b",");
+            }
+            strings(&mut hasher, self.rows.row(r));
+        }
+        hasher.update(b"]}");
+        format!("sha256:{}", hex::encode(hasher.finalize()))
+    }
+}
+
+/// One cell to re-read or verify: the row key and the column header.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CellRef {
+    pub key: String,
+    pub field: String,
+}
+
+/// One cell to write, with the value the plan saw (for the compare-before-write check).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CellWrite {
+    pub key: String,
+    pub field: String,
+    pub before: String,
+    pub after: String,
+}
+
+/// A whole apply: cell updates of existing rows and new rows (header name → text).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WriteBatch {
+    pub updates: Vec<CellWrite>,
+    pub appends: Vec<Vec<(String, String)>>,
+}
+
+impl WriteBatch {
+    pub fn is_empty(&self) -> bool {
+        self.updates.is_empty() && self.appends.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_streamed_fingerprint_is_the_jcs_hash() {
+        let headers: Vec<String> = Field::ALL
+            .iter()
+            .map(|f| f.default_header().to_string())
+            .collect();
+        let row = |sku: &str, name: &str| -> Vec<String> {
+            vec![
+                sku.into(),
+                name.into(),
+                "Running".into(),
+                "1.00".into(),
+                "".into(),
+                "FALSE".into(),
+                "in_stock".into(),
+                "".into(),
+            ]
+        };
+        let rows = vec![
+            row("A-1", "Quote \" and \\ back\u{1}slash é"),
+            row("A-2", "x"),
+        ];
+        let catalog = Catalog::new(headers.clone(), rows.clone(), &ColumnNames::default()).unwrap();
+        let canon = serde_json::json!({ "rows": rows, "headers": headers });
+        let expected = crate::digest::sha256_prefixed(&serde_jcs::to_vec(&canon).unwrap());
+        assert_eq!(catalog.fingerprint(), expected);
+    }
+}

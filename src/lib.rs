@@ -15,6 +15,7 @@ pub mod env;
 pub mod error;
 pub mod google;
 pub mod ids;
+pub mod llm;
 pub mod net;
 pub mod notify;
 pub mod output;

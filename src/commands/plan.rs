@@ -60,7 +60,7 @@ pub fn print(settings: &Settings, plan: &Plan) -> Result<()> {
 /// Where the request's intents come from: already parsed, or a model that needs the catalog.
 enum Parsing {
     Done(Vec<crate::parse::Intent>),
-    Model(crate::parse::llm::Endpoint),
+    Model(crate::llm::Endpoint),
 }
 
 /// Makes a scored plan for a request against the source's current rows.
@@ -75,7 +75,7 @@ pub fn make(
     // the catalog's names first.
     let parsing = match parser {
         ParserKind::Grammar => Parsing::Done(crate::parse::parse(request)?),
-        ParserKind::Llm => Parsing::Model(crate::parse::llm::Endpoint::from_env()?),
+        ParserKind::Llm => Parsing::Model(crate::llm::Endpoint::from_env()?),
     };
     let spinner = output::spinner(settings.quiet, "Reading the catalog");
     let started = std::time::Instant::now();
@@ -89,7 +89,7 @@ pub fn make(
     );
     let intents = match parsing {
         Parsing::Done(intents) => intents,
-        Parsing::Model(endpoint) => crate::parse::llm::parse(request, &catalog, &endpoint)?,
+        Parsing::Model(endpoint) => crate::llm::parse(request, &catalog, &endpoint)?,
     };
     let started = std::time::Instant::now();
     let operations = build::operations(&catalog, &intents)?;

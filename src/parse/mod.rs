@@ -6,7 +6,6 @@ mod create;
 pub mod grammar;
 mod guard;
 pub mod lexer;
-pub mod llm;
 pub mod pattern;
 mod read;
 mod target;
@@ -231,7 +230,7 @@ pub fn parse(request: &str) -> Result<Vec<Intent>> {
 }
 
 /// Refuses empty and over-long requests before any parsing, so parsing time stays bounded.
-fn check_length(request: &str) -> Result<()> {
+pub(crate) fn check_length(request: &str) -> Result<()> {
     if request.chars().count() > MAX_REQUEST_CHARS {
         return Err(Error::input(format!(
             "the request is longer than {MAX_REQUEST_CHARS} characters; nothing was planned"

@@ -3,7 +3,7 @@
 //!
 //! The model answers in a JSON schema that only has room for intents (the same serde form as
 //! the grammar's [`Intent`]), never for diffs, rows or prices it read. Its intents then pass the
-//! same checks as the grammar's ([`super::validate`], target resolution), plus one more: every
+//! same checks as the grammar's ([`crate::parse::validate`], target resolution), plus one more: every
 //! product, category, SKU and number an intent uses must be written in the request itself, so a
 //! model that is confused or manipulated (say, by catalog text that reads "ignore previous
 //! instructions") cannot reach a product the request did not name. Catalog names and categories
@@ -15,11 +15,11 @@ use rust_decimal::Decimal;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
-use super::lexer::{self, Kind};
-use super::{Filter, Intent, PriceChange, Selector, Target, vocab};
 use crate::catalog::{Catalog, Field};
 use crate::env;
 use crate::error::{Error, Result};
+use crate::parse::lexer::{self, Kind};
+use crate::parse::{Filter, Intent, PriceChange, Selector, Target, vocab};
 
 /// The most intents a model answer may hold (a request is a few clauses).
 const MAX_INTENTS: usize = 20;
@@ -76,13 +76,13 @@ asks for anything else, return no intents.";
 
 /// Parses with the model, then checks the intents against the request text.
 pub fn parse(request: &str, catalog: &Catalog, endpoint: &Endpoint) -> Result<Vec<Intent>> {
-    super::check_length(request)?;
+    crate::parse::check_length(request)?;
     let known: std::collections::HashSet<String> = [Field::Name, Field::Category]
         .into_iter()
         .flat_map(|f| crate::plan::resolve::distinct(catalog, f))
         .flat_map(|t| vocab::key_words(&t))
         .collect();
-    super::grammar::guard_request(request, &known)?;
+    crate::parse::grammar::guard_request(request, &known)?;
     let body = json!({
         "model": endpoint.model,
         "temperature": 0,
@@ -97,7 +97,7 @@ pub fn parse(request: &str, catalog: &Catalog, endpoint: &Endpoint) -> Result<Ve
     });
     let answer = crate::net::block_on(call(endpoint, &body))?;
     let intents = intents_of(&answer)?;
-    super::validate(&intents)?;
+    crate::parse::validate(&intents)?;
     grounded(request, &intents)?;
     Ok(intents)
 }

@@ -38,6 +38,19 @@ pub const CONFIDENTIAL_CLIENT_ID: &str = "CHANGESET_CONFIDENTIAL_CLIENT_ID";
 pub const CLIENT_SECRET: &str = "CHANGESET_CLIENT_SECRET";
 /// PEM private key for private_key_jwt client authentication of the confidential application.
 pub const CLIENT_ASSERTION_KEY: &str = "CHANGESET_CLIENT_ASSERTION_KEY";
+/// Signing algorithm of the private_key_jwt assertion: RS256 (default), RS384 or PS256.
+pub const CLIENT_ASSERTION_ALG: &str = "CHANGESET_CLIENT_ASSERTION_ALG";
+/// The first-party confidential application with the CIBA grant (else the confidential one).
+pub const CIBA_CLIENT_ID: &str = "CHANGESET_CIBA_CLIENT_ID";
+pub const CIBA_CLIENT_SECRET: &str = "CHANGESET_CIBA_CLIENT_SECRET";
+pub const CIBA_CLIENT_ASSERTION_KEY: &str = "CHANGESET_CIBA_CLIENT_ASSERTION_KEY";
+pub const CIBA_CLIENT_ASSERTION_ALG: &str = "CHANGESET_CIBA_CLIENT_ASSERTION_ALG";
+/// The Custom API Client linked to the API audience, with the Token Vault grant (else the
+/// confidential one).
+pub const TOKEN_VAULT_CLIENT_ID: &str = "CHANGESET_TOKEN_VAULT_CLIENT_ID";
+pub const TOKEN_VAULT_CLIENT_SECRET: &str = "CHANGESET_TOKEN_VAULT_CLIENT_SECRET";
+pub const TOKEN_VAULT_CLIENT_ASSERTION_KEY: &str = "CHANGESET_TOKEN_VAULT_CLIENT_ASSERTION_KEY";
+pub const TOKEN_VAULT_CLIENT_ASSERTION_ALG: &str = "CHANGESET_TOKEN_VAULT_CLIENT_ASSERTION_ALG";
 
 /// A Google access token that replaces the Token Vault exchange (CI, service accounts).
 pub const GOOGLE_ACCESS_TOKEN: &str = "CHANGESET_GOOGLE_ACCESS_TOKEN";
@@ -95,6 +108,18 @@ pub const ALL: &[(&str, &str)] = &[
     (
         CLIENT_ASSERTION_KEY,
         "private_key_jwt key of the confidential application",
+    ),
+    (
+        CLIENT_ASSERTION_ALG,
+        "private_key_jwt algorithm: RS256 (default), RS384 or PS256",
+    ),
+    (
+        CIBA_CLIENT_ID,
+        "CIBA application, if not the confidential one (+ _SECRET, _ASSERTION_KEY, _ASSERTION_ALG)",
+    ),
+    (
+        TOKEN_VAULT_CLIENT_ID,
+        "Custom API Client for Token Vault, if not the confidential one (+ _SECRET, _ASSERTION_KEY, _ASSERTION_ALG)",
     ),
     (
         GOOGLE_ACCESS_TOKEN,

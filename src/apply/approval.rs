@@ -82,7 +82,7 @@ pub fn method(settings: &Settings, explicit: Option<ApprovalMethod>) -> Result<A
     }
     match settings.config.approval.method.as_deref() {
         None if crate::auth::Tenant::configured(settings)
-            && crate::env::var(crate::env::CONFIDENTIAL_CLIENT_ID).is_some() =>
+            && crate::auth::client::Role::Ciba.configured() =>
         {
             Ok(ApprovalMethod::Ciba)
         }
@@ -101,11 +101,10 @@ pub fn method_name(m: ApprovalMethod) -> &'static str {
     }
 }
 
-/// An approval: the record for the receipt and, for out-of-band methods, the access token the
-/// approval itself produced (the subject of the writer's credential exchange).
+/// An approval: the record for the receipt. What an out-of-band approval returns never becomes
+/// a write credential: the writer's Token Vault exchange uses the logged-in user's own token.
 pub struct Approved {
     pub record: ApprovalRecord,
-    pub token: Option<secrecy::SecretString>,
 }
 
 /// Asks for (or grants) approval of the plan, bound to its hash.
@@ -127,14 +126,10 @@ pub fn obtain(
         transactions: Vec::new(),
         strength: strength.map(str::to_string),
     };
-    let untokened = |record| {
-        Ok(Approved {
-            record,
-            token: None,
-        })
-    };
     if plan.tier <= rules.auto_approve_max_tier {
-        return untokened(record("auto", Vec::new(), None));
+        return Ok(Approved {
+            record: record("auto", Vec::new(), None),
+        });
     }
     let approved = match options.method {
         ApprovalMethod::Ciba => {
@@ -156,11 +151,7 @@ pub fn obtain(
                 .iter()
                 .map(|a| a.reference.clone())
                 .collect();
-            Approved {
-                record,
-                // The first approver's token is the subject of the writer's exchange.
-                token: outcome.approvals.into_iter().next().map(|a| a.access_token),
-            }
+            Approved { record }
         }
         ApprovalMethod::Tty => {
             if !settings.can_prompt {
@@ -171,13 +162,11 @@ pub fn obtain(
                 ask_for_id(plan)?;
                 Approved {
                     record: record("tty", vec![user], Some("typed_id")),
-                    token: None,
                 }
             } else {
                 ask_yes_no(plan)?;
                 Approved {
                     record: record("tty", vec![user], None),
-                    token: None,
                 }
             }
         }

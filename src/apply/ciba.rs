@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant};
 
 use crate::auth::ciba::{Approval, Ciba, Pending};
-use crate::auth::client::Confidential;
+use crate::auth::client::{Confidential, Role};
 use crate::auth::{Tenant, session};
 use crate::error::{Error, Result};
 use crate::plan::Plan;
@@ -48,7 +48,7 @@ pub fn approve(
 ) -> Result<Outcome> {
     let tenant = Tenant::from_settings(settings)
         .map_err(|e| e.hint("or approve at a terminal with --approval tty"))?;
-    let client = Confidential::required("CIBA approval")?;
+    let client = Confidential::required(Role::Ciba)?;
     let conf = &settings.config.approval;
     let expiry = conf.expiry_seconds.unwrap_or(DEFAULT_EXPIRY).max(1);
     let strength = (plan.tier >= 3)

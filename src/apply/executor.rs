@@ -71,7 +71,7 @@ pub fn apply(ctx: &mut Context<'_>, plan: &Plan) -> Result<Receipt> {
         .first()
         .cloned()
         .unwrap_or_else(approval::local_user);
-    for grant in ctx.source.authorize_write(approved.token.as_ref())? {
+    for grant in ctx.source.authorize_write()? {
         ctx.delegation.push(delegation(grant, &on_behalf_of));
     }
 
@@ -241,6 +241,7 @@ fn delegation(grant: crate::source::Grant, on_behalf_of: &str) -> Delegation {
         agent: grant.agent,
         on_behalf_of: on_behalf_of.to_string(),
         scope: grant.scope,
+        granted_scope: grant.granted_scope,
         token_ref: grant.token_ref,
         jti: grant.jti,
         expires_at: grant.expires_at,

@@ -117,6 +117,7 @@ fn settle(
         agent: "recover".into(),
         on_behalf_of: super::approval::local_user(),
         scope: "journal".into(),
+        granted_scope: None,
         token_ref: None,
         jti: None,
         expires_at: None,

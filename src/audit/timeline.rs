@@ -57,10 +57,16 @@ pub fn render(r: &Receipt) -> String {
             .as_deref()
             .map(|t| format!(" (token {t})"))
             .unwrap_or_default();
+        let extra = d.extra_scopes();
+        let extra = if extra.is_empty() {
+            String::new()
+        } else {
+            format!("; the token also carried {} (unused)", extra.join(" "))
+        };
         at(
             &r.started_at,
             format!(
-                "{} acted for {} with scope `{}` via {}{token}",
+                "{} acted for {} with scope `{}` via {}{token}{extra}",
                 d.agent, d.on_behalf_of, d.scope, d.via
             ),
         );

@@ -1,8 +1,8 @@
 //! OpenID CIBA (Client-Initiated Backchannel Authentication) in poll mode, as Auth0 serves it:
 //! `POST /bc-authorize` asks the approver's device (Guardian push) to approve a binding
 //! message, then `/oauth/token` is polled with the CIBA grant until the approver answers or the
-//! request expires. The access token the approval yields is for the API audience, so it can be
-//! the subject of the writer's Token Vault exchange.
+//! request expires. The approval proves who approved; it never becomes a write credential (the
+//! writer's Token Vault exchange uses the logged-in user's token, after the approval).
 
 use std::time::{Duration, Instant};
 
@@ -109,7 +109,7 @@ impl Ciba {
                     interval: started.interval.unwrap_or(5).max(1),
                 })
             }
-            Outcome::Refused(e) => Err(start_error(approver, binding_message, &e)),
+            Outcome::Refused(e) => Err(start_error(&self.client, approver, binding_message, &e)),
             Outcome::Failed(why) => Err(Error::runtime(format!(
                 "could not send the approval request: {why}"
             ))
@@ -194,7 +194,10 @@ impl Ciba {
                             "the IdP refused the approval poll: {}",
                             e.describe()
                         ))
-                        .hint("check CHANGESET_CONFIDENTIAL_CLIENT_ID and its credential, then apply again"));
+                        .hint(format!(
+                            "check {} and its credential, then apply again",
+                            self.client.id_var
+                        )));
                     }
                 },
                 // A lost connection is retried (backing off) as long as the request is valid.
@@ -230,7 +233,12 @@ impl Ciba {
     }
 }
 
-fn start_error(approver: &str, binding_message: &str, e: &OAuthError) -> Error {
+fn start_error(
+    client: &Confidential,
+    approver: &str,
+    binding_message: &str,
+    e: &OAuthError,
+) -> Error {
     match e.error.as_str() {
         "unknown_user_id" => Error::input(format!(
             "the IdP does not know the approver `{approver}`"
@@ -242,10 +250,14 @@ fn start_error(approver: &str, binding_message: &str, e: &OAuthError) -> Error {
         ))
         .hint("binding messages are at most 64 characters of letters, digits, spaces and +-_.,:#"),
         "invalid_client" | "unauthorized_client" => Error::input(format!(
-            "the IdP refused the confidential application: {}",
+            "the IdP refused the confidential application `{}` for CIBA: {}",
+            client.client_id,
             e.describe()
         ))
-        .hint("check CHANGESET_CONFIDENTIAL_CLIENT_ID and its secret or key; the application needs the CIBA grant"),
+        .hint(format!(
+            "check {} and its secret or key; the application needs the CIBA grant",
+            client.id_var
+        )),
         _ => Error::input(format!(
             "the IdP refused the approval request: {}",
             e.describe()

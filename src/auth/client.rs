@@ -1,11 +1,21 @@
-//! The confidential application (CIBA and Token Vault) and how it authenticates: a client
-//! secret (`client_secret_post`) or a private_key_jwt assertion signed with an RSA key. Both come
-//! from the environment only (DESIGN section 7), never from argv, the config file or the binary.
+//! The confidential applications (CIBA and Token Vault) and how they authenticate: a client
+//! secret (`client_secret_post`) or a private_key_jwt assertion signed with an RSA key in the
+//! algorithm the Auth0 credential was registered with. All of it comes from the environment only
+//! (DESIGN section 7), never from argv, the config file or the binary.
+//!
+//! Auth0 needs two applications here (auth0-protocols.md section 4.3): CIBA is sent by a
+//! first-party confidential app with the CIBA grant, and the access-token exchange at Token Vault
+//! only by the Custom API Client linked to the token's audience. No source shows one client
+//! holding both, so each [`Role`] has its own variables, and `CHANGESET_CONFIDENTIAL_CLIENT_ID`
+//! (with `CHANGESET_CLIENT_SECRET` or `CHANGESET_CLIENT_ASSERTION_KEY`) serves a role whose own
+//! id is unset.
 
 use std::path::Path;
 
 use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
+use aws_lc_rs::signature::{
+    RSA_PKCS1_SHA256, RSA_PKCS1_SHA384, RSA_PSS_SHA256, RsaEncoding, RsaKeyPair,
+};
 use base64::Engine;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -16,82 +26,188 @@ use crate::error::{Error, IoContext, Result};
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
 const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
-/// The confidential application.
+/// What a confidential application is used for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Sends CIBA approval requests and polls for the answer.
+    Ciba,
+    /// Exchanges the user's access token at Token Vault (the Custom API Client).
+    TokenVault,
+}
+
+/// The environment variables that configure one application.
+struct Vars {
+    id: &'static str,
+    secret: &'static str,
+    key: &'static str,
+    alg: &'static str,
+}
+
+/// The shared confidential application, used by a role whose own id is unset.
+const SHARED: Vars = Vars {
+    id: env::CONFIDENTIAL_CLIENT_ID,
+    secret: env::CLIENT_SECRET,
+    key: env::CLIENT_ASSERTION_KEY,
+    alg: env::CLIENT_ASSERTION_ALG,
+};
+
+impl Role {
+    fn vars(self) -> Vars {
+        match self {
+            Role::Ciba => Vars {
+                id: env::CIBA_CLIENT_ID,
+                secret: env::CIBA_CLIENT_SECRET,
+                key: env::CIBA_CLIENT_ASSERTION_KEY,
+                alg: env::CIBA_CLIENT_ASSERTION_ALG,
+            },
+            Role::TokenVault => Vars {
+                id: env::TOKEN_VAULT_CLIENT_ID,
+                secret: env::TOKEN_VAULT_CLIENT_SECRET,
+                key: env::TOKEN_VAULT_CLIENT_ASSERTION_KEY,
+                alg: env::TOKEN_VAULT_CLIENT_ASSERTION_ALG,
+            },
+        }
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            Role::Ciba => "CIBA approval",
+            Role::TokenVault => "the Token Vault exchange",
+        }
+    }
+
+    /// The variables in force: the role's own when its id is set, else the shared ones.
+    fn active(self) -> Vars {
+        let own = self.vars();
+        if env::var(own.id).is_some() {
+            own
+        } else {
+            SHARED
+        }
+    }
+
+    /// True when an application for this role is configured.
+    pub fn configured(self) -> bool {
+        env::var(self.active().id).is_some()
+    }
+}
+
+/// The algorithms Auth0 accepts for private_key_jwt; it must match the registered credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Alg {
+    Rs256,
+    Rs384,
+    Ps256,
+}
+
+impl Alg {
+    pub fn parse(text: &str) -> Option<Alg> {
+        match text.trim().to_ascii_uppercase().as_str() {
+            "RS256" => Some(Alg::Rs256),
+            "RS384" => Some(Alg::Rs384),
+            "PS256" => Some(Alg::Ps256),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Alg::Rs256 => "RS256",
+            Alg::Rs384 => "RS384",
+            Alg::Ps256 => "PS256",
+        }
+    }
+
+    fn encoding(self) -> &'static dyn RsaEncoding {
+        match self {
+            Alg::Rs256 => &RSA_PKCS1_SHA256,
+            Alg::Rs384 => &RSA_PKCS1_SHA384,
+            Alg::Ps256 => &RSA_PSS_SHA256,
+        }
+    }
+}
+
+/// A confidential application.
 pub struct Confidential {
     pub client_id: String,
+    /// The variable that named it, for hints ("check CHANGESET_TOKEN_VAULT_CLIENT_ID ...").
+    pub id_var: &'static str,
     auth: Auth,
 }
 
 enum Auth {
     Secret(SecretString),
-    /// RS256 private_key_jwt (Auth0 accepts RS256, RS384, PS256).
-    Key(RsaKeyPair),
+    Key(RsaKeyPair, Alg),
 }
 
 impl Confidential {
-    /// The confidential client from the environment, None when
-    /// CHANGESET_CONFIDENTIAL_CLIENT_ID is unset. With an id, exactly one of the secret and the
+    /// The application for `role` from the environment, None when neither the role's id nor
+    /// CHANGESET_CONFIDENTIAL_CLIENT_ID is set. With an id, exactly one of its secret and its
     /// assertion key must be set.
-    pub fn from_env() -> Result<Option<Confidential>> {
-        let Some(client_id) = env::var(env::CONFIDENTIAL_CLIENT_ID) else {
+    pub fn from_env(role: Role) -> Result<Option<Confidential>> {
+        let vars = role.active();
+        let Some(client_id) = env::var(vars.id) else {
             return Ok(None);
         };
-        let secret = env::var(env::CLIENT_SECRET);
-        let key = env::var(env::CLIENT_ASSERTION_KEY);
-        let auth = match (secret, key) {
+        let auth = match (env::var(vars.secret), env::var(vars.key)) {
             (Some(secret), None) => Auth::Secret(SecretString::from(secret)),
-            (None, Some(key)) => Auth::Key(load_key(&key)?),
+            (None, Some(key)) => Auth::Key(load_key(vars.key, &key)?, alg(&vars)?),
             (Some(_), Some(_)) => {
                 return Err(Error::input(format!(
-                    "both {} and {} are set; the confidential application uses one of them",
-                    env::CLIENT_SECRET,
-                    env::CLIENT_ASSERTION_KEY
+                    "both {} and {} are set; the application `{client_id}` uses one of them",
+                    vars.secret, vars.key
                 ))
                 .hint("unset the one the Auth0 application is not configured for"));
             }
             (None, None) => {
                 return Err(Error::input(format!(
                     "{} is set but the application has no credential",
-                    env::CONFIDENTIAL_CLIENT_ID
+                    vars.id
                 ))
                 .hint(format!(
                     "set {} (client secret) or {} (private_key_jwt: a PEM key, or the path of a 0600 PEM file)",
-                    env::CLIENT_SECRET,
-                    env::CLIENT_ASSERTION_KEY
+                    vars.secret, vars.key
                 )));
             }
         };
-        Ok(Some(Confidential { client_id, auth }))
+        Ok(Some(Confidential {
+            client_id,
+            id_var: vars.id,
+            auth,
+        }))
     }
 
     /// A client authenticating with a secret (for callers that do not read the environment).
     pub fn with_secret(client_id: &str, secret: SecretString) -> Confidential {
         Confidential {
             client_id: client_id.to_string(),
+            id_var: SHARED.id,
             auth: Auth::Secret(secret),
         }
     }
 
     /// A client authenticating with private_key_jwt, from a PEM RSA private key.
-    pub fn with_key_pem(client_id: &str, pem: &str) -> Result<Confidential> {
+    pub fn with_key_pem(client_id: &str, pem: &str, alg: Alg) -> Result<Confidential> {
         Ok(Confidential {
             client_id: client_id.to_string(),
-            auth: Auth::Key(parse_pem(pem)?),
+            id_var: SHARED.id,
+            auth: Auth::Key(parse_pem(SHARED.key, pem)?, alg),
         })
     }
 
-    /// The confidential client, or an error saying how to configure it.
-    pub fn required(what: &str) -> Result<Confidential> {
-        Confidential::from_env()?.ok_or_else(|| {
+    /// The application for `role`, or an error saying how to configure it.
+    pub fn required(role: Role) -> Result<Confidential> {
+        Confidential::from_env(role)?.ok_or_else(|| {
+            let own = role.vars();
             Error::input(format!(
-                "{what} needs Auth0's confidential application, and {} is not set",
-                env::CONFIDENTIAL_CLIENT_ID
+                "{} needs an Auth0 confidential application, and neither {} nor {} is set",
+                role.what(),
+                own.id,
+                SHARED.id
             ))
             .hint(format!(
-                "set {} and {} (or {}) in the environment",
-                env::CONFIDENTIAL_CLIENT_ID,
-                env::CLIENT_SECRET,
-                env::CLIENT_ASSERTION_KEY
+                "set {} with {} (or {}) in the environment, or the shared {} with {} (or {})",
+                own.id, own.secret, own.key, SHARED.id, SHARED.secret, SHARED.key
             ))
         })
     }
@@ -102,30 +218,30 @@ impl Confidential {
         let mut params = vec![("client_id", SecretString::from(self.client_id.clone()))];
         match &self.auth {
             Auth::Secret(secret) => params.push(("client_secret", secret.clone())),
-            Auth::Key(key) => {
+            Auth::Key(key, alg) => {
                 params.push(("client_assertion_type", ASSERTION_TYPE.into()));
                 params.push((
                     "client_assertion",
-                    SecretString::from(self.assertion(key, tenant)?),
+                    SecretString::from(self.assertion(key, *alg, tenant)?),
                 ));
             }
         }
         Ok(params)
     }
 
-    /// A private_key_jwt assertion: iss = sub = client id, aud = the tenant's issuer (with the
-    /// trailing slash), one minute of validity, a random jti.
-    fn assertion(&self, key: &RsaKeyPair, tenant: &Tenant) -> Result<String> {
+    /// A private_key_jwt assertion as Auth0 documents it: iss = sub = client id, aud = the
+    /// tenant's issuer (with the trailing slash), one minute of validity, a random jti. No `nbf`:
+    /// it is optional, and a clock a few seconds fast would make the assertion "not yet valid".
+    fn assertion(&self, key: &RsaKeyPair, alg: Alg, tenant: &Tenant) -> Result<String> {
         let now = unix_now();
         let mut jti = [0u8; 16];
         getrandom::fill(&mut jti).map_err(|e| Error::runtime(format!("random jti: {e}")))?;
-        let header = serde_json::json!({ "alg": "RS256", "typ": "JWT" });
+        let header = serde_json::json!({ "alg": alg.name(), "typ": "JWT" });
         let claims = serde_json::json!({
             "iss": self.client_id,
             "sub": self.client_id,
             "aud": tenant.issuer(),
             "iat": now,
-            "nbf": now,
             "exp": now + 60,
             "jti": hex::encode(jti),
         });
@@ -136,7 +252,7 @@ impl Confidential {
         );
         let mut signature = vec![0u8; key.public_modulus_len()];
         key.sign(
-            &RSA_PKCS1_SHA256,
+            alg.encoding(),
             &SystemRandom::new(),
             signing_input.as_bytes(),
             &mut signature,
@@ -146,26 +262,40 @@ impl Confidential {
     }
 }
 
+/// The assertion algorithm: the role's variable, else the shared one, else RS256.
+fn alg(vars: &Vars) -> Result<Alg> {
+    let (name, value) = match env::var(vars.alg) {
+        Some(v) => (vars.alg, v),
+        None => match env::var(SHARED.alg) {
+            Some(v) => (SHARED.alg, v),
+            None => return Ok(Alg::Rs256),
+        },
+    };
+    Alg::parse(&value).ok_or_else(|| {
+        Error::input(format!("{name}: `{value}` is not RS256, RS384 or PS256"))
+            .hint("use the algorithm the Auth0 application's credential was registered with")
+    })
+}
+
 /// The key is the PEM text itself, or the path of a PEM file that only its owner may read.
-fn load_key(value: &str) -> Result<RsaKeyPair> {
+fn load_key(var: &str, value: &str) -> Result<RsaKeyPair> {
     let pem = if value.trim_start().starts_with("-----BEGIN") {
         value.to_string()
     } else {
         let path = Path::new(value);
-        check_private(path)?;
+        check_private(var, path)?;
         std::fs::read_to_string(path).io_context("reading the client assertion key", path)?
     };
-    parse_pem(&pem)
+    parse_pem(var, &pem)
 }
 
 #[cfg(unix)]
-fn check_private(path: &Path) -> Result<()> {
+fn check_private(var: &str, path: &Path) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let meta = std::fs::metadata(path).io_context("reading the client assertion key", path)?;
     if meta.permissions().mode() & 0o077 != 0 {
         return Err(Error::input(format!(
-            "{}: `{}` is readable by other users",
-            env::CLIENT_ASSERTION_KEY,
+            "{var}: `{}` is readable by other users",
             path.display()
         ))
         .hint(format!("chmod 600 {}", path.display())));
@@ -174,17 +304,14 @@ fn check_private(path: &Path) -> Result<()> {
 }
 
 #[cfg(not(unix))]
-fn check_private(_path: &Path) -> Result<()> {
+fn check_private(_var: &str, _path: &Path) -> Result<()> {
     Ok(())
 }
 
 /// An RSA private key from PEM: PKCS#8 (`PRIVATE KEY`) or PKCS#1 (`RSA PRIVATE KEY`).
-fn parse_pem(pem: &str) -> Result<RsaKeyPair> {
+fn parse_pem(var: &str, pem: &str) -> Result<RsaKeyPair> {
     let bad = |why: &str| {
-        Error::input(format!(
-            "{}: not a usable RSA private key ({why})",
-            env::CLIENT_ASSERTION_KEY
-        ))
+        Error::input(format!("{var}: not a usable RSA private key ({why})"))
         .hint("give a PEM RSA private key (PKCS#8 `BEGIN PRIVATE KEY` or PKCS#1 `BEGIN RSA PRIVATE KEY`)")
     };
     let pkcs1 = pem.contains("BEGIN RSA PRIVATE KEY");
@@ -222,10 +349,22 @@ mod tests {
 
     #[test]
     fn bad_keys_are_refused_with_a_hint() {
-        let err = parse_pem("-----BEGIN PRIVATE KEY-----\nnot base64!\n-----END PRIVATE KEY-----")
-            .err()
-            .unwrap();
+        let err = parse_pem(
+            env::CLIENT_ASSERTION_KEY,
+            "-----BEGIN PRIVATE KEY-----\nnot base64!\n-----END PRIVATE KEY-----",
+        )
+        .err()
+        .unwrap();
         assert!(err.message.contains("not a usable RSA private key"));
         assert!(!err.hints.is_empty());
+    }
+
+    #[test]
+    fn assertion_algorithms_are_the_three_auth0_accepts() {
+        assert_eq!(Alg::parse("ps256"), Some(Alg::Ps256));
+        assert_eq!(Alg::parse("RS384"), Some(Alg::Rs384));
+        assert_eq!(Alg::parse(" RS256 "), Some(Alg::Rs256));
+        assert_eq!(Alg::parse("ES256"), None);
+        assert_eq!(Alg::parse("HS256"), None);
     }
 }

@@ -1,10 +1,9 @@
 //! Auth0: device login, the credential store, refresh, CIBA approval and Token Vault.
 //!
-//! Two Auth0 applications are involved (DESIGN section 7): the public Native app
-//! (`CHANGESET_CLIENT_ID`) logs the user in with the device flow and refreshes; the confidential
-//! app (`CHANGESET_CONFIDENTIAL_CLIENT_ID` + secret or private_key_jwt key, from the environment
-//! only) sends CIBA requests and performs Token Vault exchanges, because Auth0 refuses both to
-//! public clients.
+//! Auth0 applications involved (DESIGN section 7): the public Native app (`CHANGESET_CLIENT_ID`)
+//! logs the user in with the device flow and refreshes; confidential apps (secret or
+//! private_key_jwt key, from the environment only) send CIBA requests and perform Token Vault
+//! exchanges, because Auth0 refuses both to public clients (see [`client::Role`]).
 
 pub mod ciba;
 pub mod client;
@@ -21,6 +20,7 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::env;
 use crate::error::{Error, Result};
 use crate::settings::Settings;
+use client::Role;
 
 /// The Auth0 tenant and the public application, resolved from env > config file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,10 +61,18 @@ impl Tenant {
                 env::CLIENT_ID
             )));
         }
+        let audience = audience.filter(|a| !a.trim().is_empty());
+        if audience.is_none()
+            && [Role::Ciba, Role::TokenVault]
+                .iter()
+                .any(|r| r.configured())
+        {
+            return Err(no_audience());
+        }
         Ok(Tenant {
             base_url: base_url(&domain)?,
             client_id,
-            audience: audience.filter(|a| !a.trim().is_empty()),
+            audience,
         })
     }
 
@@ -86,6 +94,21 @@ impl Tenant {
     pub fn store_key(&self) -> String {
         format!("{}@{}", self.client_id, self.issuer())
     }
+}
+
+/// Auth0 lets only the Custom API Client linked to an access token's audience exchange it at
+/// Token Vault, and a login without an audience gets a token for no API at all: with CIBA or
+/// Token Vault configured, the audience is a configuration error to catch before any request.
+fn no_audience() -> Error {
+    Error::input(format!(
+        "{} is not set, and it is required when CIBA or Token Vault is configured",
+        env::AUDIENCE
+    ))
+    .hint(format!(
+        "set {} (or `audience` in [auth0]) to the identifier of the Auth0 API whose Custom API Client does the Token Vault exchange",
+        env::AUDIENCE
+    ))
+    .hint("then run `changeset login` again, so the login's access token is for that API")
 }
 
 /// A host name means `https://host`; a full URL is accepted when it is https, or plain http on

@@ -198,12 +198,12 @@ pub fn credential_from(
 
 /// Revokes a refresh token at `/oauth/revoke` (RFC 7009: an unknown token is not an error).
 /// Hand-written rather than the `oauth2` crate's, which insists on https even on loopback.
+/// Only the parameters Auth0 documents for a Native app are sent: `client_id` and `token`.
 pub async fn revoke(tenant: &Tenant, refresh_token: &SecretString) -> Result<()> {
     let http_client = http::client()?;
     let form = [
         ("client_id", tenant.client_id.as_str()),
         ("token", refresh_token.expose_secret()),
-        ("token_type_hint", "refresh_token"),
     ];
     match http::post_form::<serde_json::Value>(
         &http_client,

@@ -1,12 +1,14 @@
-//! Token Vault: an Auth0 access token (the user's, or the one a CIBA approval produced) is
-//! exchanged by the confidential application for the Google access token of the user's
-//! connected account (Auth0's federated-connection access-token exchange, RFC 8693 shaped).
-//! Token Vault returns whatever scope the connected account holds; callers check it.
+//! Token Vault: the logged-in user's Auth0 access token (audience = the API) is exchanged by
+//! the Custom API Client linked to that API for the Google access token of the user's connected
+//! account (Auth0's federated-connection access-token exchange, RFC 8693 shaped).
+//!
+//! No `scope` is sent: Auth0 documents none for this exchange and returns whatever the connected
+//! account was granted, so callers check that the returned scope covers their need.
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use super::client::{self, Confidential};
+use super::client::{self, Confidential, Role};
 use super::http::{self, Outcome};
 use super::{Tenant, token_ref};
 use crate::error::{Error, Result};
@@ -43,18 +45,16 @@ struct Response {
     jti: Option<String>,
 }
 
-/// Exchanges `subject` (an Auth0 access token for the API audience) for a Google token of the
-/// connection, asking for `scope` (None: whatever the account holds). Uses the confidential
-/// application from the environment.
+/// Exchanges `subject` (the user's Auth0 access token for the API audience) for a Google token
+/// of the connection, with the Token Vault application from the environment.
 pub fn exchange(
     settings: &Settings,
     subject: &SecretString,
     connection: &str,
-    scope: Option<&str>,
 ) -> Result<FederatedToken> {
     let tenant = Tenant::from_settings(settings)?;
-    let client = Confidential::required("the Token Vault exchange")?;
-    crate::net::block_on(exchange_async(&tenant, &client, subject, connection, scope))
+    let client = Confidential::required(Role::TokenVault)?;
+    crate::net::block_on(exchange_async(&tenant, &client, subject, connection))
 }
 
 pub async fn exchange_async(
@@ -62,18 +62,14 @@ pub async fn exchange_async(
     client: &Confidential,
     subject: &SecretString,
     connection: &str,
-    scope: Option<&str>,
 ) -> Result<FederatedToken> {
-    let mut rest = vec![
+    let rest = [
         ("grant_type", GRANT),
         ("subject_token_type", ACCESS_TOKEN_TYPE),
         ("subject_token", subject.expose_secret()),
         ("requested_token_type", REQUESTED_TOKEN_TYPE),
         ("connection", connection),
     ];
-    if let Some(scope) = scope {
-        rest.push(("scope", scope));
-    }
     let auth = client.auth_params(tenant)?;
     let form = client::form(&auth, &rest);
     let http_client = http::client()?;
@@ -96,15 +92,26 @@ pub async fn exchange_async(
             ))
             .hint("connect the Google account to Auth0 (Connected Accounts), then log in again"))
         }
+        Outcome::Refused(e) if e.error == "invalid_client" => Err(Error::input(format!(
+            "Token Vault refused the credentials of `{}`: {}",
+            client.client_id,
+            e.describe()
+        ))
+        .hint(format!("check {} and its secret or key", client.id_var))),
         Outcome::Refused(e) if e.error == "invalid_grant" || e.status == 401 => Err(
             Error::needs_auth(format!("Token Vault refused the exchange: {}", e.describe()))
                 .hint("run `changeset login` again"),
         ),
         Outcome::Refused(e) => Err(Error::runtime(format!(
-            "Token Vault refused the exchange: {}",
+            "Token Vault refused the exchange by `{}`: {}",
+            client.client_id,
             e.describe()
         ))
-        .hint("check CHANGESET_CONFIDENTIAL_CLIENT_ID: it must be the Custom API Client with the Token Vault grant")),
+        .hint(format!(
+            "check {}: it must be the Custom API Client linked to the API {} with the Token Vault grant",
+            client.id_var,
+            tenant.audience.as_deref().unwrap_or("(no audience)")
+        ))),
         Outcome::Failed(why) => Err(Error::runtime(format!(
             "could not reach Token Vault: {why}"
         ))

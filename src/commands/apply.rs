@@ -127,6 +127,7 @@ fn local_delegation(spec: &SourceSpec) -> Vec<Delegation> {
         agent: agent.into(),
         on_behalf_of: approval::local_user(),
         scope: scope.into(),
+        granted_scope: None,
         token_ref: None,
         jti: None,
         expires_at: None,

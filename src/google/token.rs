@@ -5,6 +5,11 @@
 //! reference to the token (a SHA-256 prefix), never the token. Two sources exist:
 //! [`EnvToken`] (`CHANGESET_GOOGLE_ACCESS_TOKEN`, for CI and service accounts) and
 //! [`VaultTokens`] (one Token Vault exchange per agent, with the returned scope checked).
+//!
+//! Token Vault returns the stored Google token with every scope the user granted when connecting
+//! the account (Auth0 documents no way to narrow it), so one connection serves the reader and
+//! the writer alike. A token must CONTAIN its agent's need; the scopes it actually carries go
+//! into the receipt, and least privilege is what our code calls: the reader only reads.
 
 use secrecy::SecretString;
 
@@ -16,15 +21,6 @@ use crate::source::Grant;
 pub const SHEETS_READONLY: &str = "https://www.googleapis.com/auth/spreadsheets.readonly";
 pub const SHEETS: &str = "https://www.googleapis.com/auth/spreadsheets";
 pub const GMAIL_SEND: &str = "https://www.googleapis.com/auth/gmail.send";
-
-/// Scopes that only identify the user; a token may carry them besides its agent's scope.
-const IDENTITY_SCOPES: &[&str] = &[
-    "openid",
-    "email",
-    "profile",
-    "https://www.googleapis.com/auth/userinfo.email",
-    "https://www.googleapis.com/auth/userinfo.profile",
-];
 
 /// The agents that act on Google on the user's behalf.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,12 +39,21 @@ impl Agent {
         }
     }
 
-    /// The one Google scope the agent needs, and may hold.
+    /// The one Google scope the agent needs (the narrowest that lets it work).
     pub fn scope(self) -> &'static str {
         match self {
             Agent::Reader => SHEETS_READONLY,
             Agent::Writer => SHEETS,
             Agent::Notifier => GMAIL_SEND,
+        }
+    }
+
+    /// The scopes that cover the agent's need: its own, or one that includes it.
+    fn covered_by(self) -> &'static [&'static str] {
+        match self {
+            Agent::Reader => &[SHEETS_READONLY, SHEETS],
+            Agent::Writer => &[SHEETS],
+            Agent::Notifier => &[GMAIL_SEND],
         }
     }
 }
@@ -61,9 +66,8 @@ pub struct GoogleToken {
 
 /// Where Google access tokens come from.
 pub trait TokenSource {
-    /// A token for the agent. `subject` is the Auth0 access token to exchange instead of the
-    /// user's own (the writer's, after an out-of-band approval).
-    fn fetch(&mut self, agent: Agent, subject: Option<&SecretString>) -> Result<GoogleToken>;
+    /// A token for the agent, on behalf of the logged-in user.
+    fn fetch(&mut self, agent: Agent) -> Result<GoogleToken>;
     /// Whether fetching again can give a different token after Google refused one (401).
     fn renewable(&self) -> bool;
     /// What the user can do when Google refuses the token for good.
@@ -97,12 +101,11 @@ impl Exchange for AuthVault {
         })
     }
 
-    fn exchange(&mut self, subject: &SecretString, scope: &str) -> Result<Exchanged> {
+    fn exchange(&mut self, subject: &SecretString) -> Result<Exchanged> {
         let got = crate::auth::vault::exchange(
             &self.settings,
             subject,
             crate::auth::vault::GOOGLE_CONNECTION,
-            Some(scope),
         )?;
         Ok(Exchanged {
             access_token: got.access_token,
@@ -131,12 +134,13 @@ impl EnvToken {
 }
 
 impl TokenSource for EnvToken {
-    fn fetch(&mut self, agent: Agent, _subject: Option<&SecretString>) -> Result<GoogleToken> {
+    fn fetch(&mut self, agent: Agent) -> Result<GoogleToken> {
         Ok(GoogleToken {
             secret: self.token.clone(),
             grant: Grant {
                 agent: agent.name().into(),
                 scope: agent.scope().into(),
+                granted_scope: None,
                 token_ref: Some(crate::auth::token_ref(&self.token)),
                 jti: None,
                 expires_at: None,
@@ -168,15 +172,15 @@ pub struct Exchanged {
 
 /// The Auth0 side of Token Vault: the user's access token and the RFC 8693 exchange.
 pub trait Exchange {
-    /// The user's Auth0 access token, the default subject of an exchange.
+    /// The logged-in user's Auth0 access token: the subject of every exchange, the writer's
+    /// included (the Google identity that writes is the user's, whoever approved).
     fn user_token(&mut self) -> Result<SecretString>;
-    /// Exchanges `subject` for a Google access token, asking for `scope`.
-    fn exchange(&mut self, subject: &SecretString, scope: &str) -> Result<Exchanged>;
+    /// Exchanges `subject` for a Google access token of the connected account.
+    fn exchange(&mut self, subject: &SecretString) -> Result<Exchanged>;
 }
 
-/// Token Vault: every agent gets its own exchange, and the scope that comes back must be the
-/// agent's scope (plus identity scopes): Token Vault hands out whatever the connected account
-/// holds, so a broader token is refused rather than used.
+/// Token Vault: every agent gets its own exchange (so a token reference in the receipt names
+/// one agent), and the scope that comes back must cover the agent's need.
 pub struct VaultTokens<E: Exchange> {
     exchange: E,
 }
@@ -188,13 +192,10 @@ impl<E: Exchange> VaultTokens<E> {
 }
 
 impl<E: Exchange> TokenSource for VaultTokens<E> {
-    fn fetch(&mut self, agent: Agent, subject: Option<&SecretString>) -> Result<GoogleToken> {
-        let subject = match subject {
-            Some(s) => s.clone(),
-            None => self.exchange.user_token()?,
-        };
-        let got = self.exchange.exchange(&subject, agent.scope())?;
-        check_scope(agent, got.scope.as_deref())?;
+    fn fetch(&mut self, agent: Agent) -> Result<GoogleToken> {
+        let subject = self.exchange.user_token()?;
+        let got = self.exchange.exchange(&subject)?;
+        let granted = check_scope(agent, got.scope.as_deref())?;
         let expires_at = match got.expires_in {
             Some(secs) => {
                 let secs = i64::try_from(secs).unwrap_or(i64::MAX);
@@ -209,6 +210,7 @@ impl<E: Exchange> TokenSource for VaultTokens<E> {
             grant: Grant {
                 agent: agent.name().into(),
                 scope: agent.scope().into(),
+                granted_scope: Some(granted.join(" ")),
                 token_ref: Some(crate::auth::token_ref(&got.access_token)),
                 jti: got.jti,
                 expires_at,
@@ -227,40 +229,34 @@ impl<E: Exchange> TokenSource for VaultTokens<E> {
     }
 }
 
-/// Refuses a token whose scope is missing, lacks the agent's scope, or carries more.
-pub fn check_scope(agent: Agent, returned: Option<&str>) -> Result<()> {
+/// The scopes of a token that covers the agent's need; refuses one whose scope is missing or
+/// narrower. Extra scopes are expected (Token Vault returns the whole grant): the receipt
+/// records them all, and `audit show` names the extra ones.
+pub fn check_scope(agent: Agent, returned: Option<&str>) -> Result<Vec<String>> {
     let who = agent.name();
     let want = agent.scope();
     let Some(returned) = returned.filter(|s| !s.trim().is_empty()) else {
         return Err(Error::needs_auth(format!(
             "Token Vault returned the {who} token without its scope; a token of unknown power is not used"
         ))
-        .hint(format!("the {who} needs exactly {want}")));
+        .hint(format!("the {who} needs {want}")));
     };
-    let scopes: Vec<&str> = returned
+    let scopes: Vec<String> = returned
         .split(|c: char| c.is_whitespace() || c == ',')
         .filter(|s| !s.is_empty())
+        .map(str::to_string)
         .collect();
-    if !scopes.contains(&want) {
+    if !scopes
+        .iter()
+        .any(|s| agent.covered_by().contains(&s.as_str()))
+    {
         return Err(Error::needs_auth(format!(
             "the Google token for the {who} lacks the scope {want} (it has: {})",
             scopes.join(" ")
         ))
-        .hint("reconnect the Google account and grant that scope"));
+        .hint("reconnect the Google account to Auth0 and grant that scope"));
     }
-    let extra: Vec<&str> = scopes
-        .iter()
-        .copied()
-        .filter(|s| *s != want && !IDENTITY_SCOPES.contains(s))
-        .collect();
-    if !extra.is_empty() {
-        return Err(Error::needs_auth(format!(
-            "the Google token for the {who} is broader than {want}: it also carries {}; refusing to use it",
-            extra.join(" ")
-        ))
-        .hint("connect the Google account with only the scopes each agent needs (each agent must hold only its own)"));
-    }
-    Ok(())
+    Ok(scopes)
 }
 
 /// One agent's token slot, lent to an HTTP call: fetched on first use, fetched again once after
@@ -269,7 +265,6 @@ pub struct Lease<'a> {
     pub source: &'a mut dyn TokenSource,
     pub slot: &'a mut Option<GoogleToken>,
     pub agent: Agent,
-    pub subject: Option<&'a SecretString>,
 }
 
 impl super::http::Bearer for Lease<'_> {
@@ -282,7 +277,7 @@ impl super::http::Bearer for Lease<'_> {
             .hint(self.source.refused_hint()));
         }
         if renew || self.slot.is_none() {
-            *self.slot = Some(self.source.fetch(self.agent, self.subject)?);
+            *self.slot = Some(self.source.fetch(self.agent)?);
         }
         Ok(self
             .slot
@@ -303,8 +298,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn scope_must_be_exactly_the_agents() {
-        assert!(check_scope(Agent::Reader, Some(SHEETS_READONLY)).is_ok());
+    fn a_token_must_cover_the_agents_need_and_may_carry_more() {
+        let reader = check_scope(Agent::Reader, Some(SHEETS_READONLY)).unwrap();
+        assert_eq!(reader, [SHEETS_READONLY]);
         assert!(
             check_scope(
                 Agent::Reader,
@@ -312,10 +308,16 @@ mod tests {
             )
             .is_ok()
         );
-        let broader = check_scope(Agent::Reader, Some(&format!("{SHEETS_READONLY} {SHEETS}")));
-        assert!(broader.unwrap_err().message.contains("broader"));
+        // One Google connection (sheets + mail) serves every agent.
+        let all = format!("openid {SHEETS} {GMAIL_SEND}");
+        for agent in [Agent::Reader, Agent::Writer, Agent::Notifier] {
+            let granted = check_scope(agent, Some(&all)).unwrap();
+            assert_eq!(granted, ["openid", SHEETS, GMAIL_SEND]);
+        }
+        // Narrower than the need is refused.
         let missing = check_scope(Agent::Writer, Some(SHEETS_READONLY));
         assert!(missing.unwrap_err().message.contains("lacks"));
+        assert!(check_scope(Agent::Notifier, Some(SHEETS)).is_err());
         assert!(check_scope(Agent::Notifier, None).is_err());
         assert!(check_scope(Agent::Notifier, Some(" ")).is_err());
     }
@@ -329,7 +331,7 @@ mod tests {
         fn user_token(&mut self) -> Result<SecretString> {
             Ok(SecretString::from("user-at"))
         }
-        fn exchange(&mut self, subject: &SecretString, _scope: &str) -> Result<Exchanged> {
+        fn exchange(&mut self, subject: &SecretString) -> Result<Exchanged> {
             self.subjects.push(subject.expose_secret().to_string());
             Ok(Exchanged {
                 access_token: SecretString::from("ya29.google"),
@@ -341,22 +343,24 @@ mod tests {
     }
 
     #[test]
-    fn vault_exchanges_the_approval_token_for_the_writer_and_records_a_reference() {
+    fn every_agent_exchanges_the_users_token_and_records_a_reference() {
         let mut vault = VaultTokens::new(FakeVault {
             scope: SHEETS,
             subjects: Vec::new(),
         });
-        let approval = SecretString::from("ciba-at");
-        let token = vault.fetch(Agent::Writer, Some(&approval)).unwrap();
+        let token = vault.fetch(Agent::Writer).unwrap();
         assert_eq!(token.grant.via, "token_vault");
         assert_eq!(token.grant.scope, SHEETS);
+        assert_eq!(token.grant.granted_scope.as_deref(), Some(SHEETS));
         let reference = token.grant.token_ref.unwrap();
         assert!(reference.starts_with("sha256:") && reference.len() == 23);
         assert!(!reference.contains("ya29"));
+        let reader = vault.fetch(Agent::Reader).unwrap();
+        assert_eq!(reader.grant.scope, SHEETS_READONLY);
         assert!(
-            vault.fetch(Agent::Reader, None).is_err(),
-            "a write scope is broader than a reader's"
+            vault.fetch(Agent::Notifier).is_err(),
+            "no gmail.send granted"
         );
-        assert_eq!(vault.exchange.subjects, ["ciba-at", "user-at"]);
+        assert_eq!(vault.exchange.subjects, ["user-at", "user-at", "user-at"]);
     }
 }

@@ -70,7 +70,7 @@ impl Notifier {
                 .tokens
                 .insert(crate::google::token::for_run(&self.settings)?),
         };
-        let token = tokens.fetch(Agent::Notifier, None)?;
+        let token = tokens.fetch(Agent::Notifier)?;
         let grant = token.grant.clone();
         self.token = Some(token);
         Ok(grant)
@@ -156,7 +156,6 @@ impl Notifier {
             source: tokens,
             slot: &mut self.token,
             agent: Agent::Notifier,
-            subject: None,
         };
         let answer = http::call(&req, &mut lease, &mut Retry::new(Limits::from_env()?))
             .map_err(Failure::into_error)?;

@@ -71,6 +71,10 @@ pub struct Delegation {
     pub agent: String,
     pub on_behalf_of: String,
     pub scope: String,
+    /// Every scope the token carried when it is more than `scope` (Token Vault hands out the
+    /// connected account's whole grant); absent for local sources and environment tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub granted_scope: Option<String>,
     /// SHA-256 prefix of the token, never the token; null for local sources.
     #[serde(default)]
     pub token_ref: Option<String>,
@@ -80,6 +84,27 @@ pub struct Delegation {
     pub expires_at: Option<String>,
     /// How the token was obtained (`token_vault`, `env`, `local`).
     pub via: String,
+}
+
+/// Scopes that only identify the user; a token may carry them besides its agent's scope.
+const IDENTITY_SCOPES: &[&str] = &[
+    "openid",
+    "email",
+    "profile",
+    "https://www.googleapis.com/auth/userinfo.email",
+    "https://www.googleapis.com/auth/userinfo.profile",
+];
+
+impl Delegation {
+    /// The scopes the token carried beyond the one the agent used (identity scopes aside).
+    pub fn extra_scopes(&self) -> Vec<&str> {
+        self.granted_scope
+            .as_deref()
+            .unwrap_or_default()
+            .split_whitespace()
+            .filter(|s| *s != self.scope && !IDENTITY_SCOPES.contains(s))
+            .collect()
+    }
 }
 
 /// The notification outcome.

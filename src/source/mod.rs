@@ -15,7 +15,10 @@ use crate::error::Result;
 pub struct Grant {
     /// `reader`, `writer` or `notifier`.
     pub agent: String,
+    /// The scope the agent needs and uses.
     pub scope: String,
+    /// Every scope the token actually carries, as the IdP reported it (None when unknown).
+    pub granted_scope: Option<String>,
     pub token_ref: Option<String>,
     pub jti: Option<String>,
     pub expires_at: Option<String>,
@@ -34,13 +37,10 @@ pub trait Source {
     fn read_cells(&mut self, cells: &[CellRef]) -> Result<Vec<Option<String>>>;
     /// Writes the batch atomically after checking every `before`.
     fn write(&mut self, batch: &WriteBatch) -> Result<()>;
-    /// Called after approval and before [`Source::write`], with the access token the approval
-    /// produced (CIBA), if any, so that write credentials exist only once a human approved.
-    /// Returns the grants used so far, for the receipt. Local sources need no credential.
-    fn authorize_write(
-        &mut self,
-        _approval_token: Option<&secrecy::SecretString>,
-    ) -> Result<Vec<Grant>> {
+    /// Called after approval and before [`Source::write`], so that write credentials exist only
+    /// once a human approved. Returns the grants used so far, for the receipt. Local sources
+    /// need no credential.
+    fn authorize_write(&mut self) -> Result<Vec<Grant>> {
         Ok(Vec::new())
     }
 }

@@ -20,7 +20,6 @@ use std::collections::HashMap;
 
 use reqwest::Method;
 use rust_decimal::Decimal;
-use secrecy::SecretString;
 use serde_json::{Value, json};
 
 use super::{Grant, Source};
@@ -42,8 +41,6 @@ pub struct SheetsSource {
     tokens: Box<dyn TokenSource>,
     reader: Option<GoogleToken>,
     writer: Option<GoogleToken>,
-    /// The access token an out-of-band approval produced: the writer's exchange subject.
-    approval: Option<SecretString>,
     layout: Option<Layout>,
     /// Typed cell values as first seen by a pre-write check, so that writing a cell back to
     /// its old text restores its old type too (a rollback of a number stays a number).
@@ -135,7 +132,6 @@ impl SheetsSource {
             tokens,
             reader: None,
             writer: None,
-            approval: None,
             layout: None,
             originals: HashMap::new(),
         }
@@ -164,7 +160,6 @@ impl SheetsSource {
             source: self.tokens.as_mut(),
             slot,
             agent,
-            subject: self.approval.as_ref().filter(|_| agent == Agent::Writer),
         };
         http::call(req, &mut lease, retry)
     }
@@ -805,9 +800,8 @@ impl Source for SheetsSource {
         }
     }
 
-    fn authorize_write(&mut self, approval_token: Option<&SecretString>) -> Result<Vec<Grant>> {
-        self.approval = approval_token.cloned();
-        let writer = self.tokens.fetch(Agent::Writer, approval_token)?;
+    fn authorize_write(&mut self) -> Result<Vec<Grant>> {
+        let writer = self.tokens.fetch(Agent::Writer)?;
         self.writer = Some(writer);
         Ok([&self.reader, &self.writer]
             .into_iter()

@@ -193,7 +193,10 @@ fn logout_revokes_at_the_idp_deletes_locally_and_is_idempotent() {
         Some("invalid_grant"),
         "the IdP still accepts the logged-out refresh token"
     );
-    assert_eq!(idp.get("/_test/revocations").as_array().unwrap().len(), 1);
+    let revocations = idp.get("/_test/revocations");
+    assert_eq!(revocations.as_array().unwrap().len(), 1);
+    // Only the parameters Auth0 documents for revocation by a Native app.
+    assert_eq!(revocations[0]["params"], json!(["client_id", "token"]));
 
     let (code, _, stderr) = run(cmd(&env, &idp).arg("logout"));
     assert_eq!(code, 0, "{stderr}");

@@ -15,6 +15,12 @@ use crate::support::{TestEnv, repo_root};
 /// The public client, the confidential client and its secret, as the IdP registers them.
 pub const PUBLIC_CLIENT: &str = "cli-public";
 pub const CONFIDENTIAL_CLIENT: &str = "cli-confidential";
+/// A first-party app with the CIBA grant only.
+pub const CIBA_CLIENT: &str = "cli-ciba";
+/// The Custom API Client linked to AUDIENCE, with the Token Vault grant only.
+pub const VAULT_CLIENT: &str = "cli-vault";
+/// A Custom API Client linked to another API.
+pub const OTHER_API_CLIENT: &str = "cli-other-api";
 pub const CLIENT_SECRET: &str = "test-secret";
 pub const AUDIENCE: &str = "https://api.changeset.test";
 pub const USER: &str = "auth0|user-1";

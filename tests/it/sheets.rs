@@ -769,7 +769,6 @@ impl changeset::google::token::TokenSource for ListedTokens {
     fn fetch(
         &mut self,
         agent: changeset::google::token::Agent,
-        _subject: Option<&secrecy::SecretString>,
     ) -> changeset::error::Result<changeset::google::token::GoogleToken> {
         use changeset::google::token::Agent;
         let list = match agent {
@@ -786,6 +785,7 @@ impl changeset::google::token::TokenSource for ListedTokens {
             grant: changeset::source::Grant {
                 agent: agent.name().into(),
                 scope: agent.scope().into(),
+                granted_scope: None,
                 token_ref: None,
                 jti: None,
                 expires_at: None,
@@ -832,7 +832,7 @@ fn each_agent_uses_its_own_narrow_token() {
         },
     );
     src.read().unwrap();
-    let grants = src.authorize_write(None).unwrap();
+    let grants = src.authorize_write().unwrap();
     let agents: Vec<&str> = grants.iter().map(|g| g.agent.as_str()).collect();
     assert_eq!(agents, ["reader", "writer"]);
     src.write(&WriteBatch {
@@ -1005,6 +1005,15 @@ impl SheetsEnv {
     }
 }
 
+/// What the test IdP's connected Google account was granted (its FEDERATED_SCOPE default).
+const GRANTED: &str = "openid https://www.googleapis.com/auth/spreadsheets https://www.googleapis.com/auth/gmail.send";
+
+/// sha256 hex of a token, as the IdP records each exchange's subject.
+fn sha256_hex(text: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
+}
+
 #[test]
 fn the_whole_flow_runs_with_token_vault_tokens_one_per_agent() {
     let idp = crate::idp::Idp::start();
@@ -1024,43 +1033,44 @@ fn the_whole_flow_runs_with_token_vault_tokens_one_per_agent() {
     assert_eq!(s.google.cells(TAB), expected_grid(&original, &plan));
     assert_eq!(s.google.mail().len(), 1);
 
-    // One exchange per agent and run: plan's reader, then apply's reader, writer, notifier,
-    // each asking for (and getting) exactly its own scope.
+    // One exchange per agent and run: plan's reader, then apply's reader, writer, notifier.
+    // Token Vault returns the connection's whole grant (one connection serves every agent),
+    // and no `scope` is asked for: Auth0 documents none for this exchange.
     let tokens = minted(&format!("{}/_test/federated_tokens", idp.base_url));
-    let scopes: Vec<&str> = tokens
-        .iter()
-        .map(|t| t["scope"].as_str().unwrap())
-        .collect();
-    assert_eq!(scopes, [SCOPE_READ, SCOPE_READ, SCOPE_WRITE, SCOPE_GMAIL]);
-    let scope_of = |token: &str| {
+    assert_eq!(tokens.len(), 4, "{tokens:?}");
+    for t in &tokens {
+        assert_eq!(t["scope"], GRANTED);
+        assert!(t["requested_scope"].is_null(), "a scope was sent: {t}");
+    }
+    let index_of = |token: &str| {
         tokens
             .iter()
-            .find(|t| t["access_token"] == token)
-            .map(|t| t["scope"].as_str().unwrap().to_string())
+            .position(|t| t["access_token"] == token)
             .unwrap()
     };
-    // Each Google call was made with the token of the agent that needs it: the reader reads
-    // for the plan and the stale check; the pre-write check, the write and the read-back are the
-    // writer's; the mail is the notifier's.
-    let calls: Vec<(Op, String, u16)> = s
+    // Least privilege is what our code calls: each Google call was made with the token of the
+    // agent that needs it, and the readers' tokens (which could write) only ever read.
+    let calls: Vec<(Op, usize, u16)> = s
         .google
         .requests()
         .into_iter()
-        .map(|r| (r.op, scope_of(r.token.as_deref().unwrap()), r.status))
+        .map(|r| (r.op, index_of(r.token.as_deref().unwrap()), r.status))
         .collect();
-    let expected = [
-        (Op::BatchGet, SCOPE_READ),
-        (Op::BatchGet, SCOPE_READ),
-        (Op::BatchGet, SCOPE_WRITE),
-        (Op::BatchUpdate, SCOPE_WRITE),
-        (Op::BatchGet, SCOPE_WRITE),
-        (Op::GmailSend, SCOPE_GMAIL),
-    ]
-    .map(|(op, scope)| (op, scope.to_string(), 200));
-    assert_eq!(calls, expected);
+    assert_eq!(
+        calls,
+        [
+            (Op::BatchGet, 0, 200),
+            (Op::BatchGet, 1, 200),
+            (Op::BatchGet, 2, 200),
+            (Op::BatchUpdate, 2, 200),
+            (Op::BatchGet, 2, 200),
+            (Op::GmailSend, 3, 200),
+        ]
+    );
 
-    // The receipt lists each agent with its scope and a reference to its token, never the token.
-    let chain: Vec<(String, String, String)> = receipt["delegation"]
+    // The receipt lists each agent with the scope it used, the scopes its token actually
+    // carried, and a reference to the token, never the token.
+    let chain: Vec<(String, String, String, String)> = receipt["delegation"]
         .as_array()
         .unwrap()
         .iter()
@@ -1069,6 +1079,7 @@ fn the_whole_flow_runs_with_token_vault_tokens_one_per_agent() {
             (
                 d["agent"].as_str().unwrap().to_string(),
                 d["scope"].as_str().unwrap().to_string(),
+                d["granted_scope"].as_str().unwrap().to_string(),
                 d["token_ref"].as_str().unwrap().to_string(),
             )
         })
@@ -1076,86 +1087,221 @@ fn the_whole_flow_runs_with_token_vault_tokens_one_per_agent() {
     let reference = |t: &Value| {
         changeset::auth::token_ref(&t["access_token"].as_str().unwrap().to_string().into())
     };
+    let row = |agent: &str, scope: &str, t: &Value| {
+        (
+            agent.to_string(),
+            scope.to_string(),
+            GRANTED.to_string(),
+            reference(t),
+        )
+    };
     assert_eq!(
         chain,
         [
-            (
-                "reader".to_string(),
-                SCOPE_READ.to_string(),
-                reference(&tokens[1])
-            ),
-            (
-                "writer".to_string(),
-                SCOPE_WRITE.to_string(),
-                reference(&tokens[2])
-            ),
-            (
-                "notifier".to_string(),
-                SCOPE_GMAIL.to_string(),
-                reference(&tokens[3])
-            ),
+            row("reader", SCOPE_READ, &tokens[1]),
+            row("writer", SCOPE_WRITE, &tokens[2]),
+            row("notifier", SCOPE_GMAIL, &tokens[3]),
         ]
+    );
+    // `audit show` says what each token carried beyond its agent's need.
+    let (code, shown, stderr) =
+        run(with_rules().args(["audit", "show", receipt["id"].as_str().unwrap()]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        shown.contains(&format!("with scope `{SCOPE_WRITE}` via token_vault")),
+        "{shown}"
+    );
+    assert!(
+        shown.contains(&format!(
+            "the token also carried {SCOPE_WRITE} {SCOPE_GMAIL} (unused)"
+        )),
+        "the reader's extra scopes are noted: {shown}"
+    );
+    assert!(
+        shown.contains(&format!("the token also carried {SCOPE_GMAIL} (unused)")),
+        "the writer's extra scope is noted: {shown}"
     );
     idp.assert_no_leak(&s.env, &seen, &[s.env.path().join("plan.json")]);
 }
 
 #[test]
-fn a_token_vault_token_broader_than_its_agent_needs_is_refused() {
+fn a_token_vault_token_narrower_than_its_agent_needs_is_refused() {
     let idp = crate::idp::Idp::start();
     let s = SheetsEnv::example();
     trust_idp(&s.google, &idp);
     assert_eq!(crate::idp::login(&s.env, &idp, true).0, 0);
-    // The connected account holds read and write: Token Vault hands out both.
-    let (status, _) = idp.post(
-        "/_test/federated_scope",
-        json!({ "scope": format!("{SCOPE_READ} {SCOPE_WRITE}") }),
-    );
+    // The connected account was granted read access only.
+    let (status, _) = idp.post("/_test/federated_scope", json!({ "scope": SCOPE_READ }));
     assert_eq!(status, 200);
-    let (code, _, stderr) = run(s
-        .vault_cmd(&idp)
-        .args(["plan", "mark STR-002 out of stock"]));
+    let mut cmd = s.vault_cmd(&idp);
+    cmd.env("CHANGESET_RULES", &s.rules);
+    plan_with(cmd, "mark STR-002 out of stock");
+    let mut cmd = s.vault_cmd(&idp);
+    cmd.env("CHANGESET_RULES", &s.rules);
+    let (code, _, stderr) = apply_with(cmd);
     assert_eq!(code, 4, "{stderr}");
-    assert!(stderr.contains("broader"), "{stderr}");
-    assert_eq!(s.google.requests().len(), 0, "the token was never used");
+    assert!(
+        stderr.contains(&format!(
+            "the Google token for the writer lacks the scope {SCOPE_WRITE}"
+        )),
+        "{stderr}"
+    );
+    assert_eq!(s.google.count(Op::BatchUpdate), 0, "nothing was written");
+}
+
+/// `vault_cmd` with two applications instead of the shared confidential one.
+fn two_clients(mut cmd: assert_cmd::Command, ciba: &str, vault: &str) -> assert_cmd::Command {
+    cmd.env_remove("CHANGESET_CONFIDENTIAL_CLIENT_ID")
+        .env_remove("CHANGESET_CLIENT_SECRET")
+        .env("CHANGESET_CIBA_CLIENT_ID", ciba)
+        .env("CHANGESET_CIBA_CLIENT_SECRET", crate::idp::CLIENT_SECRET)
+        .env("CHANGESET_TOKEN_VAULT_CLIENT_ID", vault)
+        .env(
+            "CHANGESET_TOKEN_VAULT_CLIENT_SECRET",
+            crate::idp::CLIENT_SECRET,
+        );
+    cmd
 }
 
 #[test]
-fn after_a_ciba_approval_the_writer_exchanges_the_approval_token() {
+fn after_a_ciba_approval_by_another_user_the_writer_exchanges_the_users_own_token() {
+    use crate::idp::{USER, VAULT_CLIENT};
+    const APPROVER: &str = "auth0|approver-2";
     let idp = crate::idp::Idp::start();
-    let s = SheetsEnv::example();
+    let mut s = SheetsEnv::example();
+    let config = s.env.path().join("changeset.toml");
+    std::fs::write(
+        &config,
+        format!("[approval]\nmethod = \"ciba\"\napprovers = [\"{APPROVER}\"]\n"),
+    )
+    .unwrap();
+    s.config = Some(config);
     trust_idp(&s.google, &idp);
     assert_eq!(crate::idp::login(&s.env, &idp, true).0, 0);
+    let cmd = || two_clients(s.vault_cmd(&idp), crate::idp::CIBA_CLIENT, VAULT_CLIENT);
     // Default rules: a one-product change is tier 2 and needs an approval on the device.
     let (code, _, stderr) =
-        run(s
-            .vault_cmd(&idp)
-            .args(["plan", "mark STR-002 out of stock", "-o", "plan.json"]));
+        run(cmd().args(["plan", "mark STR-002 out of stock", "-o", "plan.json"]));
     assert_eq!(code, 0, "{stderr}");
-    let (code, _, stderr) = std::thread::scope(|scope| {
-        scope.spawn(|| {
-            let request = idp.wait_ciba_pending(crate::idp::USER);
+    let exchanges = || minted(&format!("{}/_test/federated_tokens", idp.base_url));
+    let (before_approval, (code, stdout, stderr)) = std::thread::scope(|scope| {
+        let approver = scope.spawn(|| {
+            let request = idp.wait_ciba_pending(APPROVER);
+            // Wait a little: an exchange started before the approval would show up now.
+            std::thread::sleep(std::time::Duration::from_millis(700));
+            let before = exchanges().len();
             idp.settle_ciba(&request, true);
+            before
         });
-        run(s
-            .vault_cmd(&idp)
-            .args(["apply", "plan.json", "--no-input", "--format", "json"]))
+        let out = run(cmd().args(["apply", "plan.json", "--no-input", "--format", "json"]));
+        (approver.join().unwrap(), out)
     });
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(
         s.google.cell(TAB, "STR-002", "Inventory"),
         json!("out_of_stock")
     );
-    let tokens = minted(&format!("{}/_test/federated_tokens", idp.base_url));
-    let writer = tokens.iter().find(|t| t["scope"] == SCOPE_WRITE).unwrap();
-    let reader = tokens.iter().find(|t| t["scope"] == SCOPE_READ).unwrap();
-    assert_eq!(
-        writer["subject_client_id"],
-        crate::idp::CONFIDENTIAL_CLIENT,
-        "{writer}"
+    let receipt: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(receipt["approval"]["approvers"], json!([APPROVER]));
+
+    // Before the approval only the readers (plan, apply) had exchanged; the writer's exchange
+    // came after it, once.
+    let tokens = exchanges();
+    assert_eq!(before_approval, 2, "{tokens:?}");
+    assert_eq!(tokens.len(), 3, "{tokens:?}");
+    let settled = idp.ciba_requests()[0]["settled_ms"].as_u64().unwrap();
+    let writer = &tokens[2];
+    assert!(writer["t_ms"].as_u64().unwrap() >= settled, "{writer}");
+    let writer_ref =
+        changeset::auth::token_ref(&writer["access_token"].as_str().unwrap().to_string().into());
+    let delegated = receipt["delegation"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["agent"] == "writer")
+        .unwrap();
+    assert_eq!(delegated["token_ref"], writer_ref.as_str());
+
+    // Every exchange, the writer's included, had the logged-in user's own access token as its
+    // subject: the approver's identity never writes.
+    let user_token = crate::idp::stored(&s.env)["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for t in &tokens {
+        assert_eq!(t["sub"], USER, "{t}");
+        assert_eq!(t["subject_client_id"], crate::idp::PUBLIC_CLIENT, "{t}");
+        assert_eq!(t["subject_token_sha256"], sha256_hex(&user_token), "{t}");
+        assert_eq!(t["client_id"], VAULT_CLIENT, "{t}");
+    }
+    // The approval was asked of the approver, by the CIBA application.
+    let requests = idp.ciba_requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0]["account_id"], APPROVER);
+    assert_eq!(requests[0]["client_id"], crate::idp::CIBA_CLIENT);
+}
+
+#[test]
+fn each_application_does_only_what_auth0_lets_it() {
+    use crate::idp::{CIBA_CLIENT, OTHER_API_CLIENT, VAULT_CLIENT};
+    let idp = crate::idp::Idp::start();
+    let s = SheetsEnv::example();
+    trust_idp(&s.google, &idp);
+    assert_eq!(crate::idp::login(&s.env, &idp, true).0, 0);
+    let plan = |ciba: &str, vault: &str| {
+        run(two_clients(s.vault_cmd(&idp), ciba, vault).args([
+            "plan",
+            "mark STR-002 out of stock",
+            "-o",
+            "plan.json",
+        ]))
+    };
+    // A Custom API Client of another API may not exchange a token for ours (Auth0: 403).
+    let (code, _, stderr) = plan(CIBA_CLIENT, OTHER_API_CLIENT);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("Token Vault refused the exchange by `cli-other-api`"),
+        "{stderr}"
     );
-    assert_eq!(
-        reader["subject_client_id"],
-        crate::idp::PUBLIC_CLIENT,
-        "{reader}"
+    assert!(
+        stderr.contains("check CHANGESET_TOKEN_VAULT_CLIENT_ID"),
+        "{stderr}"
     );
+    // The CIBA application has no Token Vault grant.
+    let (code, _, stderr) = plan(CIBA_CLIENT, CIBA_CLIENT);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("CHANGESET_TOKEN_VAULT_CLIENT_ID"),
+        "{stderr}"
+    );
+    assert!(minted(&format!("{}/_test/federated_tokens", idp.base_url)).is_empty());
+    assert_eq!(
+        s.google.requests().len(),
+        0,
+        "no Google call without a token"
+    );
+
+    // The Custom API Client has no CIBA grant: the approval request is refused, nothing written.
+    let (code, _, stderr) = plan(CIBA_CLIENT, VAULT_CLIENT);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = run(
+        two_clients(s.vault_cmd(&idp), VAULT_CLIENT, VAULT_CLIENT).args([
+            "apply",
+            "plan.json",
+            "--approval",
+            "ciba",
+            "--no-input",
+        ]),
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("refused the confidential application `cli-vault` for CIBA"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("check CHANGESET_CIBA_CLIENT_ID"),
+        "{stderr}"
+    );
+    assert!(idp.ciba_requests().is_empty());
+    assert_eq!(s.google.count(Op::BatchUpdate), 0);
 }

@@ -18,10 +18,18 @@
 //   POST /_test/device/deny    {user_code?}
 //   POST /_test/slow_down      {count}            -> next `count` pending polls answer slow_down
 //   POST /_test/drop           {count}            -> next `count` token-endpoint polls lose their connection
-//   POST /_test/federated_scope {scope}           -> the exchange grants this scope whatever is asked ("" = as asked)
+//   POST /_test/federated_scope {scope}           -> the connected account's granted scope ("" = FEDERATED_SCOPE)
 //   GET  /_test/federated_tokens                  -> tokens minted by the token exchange (with the subject's grant)
 //   GET  /_test/log                               -> token-endpoint requests seen (t_ms, grant_type, status, error)
-//   GET  /_test/revocations                       -> revocation requests seen (client_id, status)
+//   GET  /_test/revocations                       -> revocation requests seen (client_id, status, params)
+//   GET  /_test/assertions                        -> private_key_jwt client assertions seen (header, payload)
+//
+// Like Auth0 (shared/reference/auth0-protocols.md): Token Vault returns the connection's whole
+// granted scope (a `scope` parameter does not narrow it); an access-token exchange is done only
+// by the client linked to the subject token's audience (`resource_server_identifier`, else 403);
+// CIBA only by a client with the CIBA grant; `requested_expiry` <= 300 s is a Guardian push,
+// 301-259200 s an e-mail; a private_key_jwt assertion must use the client's registered alg and
+// aud = the issuer with its trailing slash; rotation with reuse detection revokes the family.
 // Bodies may be JSON or x-www-form-urlencoded.
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -43,8 +51,12 @@ const DEVICE_AUTO = env('DEVICE_AUTO', ''); // '', 'approve', 'deny'
 const AUTO_DELAY_MS = Number(env('AUTO_DELAY_MS', '1500'));
 const TOKEN_DELAY_MS = Number(env('TOKEN_DELAY_MS', '0')); // delays every token-endpoint answer: widens the window for refresh races
 const FEDERATED_ACCESS_TOKEN = env('FEDERATED_ACCESS_TOKEN', ''); // fixed Google token, else random
+// What the user granted when connecting the Google account: the exchange returns all of it.
 const FEDERATED_SCOPE = env('FEDERATED_SCOPE',
-  'https://www.googleapis.com/auth/spreadsheets https://www.googleapis.com/auth/gmail.send');
+  'openid https://www.googleapis.com/auth/spreadsheets https://www.googleapis.com/auth/gmail.send');
+// The API (audience) the confidential clients below are linked to, as a Custom API Client is.
+const API_AUDIENCE = env('API_AUDIENCE', 'https://api.changeset.test');
+const ASSERTION_ALG = env('ASSERTION_ALG', 'RS256'); // the alg registered for cli-confidential-jwt
 
 const FED_GRANT = 'urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token';
 const FED_TOKEN_TYPE = 'http://auth0.com/oauth/token-type/federated-connection-access-token';
@@ -84,6 +96,8 @@ const cibaRequests = []; // every CIBA request received (info objects, `result` 
 const federatedTokens = [];
 const tokenLog = [];
 const revocations = [];
+const assertions = []; // private_key_jwt assertions seen: { client_id, header, payload }
+const grantAudience = new Map(); // grant id -> the `audience` its login or CIBA request asked for
 const issuedTokens = []; // every access/refresh token value issued, so tests can grep for leaks
 const pollState = new Map(); // device_code / auth_req_id -> { last, interval }
 let forcedSlowDowns = 0;
@@ -101,7 +115,8 @@ const configuration = {
       response_types: [],
       redirect_uris: [],
     },
-    { // confidential client: CIBA + Token Vault exchange (Auth0 refuses both to public clients)
+    { // confidential client holding both CIBA and the Token Vault exchange for the API
+      // (the CHANGESET_CONFIDENTIAL_CLIENT_ID fallback; Auth0 documents no such client)
       client_id: 'cli-confidential',
       client_secret: CLIENT_SECRET,
       token_endpoint_auth_method: 'client_secret_post',
@@ -109,6 +124,7 @@ const configuration = {
       response_types: [],
       redirect_uris: [],
       backchannel_token_delivery_mode: 'poll',
+      resource_server_identifier: API_AUDIENCE,
     },
     { // same, but HTTP Basic client auth
       client_id: 'cli-confidential-basic',
@@ -118,16 +134,45 @@ const configuration = {
       response_types: [],
       redirect_uris: [],
       backchannel_token_delivery_mode: 'poll',
+      resource_server_identifier: API_AUDIENCE,
+    },
+    { // a first-party confidential app with the CIBA grant only (Auth0's CIBA client)
+      client_id: 'cli-ciba',
+      client_secret: CLIENT_SECRET,
+      token_endpoint_auth_method: 'client_secret_post',
+      grant_types: [CIBA_GRANT],
+      response_types: [],
+      redirect_uris: [],
+      backchannel_token_delivery_mode: 'poll',
+    },
+    { // the Custom API Client: app_type resource_server, linked to the API, Token Vault grant only
+      client_id: 'cli-vault',
+      client_secret: CLIENT_SECRET,
+      token_endpoint_auth_method: 'client_secret_post',
+      grant_types: [FED_GRANT],
+      response_types: [],
+      redirect_uris: [],
+      resource_server_identifier: API_AUDIENCE,
+    },
+    { // a Custom API Client of ANOTHER API: it may exchange only tokens for that API
+      client_id: 'cli-other-api',
+      client_secret: CLIENT_SECRET,
+      token_endpoint_auth_method: 'client_secret_post',
+      grant_types: [FED_GRANT],
+      response_types: [],
+      redirect_uris: [],
+      resource_server_identifier: 'https://other-api.changeset.test',
     },
     ...(process.env.ASSERTION_JWKS ? [{ // same, with private_key_jwt (ASSERTION_JWKS = a public JWK Set)
       client_id: 'cli-confidential-jwt',
       token_endpoint_auth_method: 'private_key_jwt',
-      token_endpoint_auth_signing_alg: 'RS256',
+      token_endpoint_auth_signing_alg: ASSERTION_ALG,
       jwks: JSON.parse(process.env.ASSERTION_JWKS),
       grant_types: [CIBA_GRANT, 'refresh_token', FED_GRANT, RFC8693_GRANT],
       response_types: [],
       redirect_uris: [],
       backchannel_token_delivery_mode: 'poll',
+      resource_server_identifier: API_AUDIENCE,
     }] : []),
   ],
   // Auth0-shaped paths, so the CLI's "domain" can simply be http://127.0.0.1:PORT
@@ -154,6 +199,16 @@ const configuration = {
   },
   // Auth0 accepts `audience`; oidc-provider would silently drop unknown params, so allow it.
   extraParams: ['audience'],
+  // A Custom API Client names the API it is linked to.
+  extraClientMetadata: { properties: ['resource_server_identifier'] },
+  enabledJWA: { clientAuthSigningAlgValues: ['RS256', 'RS384', 'PS256'] },
+  // Auth0: the assertion's aud is the tenant URL with its trailing slash (not the token endpoint).
+  async assertJwtClientAuthClaimsAndHeader(ctx, payload, header, client) {
+    assertions.push({ client_id: client.clientId, header, payload });
+    if (payload.aud !== provider.issuer) {
+      throw new errors.InvalidClientAuth(`aud must be ${provider.issuer}`);
+    }
+  },
   // Auth0 puts the profile and email claims of the granted scopes into the ID token itself.
   conformIdTokenClaims: false,
   ttl: {
@@ -194,7 +249,13 @@ const configuration = {
       },
       async processLoginHintToken() { throw new errors.InvalidRequest('login_hint_token not supported'); },
       async verifyUserCode() {}, // backchannel_user_code_parameter not used
-      async validateRequestContext() {},
+      async validateRequestContext(ctx) {
+        // Auth0: requested_expiry 1-300 s is a Guardian push, 301-259200 s an e-mail; no more.
+        const e = ctx.oidc.params.requested_expiry;
+        if (e !== undefined && !(Number(e) >= 1 && Number(e) <= 259200)) {
+          throw new errors.InvalidRequest('requested_expiry must be between 1 and 259200');
+        }
+      },
       async validateBindingMessage(ctx, msg) {
         // Auth0: required; printable, <= 64 chars. (oidc-provider default: 1-20 chars of [a-zA-Z0-9-._+/!?#])
         if (env('REQUIRE_BINDING_MESSAGE', '1') === '1' && !msg) {
@@ -216,6 +277,7 @@ const configuration = {
           created_at: Date.now(),
         };
         info.requested_expiry = request.params.requested_expiry;
+        info.channel = Number(info.requested_expiry ?? 300) <= 300 ? 'guardian-push' : 'email';
         pendingCiba.set(request.jti, info);
         cibaRequests.push(info);
         if (CIBA_AUTO) setTimeout(() => settleCiba(request.jti, CIBA_AUTO === 'approve').catch(console.error), AUTO_DELAY_MS);
@@ -237,7 +299,7 @@ async function settleCiba(authReqId, approve) {
   const req = await provider.BackchannelAuthenticationRequest.find(authReqId, { ignoreExpiration: true });
   if (!req) throw Object.assign(new Error('unknown auth_req_id'), { status: 404 });
   const info = pendingCiba.get(authReqId);
-  if (info) info.result = approve ? 'approved' : 'denied';
+  if (info) Object.assign(info, { result: approve ? 'approved' : 'denied', settled_ms: Date.now() - t0ms });
   pendingCiba.delete(authReqId);
   if (!approve) {
     // backchannelResult() stores `error_description` (snake case) but the grant reads
@@ -250,6 +312,7 @@ async function settleCiba(authReqId, approve) {
   grant.addOIDCScope(req.scope);
   if (req.claims) grant.addOIDCClaims(Object.keys({ ...req.claims.id_token, ...req.claims.userinfo }));
   await grant.save();
+  grantAudience.set(grant.jti, req.params.audience);
   await provider.backchannelResult(req, grant, { amr: ['mfa'], authTime: Math.floor(Date.now() / 1000) });
   return { auth_req_id: authReqId, result: 'approved', grant_id: grant.jti };
 }
@@ -272,6 +335,7 @@ async function settleDevice(userCode, approve, accountId = DEFAULT_ACCOUNT) {
   const grant = new provider.Grant({ clientId: code.clientId, accountId });
   grant.addOIDCScope(scope);
   await grant.save();
+  grantAudience.set(grant.jti, code.params.audience);
   Object.assign(code, {
     accountId, grantId: grant.jti, scope, authTime: Math.floor(Date.now() / 1000), amr: ['pwd'],
   });
@@ -280,9 +344,9 @@ async function settleDevice(userCode, approve, accountId = DEFAULT_ACCOUNT) {
 }
 
 // Auth0 Token Vault shaped exchange: Auth0 refresh (or access) token -> Google access token.
-// Access-token subjects (Auth0's "access token exchange") may come from this confidential client
-// (a CIBA-issued token) or from the public CLI client (the Custom API Client exchanges the CLI's
-// token for its API); refresh-token subjects only from the calling client itself.
+// An access-token subject (Auth0's "access token exchange") is accepted only from the client
+// linked to the token's audience (the Custom API Client of that API), whoever the token was
+// issued to; a refresh-token subject only from the client it was issued to.
 async function federatedExchange(ctx) {
   const { params, client } = ctx.oidc;
   for (const p of ['subject_token', 'connection']) {
@@ -301,19 +365,28 @@ async function federatedExchange(ctx) {
   else if (stt === TT_ACCESS) subject = await provider.AccessToken.find(params.subject_token);
   else throw new errors.InvalidRequest('unsupported subject_token_type');
   if (!subject || !subject.isValid) throw new errors.InvalidGrant('subject_token is invalid, expired or revoked');
-  const allowed = stt === TT_ACCESS ? [client.clientId, 'cli-public'] : [client.clientId];
-  if (!allowed.includes(subject.clientId)) throw new errors.InvalidGrant('subject_token was issued to another client');
+  const audience = grantAudience.get(subject.grantId);
+  if (stt === TT_ACCESS) {
+    if (!audience || audience !== client.resource_server_identifier) {
+      const e = new errors.UnauthorizedClient(`client ${client.clientId} is not the Custom API Client of the token's audience (${audience ?? 'none'})`);
+      e.status = 403; e.statusCode = 403;
+      throw e;
+    }
+  } else if (subject.clientId !== client.clientId) {
+    throw new errors.InvalidGrant('subject_token was issued to another client');
+  }
   if (params.connection !== 'google-oauth2') {
     throw new errors.InvalidRequest(`connection '${params.connection}' is not enabled for Token Vault`);
   }
-  const scope = federatedScopeOverride || params.scope || FEDERATED_SCOPE;
+  const scope = federatedScopeOverride || FEDERATED_SCOPE; // never narrowed by params.scope
   const accessToken = FEDERATED_ACCESS_TOKEN || `ya29.test-${crypto.randomBytes(24).toString('base64url')}`;
   const jti = crypto.randomUUID();
   federatedTokens.push({
     access_token: accessToken, sub: subject.accountId, connection: params.connection, scope,
     requested_scope: params.scope, subject_token_type: stt, subject_client_id: subject.clientId,
-    subject_grant_type: subject.gty, client_id: client.clientId, jti,
-    expires_at: Math.floor(Date.now() / 1000) + 3599,
+    subject_grant_type: subject.gty, subject_audience: audience, client_id: client.clientId, jti,
+    subject_token_sha256: crypto.createHash('sha256').update(params.subject_token).digest('hex'),
+    t_ms: Date.now() - t0ms, expires_at: Math.floor(Date.now() / 1000) + 3599,
   });
   ctx.body = {
     access_token: accessToken,
@@ -361,6 +434,7 @@ provider.use(async (ctx, next) => {
         case 'GET /_test/federated_tokens': ctx.body = federatedTokens; break;
         case 'GET /_test/log': ctx.body = tokenLog; break;
         case 'GET /_test/revocations': ctx.body = revocations; break;
+        case 'GET /_test/assertions': ctx.body = assertions; break;
         case 'GET /_test/issued_tokens': ctx.body = issuedTokens; break;
         default: ctx.status = 404; ctx.body = { error: 'no such test route' };
       }
@@ -396,6 +470,11 @@ provider.use(async (ctx, next) => {
   if (route === 'backchannel_authentication' && ctx.status === 200) {
     ctx.body.interval = INTERVAL; // CIBA 7.3 optional, default 5
   }
+  if (route === 'backchannel_authentication' && ctx.body?.error === 'invalid_request'
+      && /is not allowed for this client/.test(ctx.body.error_description)) {
+    ctx.status = 400; // CIBA Core 13: a client without the CIBA grant is unauthorized_client
+    ctx.body = { error: 'unauthorized_client', error_description: 'the client does not have the CIBA grant' };
+  }
   if (route === 'token') {
     const p = ctx.oidc.params || {};
     const key = p.device_code || p.auth_req_id;
@@ -418,7 +497,7 @@ provider.use(async (ctx, next) => {
     });
   }
   if (route === 'revocation') {
-    revocations.push({ client_id: ctx.oidc.client?.clientId, status: ctx.status });
+    revocations.push({ client_id: ctx.oidc.client?.clientId, status: ctx.status, params: Object.keys(ctx.oidc.body || {}).sort() });
   }
 });
 

@@ -6,7 +6,6 @@
 //! resolved and how the chain is verified is written once, here, over those primitives.
 
 pub mod sqlite;
-pub mod timeline;
 
 pub use sqlite::SqliteStore;
 

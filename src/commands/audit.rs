@@ -2,10 +2,10 @@
 
 use std::io::Write;
 
-use crate::audit::timeline;
 use crate::cli::AuditCommand;
 use crate::error::{IoContext, Result};
 use crate::output;
+use crate::output::timeline;
 use crate::receipt::Receipt;
 use crate::settings::Settings;
 

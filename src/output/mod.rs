@@ -2,6 +2,7 @@
 //! only where the environment allows it (NO_COLOR, CLICOLOR, CLICOLOR_FORCE).
 
 pub mod tables;
+pub mod timeline;
 
 use std::io::{IsTerminal, Write};
 

@@ -1,6 +1,6 @@
 //! `audit show`: a receipt as a readable timeline, one humane line per step and permission.
 
-use crate::output::tables::show;
+use super::tables::show;
 use crate::receipt::{Check, Receipt};
 
 pub fn render(r: &Receipt) -> String {

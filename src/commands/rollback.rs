@@ -5,9 +5,10 @@ use crate::apply::approval;
 use crate::cli::RollbackArgs;
 use crate::commands::{apply, plan};
 use crate::error::Result;
-use crate::plan::{file, inverse};
+use crate::plan::file;
 use crate::policy::RuleSet;
 use crate::receipt::Receipt;
+use crate::receipt::inverse;
 use crate::settings::Settings;
 use crate::{output, source};
 

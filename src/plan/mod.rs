@@ -4,7 +4,6 @@ pub mod answer;
 pub mod build;
 pub mod facts;
 pub mod file;
-pub mod inverse;
 pub mod resolve;
 pub mod score;
 
@@ -12,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::catalog::SourceRef;
+use crate::policy::MatchedRule;
 
 /// The plan file's major format version; readers reject a higher one.
 pub const FORMAT_VERSION: u32 = 1;
@@ -42,14 +42,6 @@ impl Change {
             field: self.field.clone(),
         }
     }
-}
-
-/// A rule that matched an operation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MatchedRule {
-    pub id: String,
-    pub tier: u8,
-    pub description: String,
 }
 
 /// One operation: one action over one or more products.

@@ -20,15 +20,23 @@ pub mod syntax;
 use std::path::Path;
 
 use evalexpr::{HashMapContext, Node};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, IoContext, Result};
-use crate::plan::MatchedRule;
 use facts::Slots;
 pub use facts::{FACTS, FactType};
 use lint::Eval;
 pub use load::Finding;
 use syntax::render;
+
+/// A rule that matched an operation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MatchedRule {
+    pub id: String,
+    pub tier: u8,
+    pub description: String,
+}
 
 /// The rules the binary embeds, used when no rules file is given.
 pub const DEFAULT_RULES: &str = include_str!("../../rules/default.toml");

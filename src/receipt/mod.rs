@@ -1,6 +1,8 @@
 //! Receipts: what was applied, approved and verified, sealed with SHA-256 over RFC 8785 (JCS)
 //! canonical JSON and chained to the previous receipt.
 
+pub mod inverse;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 

@@ -1,10 +1,10 @@
 //! The inverse of an applied changeset, for `changeset rollback`: every cell written goes back
 //! to its `before`, planned against the current rows like any other plan.
 
-use super::{Agent, Change, Operation};
+use super::{Check, Receipt};
 use crate::catalog::{Catalog, value};
 use crate::error::{Error, Result};
-use crate::receipt::{Check, Receipt};
+use crate::plan::{Agent, Change, Operation};
 
 /// The operations that undo the receipt's writes. Refuses receipts that did not apply, and
 /// created rows (which an update cannot undo).

@@ -191,6 +191,9 @@ Register-ArgumentCompleter -Native -CommandName 'changeset' -ScriptBlock {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the receipts, newest last')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one receipt as a timeline (the raw receipt with --format json)')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Recompute every receipt hash and the chain; exit 1 naming the first bad receipt')
+            [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Create the Ed25519 key that signs checkpoints; prints its public (verifier) key')
+            [CompletionResult]::new('checkpoint', 'checkpoint', [CompletionResultType]::ParameterValue, 'Print the log''s signed checkpoint (tree size and Merkle root; C2SP tlog-checkpoint)')
+            [CompletionResult]::new('prove', 'prove', [CompletionResultType]::ParameterValue, 'Print an inclusion proof (JSON) that a receipt is in the log')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write every receipt as JSON Lines (stdout, or a file)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -229,6 +232,61 @@ Register-ArgumentCompleter -Native -CommandName 'changeset' -ScriptBlock {
         }
         'changeset;audit;verify' {
             [CompletionResult]::new('--receipt', '--receipt', [CompletionResultType]::ParameterName, 'Check one exported receipt file instead of the store (no account needed)')
+            [CompletionResult]::new('--proof', '--proof', [CompletionResultType]::ParameterName, 'With --receipt: an inclusion proof from `audit prove` (needs --checkpoint, --key)')
+            [CompletionResult]::new('--checkpoint', '--checkpoint', [CompletionResultType]::ParameterName, 'A signed checkpoint from `audit checkpoint` that the log must extend')
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'The log''s public key (the `.pub` file `audit keygen` wrote)')
+            [CompletionResult]::new('--source', '--source', [CompletionResultType]::ParameterName, 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`')
+            [CompletionResult]::new('--rules', '--rules', [CompletionResultType]::ParameterName, 'Rules file (default: the embedded rules/default.toml)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format on stdout')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less on stderr')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more on stderr (repeat for debug logs; secrets are always redacted)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more on stderr (repeat for debug logs; secrets are always redacted)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'changeset;audit;keygen' {
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'The key''s name, also the checkpoints'' origin line (e.g. example.com/catalog-audit)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Where to write the key (0600) and, beside it, `<FILE>.pub` [default: CHANGESET_AUDIT_SIGNING_KEY, else audit-signing.key in the data directory]')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Where to write the key (0600) and, beside it, `<FILE>.pub` [default: CHANGESET_AUDIT_SIGNING_KEY, else audit-signing.key in the data directory]')
+            [CompletionResult]::new('--source', '--source', [CompletionResultType]::ParameterName, 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`')
+            [CompletionResult]::new('--rules', '--rules', [CompletionResultType]::ParameterName, 'Rules file (default: the embedded rules/default.toml)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format on stdout')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less on stderr')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more on stderr (repeat for debug logs; secrets are always redacted)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more on stderr (repeat for debug logs; secrets are always redacted)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'changeset;audit;checkpoint' {
+            [CompletionResult]::new('--source', '--source', [CompletionResultType]::ParameterName, 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`')
+            [CompletionResult]::new('--rules', '--rules', [CompletionResultType]::ParameterName, 'Rules file (default: the embedded rules/default.toml)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format on stdout')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less on stderr')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more on stderr (repeat for debug logs; secrets are always redacted)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more on stderr (repeat for debug logs; secrets are always redacted)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'changeset;audit;prove' {
+            [CompletionResult]::new('--size', '--size', [CompletionResultType]::ParameterName, 'Prove against the log''s first N receipts (a checkpoint''s size) [default: all]')
             [CompletionResult]::new('--source', '--source', [CompletionResultType]::ParameterName, 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`')
             [CompletionResult]::new('--rules', '--rules', [CompletionResultType]::ParameterName, 'Rules file (default: the embedded rules/default.toml)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
@@ -266,6 +324,9 @@ Register-ArgumentCompleter -Native -CommandName 'changeset' -ScriptBlock {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the receipts, newest last')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one receipt as a timeline (the raw receipt with --format json)')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Recompute every receipt hash and the chain; exit 1 naming the first bad receipt')
+            [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Create the Ed25519 key that signs checkpoints; prints its public (verifier) key')
+            [CompletionResult]::new('checkpoint', 'checkpoint', [CompletionResultType]::ParameterValue, 'Print the log''s signed checkpoint (tree size and Merkle root; C2SP tlog-checkpoint)')
+            [CompletionResult]::new('prove', 'prove', [CompletionResultType]::ParameterValue, 'Print an inclusion proof (JSON) that a receipt is in the log')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write every receipt as JSON Lines (stdout, or a file)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -277,6 +338,15 @@ Register-ArgumentCompleter -Native -CommandName 'changeset' -ScriptBlock {
             break
         }
         'changeset;audit;help;verify' {
+            break
+        }
+        'changeset;audit;help;keygen' {
+            break
+        }
+        'changeset;audit;help;checkpoint' {
+            break
+        }
+        'changeset;audit;help;prove' {
             break
         }
         'changeset;audit;help;export' {
@@ -453,6 +523,9 @@ Register-ArgumentCompleter -Native -CommandName 'changeset' -ScriptBlock {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the receipts, newest last')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one receipt as a timeline (the raw receipt with --format json)')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Recompute every receipt hash and the chain; exit 1 naming the first bad receipt')
+            [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Create the Ed25519 key that signs checkpoints; prints its public (verifier) key')
+            [CompletionResult]::new('checkpoint', 'checkpoint', [CompletionResultType]::ParameterValue, 'Print the log''s signed checkpoint (tree size and Merkle root; C2SP tlog-checkpoint)')
+            [CompletionResult]::new('prove', 'prove', [CompletionResultType]::ParameterValue, 'Print an inclusion proof (JSON) that a receipt is in the log')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write every receipt as JSON Lines (stdout, or a file)')
             break
         }
@@ -463,6 +536,15 @@ Register-ArgumentCompleter -Native -CommandName 'changeset' -ScriptBlock {
             break
         }
         'changeset;help;audit;verify' {
+            break
+        }
+        'changeset;help;audit;keygen' {
+            break
+        }
+        'changeset;help;audit;checkpoint' {
+            break
+        }
+        'changeset;help;audit;prove' {
             break
         }
         'changeset;help;audit;export' {

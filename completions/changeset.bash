@@ -49,14 +49,23 @@ _changeset() {
             changeset,whoami)
                 cmd="changeset__subcmd__whoami"
                 ;;
+            changeset__subcmd__audit,checkpoint)
+                cmd="changeset__subcmd__audit__subcmd__checkpoint"
+                ;;
             changeset__subcmd__audit,export)
                 cmd="changeset__subcmd__audit__subcmd__export"
                 ;;
             changeset__subcmd__audit,help)
                 cmd="changeset__subcmd__audit__subcmd__help"
                 ;;
+            changeset__subcmd__audit,keygen)
+                cmd="changeset__subcmd__audit__subcmd__keygen"
+                ;;
             changeset__subcmd__audit,list)
                 cmd="changeset__subcmd__audit__subcmd__list"
+                ;;
+            changeset__subcmd__audit,prove)
+                cmd="changeset__subcmd__audit__subcmd__prove"
                 ;;
             changeset__subcmd__audit,show)
                 cmd="changeset__subcmd__audit__subcmd__show"
@@ -64,14 +73,23 @@ _changeset() {
             changeset__subcmd__audit,verify)
                 cmd="changeset__subcmd__audit__subcmd__verify"
                 ;;
+            changeset__subcmd__audit__subcmd__help,checkpoint)
+                cmd="changeset__subcmd__audit__subcmd__help__subcmd__checkpoint"
+                ;;
             changeset__subcmd__audit__subcmd__help,export)
                 cmd="changeset__subcmd__audit__subcmd__help__subcmd__export"
                 ;;
             changeset__subcmd__audit__subcmd__help,help)
                 cmd="changeset__subcmd__audit__subcmd__help__subcmd__help"
                 ;;
+            changeset__subcmd__audit__subcmd__help,keygen)
+                cmd="changeset__subcmd__audit__subcmd__help__subcmd__keygen"
+                ;;
             changeset__subcmd__audit__subcmd__help,list)
                 cmd="changeset__subcmd__audit__subcmd__help__subcmd__list"
+                ;;
+            changeset__subcmd__audit__subcmd__help,prove)
+                cmd="changeset__subcmd__audit__subcmd__help__subcmd__prove"
                 ;;
             changeset__subcmd__audit__subcmd__help,show)
                 cmd="changeset__subcmd__audit__subcmd__help__subcmd__show"
@@ -112,11 +130,20 @@ _changeset() {
             changeset__subcmd__help,whoami)
                 cmd="changeset__subcmd__help__subcmd__whoami"
                 ;;
+            changeset__subcmd__help__subcmd__audit,checkpoint)
+                cmd="changeset__subcmd__help__subcmd__audit__subcmd__checkpoint"
+                ;;
             changeset__subcmd__help__subcmd__audit,export)
                 cmd="changeset__subcmd__help__subcmd__audit__subcmd__export"
                 ;;
+            changeset__subcmd__help__subcmd__audit,keygen)
+                cmd="changeset__subcmd__help__subcmd__audit__subcmd__keygen"
+                ;;
             changeset__subcmd__help__subcmd__audit,list)
                 cmd="changeset__subcmd__help__subcmd__audit__subcmd__list"
+                ;;
+            changeset__subcmd__help__subcmd__audit,prove)
+                cmd="changeset__subcmd__help__subcmd__audit__subcmd__prove"
                 ;;
             changeset__subcmd__help__subcmd__audit,show)
                 cmd="changeset__subcmd__help__subcmd__audit__subcmd__show"
@@ -245,8 +272,38 @@ _changeset() {
             return 0
             ;;
         changeset__subcmd__audit)
-            opts="-y -q -v -h --source --rules --config --format --no-input --yes --quiet --verbose --help list show verify export help"
+            opts="-y -q -v -h --source --rules --config --format --no-input --yes --quiet --verbose --help list show verify keygen checkpoint prove export help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --source)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rules)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        changeset__subcmd__audit__subcmd__checkpoint)
+            opts="-y -q -v -h --source --rules --config --format --no-input --yes --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -313,8 +370,22 @@ _changeset() {
             return 0
             ;;
         changeset__subcmd__audit__subcmd__help)
-            opts="list show verify export help"
+            opts="list show verify keygen checkpoint prove export help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        changeset__subcmd__audit__subcmd__help__subcmd__checkpoint)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -354,7 +425,35 @@ _changeset() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        changeset__subcmd__audit__subcmd__help__subcmd__keygen)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         changeset__subcmd__audit__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        changeset__subcmd__audit__subcmd__help__subcmd__prove)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -396,6 +495,48 @@ _changeset() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        changeset__subcmd__audit__subcmd__keygen)
+            opts="-o -y -q -v -h --name --out --source --rules --config --format --no-input --yes --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --source)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rules)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         changeset__subcmd__audit__subcmd__list)
             opts="-y -q -v -h --source --rules --config --format --no-input --yes --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -403,6 +544,40 @@ _changeset() {
                 return 0
             fi
             case "${prev}" in
+                --source)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rules)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        changeset__subcmd__audit__subcmd__prove)
+            opts="-y -q -v -h --size --source --rules --config --format --no-input --yes --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --source)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -457,13 +632,25 @@ _changeset() {
             return 0
             ;;
         changeset__subcmd__audit__subcmd__verify)
-            opts="-y -q -v -h --receipt --source --rules --config --format --no-input --yes --quiet --verbose --help"
+            opts="-y -q -v -h --receipt --proof --checkpoint --key --source --rules --config --format --no-input --yes --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --receipt)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --proof)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --checkpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -549,8 +736,22 @@ _changeset() {
             return 0
             ;;
         changeset__subcmd__help__subcmd__audit)
-            opts="list show verify export"
+            opts="list show verify keygen checkpoint prove export"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        changeset__subcmd__help__subcmd__audit__subcmd__checkpoint)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -576,7 +777,35 @@ _changeset() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        changeset__subcmd__help__subcmd__audit__subcmd__keygen)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         changeset__subcmd__help__subcmd__audit__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        changeset__subcmd__help__subcmd__audit__subcmd__prove)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

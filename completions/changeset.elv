@@ -180,6 +180,9 @@ set edit:completion:arg-completer[changeset] = {|@words|
             cand list 'List the receipts, newest last'
             cand show 'Show one receipt as a timeline (the raw receipt with --format json)'
             cand verify 'Recompute every receipt hash and the chain; exit 1 naming the first bad receipt'
+            cand keygen 'Create the Ed25519 key that signs checkpoints; prints its public (verifier) key'
+            cand checkpoint 'Print the log''s signed checkpoint (tree size and Merkle root; C2SP tlog-checkpoint)'
+            cand prove 'Print an inclusion proof (JSON) that a receipt is in the log'
             cand export 'Write every receipt as JSON Lines (stdout, or a file)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -215,6 +218,58 @@ set edit:completion:arg-completer[changeset] = {|@words|
         }
         &'changeset;audit;verify'= {
             cand --receipt 'Check one exported receipt file instead of the store (no account needed)'
+            cand --proof 'With --receipt: an inclusion proof from `audit prove` (needs --checkpoint, --key)'
+            cand --checkpoint 'A signed checkpoint from `audit checkpoint` that the log must extend'
+            cand --key 'The log''s public key (the `.pub` file `audit keygen` wrote)'
+            cand --source 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`'
+            cand --rules 'Rules file (default: the embedded rules/default.toml)'
+            cand --config 'Config file (default: changeset.toml in the data directory, if present)'
+            cand --format 'Output format on stdout'
+            cand --no-input 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
+            cand -y 'Approve without asking, but never above the rules'' auto_approve_max_tier'
+            cand --yes 'Approve without asking, but never above the rules'' auto_approve_max_tier'
+            cand -q 'Print less on stderr'
+            cand --quiet 'Print less on stderr'
+            cand -v 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand --verbose 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'changeset;audit;keygen'= {
+            cand --name 'The key''s name, also the checkpoints'' origin line (e.g. example.com/catalog-audit)'
+            cand -o 'Where to write the key (0600) and, beside it, `<FILE>.pub` [default: CHANGESET_AUDIT_SIGNING_KEY, else audit-signing.key in the data directory]'
+            cand --out 'Where to write the key (0600) and, beside it, `<FILE>.pub` [default: CHANGESET_AUDIT_SIGNING_KEY, else audit-signing.key in the data directory]'
+            cand --source 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`'
+            cand --rules 'Rules file (default: the embedded rules/default.toml)'
+            cand --config 'Config file (default: changeset.toml in the data directory, if present)'
+            cand --format 'Output format on stdout'
+            cand --no-input 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
+            cand -y 'Approve without asking, but never above the rules'' auto_approve_max_tier'
+            cand --yes 'Approve without asking, but never above the rules'' auto_approve_max_tier'
+            cand -q 'Print less on stderr'
+            cand --quiet 'Print less on stderr'
+            cand -v 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand --verbose 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'changeset;audit;checkpoint'= {
+            cand --source 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`'
+            cand --rules 'Rules file (default: the embedded rules/default.toml)'
+            cand --config 'Config file (default: changeset.toml in the data directory, if present)'
+            cand --format 'Output format on stdout'
+            cand --no-input 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
+            cand -y 'Approve without asking, but never above the rules'' auto_approve_max_tier'
+            cand --yes 'Approve without asking, but never above the rules'' auto_approve_max_tier'
+            cand -q 'Print less on stderr'
+            cand --quiet 'Print less on stderr'
+            cand -v 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand --verbose 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'changeset;audit;prove'= {
+            cand --size 'Prove against the log''s first N receipts (a checkpoint''s size) [default: all]'
             cand --source 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`'
             cand --rules 'Rules file (default: the embedded rules/default.toml)'
             cand --config 'Config file (default: changeset.toml in the data directory, if present)'
@@ -250,6 +305,9 @@ set edit:completion:arg-completer[changeset] = {|@words|
             cand list 'List the receipts, newest last'
             cand show 'Show one receipt as a timeline (the raw receipt with --format json)'
             cand verify 'Recompute every receipt hash and the chain; exit 1 naming the first bad receipt'
+            cand keygen 'Create the Ed25519 key that signs checkpoints; prints its public (verifier) key'
+            cand checkpoint 'Print the log''s signed checkpoint (tree size and Merkle root; C2SP tlog-checkpoint)'
+            cand prove 'Print an inclusion proof (JSON) that a receipt is in the log'
             cand export 'Write every receipt as JSON Lines (stdout, or a file)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -258,6 +316,12 @@ set edit:completion:arg-completer[changeset] = {|@words|
         &'changeset;audit;help;show'= {
         }
         &'changeset;audit;help;verify'= {
+        }
+        &'changeset;audit;help;keygen'= {
+        }
+        &'changeset;audit;help;checkpoint'= {
+        }
+        &'changeset;audit;help;prove'= {
         }
         &'changeset;audit;help;export'= {
         }
@@ -411,6 +475,9 @@ set edit:completion:arg-completer[changeset] = {|@words|
             cand list 'List the receipts, newest last'
             cand show 'Show one receipt as a timeline (the raw receipt with --format json)'
             cand verify 'Recompute every receipt hash and the chain; exit 1 naming the first bad receipt'
+            cand keygen 'Create the Ed25519 key that signs checkpoints; prints its public (verifier) key'
+            cand checkpoint 'Print the log''s signed checkpoint (tree size and Merkle root; C2SP tlog-checkpoint)'
+            cand prove 'Print an inclusion proof (JSON) that a receipt is in the log'
             cand export 'Write every receipt as JSON Lines (stdout, or a file)'
         }
         &'changeset;help;audit;list'= {
@@ -418,6 +485,12 @@ set edit:completion:arg-completer[changeset] = {|@words|
         &'changeset;help;audit;show'= {
         }
         &'changeset;help;audit;verify'= {
+        }
+        &'changeset;help;audit;keygen'= {
+        }
+        &'changeset;help;audit;checkpoint'= {
+        }
+        &'changeset;help;audit;prove'= {
         }
         &'changeset;help;audit;export'= {
         }

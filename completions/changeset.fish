@@ -132,21 +132,24 @@ complete -c changeset -n "__fish_changeset_using_subcommand recover" -s y -l yes
 complete -c changeset -n "__fish_changeset_using_subcommand recover" -s q -l quiet -d 'Print less on stderr'
 complete -c changeset -n "__fish_changeset_using_subcommand recover" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
 complete -c changeset -n "__fish_changeset_using_subcommand recover" -s h -l help -d 'Print help'
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify export help" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify export help" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify export help" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify export help" -l format -d 'Output format on stdout' -r -f -a "text\t''
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove export help" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove export help" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove export help" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove export help" -l format -d 'Output format on stdout' -r -f -a "text\t''
 json\t''"
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify export help" -l no-input -d 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify export help" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify export help" -s q -l quiet -d 'Print less on stderr'
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify export help" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify export help" -s h -l help -d 'Print help'
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify export help" -f -a "list" -d 'List the receipts, newest last'
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify export help" -f -a "show" -d 'Show one receipt as a timeline (the raw receipt with --format json)'
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify export help" -f -a "verify" -d 'Recompute every receipt hash and the chain; exit 1 naming the first bad receipt'
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify export help" -f -a "export" -d 'Write every receipt as JSON Lines (stdout, or a file)'
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify export help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove export help" -l no-input -d 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove export help" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove export help" -s q -l quiet -d 'Print less on stderr'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove export help" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove export help" -s h -l help -d 'Print help'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove export help" -f -a "list" -d 'List the receipts, newest last'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove export help" -f -a "show" -d 'Show one receipt as a timeline (the raw receipt with --format json)'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove export help" -f -a "verify" -d 'Recompute every receipt hash and the chain; exit 1 naming the first bad receipt'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove export help" -f -a "keygen" -d 'Create the Ed25519 key that signs checkpoints; prints its public (verifier) key'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove export help" -f -a "checkpoint" -d 'Print the log\'s signed checkpoint (tree size and Merkle root; C2SP tlog-checkpoint)'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove export help" -f -a "prove" -d 'Print an inclusion proof (JSON) that a receipt is in the log'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove export help" -f -a "export" -d 'Write every receipt as JSON Lines (stdout, or a file)'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove export help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from list" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from list" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from list" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
@@ -168,6 +171,9 @@ complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_se
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from verify" -l receipt -d 'Check one exported receipt file instead of the store (no account needed)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from verify" -l proof -d 'With --receipt: an inclusion proof from `audit prove` (needs --checkpoint, --key)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from verify" -l checkpoint -d 'A signed checkpoint from `audit checkpoint` that the log must extend' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from verify" -l key -d 'The log\'s public key (the `.pub` file `audit keygen` wrote)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from verify" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from verify" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from verify" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
@@ -177,7 +183,40 @@ complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_se
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from verify" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from verify" -s q -l quiet -d 'Print less on stderr'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from verify" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from keygen" -l name -d 'The key\'s name, also the checkpoints\' origin line (e.g. example.com/catalog-audit)' -r
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from keygen" -s o -l out -d 'Where to write the key (0600) and, beside it, `<FILE>.pub` [default: CHANGESET_AUDIT_SIGNING_KEY, else audit-signing.key in the data directory]' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from keygen" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from keygen" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from keygen" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from keygen" -l format -d 'Output format on stdout' -r -f -a "text\t''
+json\t''"
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from keygen" -l no-input -d 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from keygen" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from keygen" -s q -l quiet -d 'Print less on stderr'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from keygen" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from keygen" -s h -l help -d 'Print help'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -l format -d 'Output format on stdout' -r -f -a "text\t''
+json\t''"
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -l no-input -d 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -s q -l quiet -d 'Print less on stderr'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -s h -l help -d 'Print help'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from prove" -l size -d 'Prove against the log\'s first N receipts (a checkpoint\'s size) [default: all]' -r
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from prove" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from prove" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from prove" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from prove" -l format -d 'Output format on stdout' -r -f -a "text\t''
+json\t''"
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from prove" -l no-input -d 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from prove" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from prove" -s q -l quiet -d 'Print less on stderr'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from prove" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from prove" -s h -l help -d 'Print help'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from export" -s o -l out -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from export" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from export" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
@@ -192,6 +231,9 @@ complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_se
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the receipts, newest last'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one receipt as a timeline (the raw receipt with --format json)'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Recompute every receipt hash and the chain; exit 1 naming the first bad receipt'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "keygen" -d 'Create the Ed25519 key that signs checkpoints; prints its public (verifier) key'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "checkpoint" -d 'Print the log\'s signed checkpoint (tree size and Merkle root; C2SP tlog-checkpoint)'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "prove" -d 'Print an inclusion proof (JSON) that a receipt is in the log'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "export" -d 'Write every receipt as JSON Lines (stdout, or a file)'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and not __fish_seen_subcommand_from check test explain bench help" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
@@ -284,6 +326,9 @@ complete -c changeset -n "__fish_changeset_using_subcommand help; and not __fish
 complete -c changeset -n "__fish_changeset_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "list" -d 'List the receipts, newest last'
 complete -c changeset -n "__fish_changeset_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "show" -d 'Show one receipt as a timeline (the raw receipt with --format json)'
 complete -c changeset -n "__fish_changeset_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "verify" -d 'Recompute every receipt hash and the chain; exit 1 naming the first bad receipt'
+complete -c changeset -n "__fish_changeset_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "keygen" -d 'Create the Ed25519 key that signs checkpoints; prints its public (verifier) key'
+complete -c changeset -n "__fish_changeset_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "checkpoint" -d 'Print the log\'s signed checkpoint (tree size and Merkle root; C2SP tlog-checkpoint)'
+complete -c changeset -n "__fish_changeset_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "prove" -d 'Print an inclusion proof (JSON) that a receipt is in the log'
 complete -c changeset -n "__fish_changeset_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "export" -d 'Write every receipt as JSON Lines (stdout, or a file)'
 complete -c changeset -n "__fish_changeset_using_subcommand help; and __fish_seen_subcommand_from rules" -f -a "check" -d 'Lint a rules file (default: the active one)'
 complete -c changeset -n "__fish_changeset_using_subcommand help; and __fish_seen_subcommand_from rules" -f -a "test" -d 'Run the rules\' test cases (DIR/*.toml)'

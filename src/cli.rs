@@ -191,10 +191,43 @@ pub enum AuditCommand {
         id: String,
     },
     /// Recompute every receipt hash and the chain; exit 1 naming the first bad receipt
+    ///
+    /// The chain alone shows the store is consistent, not that nobody rewrote it: whoever can
+    /// write the store can re-seal every later receipt. With --checkpoint, prove that the log
+    /// still extends a signed checkpoint kept elsewhere.
     Verify {
         /// Check one exported receipt file instead of the store (no account needed)
         #[arg(long, value_name = "FILE")]
         receipt: Option<PathBuf>,
+        /// With --receipt: an inclusion proof from `audit prove` (needs --checkpoint, --key)
+        #[arg(long, value_name = "FILE", requires_all = ["receipt", "checkpoint"])]
+        proof: Option<PathBuf>,
+        /// A signed checkpoint from `audit checkpoint` that the log must extend
+        #[arg(long, value_name = "FILE", requires = "key")]
+        checkpoint: Option<PathBuf>,
+        /// The log's public key (the `.pub` file `audit keygen` wrote)
+        #[arg(long, value_name = "FILE", requires = "checkpoint")]
+        key: Option<PathBuf>,
+    },
+    /// Create the Ed25519 key that signs checkpoints; prints its public (verifier) key
+    Keygen {
+        /// The key's name, also the checkpoints' origin line (e.g. example.com/catalog-audit)
+        #[arg(long, default_value = "changeset-audit")]
+        name: String,
+        /// Where to write the key (0600) and, beside it, `<FILE>.pub`
+        /// [default: CHANGESET_AUDIT_SIGNING_KEY, else audit-signing.key in the data directory]
+        #[arg(long, short = 'o', value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Print the log's signed checkpoint (tree size and Merkle root; C2SP tlog-checkpoint)
+    Checkpoint,
+    /// Print an inclusion proof (JSON) that a receipt is in the log
+    Prove {
+        /// Receipt id, plan id, or a unique prefix of either
+        id: String,
+        /// Prove against the log's first N receipts (a checkpoint's size) [default: all]
+        #[arg(long, value_name = "N")]
+        size: Option<u64>,
     },
     /// Write every receipt as JSON Lines (stdout, or a file)
     Export {

@@ -70,6 +70,11 @@ pub const LLM_MODEL: &str = "CHANGESET_LLM_MODEL";
 /// API key for `--parser llm`.
 pub const LLM_API_KEY: &str = "CHANGESET_LLM_API_KEY";
 
+/// A shared audit log: `postgres://user@host/db?sslmode=require` (default: `audit.db` in the data directory).
+pub const AUDIT_URL: &str = "CHANGESET_AUDIT_URL";
+/// The Ed25519 key file (0600) that signs audit checkpoints (default `audit-signing.key` in the data directory).
+pub const AUDIT_SIGNING_KEY: &str = "CHANGESET_AUDIT_SIGNING_KEY";
+
 /// Every variable with a one-line description, for `--help` and the README check.
 pub const ALL: &[(&str, &str)] = &[
     (
@@ -138,6 +143,11 @@ pub const ALL: &[(&str, &str)] = &[
     (LLM_URL, "OpenAI-compatible endpoint for --parser llm"),
     (LLM_MODEL, "model name for --parser llm"),
     (LLM_API_KEY, "API key for --parser llm"),
+    (AUDIT_URL, "shared audit log: a postgres:// URL"),
+    (
+        AUDIT_SIGNING_KEY,
+        "Ed25519 key file (0600) that signs audit checkpoints",
+    ),
 ];
 
 /// The variable's value, treating an empty value as unset.

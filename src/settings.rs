@@ -124,6 +124,14 @@ impl Settings {
         crate::audit::Location::Sqlite(self.data_dir.clone())
     }
 
+    /// The key that signs audit checkpoints: CHANGESET_AUDIT_SIGNING_KEY, else
+    /// `audit-signing.key` in the data directory.
+    pub fn audit_signing_key(&self) -> PathBuf {
+        env::var(env::AUDIT_SIGNING_KEY)
+            .map(PathBuf::from)
+            .unwrap_or_else(|| self.data_dir.join("audit-signing.key"))
+    }
+
     /// True when a source was named (flag, environment or config), not defaulted.
     pub fn source_given(&self) -> bool {
         self.source.is_some()

@@ -5,6 +5,9 @@
 //! Backends implement only storage primitives; what a receipt list looks like, how a prefix is
 //! resolved and how the chain is verified is written once, here, over those primitives.
 
+pub mod checkpoint;
+pub mod log;
+pub mod merkle;
 pub mod sqlite;
 
 pub use sqlite::SqliteStore;
@@ -141,6 +144,9 @@ pub trait AuditStore: Send {
 
     fn chain_head(&mut self) -> Result<Option<ChainHead>>;
 
+    /// The Merkle log's stored node (level, index) (see [`merkle`]); an error if missing.
+    fn merkle_node(&mut self, level: u32, index: u64) -> Result<merkle::Hash>;
+
     /// Refuses a plan id that was already claimed, without claiming it.
     fn check_unclaimed(&mut self, plan_id: &str) -> Result<()> {
         match self.claim_of(plan_id)? {
@@ -200,6 +206,13 @@ pub trait AuditStore: Send {
         let head = self.chain_head()?;
         verify_chain(&rows, head.as_ref())?;
         Ok(rows.len())
+    }
+}
+
+/// Proofs and roots read a store's nodes directly.
+impl<S: AuditStore + ?Sized> merkle::Nodes for S {
+    fn node(&mut self, level: u32, index: u64) -> Result<merkle::Hash> {
+        self.merkle_node(level, index)
     }
 }
 

@@ -6,6 +6,8 @@ use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
+use super::log::leaf_data;
+use super::merkle::{self, Hash, InMemory, Nodes};
 use super::{AuditStore, ChainHead, Claim, JournalEntry, StoredReceipt, already_applied, state};
 use crate::error::{Error, IoContext, Result};
 use crate::receipt::{NotifyRecord, Receipt};
@@ -43,6 +45,10 @@ CREATE TABLE IF NOT EXISTS chain_head (
 );
 ";
 
+/// Schema versions after the first (`PRAGMA user_version`), each applied once, in order.
+/// Version 2: the Merkle log's nodes, filled in for the receipts already stored.
+const MERKLE_VERSION: i64 = 2;
+
 pub struct SqliteStore {
     conn: Connection,
     path: std::path::PathBuf,
@@ -59,7 +65,46 @@ impl SqliteStore {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.execute_batch(SCHEMA)?;
-        Ok(SqliteStore { conn, path })
+        let mut store = SqliteStore { conn, path };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let version =
+            |c: &Connection| c.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0));
+        if version(&self.conn)? >= MERKLE_VERSION {
+            return Ok(());
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Another process may have migrated while this one waited for the lock.
+        if version(&tx)? < MERKLE_VERSION {
+            tx.execute_batch(
+                "CREATE TABLE IF NOT EXISTS merkle_nodes (
+                    level INTEGER NOT NULL,
+                    idx   INTEGER NOT NULL,
+                    hash  BLOB NOT NULL,
+                    PRIMARY KEY (level, idx)
+                ) WITHOUT ROWID;
+                DELETE FROM merkle_nodes;",
+            )?;
+            let mut tree = InMemory::new();
+            {
+                let mut stmt = tx.prepare("SELECT hash FROM receipts ORDER BY seq")?;
+                let hashes = stmt.query_map([], |r| r.get::<_, String>(0))?;
+                for hash in hashes {
+                    tree.push(&leaf_data(&hash?)?);
+                }
+            }
+            for (level, idx, hash) in tree.all_nodes() {
+                insert_node(&tx, level, idx, &hash)?;
+            }
+            tx.pragma_update(None, "user_version", MERKLE_VERSION)?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 }
 
@@ -131,7 +176,13 @@ impl AuditStore for SqliteStore {
             "INSERT INTO receipts (id, plan_id, created_at, hash, prev_hash, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![receipt.id, receipt.plan_id, receipt.finished_at, receipt.hash, receipt.prev_hash, body],
         )?;
-        let count = head.map_or(0, |h| h.count) as i64 + 1;
+        let index = head.as_ref().map_or(0, |h| h.count);
+        for (level, idx, hash) in
+            merkle::nodes_for_append(index, &leaf_data(&receipt.hash)?, &mut SqlNodes(&tx))?
+        {
+            insert_node(&tx, level, idx, &hash)?;
+        }
+        let count = index as i64 + 1;
         tx.execute(
             "INSERT INTO chain_head (one, count, id, hash) VALUES (1, ?1, ?2, ?3)
              ON CONFLICT(one) DO UPDATE SET count = excluded.count, id = excluded.id, hash = excluded.hash",
@@ -204,6 +255,36 @@ impl AuditStore for SqliteStore {
     fn chain_head(&mut self) -> Result<Option<ChainHead>> {
         head_in(&self.conn)
     }
+
+    fn merkle_node(&mut self, level: u32, index: u64) -> Result<Hash> {
+        SqlNodes(&self.conn).node(level, index)
+    }
+}
+
+/// The Merkle nodes of a connection (or of an open transaction, which derefs to one).
+struct SqlNodes<'c>(&'c Connection);
+
+impl Nodes for SqlNodes<'_> {
+    fn node(&mut self, level: u32, index: u64) -> Result<Hash> {
+        let blob: Option<Vec<u8>> = self
+            .0
+            .query_row(
+                "SELECT hash FROM merkle_nodes WHERE level = ?1 AND idx = ?2",
+                params![level, index as i64],
+                |r| r.get(0),
+            )
+            .optional()?;
+        blob.and_then(|b| Hash::try_from(b).ok())
+            .ok_or_else(|| merkle::missing(level, index))
+    }
+}
+
+fn insert_node(conn: &Connection, level: u32, index: u64, hash: &Hash) -> Result<()> {
+    conn.execute(
+        "INSERT INTO merkle_nodes (level, idx, hash) VALUES (?1, ?2, ?3)",
+        params![level, index as i64, hash.as_slice()],
+    )?;
+    Ok(())
 }
 
 impl SqliteStore {

@@ -1,28 +1,49 @@
-//! `changeset audit list | show | verify | export`.
+//! `changeset audit list | show | verify | export | keygen | checkpoint | prove`.
 
 use std::io::Write;
+use std::path::Path;
 
+use crate::audit::checkpoint::{self, Checkpoint, SigningKey};
+use crate::audit::log;
 use crate::cli::AuditCommand;
-use crate::error::{IoContext, Result};
+use crate::error::{Error, IoContext, Result};
 use crate::output;
 use crate::output::timeline;
 use crate::receipt::Receipt;
 use crate::settings::Settings;
 
 pub fn run(settings: &Settings, cmd: AuditCommand) -> Result<u8> {
-    if let AuditCommand::Verify {
-        receipt: Some(path),
-    } = &cmd
-    {
-        let text = std::fs::read_to_string(path).io_context("reading the receipt", path)?;
-        let receipt =
-            Receipt::verify_text(&text).map_err(|e| e.context(format!("`{}`", path.display())))?;
-        return report_ok(
-            settings,
-            &format!("receipt {} is intact ({})", receipt.id, receipt.hash),
-            1,
-            &receipt.hash,
-        );
+    match &cmd {
+        AuditCommand::Verify {
+            receipt: Some(path),
+            proof,
+            checkpoint,
+            key,
+        } => {
+            return verify_receipt_file(
+                settings,
+                path,
+                proof.as_deref(),
+                checkpoint.as_deref(),
+                key.as_deref(),
+            );
+        }
+        AuditCommand::Keygen { name, out } => {
+            let path = out.clone().unwrap_or_else(|| settings.audit_signing_key());
+            let key = SigningKey::generate(name)?;
+            let public = checkpoint::write_key_files(&path, &key)?;
+            output::note(
+                settings.quiet,
+                &format!(
+                    "wrote the signing key to {} (keep it private) and the public key to {}",
+                    path.display(),
+                    public.display()
+                ),
+            );
+            output::stdout(&key.verifier().text())?;
+            return Ok(0);
+        }
+        _ => {}
     }
     let mut store = crate::audit::open(&settings.audit_location())?;
     match cmd {
@@ -47,6 +68,31 @@ pub fn run(settings: &Settings, cmd: AuditCommand) -> Result<u8> {
                 }
                 output::stdout(&text)?;
             }
+        }
+        AuditCommand::Verify {
+            checkpoint: Some(old),
+            key: Some(key),
+            ..
+        } => {
+            let key = checkpoint::read_verifier_key(&key)?;
+            let old = Checkpoint::verify(&read(&old, "the checkpoint")?, &key)
+                .map_err(|e| e.context(format!("`{}`", old.display())))?;
+            let (size, root) = log::check_extends(store.as_mut(), &old)?;
+            let current = Checkpoint {
+                origin: old.origin.clone(),
+                size,
+                root,
+            };
+            return report_ok(
+                settings,
+                &format!(
+                    "{size} receipt(s) verified; the log extends the checkpoint of {} receipt(s) (root {})",
+                    old.size,
+                    old.root_base64()
+                ),
+                size as usize,
+                &current.root_base64(),
+            );
         }
         AuditCommand::Verify { .. } => {
             let count = store.verify()?;
@@ -77,6 +123,25 @@ pub fn run(settings: &Settings, cmd: AuditCommand) -> Result<u8> {
                 None => output::stdout(&text)?,
             }
         }
+        AuditCommand::Checkpoint => {
+            let key = checkpoint::read_signing_key(&settings.audit_signing_key())?;
+            let cp = log::checkpoint(store.as_mut(), &key.name)?;
+            let note = cp.sign(&key);
+            if settings.json() {
+                output::json(&serde_json::json!({
+                    "origin": cp.origin,
+                    "size": cp.size,
+                    "root": cp.root_base64(),
+                    "note": note,
+                }))?;
+            } else {
+                output::stdout(note.trim_end())?;
+            }
+        }
+        AuditCommand::Prove { id, size } => {
+            output::json(&log::prove(store.as_mut(), &id, size)?)?;
+        }
+        AuditCommand::Keygen { .. } => unreachable!("handled before the store is opened"),
     }
     Ok(0)
 }
@@ -88,4 +153,52 @@ fn report_ok(settings: &Settings, message: &str, count: usize, head: &str) -> Re
         output::stdout(message)?;
     }
     Ok(0)
+}
+
+fn read(path: &Path, what: &str) -> Result<String> {
+    std::fs::read_to_string(path).io_context(&format!("reading {what}"), path)
+}
+
+/// `audit verify --receipt FILE [--proof P --checkpoint C --key K]`: offline, files only.
+fn verify_receipt_file(
+    settings: &Settings,
+    path: &Path,
+    proof: Option<&Path>,
+    checkpoint: Option<&Path>,
+    key: Option<&Path>,
+) -> Result<u8> {
+    let text = read(path, "the receipt")?;
+    let receipt =
+        Receipt::verify_text(&text).map_err(|e| e.context(format!("`{}`", path.display())))?;
+    let (Some(checkpoint), Some(key)) = (checkpoint, key) else {
+        return report_ok(
+            settings,
+            &format!("receipt {} is intact ({})", receipt.id, receipt.hash),
+            1,
+            &receipt.hash,
+        );
+    };
+    let proof_path = proof.ok_or_else(|| {
+        Error::usage("--receipt with --checkpoint needs --proof (from `changeset audit prove`)")
+    })?;
+    let key = checkpoint::read_verifier_key(key)?;
+    let cp = Checkpoint::verify(&read(checkpoint, "the checkpoint")?, &key)
+        .map_err(|e| e.context(format!("`{}`", checkpoint.display())))?;
+    let proof: log::InclusionProof = serde_json::from_str(&read(proof_path, "the proof")?)
+        .map_err(|e| {
+            Error::input(format!(
+                "`{}` is not an inclusion proof: {e}",
+                proof_path.display()
+            ))
+        })?;
+    log::verify_inclusion(&receipt, &proof, &cp)?;
+    report_ok(
+        settings,
+        &format!(
+            "receipt {} is intact and is entry {} of the log of {} receipt(s) that {} signed",
+            receipt.id, proof.leaf_index, cp.size, key.name
+        ),
+        1,
+        &receipt.hash,
+    )
 }

@@ -13,6 +13,7 @@ mod fake_llm;
 
 mod answers;
 mod architecture;
+mod audit_log;
 mod auth;
 mod ciba;
 mod cli_surface;

@@ -46,8 +46,73 @@ pub struct ApprovalConfig {
     pub approvers: Vec<String>,
     /// Tier 3: `two_approvers` or `approver_and_phrase` (default: two approvers when two are configured).
     pub tier3: Option<String>,
-    /// Seconds an out-of-band approval may take (tier 2; tier 3 gets half).
+    /// How Auth0 reaches the approver: `push` (Guardian, the default) or `email`.
+    pub channel: Option<Channel>,
+    /// Seconds an out-of-band approval may take (tier 2; tier 3 gets half): 1-300 for a push,
+    /// 301-259200 for an e-mail (Auth0 picks the channel from this number).
     pub expiry_seconds: Option<u64>,
+}
+
+/// The CIBA notification channel. Auth0 chooses it from `requested_expiry` alone: up to 300 s
+/// is a Guardian push, 301-259200 s an e-mail with a link, so the two ranges never overlap.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    #[default]
+    Push,
+    Email,
+}
+
+impl Channel {
+    /// The expiries Auth0 serves on this channel, and the default.
+    fn range(self) -> (std::ops::RangeInclusive<u64>, u64) {
+        match self {
+            Channel::Push => (1..=300, 300),
+            Channel::Email => (301..=259_200, 3600),
+        }
+    }
+}
+
+impl ApprovalConfig {
+    /// The `requested_expiry` of an approval request; a stronger (tier 3) approval gets half
+    /// the time, kept within the channel's range.
+    pub fn expiry(&self, stronger: bool) -> u64 {
+        let (range, default) = self.channel.unwrap_or_default().range();
+        let expiry = self.expiry_seconds.unwrap_or(default);
+        if stronger {
+            (expiry / 2).max(*range.start())
+        } else {
+            expiry
+        }
+    }
+
+    /// Refuses an expiry the channel cannot have (checked when the config is loaded).
+    fn check(&self) -> Result<()> {
+        let channel = self.channel.unwrap_or_default();
+        let (range, _) = channel.range();
+        match self.expiry_seconds {
+            Some(e) if !range.contains(&e) => {
+                let err = Error::input(format!(
+                    "config: approval.expiry_seconds = {e} is outside {}-{} for the {} channel",
+                    range.start(),
+                    range.end(),
+                    if channel == Channel::Push {
+                        "push"
+                    } else {
+                        "email"
+                    }
+                ));
+                Err(match channel {
+                    Channel::Push if e > 300 => err
+                        .hint("above 300 s Auth0 sends an e-mail instead of a push: set approval.channel = \"email\" (up to 259200 s), or at most 300"),
+                    Channel::Email if e <= 300 => err
+                        .hint("at 300 s or less Auth0 sends a Guardian push: remove approval.channel, or give more than 300"),
+                    _ => err,
+                })
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -169,13 +234,15 @@ pub fn now() -> Result<jiff::Timestamp> {
 
 fn load_config(path: &Path) -> Result<Config> {
     let text = std::fs::read_to_string(path).io_context("reading the config file", path)?;
-    toml::from_str(&text).map_err(|e| {
+    let config: Config = toml::from_str(&text).map_err(|e| {
         Error::input(format!(
             "config file `{}`: {}",
             path.display(),
             e.message().trim()
         ))
-    })
+    })?;
+    config.approval.check()?;
+    Ok(config)
 }
 
 /// `$XDG_DATA_HOME/changeset`, `~/.local/share/changeset`, or the platform equivalent.

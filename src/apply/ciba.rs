@@ -14,9 +14,6 @@ use crate::error::{Error, Result};
 use crate::plan::Plan;
 use crate::settings::Settings;
 
-/// Default seconds an approval may take (Auth0 sends Guardian push up to 300 s).
-pub const DEFAULT_EXPIRY: u64 = 300;
-
 /// How tier 3 is strengthened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tier3 {
@@ -50,16 +47,11 @@ pub fn approve(
         .map_err(|e| e.hint("or approve at a terminal with --approval tty"))?;
     let client = Confidential::required(Role::Ciba)?;
     let conf = &settings.config.approval;
-    let expiry = conf.expiry_seconds.unwrap_or(DEFAULT_EXPIRY).max(1);
     let strength = (plan.tier >= 3)
         .then(|| tier3_mode(conf.tier3.as_deref(), conf.approvers.len()))
         .transpose()?;
     // Tier 3 gets half the time: a stronger approval should also be a fresher one.
-    let expiry = if strength.is_some() {
-        (expiry / 2).max(1)
-    } else {
-        expiry
-    };
+    let expiry = conf.expiry(strength.is_some());
     if strength == Some(Tier3::ApproverAndPhrase) {
         confirm_phrase(settings, plan)?;
     }

@@ -134,6 +134,7 @@ async fn refresh(
                         "{} holds a refresh token the IdP no longer accepts: replace it",
                         env::REFRESH_TOKEN
                     ))
+                    .hint(ROTATION_FIX)
                 } else {
                     err.hint("run `changeset login`")
                 }
@@ -151,7 +152,30 @@ async fn refresh(
             other => Error::runtime(format!("refreshing the login failed: {other}"))
                 .hint("run `changeset login` again"),
         })?;
-    credential_from(tenant, response, Some(old))
+    let new = credential_from(tenant, response, Some(old))?;
+    if store.kind() == store::Kind::Env
+        && new.refresh_token.expose_secret() != old.refresh_token.expose_secret()
+    {
+        warn_rotated_env_token();
+    }
+    Ok(new)
+}
+
+/// What to do about a rotating refresh token in CI (README: Auth0 tenant checklist).
+const ROTATION_FIX: &str = "if the application rotates refresh tokens, each CI run uses the token up: give CI a refresh token of a Native application with Refresh Token Rotation off, or let a gate hold the credentials";
+
+/// A rotated answer for CHANGESET_REFRESH_TOKEN: the value in the environment is now used up
+/// (the new one cannot be written back there), and the next process that presents it trips
+/// Auth0's reuse detection, which revokes the whole login. Said once per process, as a warning
+/// that shows even without -v.
+fn warn_rotated_env_token() {
+    static SAID: std::sync::Once = std::sync::Once::new();
+    SAID.call_once(|| {
+        tracing::warn!(
+            "the IdP rotated {}: the token in the environment is now used up, and the next run that presents it will trip reuse detection, which revokes the whole login. Fix: {ROTATION_FIX}",
+            env::REFRESH_TOKEN
+        );
+    });
 }
 
 /// A stored credential from a token response (login or refresh). Without a new refresh token

@@ -413,3 +413,114 @@ fn missing_or_unsafe_tenant_settings_are_clear_errors() {
     }
     insta::assert_snapshot!("tenant_settings_errors", transcript);
 }
+
+#[test]
+fn a_rotated_answer_for_the_ci_refresh_token_is_a_loud_warning_with_the_fix() {
+    let env = TestEnv::new();
+    let idp = Idp::start();
+    assert_eq!(login(&env, &idp, true).0, 0);
+    let token = stored(&env)["refresh_token"].as_str().unwrap().to_string();
+    let ci_run = || {
+        let ci = TestEnv::new();
+        run(cmd(&ci, &idp)
+            .env_remove("CHANGESET_CREDENTIAL_STORE")
+            .env("CHANGESET_REFRESH_TOKEN", &token)
+            .args(["whoami", "--format", "json"]))
+    };
+    // The first CI run works, and says (once, without -v) that the token is now used up.
+    let (code, _, stderr) = ci_run();
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        stderr
+            .matches("the IdP rotated CHANGESET_REFRESH_TOKEN")
+            .count(),
+        1,
+        "{stderr}"
+    );
+    assert!(stderr.contains("will trip reuse detection"), "{stderr}");
+    assert!(
+        stderr.contains("Native application with Refresh Token Rotation off"),
+        "{stderr}"
+    );
+    // The second presents the same token: Auth0's reuse detection ends the login, and the
+    // error names the cause and the fix.
+    let (code, _, stderr) = ci_run();
+    assert_eq!(code, 4, "{stderr}");
+    assert!(stderr.contains("Rotation off"), "{stderr}");
+    // The whole family is revoked: the person's own login is gone too.
+    expire_access_token(&env);
+    assert_eq!(run(cmd(&env, &idp).arg("whoami")).0, 4);
+}
+
+#[test]
+fn a_ci_refresh_token_without_rotation_serves_every_run_silently() {
+    let env = TestEnv::new();
+    let idp = Idp::start_with(&[("ROTATE_REFRESH", "0")]);
+    assert_eq!(login(&env, &idp, true).0, 0);
+    let token = stored(&env)["refresh_token"].as_str().unwrap().to_string();
+    for _ in 0..2 {
+        let ci = TestEnv::new();
+        let (code, _, stderr) = run(cmd(&ci, &idp)
+            .env_remove("CHANGESET_CREDENTIAL_STORE")
+            .env("CHANGESET_REFRESH_TOKEN", &token)
+            .arg("whoami"));
+        assert_eq!(code, 0, "{stderr}");
+        assert!(!stderr.contains("rotated"), "{stderr}");
+    }
+}
+
+#[test]
+fn approval_expiry_is_checked_against_the_channel_auth0_would_pick() {
+    let env = TestEnv::new();
+    let idp = Idp::start();
+    let config = env.path().join("changeset.toml");
+    let with_config = |text: &str| {
+        std::fs::write(&config, text).unwrap();
+        run(idp::ciba_cmd(&env, &idp)
+            .env("CHANGESET_CONFIG", &config)
+            .args(["plan", "put STR-001 on 20% off"]))
+    };
+    // Above 300 s Auth0 would switch to e-mail: refused when the config is loaded.
+    for (text, expect) in [
+        (
+            "[approval]\nexpiry_seconds = 301\n",
+            "approval.channel = \"email\"",
+        ),
+        ("[approval]\nexpiry_seconds = 0\n", "outside 1-300"),
+        (
+            "[approval]\nchannel = \"email\"\nexpiry_seconds = 120\n",
+            "Auth0 sends a Guardian push",
+        ),
+        (
+            "[approval]\nchannel = \"email\"\nexpiry_seconds = 259201\n",
+            "outside 301-259200",
+        ),
+        ("[approval]\nchannel = \"sms\"\n", "unknown variant `sms`"),
+    ] {
+        let (code, _, stderr) = with_config(text);
+        assert_eq!(code, 1, "{text}: {stderr}");
+        assert!(stderr.contains(expect), "{text}: {stderr}");
+    }
+    assert!(idp.token_log().is_empty() && idp.ciba_requests().is_empty());
+
+    // The e-mail channel, explicitly: the request asks for its longer expiry.
+    assert_eq!(login(&env, &idp, true).0, 0);
+    std::fs::write(
+        &config,
+        "[approval]\nchannel = \"email\"\nexpiry_seconds = 3600\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = std::thread::scope(|s| {
+        s.spawn(|| {
+            let request = idp.wait_ciba_pending(idp::USER);
+            idp.settle_ciba(&request, true);
+        });
+        run(idp::ciba_cmd(&env, &idp)
+            .env("CHANGESET_CONFIG", &config)
+            .args(["apply", "put STR-001 on 20% off", "--no-input"]))
+    });
+    assert_eq!(code, 0, "{stderr}");
+    let sent = &idp.ciba_requests()[0];
+    assert_eq!(sent["requested_expiry"], "3600");
+    assert_eq!(sent["channel"], "email");
+}

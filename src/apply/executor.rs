@@ -239,7 +239,9 @@ pub(crate) fn new_receipt(
 fn delegation(grant: crate::source::Grant, on_behalf_of: &str) -> Delegation {
     Delegation {
         agent: grant.agent,
-        on_behalf_of: on_behalf_of.to_string(),
+        on_behalf_of: grant
+            .on_behalf_of
+            .unwrap_or_else(|| on_behalf_of.to_string()),
         scope: grant.scope,
         granted_scope: grant.granted_scope,
         token_ref: grant.token_ref,

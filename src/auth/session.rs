@@ -22,20 +22,6 @@ use crate::settings::Settings;
 /// An access token closer than this to its expiry is refreshed first.
 const MARGIN_SECONDS: i64 = 60;
 
-/// The logged-in user's current access token (for the API audience), refreshing it if needed.
-/// Call it outside any async runtime; async code uses [`access_token_async`].
-pub fn access_token(settings: &Settings) -> Result<SecretString> {
-    crate::net::block_on(access_token_async(settings))
-}
-
-pub async fn access_token_async(settings: &Settings) -> Result<SecretString> {
-    let session = current(settings).await?;
-    Ok(session
-        .credential
-        .access_token
-        .expect("a current session has an access token"))
-}
-
 /// The logged-in user (their `sub` is the default CIBA approver).
 pub async fn user(settings: &Settings) -> Result<User> {
     let session = current(settings).await?;

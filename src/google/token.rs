@@ -92,12 +92,20 @@ struct AuthVault {
 }
 
 impl Exchange for AuthVault {
-    fn user_token(&mut self) -> Result<SecretString> {
-        crate::auth::session::access_token(&self.settings).map_err(|e| {
-            e.hint(format!(
-                "or set {} to a Google access token (CI, service accounts)",
-                env::GOOGLE_ACCESS_TOKEN
-            ))
+    fn user_token(&mut self) -> Result<UserToken> {
+        let session =
+            crate::net::block_on(crate::auth::session::current(&self.settings)).map_err(|e| {
+                e.hint(format!(
+                    "or set {} to a Google access token (CI, service accounts)",
+                    env::GOOGLE_ACCESS_TOKEN
+                ))
+            })?;
+        Ok(UserToken {
+            token: session
+                .credential
+                .access_token
+                .expect("a current session has an access token"),
+            sub: session.credential.user.map(|u| u.sub),
         })
     }
 
@@ -141,6 +149,7 @@ impl TokenSource for EnvToken {
                 agent: agent.name().into(),
                 scope: agent.scope().into(),
                 granted_scope: None,
+                on_behalf_of: None,
                 token_ref: Some(crate::auth::token_ref(&self.token)),
                 jti: None,
                 expires_at: None,
@@ -170,11 +179,17 @@ pub struct Exchanged {
     pub jti: Option<String>,
 }
 
+/// The logged-in user's Auth0 access token and who they are (`sub`, when the IdP said).
+pub struct UserToken {
+    pub token: SecretString,
+    pub sub: Option<String>,
+}
+
 /// The Auth0 side of Token Vault: the user's access token and the RFC 8693 exchange.
 pub trait Exchange {
     /// The logged-in user's Auth0 access token: the subject of every exchange, the writer's
     /// included (the Google identity that writes is the user's, whoever approved).
-    fn user_token(&mut self) -> Result<SecretString>;
+    fn user_token(&mut self) -> Result<UserToken>;
     /// Exchanges `subject` for a Google access token of the connected account.
     fn exchange(&mut self, subject: &SecretString) -> Result<Exchanged>;
 }
@@ -193,8 +208,8 @@ impl<E: Exchange> VaultTokens<E> {
 
 impl<E: Exchange> TokenSource for VaultTokens<E> {
     fn fetch(&mut self, agent: Agent) -> Result<GoogleToken> {
-        let subject = self.exchange.user_token()?;
-        let got = self.exchange.exchange(&subject)?;
+        let user = self.exchange.user_token()?;
+        let got = self.exchange.exchange(&user.token)?;
         let granted = check_scope(agent, got.scope.as_deref())?;
         let expires_at = match got.expires_in {
             Some(secs) => {
@@ -211,6 +226,7 @@ impl<E: Exchange> TokenSource for VaultTokens<E> {
                 agent: agent.name().into(),
                 scope: agent.scope().into(),
                 granted_scope: Some(granted.join(" ")),
+                on_behalf_of: user.sub,
                 token_ref: Some(crate::auth::token_ref(&got.access_token)),
                 jti: got.jti,
                 expires_at,
@@ -328,8 +344,11 @@ mod tests {
     }
 
     impl Exchange for FakeVault {
-        fn user_token(&mut self) -> Result<SecretString> {
-            Ok(SecretString::from("user-at"))
+        fn user_token(&mut self) -> Result<UserToken> {
+            Ok(UserToken {
+                token: SecretString::from("user-at"),
+                sub: Some("auth0|user".into()),
+            })
         }
         fn exchange(&mut self, subject: &SecretString) -> Result<Exchanged> {
             self.subjects.push(subject.expose_secret().to_string());
@@ -352,6 +371,7 @@ mod tests {
         assert_eq!(token.grant.via, "token_vault");
         assert_eq!(token.grant.scope, SHEETS);
         assert_eq!(token.grant.granted_scope.as_deref(), Some(SHEETS));
+        assert_eq!(token.grant.on_behalf_of.as_deref(), Some("auth0|user"));
         let reference = token.grant.token_ref.unwrap();
         assert!(reference.starts_with("sha256:") && reference.len() == 23);
         assert!(!reference.contains("ya29"));

@@ -19,6 +19,9 @@ pub struct Grant {
     pub scope: String,
     /// Every scope the token actually carries, as the IdP reported it (None when unknown).
     pub granted_scope: Option<String>,
+    /// Whose credential it is, when the token source knows (Token Vault: the logged-in user,
+    /// whoever approved); None lets the receipt name the approver or the local user.
+    pub on_behalf_of: Option<String>,
     pub token_ref: Option<String>,
     pub jti: Option<String>,
     pub expires_at: Option<String>,

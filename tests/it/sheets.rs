@@ -786,6 +786,7 @@ impl changeset::google::token::TokenSource for ListedTokens {
                 agent: agent.name().into(),
                 scope: agent.scope().into(),
                 granted_scope: None,
+                on_behalf_of: None,
                 token_ref: None,
                 jti: None,
                 expires_at: None,
@@ -1221,6 +1222,8 @@ fn after_a_ciba_approval_by_another_user_the_writer_exchanges_the_users_own_toke
         .find(|d| d["agent"] == "writer")
         .unwrap();
     assert_eq!(delegated["token_ref"], writer_ref.as_str());
+    // ... and the receipt says so: the writer acted for the user, the approver approved.
+    assert_eq!(delegated["on_behalf_of"], USER);
 
     // Every exchange, the writer's included, had the logged-in user's own access token as its
     // subject: the approver's identity never writes.

@@ -21,13 +21,7 @@ Register-ArgumentCompleter -Native -CommandName 'changeset' -ScriptBlock {
 
     $completions = @(switch ($command) {
         'changeset' {
-            [CompletionResult]::new('--source', '--source', [CompletionResultType]::ParameterName, 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`')
-            [CompletionResult]::new('--rules', '--rules', [CompletionResultType]::ParameterName, 'Rules file (default: the embedded rules/default.toml)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format on stdout')
-            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)')
-            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
-            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less on stderr')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less on stderr')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more on stderr (repeat for debug logs; secrets are always redacted)')
@@ -51,15 +45,11 @@ Register-ArgumentCompleter -Native -CommandName 'changeset' -ScriptBlock {
         }
         'changeset;login' {
             [CompletionResult]::new('--credential-store', '--credential-store', [CompletionResultType]::ParameterName, 'Where to keep the refresh token (default: the OS keychain when one works)')
-            [CompletionResult]::new('--source', '--source', [CompletionResultType]::ParameterName, 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`')
-            [CompletionResult]::new('--rules', '--rules', [CompletionResultType]::ParameterName, 'Rules file (default: the embedded rules/default.toml)')
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format on stdout')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
             [CompletionResult]::new('--no-browser', '--no-browser', [CompletionResultType]::ParameterName, 'Do not try to open a browser; just print the URL and code')
             [CompletionResult]::new('--qr', '--qr', [CompletionResultType]::ParameterName, 'Also print a QR code of the verification URL')
             [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)')
-            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
-            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less on stderr')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less on stderr')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more on stderr (repeat for debug logs; secrets are always redacted)')
@@ -69,13 +59,8 @@ Register-ArgumentCompleter -Native -CommandName 'changeset' -ScriptBlock {
             break
         }
         'changeset;logout' {
-            [CompletionResult]::new('--source', '--source', [CompletionResultType]::ParameterName, 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`')
-            [CompletionResult]::new('--rules', '--rules', [CompletionResultType]::ParameterName, 'Rules file (default: the embedded rules/default.toml)')
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format on stdout')
-            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)')
-            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
-            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less on stderr')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less on stderr')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more on stderr (repeat for debug logs; secrets are always redacted)')
@@ -85,13 +70,8 @@ Register-ArgumentCompleter -Native -CommandName 'changeset' -ScriptBlock {
             break
         }
         'changeset;whoami' {
-            [CompletionResult]::new('--source', '--source', [CompletionResultType]::ParameterName, 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`')
-            [CompletionResult]::new('--rules', '--rules', [CompletionResultType]::ParameterName, 'Rules file (default: the embedded rules/default.toml)')
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format on stdout')
-            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)')
-            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
-            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less on stderr')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less on stderr')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more on stderr (repeat for debug logs; secrets are always redacted)')
@@ -106,12 +86,9 @@ Register-ArgumentCompleter -Native -CommandName 'changeset' -ScriptBlock {
             [CompletionResult]::new('--parser', '--parser', [CompletionResultType]::ParameterName, 'How to read the request')
             [CompletionResult]::new('--source', '--source', [CompletionResultType]::ParameterName, 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`')
             [CompletionResult]::new('--rules', '--rules', [CompletionResultType]::ParameterName, 'Rules file (default: the embedded rules/default.toml)')
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format on stdout')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
             [CompletionResult]::new('--detailed-exitcode', '--detailed-exitcode', [CompletionResultType]::ParameterName, 'Exit 10 (instead of 0) when the plan has changes')
-            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)')
-            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
-            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less on stderr')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less on stderr')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more on stderr (repeat for debug logs; secrets are always redacted)')
@@ -126,8 +103,8 @@ Register-ArgumentCompleter -Native -CommandName 'changeset' -ScriptBlock {
             [CompletionResult]::new('--parser', '--parser', [CompletionResultType]::ParameterName, 'How to read the request (when applying a request directly)')
             [CompletionResult]::new('--source', '--source', [CompletionResultType]::ParameterName, 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`')
             [CompletionResult]::new('--rules', '--rules', [CompletionResultType]::ParameterName, 'Rules file (default: the embedded rules/default.toml)')
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format on stdout')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
             [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
@@ -145,8 +122,8 @@ Register-ArgumentCompleter -Native -CommandName 'changeset' -ScriptBlock {
             [CompletionResult]::new('--approval', '--approval', [CompletionResultType]::ParameterName, 'How to ask for approval (default: ciba when Auth0 is configured, else tty)')
             [CompletionResult]::new('--source', '--source', [CompletionResultType]::ParameterName, 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`')
             [CompletionResult]::new('--rules', '--rules', [CompletionResultType]::ParameterName, 'Rules file (default: the embedded rules/default.toml)')
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format on stdout')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
             [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
@@ -161,11 +138,8 @@ Register-ArgumentCompleter -Native -CommandName 'changeset' -ScriptBlock {
         'changeset;recover' {
             [CompletionResult]::new('--source', '--source', [CompletionResultType]::ParameterName, 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`')
             [CompletionResult]::new('--rules', '--rules', [CompletionResultType]::ParameterName, 'Rules file (default: the embedded rules/default.toml)')
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format on stdout')
-            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)')
-            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
-            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less on stderr')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less on stderr')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more on stderr (repeat for debug logs; secrets are always redacted)')
@@ -175,13 +149,7 @@ Register-ArgumentCompleter -Native -CommandName 'changeset' -ScriptBlock {
             break
         }
         'changeset;audit' {
-            [CompletionResult]::new('--source', '--source', [CompletionResultType]::ParameterName, 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`')
-            [CompletionResult]::new('--rules', '--rules', [CompletionResultType]::ParameterName, 'Rules file (default: the embedded rules/default.toml)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format on stdout')
-            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)')
-            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
-            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less on stderr')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less on stderr')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more on stderr (repeat for debug logs; secrets are always redacted)')
@@ -199,13 +167,8 @@ Register-ArgumentCompleter -Native -CommandName 'changeset' -ScriptBlock {
             break
         }
         'changeset;audit;list' {
-            [CompletionResult]::new('--source', '--source', [CompletionResultType]::ParameterName, 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`')
-            [CompletionResult]::new('--rules', '--rules', [CompletionResultType]::ParameterName, 'Rules file (default: the embedded rules/default.toml)')
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format on stdout')
-            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)')
-            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
-            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less on stderr')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less on stderr')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more on stderr (repeat for debug logs; secrets are always redacted)')
@@ -215,13 +178,8 @@ Register-ArgumentCompleter -Native -CommandName 'changeset' -ScriptBlock {
             break
         }
         'changeset;audit;show' {
-            [CompletionResult]::new('--source', '--source', [CompletionResultType]::ParameterName, 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`')
-            [CompletionResult]::new('--rules', '--rules', [CompletionResultType]::ParameterName, 'Rules file (default: the embedded rules/default.toml)')
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format on stdout')
-            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)')
-            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
-            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less on stderr')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less on stderr')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more on stderr (repeat for debug logs; secrets are always redacted)')
@@ -235,13 +193,8 @@ Register-ArgumentCompleter -Native -CommandName 'changeset' -ScriptBlock {
             [CompletionResult]::new('--proof', '--proof', [CompletionResultType]::ParameterName, 'With --receipt: an inclusion proof from `audit prove` (needs --checkpoint, --key)')
             [CompletionResult]::new('--checkpoint', '--checkpoint', [CompletionResultType]::ParameterName, 'A signed checkpoint from `audit checkpoint` that the log must extend')
             [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'The log''s public key (the `.pub` file `audit keygen` wrote)')
-            [CompletionResult]::new('--source', '--source', [CompletionResultType]::ParameterName, 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`')
-            [CompletionResult]::new('--rules', '--rules', [CompletionResultType]::ParameterName, 'Rules file (default: the embedded rules/default.toml)')
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format on stdout')
-            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)')
-            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
-            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less on stderr')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less on stderr')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more on stderr (repeat for debug logs; secrets are always redacted)')
@@ -254,13 +207,7 @@ Register-ArgumentCompleter -Native -CommandName 'changeset' -ScriptBlock {
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'The key''s name, also the checkpoints'' origin line (e.g. example.com/catalog-audit)')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Where to write the key (0600) and, beside it, `<FILE>.pub` [default: CHANGESET_AUDIT_SIGNING_KEY, else audit-signing.key in the data directory]')
             [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Where to write the key (0600) and, beside it, `<FILE>.pub` [default: CHANGESET_AUDIT_SIGNING_KEY, else audit-signing.key in the data directory]')
-            [CompletionResult]::new('--source', '--source', [CompletionResultType]::ParameterName, 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`')
-            [CompletionResult]::new('--rules', '--rules', [CompletionResultType]::ParameterName, 'Rules file (default: the embedded rules/default.toml)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format on stdout')
-            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)')
-            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
-            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less on stderr')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less on stderr')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more on stderr (repeat for debug logs; secrets are always redacted)')
@@ -270,13 +217,8 @@ Register-ArgumentCompleter -Native -CommandName 'changeset' -ScriptBlock {
             break
         }
         'changeset;audit;checkpoint' {
-            [CompletionResult]::new('--source', '--source', [CompletionResultType]::ParameterName, 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`')
-            [CompletionResult]::new('--rules', '--rules', [CompletionResultType]::ParameterName, 'Rules file (default: the embedded rules/default.toml)')
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format on stdout')
-            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)')
-            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
-            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less on stderr')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less on stderr')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more on stderr (repeat for debug logs; secrets are always redacted)')
@@ -287,13 +229,7 @@ Register-ArgumentCompleter -Native -CommandName 'changeset' -ScriptBlock {
         }
         'changeset;audit;prove' {
             [CompletionResult]::new('--size', '--size', [CompletionResultType]::ParameterName, 'Prove against the log''s first N receipts (a checkpoint''s size) [default: all]')
-            [CompletionResult]::new('--source', '--source', [CompletionResultType]::ParameterName, 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`')
-            [CompletionResult]::new('--rules', '--rules', [CompletionResultType]::ParameterName, 'Rules file (default: the embedded rules/default.toml)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format on stdout')
-            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)')
-            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
-            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less on stderr')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less on stderr')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more on stderr (repeat for debug logs; secrets are always redacted)')
@@ -303,15 +239,9 @@ Register-ArgumentCompleter -Native -CommandName 'changeset' -ScriptBlock {
             break
         }
         'changeset;audit;export' {
-            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'o')
-            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'out')
-            [CompletionResult]::new('--source', '--source', [CompletionResultType]::ParameterName, 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`')
-            [CompletionResult]::new('--rules', '--rules', [CompletionResultType]::ParameterName, 'Rules file (default: the embedded rules/default.toml)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write to this file instead of stdout')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Write to this file instead of stdout')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format on stdout')
-            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)')
-            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
-            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less on stderr')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less on stderr')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more on stderr (repeat for debug logs; secrets are always redacted)')
@@ -356,13 +286,7 @@ Register-ArgumentCompleter -Native -CommandName 'changeset' -ScriptBlock {
             break
         }
         'changeset;rules' {
-            [CompletionResult]::new('--source', '--source', [CompletionResultType]::ParameterName, 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`')
-            [CompletionResult]::new('--rules', '--rules', [CompletionResultType]::ParameterName, 'Rules file (default: the embedded rules/default.toml)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format on stdout')
-            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)')
-            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
-            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less on stderr')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less on stderr')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more on stderr (repeat for debug logs; secrets are always redacted)')
@@ -377,13 +301,9 @@ Register-ArgumentCompleter -Native -CommandName 'changeset' -ScriptBlock {
             break
         }
         'changeset;rules;check' {
-            [CompletionResult]::new('--source', '--source', [CompletionResultType]::ParameterName, 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`')
             [CompletionResult]::new('--rules', '--rules', [CompletionResultType]::ParameterName, 'Rules file (default: the embedded rules/default.toml)')
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format on stdout')
-            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)')
-            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
-            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less on stderr')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less on stderr')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more on stderr (repeat for debug logs; secrets are always redacted)')
@@ -393,13 +313,9 @@ Register-ArgumentCompleter -Native -CommandName 'changeset' -ScriptBlock {
             break
         }
         'changeset;rules;test' {
-            [CompletionResult]::new('--source', '--source', [CompletionResultType]::ParameterName, 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`')
             [CompletionResult]::new('--rules', '--rules', [CompletionResultType]::ParameterName, 'Rules file (default: the embedded rules/default.toml)')
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format on stdout')
-            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)')
-            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
-            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less on stderr')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less on stderr')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more on stderr (repeat for debug logs; secrets are always redacted)')
@@ -412,13 +328,9 @@ Register-ArgumentCompleter -Native -CommandName 'changeset' -ScriptBlock {
             [CompletionResult]::new('--facts', '--facts', [CompletionResultType]::ParameterName, 'The facts as a JSON object')
             [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'Take the facts of one operation of a saved plan')
             [CompletionResult]::new('--op', '--op', [CompletionResultType]::ParameterName, 'Operation number in the plan (1-based)')
-            [CompletionResult]::new('--source', '--source', [CompletionResultType]::ParameterName, 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`')
             [CompletionResult]::new('--rules', '--rules', [CompletionResultType]::ParameterName, 'Rules file (default: the embedded rules/default.toml)')
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format on stdout')
-            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)')
-            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
-            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less on stderr')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less on stderr')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more on stderr (repeat for debug logs; secrets are always redacted)')
@@ -430,13 +342,9 @@ Register-ArgumentCompleter -Native -CommandName 'changeset' -ScriptBlock {
         'changeset;rules;bench' {
             [CompletionResult]::new('--facts', '--facts', [CompletionResultType]::ParameterName, 'JSON Lines, one object of facts per line (e.g. from the peer benchmark''s gen-facts.js)')
             [CompletionResult]::new('--engine', '--engine', [CompletionResultType]::ParameterName, 'Which evaluator to time')
-            [CompletionResult]::new('--source', '--source', [CompletionResultType]::ParameterName, 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`')
             [CompletionResult]::new('--rules', '--rules', [CompletionResultType]::ParameterName, 'Rules file (default: the embedded rules/default.toml)')
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format on stdout')
-            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)')
-            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
-            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less on stderr')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less on stderr')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more on stderr (repeat for debug logs; secrets are always redacted)')
@@ -469,13 +377,7 @@ Register-ArgumentCompleter -Native -CommandName 'changeset' -ScriptBlock {
             break
         }
         'changeset;completions' {
-            [CompletionResult]::new('--source', '--source', [CompletionResultType]::ParameterName, 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`')
-            [CompletionResult]::new('--rules', '--rules', [CompletionResultType]::ParameterName, 'Rules file (default: the embedded rules/default.toml)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format on stdout')
-            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)')
-            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
-            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Approve without asking, but never above the rules'' auto_approve_max_tier')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less on stderr')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less on stderr')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more on stderr (repeat for debug logs; secrets are always redacted)')

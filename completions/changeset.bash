@@ -200,26 +200,14 @@ _changeset() {
 
     case "${cmd}" in
         changeset)
-            opts="-y -q -v -h -V --source --rules --config --format --no-input --yes --quiet --verbose --help --version login logout whoami plan apply rollback recover audit rules completions help"
+            opts="-q -v -h -V --config --quiet --verbose --help --version login logout whoami plan apply rollback recover audit rules completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --source)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --rules)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --format)
-                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -230,7 +218,7 @@ _changeset() {
             return 0
             ;;
         changeset__subcmd__apply)
-            opts="-y -q -v -h --approval --wait --parser --source --rules --config --format --no-input --yes --quiet --verbose --help"
+            opts="-y -q -v -h --approval --wait --parser --source --rules --format --no-input --yes --config --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -256,12 +244,12 @@ _changeset() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --config)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -272,26 +260,14 @@ _changeset() {
             return 0
             ;;
         changeset__subcmd__audit)
-            opts="-y -q -v -h --source --rules --config --format --no-input --yes --quiet --verbose --help list show verify keygen checkpoint prove export help"
+            opts="-q -v -h --config --quiet --verbose --help list show verify keygen checkpoint prove export help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --source)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --rules)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --format)
-                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -302,26 +278,18 @@ _changeset() {
             return 0
             ;;
         changeset__subcmd__audit__subcmd__checkpoint)
-            opts="-y -q -v -h --source --rules --config --format --no-input --yes --quiet --verbose --help"
+            opts="-q -v -h --format --config --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --source)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --rules)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --format)
-                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -332,7 +300,7 @@ _changeset() {
             return 0
             ;;
         changeset__subcmd__audit__subcmd__export)
-            opts="-o -y -q -v -h --out --source --rules --config --format --no-input --yes --quiet --verbose --help"
+            opts="-o -q -v -h --out --config --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -346,20 +314,8 @@ _changeset() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --source)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --rules)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --format)
-                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -496,7 +452,7 @@ _changeset() {
             return 0
             ;;
         changeset__subcmd__audit__subcmd__keygen)
-            opts="-o -y -q -v -h --name --out --source --rules --config --format --no-input --yes --quiet --verbose --help"
+            opts="-o -q -v -h --name --out --config --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -514,20 +470,8 @@ _changeset() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --source)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --rules)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --format)
-                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -538,26 +482,18 @@ _changeset() {
             return 0
             ;;
         changeset__subcmd__audit__subcmd__list)
-            opts="-y -q -v -h --source --rules --config --format --no-input --yes --quiet --verbose --help"
+            opts="-q -v -h --format --config --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --source)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --rules)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --format)
-                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -568,7 +504,7 @@ _changeset() {
             return 0
             ;;
         changeset__subcmd__audit__subcmd__prove)
-            opts="-y -q -v -h --size --source --rules --config --format --no-input --yes --quiet --verbose --help"
+            opts="-q -v -h --size --config --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -578,20 +514,8 @@ _changeset() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --source)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --rules)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --format)
-                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -602,26 +526,18 @@ _changeset() {
             return 0
             ;;
         changeset__subcmd__audit__subcmd__show)
-            opts="-y -q -v -h --source --rules --config --format --no-input --yes --quiet --verbose --help"
+            opts="-q -v -h --format --config --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --source)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --rules)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --format)
-                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -632,7 +548,7 @@ _changeset() {
             return 0
             ;;
         changeset__subcmd__audit__subcmd__verify)
-            opts="-y -q -v -h --receipt --proof --checkpoint --key --source --rules --config --format --no-input --yes --quiet --verbose --help"
+            opts="-q -v -h --receipt --proof --checkpoint --key --format --config --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -654,20 +570,12 @@ _changeset() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --source)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --rules)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --format)
-                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -678,26 +586,14 @@ _changeset() {
             return 0
             ;;
         changeset__subcmd__completions)
-            opts="-y -q -v -h --source --rules --config --format --no-input --yes --quiet --verbose --help bash elvish fish powershell zsh"
+            opts="-q -v -h --config --quiet --verbose --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --source)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --rules)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --format)
-                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1030,7 +926,7 @@ _changeset() {
             return 0
             ;;
         changeset__subcmd__login)
-            opts="-y -q -v -h --no-browser --qr --credential-store --source --rules --config --format --no-input --yes --quiet --verbose --help"
+            opts="-q -v -h --no-browser --qr --credential-store --format --no-input --config --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1040,20 +936,12 @@ _changeset() {
                     COMPREPLY=($(compgen -W "keychain file" -- "${cur}"))
                     return 0
                     ;;
-                --source)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --rules)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --format)
-                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1064,26 +952,18 @@ _changeset() {
             return 0
             ;;
         changeset__subcmd__logout)
-            opts="-y -q -v -h --source --rules --config --format --no-input --yes --quiet --verbose --help"
+            opts="-q -v -h --format --config --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --source)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --rules)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --format)
-                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1094,7 +974,7 @@ _changeset() {
             return 0
             ;;
         changeset__subcmd__plan)
-            opts="-o -y -q -v -h --out --detailed-exitcode --parser --source --rules --config --format --no-input --yes --quiet --verbose --help"
+            opts="-o -q -v -h --out --detailed-exitcode --parser --source --rules --format --config --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1120,12 +1000,12 @@ _changeset() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --config)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1136,7 +1016,7 @@ _changeset() {
             return 0
             ;;
         changeset__subcmd__recover)
-            opts="-y -q -v -h --source --rules --config --format --no-input --yes --quiet --verbose --help"
+            opts="-q -v -h --source --rules --format --config --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1150,12 +1030,12 @@ _changeset() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --config)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1166,7 +1046,7 @@ _changeset() {
             return 0
             ;;
         changeset__subcmd__rollback)
-            opts="-o -y -q -v -h --out --approval --source --rules --config --format --no-input --yes --quiet --verbose --help"
+            opts="-o -y -q -v -h --out --approval --source --rules --format --no-input --yes --config --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1192,12 +1072,12 @@ _changeset() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --config)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1208,26 +1088,14 @@ _changeset() {
             return 0
             ;;
         changeset__subcmd__rules)
-            opts="-y -q -v -h --source --rules --config --format --no-input --yes --quiet --verbose --help check test explain bench help"
+            opts="-q -v -h --config --quiet --verbose --help check test explain bench help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --source)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --rules)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --format)
-                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1238,7 +1106,7 @@ _changeset() {
             return 0
             ;;
         changeset__subcmd__rules__subcmd__bench)
-            opts="-y -q -v -h --facts --engine --source --rules --config --format --no-input --yes --quiet --verbose --help"
+            opts="-q -v -h --facts --engine --rules --format --config --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1252,20 +1120,16 @@ _changeset() {
                     COMPREPLY=($(compgen -W "compiled evalexpr" -- "${cur}"))
                     return 0
                     ;;
-                --source)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --rules)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1276,26 +1140,22 @@ _changeset() {
             return 0
             ;;
         changeset__subcmd__rules__subcmd__check)
-            opts="-y -q -v -h --source --rules --config --format --no-input --yes --quiet --verbose --help"
+            opts="-q -v -h --rules --format --config --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --source)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --rules)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1306,7 +1166,7 @@ _changeset() {
             return 0
             ;;
         changeset__subcmd__rules__subcmd__explain)
-            opts="-y -q -v -h --facts --plan --op --source --rules --config --format --no-input --yes --quiet --verbose --help"
+            opts="-q -v -h --facts --plan --op --rules --format --config --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1324,20 +1184,16 @@ _changeset() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --source)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --rules)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1432,26 +1288,22 @@ _changeset() {
             return 0
             ;;
         changeset__subcmd__rules__subcmd__test)
-            opts="-y -q -v -h --source --rules --config --format --no-input --yes --quiet --verbose --help"
+            opts="-q -v -h --rules --format --config --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --source)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --rules)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1462,26 +1314,18 @@ _changeset() {
             return 0
             ;;
         changeset__subcmd__whoami)
-            opts="-y -q -v -h --source --rules --config --format --no-input --yes --quiet --verbose --help"
+            opts="-q -v -h --format --config --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --source)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --rules)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --format)
-                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_changeset_global_optspecs
-    string join \n source= rules= config= format= no-input y/yes q/quiet v/verbose h/help V/version
+    string join \n config= q/quiet v/verbose h/help V/version
 end
 
 function __fish_changeset_needs_command
@@ -24,13 +24,7 @@ function __fish_changeset_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c changeset -n "__fish_changeset_needs_command" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
-complete -c changeset -n "__fish_changeset_needs_command" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
 complete -c changeset -n "__fish_changeset_needs_command" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
-complete -c changeset -n "__fish_changeset_needs_command" -l format -d 'Output format on stdout' -r -f -a "text\t''
-json\t''"
-complete -c changeset -n "__fish_changeset_needs_command" -l no-input -d 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
-complete -c changeset -n "__fish_changeset_needs_command" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
 complete -c changeset -n "__fish_changeset_needs_command" -s q -l quiet -d 'Print less on stderr'
 complete -c changeset -n "__fish_changeset_needs_command" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
 complete -c changeset -n "__fish_changeset_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -48,35 +42,24 @@ complete -c changeset -n "__fish_changeset_needs_command" -f -a "completions" -d
 complete -c changeset -n "__fish_changeset_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c changeset -n "__fish_changeset_using_subcommand login" -l credential-store -d 'Where to keep the refresh token (default: the OS keychain when one works)' -r -f -a "keychain\t'The OS keychain (Keychain, Credential Manager, Secret Service)'
 file\t'A 0600 file in the data directory'"
-complete -c changeset -n "__fish_changeset_using_subcommand login" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
-complete -c changeset -n "__fish_changeset_using_subcommand login" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
-complete -c changeset -n "__fish_changeset_using_subcommand login" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand login" -l format -d 'Output format on stdout' -r -f -a "text\t''
 json\t''"
+complete -c changeset -n "__fish_changeset_using_subcommand login" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand login" -l no-browser -d 'Do not try to open a browser; just print the URL and code'
 complete -c changeset -n "__fish_changeset_using_subcommand login" -l qr -d 'Also print a QR code of the verification URL'
 complete -c changeset -n "__fish_changeset_using_subcommand login" -l no-input -d 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
-complete -c changeset -n "__fish_changeset_using_subcommand login" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
 complete -c changeset -n "__fish_changeset_using_subcommand login" -s q -l quiet -d 'Print less on stderr'
 complete -c changeset -n "__fish_changeset_using_subcommand login" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
 complete -c changeset -n "__fish_changeset_using_subcommand login" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c changeset -n "__fish_changeset_using_subcommand logout" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
-complete -c changeset -n "__fish_changeset_using_subcommand logout" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
-complete -c changeset -n "__fish_changeset_using_subcommand logout" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand logout" -l format -d 'Output format on stdout' -r -f -a "text\t''
 json\t''"
-complete -c changeset -n "__fish_changeset_using_subcommand logout" -l no-input -d 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
-complete -c changeset -n "__fish_changeset_using_subcommand logout" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
+complete -c changeset -n "__fish_changeset_using_subcommand logout" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand logout" -s q -l quiet -d 'Print less on stderr'
 complete -c changeset -n "__fish_changeset_using_subcommand logout" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
 complete -c changeset -n "__fish_changeset_using_subcommand logout" -s h -l help -d 'Print help'
-complete -c changeset -n "__fish_changeset_using_subcommand whoami" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
-complete -c changeset -n "__fish_changeset_using_subcommand whoami" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
-complete -c changeset -n "__fish_changeset_using_subcommand whoami" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand whoami" -l format -d 'Output format on stdout' -r -f -a "text\t''
 json\t''"
-complete -c changeset -n "__fish_changeset_using_subcommand whoami" -l no-input -d 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
-complete -c changeset -n "__fish_changeset_using_subcommand whoami" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
+complete -c changeset -n "__fish_changeset_using_subcommand whoami" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand whoami" -s q -l quiet -d 'Print less on stderr'
 complete -c changeset -n "__fish_changeset_using_subcommand whoami" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
 complete -c changeset -n "__fish_changeset_using_subcommand whoami" -s h -l help -d 'Print help'
@@ -85,12 +68,10 @@ complete -c changeset -n "__fish_changeset_using_subcommand plan" -l parser -d '
 llm\t'An OpenAI-compatible model (CHANGESET_LLM_URL); its output is validated like the grammar\'s'"
 complete -c changeset -n "__fish_changeset_using_subcommand plan" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
 complete -c changeset -n "__fish_changeset_using_subcommand plan" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
-complete -c changeset -n "__fish_changeset_using_subcommand plan" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand plan" -l format -d 'Output format on stdout' -r -f -a "text\t''
 json\t''"
+complete -c changeset -n "__fish_changeset_using_subcommand plan" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand plan" -l detailed-exitcode -d 'Exit 10 (instead of 0) when the plan has changes'
-complete -c changeset -n "__fish_changeset_using_subcommand plan" -l no-input -d 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
-complete -c changeset -n "__fish_changeset_using_subcommand plan" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
 complete -c changeset -n "__fish_changeset_using_subcommand plan" -s q -l quiet -d 'Print less on stderr'
 complete -c changeset -n "__fish_changeset_using_subcommand plan" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
 complete -c changeset -n "__fish_changeset_using_subcommand plan" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -101,9 +82,9 @@ complete -c changeset -n "__fish_changeset_using_subcommand apply" -l parser -d 
 llm\t'An OpenAI-compatible model (CHANGESET_LLM_URL); its output is validated like the grammar\'s'"
 complete -c changeset -n "__fish_changeset_using_subcommand apply" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
 complete -c changeset -n "__fish_changeset_using_subcommand apply" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
-complete -c changeset -n "__fish_changeset_using_subcommand apply" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand apply" -l format -d 'Output format on stdout' -r -f -a "text\t''
 json\t''"
+complete -c changeset -n "__fish_changeset_using_subcommand apply" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand apply" -l no-input -d 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
 complete -c changeset -n "__fish_changeset_using_subcommand apply" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
 complete -c changeset -n "__fish_changeset_using_subcommand apply" -s q -l quiet -d 'Print less on stderr'
@@ -114,9 +95,9 @@ complete -c changeset -n "__fish_changeset_using_subcommand rollback" -l approva
 ciba\t'Auth0 CIBA push to the approver\'s device'"
 complete -c changeset -n "__fish_changeset_using_subcommand rollback" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
 complete -c changeset -n "__fish_changeset_using_subcommand rollback" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
-complete -c changeset -n "__fish_changeset_using_subcommand rollback" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand rollback" -l format -d 'Output format on stdout' -r -f -a "text\t''
 json\t''"
+complete -c changeset -n "__fish_changeset_using_subcommand rollback" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand rollback" -l no-input -d 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
 complete -c changeset -n "__fish_changeset_using_subcommand rollback" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
 complete -c changeset -n "__fish_changeset_using_subcommand rollback" -s q -l quiet -d 'Print less on stderr'
@@ -124,21 +105,13 @@ complete -c changeset -n "__fish_changeset_using_subcommand rollback" -s v -l ve
 complete -c changeset -n "__fish_changeset_using_subcommand rollback" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c changeset -n "__fish_changeset_using_subcommand recover" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
 complete -c changeset -n "__fish_changeset_using_subcommand recover" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
-complete -c changeset -n "__fish_changeset_using_subcommand recover" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand recover" -l format -d 'Output format on stdout' -r -f -a "text\t''
 json\t''"
-complete -c changeset -n "__fish_changeset_using_subcommand recover" -l no-input -d 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
-complete -c changeset -n "__fish_changeset_using_subcommand recover" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
+complete -c changeset -n "__fish_changeset_using_subcommand recover" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand recover" -s q -l quiet -d 'Print less on stderr'
 complete -c changeset -n "__fish_changeset_using_subcommand recover" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
 complete -c changeset -n "__fish_changeset_using_subcommand recover" -s h -l help -d 'Print help'
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove export help" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove export help" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove export help" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove export help" -l format -d 'Output format on stdout' -r -f -a "text\t''
-json\t''"
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove export help" -l no-input -d 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove export help" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove export help" -s q -l quiet -d 'Print less on stderr'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove export help" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove export help" -s h -l help -d 'Print help'
@@ -150,23 +123,15 @@ complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fis
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove export help" -f -a "prove" -d 'Print an inclusion proof (JSON) that a receipt is in the log'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove export help" -f -a "export" -d 'Write every receipt as JSON Lines (stdout, or a file)'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove export help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from list" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from list" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from list" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from list" -l format -d 'Output format on stdout' -r -f -a "text\t''
 json\t''"
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from list" -l no-input -d 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from list" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from list" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print less on stderr'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from show" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from show" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from show" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from show" -l format -d 'Output format on stdout' -r -f -a "text\t''
 json\t''"
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from show" -l no-input -d 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from show" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from show" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print less on stderr'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
@@ -174,57 +139,31 @@ complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_se
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from verify" -l proof -d 'With --receipt: an inclusion proof from `audit prove` (needs --checkpoint, --key)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from verify" -l checkpoint -d 'A signed checkpoint from `audit checkpoint` that the log must extend' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from verify" -l key -d 'The log\'s public key (the `.pub` file `audit keygen` wrote)' -r -F
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from verify" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from verify" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from verify" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from verify" -l format -d 'Output format on stdout' -r -f -a "text\t''
 json\t''"
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from verify" -l no-input -d 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from verify" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from verify" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from verify" -s q -l quiet -d 'Print less on stderr'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from verify" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from keygen" -l name -d 'The key\'s name, also the checkpoints\' origin line (e.g. example.com/catalog-audit)' -r
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from keygen" -s o -l out -d 'Where to write the key (0600) and, beside it, `<FILE>.pub` [default: CHANGESET_AUDIT_SIGNING_KEY, else audit-signing.key in the data directory]' -r -F
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from keygen" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from keygen" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from keygen" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from keygen" -l format -d 'Output format on stdout' -r -f -a "text\t''
-json\t''"
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from keygen" -l no-input -d 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from keygen" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from keygen" -s q -l quiet -d 'Print less on stderr'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from keygen" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from keygen" -s h -l help -d 'Print help'
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -l format -d 'Output format on stdout' -r -f -a "text\t''
 json\t''"
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -l no-input -d 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -s q -l quiet -d 'Print less on stderr'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -s h -l help -d 'Print help'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from prove" -l size -d 'Prove against the log\'s first N receipts (a checkpoint\'s size) [default: all]' -r
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from prove" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from prove" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from prove" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from prove" -l format -d 'Output format on stdout' -r -f -a "text\t''
-json\t''"
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from prove" -l no-input -d 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from prove" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from prove" -s q -l quiet -d 'Print less on stderr'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from prove" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from prove" -s h -l help -d 'Print help'
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from export" -s o -l out -r -F
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from export" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from export" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from export" -s o -l out -d 'Write to this file instead of stdout' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from export" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from export" -l format -d 'Output format on stdout' -r -f -a "text\t''
-json\t''"
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from export" -l no-input -d 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from export" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from export" -s q -l quiet -d 'Print less on stderr'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from export" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help'
@@ -236,13 +175,7 @@ complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_se
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "prove" -d 'Print an inclusion proof (JSON) that a receipt is in the log'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "export" -d 'Write every receipt as JSON Lines (stdout, or a file)'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c changeset -n "__fish_changeset_using_subcommand rules; and not __fish_seen_subcommand_from check test explain bench help" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
-complete -c changeset -n "__fish_changeset_using_subcommand rules; and not __fish_seen_subcommand_from check test explain bench help" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and not __fish_seen_subcommand_from check test explain bench help" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
-complete -c changeset -n "__fish_changeset_using_subcommand rules; and not __fish_seen_subcommand_from check test explain bench help" -l format -d 'Output format on stdout' -r -f -a "text\t''
-json\t''"
-complete -c changeset -n "__fish_changeset_using_subcommand rules; and not __fish_seen_subcommand_from check test explain bench help" -l no-input -d 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
-complete -c changeset -n "__fish_changeset_using_subcommand rules; and not __fish_seen_subcommand_from check test explain bench help" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and not __fish_seen_subcommand_from check test explain bench help" -s q -l quiet -d 'Print less on stderr'
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and not __fish_seen_subcommand_from check test explain bench help" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and not __fish_seen_subcommand_from check test explain bench help" -s h -l help -d 'Print help'
@@ -251,49 +184,37 @@ complete -c changeset -n "__fish_changeset_using_subcommand rules; and not __fis
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and not __fish_seen_subcommand_from check test explain bench help" -f -a "explain" -d 'Show every rule\'s result, matched or not, for one set of facts'
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and not __fish_seen_subcommand_from check test explain bench help" -f -a "bench" -d 'Time the evaluator on a JSON Lines file of facts (same output keys as the peer benchmark)'
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and not __fish_seen_subcommand_from check test explain bench help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from check" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from check" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
-complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from check" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from check" -l format -d 'Output format on stdout' -r -f -a "text\t''
 json\t''"
-complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from check" -l no-input -d 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
-complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from check" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from check" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Print less on stderr'
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from check" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
-complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from test" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from test" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
-complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from test" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from test" -l format -d 'Output format on stdout' -r -f -a "text\t''
 json\t''"
-complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from test" -l no-input -d 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
-complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from test" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from test" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from test" -s q -l quiet -d 'Print less on stderr'
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from test" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from test" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from explain" -l facts -d 'The facts as a JSON object' -r
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from explain" -l plan -d 'Take the facts of one operation of a saved plan' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from explain" -l op -d 'Operation number in the plan (1-based)' -r
-complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from explain" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from explain" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
-complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from explain" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from explain" -l format -d 'Output format on stdout' -r -f -a "text\t''
 json\t''"
-complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from explain" -l no-input -d 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
-complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from explain" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from explain" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from explain" -s q -l quiet -d 'Print less on stderr'
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from explain" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from explain" -s h -l help -d 'Print help'
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from bench" -l facts -d 'JSON Lines, one object of facts per line (e.g. from the peer benchmark\'s gen-facts.js)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from bench" -l engine -d 'Which evaluator to time' -r -f -a "compiled\t'The compiled evaluator that plan and apply use'
 evalexpr\t'evalexpr\'s own evaluator with a fresh context per record (the baseline)'"
-complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from bench" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from bench" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
-complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from bench" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from bench" -l format -d 'Output format on stdout' -r -f -a "text\t''
 json\t''"
-complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from bench" -l no-input -d 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
-complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from bench" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
+complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from bench" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from bench" -s q -l quiet -d 'Print less on stderr'
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from bench" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from bench" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -302,13 +223,7 @@ complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_se
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from help" -f -a "explain" -d 'Show every rule\'s result, matched or not, for one set of facts'
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from help" -f -a "bench" -d 'Time the evaluator on a JSON Lines file of facts (same output keys as the peer benchmark)'
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c changeset -n "__fish_changeset_using_subcommand completions" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
-complete -c changeset -n "__fish_changeset_using_subcommand completions" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand completions" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
-complete -c changeset -n "__fish_changeset_using_subcommand completions" -l format -d 'Output format on stdout' -r -f -a "text\t''
-json\t''"
-complete -c changeset -n "__fish_changeset_using_subcommand completions" -l no-input -d 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
-complete -c changeset -n "__fish_changeset_using_subcommand completions" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
 complete -c changeset -n "__fish_changeset_using_subcommand completions" -s q -l quiet -d 'Print less on stderr'
 complete -c changeset -n "__fish_changeset_using_subcommand completions" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
 complete -c changeset -n "__fish_changeset_using_subcommand completions" -s h -l help -d 'Print help'

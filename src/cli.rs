@@ -32,31 +32,14 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Flags every command reads (the config file and how much to print on stderr). The others are
+/// declared on the commands that read them, so each `--help` lists only what that command uses.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global Options")]
 pub struct GlobalArgs {
-    /// Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`
-    #[arg(long, global = true, env = env::SOURCE, hide_env_values = true, value_name = "SOURCE")]
-    pub source: Option<String>,
-
-    /// Rules file (default: the embedded rules/default.toml)
-    #[arg(long, global = true, env = env::RULES, hide_env_values = true, value_name = "FILE")]
-    pub rules: Option<PathBuf>,
-
     /// Config file (default: changeset.toml in the data directory, if present)
     #[arg(long, global = true, env = env::CONFIG, hide_env_values = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
-
-    /// Output format on stdout
-    #[arg(long, global = true, env = env::FORMAT, hide_env_values = true, value_enum, value_name = "FORMAT")]
-    pub format: Option<Format>,
-
-    /// Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)
-    #[arg(long, global = true)]
-    pub no_input: bool,
-
-    /// Approve without asking, but never above the rules' auto_approve_max_tier
-    #[arg(long, short = 'y', global = true)]
-    pub yes: bool,
 
     /// Print less on stderr
     #[arg(long, short = 'q', global = true, conflicts_with = "verbose")]
@@ -65,6 +48,57 @@ pub struct GlobalArgs {
     /// Print more on stderr (repeat for debug logs; secrets are always redacted)
     #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+}
+
+/// `--source`, for commands that read the catalog.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SourceArg {
+    /// Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`
+    #[arg(long, env = env::SOURCE, hide_env_values = true, value_name = "SOURCE")]
+    pub source: Option<String>,
+}
+
+/// `--rules`, for commands that score operations.
+#[derive(Debug, Clone, Default, Args)]
+pub struct RulesArg {
+    /// Rules file (default: the embedded rules/default.toml)
+    #[arg(long, env = env::RULES, hide_env_values = true, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+}
+
+/// `--format`, for commands with something to print on stdout.
+#[derive(Debug, Clone, Default, Args)]
+pub struct FormatArg {
+    /// Output format on stdout
+    #[arg(long, env = env::FORMAT, hide_env_values = true, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
+}
+
+/// `--no-input`, for commands that may prompt.
+#[derive(Debug, Clone, Default, Args)]
+pub struct NoInputArg {
+    /// Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)
+    #[arg(long)]
+    pub no_input: bool,
+}
+
+/// `--yes`, for commands that ask for approval.
+#[derive(Debug, Clone, Default, Args)]
+pub struct YesArg {
+    /// Approve without asking, but never above the rules' auto_approve_max_tier
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+/// The command-specific flags that [`crate::settings::Settings`] resolves, gathered from
+/// whichever command declared them (a command that does not declare one leaves it unset).
+#[derive(Debug, Clone, Default)]
+pub struct ScopedArgs {
+    pub source: SourceArg,
+    pub rules: RulesArg,
+    pub format: FormatArg,
+    pub no_input: NoInputArg,
+    pub yes: YesArg,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -78,9 +112,15 @@ pub enum Command {
     /// Sign in with the Auth0 device flow and store the refresh token
     Login(LoginArgs),
     /// Revoke the refresh token and delete it from the credential store
-    Logout,
+    Logout {
+        #[command(flatten)]
+        format: FormatArg,
+    },
     /// Show the signed-in user, tenant, token expiry and credential store
-    Whoami,
+    Whoami {
+        #[command(flatten)]
+        format: FormatArg,
+    },
     /// Read the source, parse the request and score it; never writes the source
     Plan(PlanArgs),
     /// Apply a saved plan file, or plan and apply a request in one step
@@ -88,7 +128,14 @@ pub enum Command {
     /// Plan the inverse of an applied changeset, then approve and apply it like any plan
     Rollback(RollbackArgs),
     /// Finish or undo an apply that was interrupted
-    Recover,
+    Recover {
+        #[command(flatten)]
+        source: SourceArg,
+        #[command(flatten)]
+        rules: RulesArg,
+        #[command(flatten)]
+        format: FormatArg,
+    },
     /// Read and verify the receipts in the audit store
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -97,6 +144,76 @@ pub enum Command {
     Rules(RulesCommand),
     /// Print a shell completion script
     Completions(CompletionsArgs),
+}
+
+impl Command {
+    /// The command-specific flags this invocation declared, for settings resolution.
+    pub fn scoped(&self) -> ScopedArgs {
+        let format = |format: &FormatArg| ScopedArgs {
+            format: format.clone(),
+            ..ScopedArgs::default()
+        };
+        match self {
+            Command::Login(a) => ScopedArgs {
+                format: a.format.clone(),
+                no_input: a.no_input.clone(),
+                ..ScopedArgs::default()
+            },
+            Command::Logout { format: f } | Command::Whoami { format: f } => format(f),
+            Command::Plan(a) => ScopedArgs {
+                source: a.source.clone(),
+                rules: a.rules.clone(),
+                format: a.format.clone(),
+                ..ScopedArgs::default()
+            },
+            Command::Apply(a) => ScopedArgs {
+                source: a.source.clone(),
+                rules: a.rules.clone(),
+                format: a.format.clone(),
+                no_input: a.no_input.clone(),
+                yes: a.yes.clone(),
+            },
+            Command::Rollback(a) => ScopedArgs {
+                source: a.source.clone(),
+                rules: a.rules.clone(),
+                format: a.format.clone(),
+                no_input: a.no_input.clone(),
+                yes: a.yes.clone(),
+            },
+            Command::Recover {
+                source,
+                rules,
+                format,
+            } => ScopedArgs {
+                source: source.clone(),
+                rules: rules.clone(),
+                format: format.clone(),
+                ..ScopedArgs::default()
+            },
+            Command::Audit(cmd) => match cmd {
+                AuditCommand::List { format: f }
+                | AuditCommand::Show { format: f, .. }
+                | AuditCommand::Verify { format: f, .. }
+                | AuditCommand::Checkpoint { format: f } => format(f),
+                // Export writes JSON Lines, Prove a JSON proof, Keygen a key: one format each.
+                AuditCommand::Export { .. }
+                | AuditCommand::Prove { .. }
+                | AuditCommand::Keygen { .. } => ScopedArgs::default(),
+            },
+            Command::Rules(cmd) => {
+                let (RulesCommand::Check { rules, format, .. }
+                | RulesCommand::Test { rules, format, .. }
+                | RulesCommand::Explain { rules, format, .. }
+                | RulesCommand::Bench { rules, format, .. }) = cmd;
+                ScopedArgs {
+                    rules: rules.clone(),
+                    format: format.clone(),
+                    ..ScopedArgs::default()
+                }
+            }
+            Command::Completions(_) => ScopedArgs::default(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -110,6 +227,10 @@ pub struct LoginArgs {
     /// Where to keep the refresh token (default: the OS keychain when one works)
     #[arg(long, value_enum, value_name = "STORE")]
     pub credential_store: Option<CredentialStoreKind>,
+    #[command(flatten)]
+    pub format: FormatArg,
+    #[command(flatten)]
+    pub no_input: NoInputArg,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -142,6 +263,12 @@ pub struct PlanArgs {
     /// How to read the request
     #[arg(long, value_enum, default_value = "grammar")]
     pub parser: ParserKind,
+    #[command(flatten)]
+    pub source: SourceArg,
+    #[command(flatten)]
+    pub rules: RulesArg,
+    #[command(flatten)]
+    pub format: FormatArg,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -166,6 +293,16 @@ pub struct ApplyArgs {
     /// How to read the request (when applying a request directly)
     #[arg(long, value_enum, default_value = "grammar")]
     pub parser: ParserKind,
+    #[command(flatten)]
+    pub source: SourceArg,
+    #[command(flatten)]
+    pub rules: RulesArg,
+    #[command(flatten)]
+    pub format: FormatArg,
+    #[command(flatten)]
+    pub no_input: NoInputArg,
+    #[command(flatten)]
+    pub yes: YesArg,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -179,16 +316,31 @@ pub struct RollbackArgs {
     /// How to ask for approval (default: ciba when Auth0 is configured, else tty)
     #[arg(long, value_enum)]
     pub approval: Option<ApprovalMethod>,
+    #[command(flatten)]
+    pub source: SourceArg,
+    #[command(flatten)]
+    pub rules: RulesArg,
+    #[command(flatten)]
+    pub format: FormatArg,
+    #[command(flatten)]
+    pub no_input: NoInputArg,
+    #[command(flatten)]
+    pub yes: YesArg,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
     /// List the receipts, newest last
-    List,
+    List {
+        #[command(flatten)]
+        format: FormatArg,
+    },
     /// Show one receipt as a timeline (the raw receipt with --format json)
     Show {
         /// Receipt id, plan id, or a unique prefix of either
         id: String,
+        #[command(flatten)]
+        format: FormatArg,
     },
     /// Recompute every receipt hash and the chain; exit 1 naming the first bad receipt
     ///
@@ -208,6 +360,8 @@ pub enum AuditCommand {
         /// The log's public key (the `.pub` file `audit keygen` wrote)
         #[arg(long, value_name = "FILE", requires = "checkpoint")]
         key: Option<PathBuf>,
+        #[command(flatten)]
+        format: FormatArg,
     },
     /// Create the Ed25519 key that signs checkpoints; prints its public (verifier) key
     Keygen {
@@ -220,7 +374,10 @@ pub enum AuditCommand {
         out: Option<PathBuf>,
     },
     /// Print the log's signed checkpoint (tree size and Merkle root; C2SP tlog-checkpoint)
-    Checkpoint,
+    Checkpoint {
+        #[command(flatten)]
+        format: FormatArg,
+    },
     /// Print an inclusion proof (JSON) that a receipt is in the log
     Prove {
         /// Receipt id, plan id, or a unique prefix of either
@@ -231,6 +388,7 @@ pub enum AuditCommand {
     },
     /// Write every receipt as JSON Lines (stdout, or a file)
     Export {
+        /// Write to this file instead of stdout
         #[arg(long, short = 'o', value_name = "FILE")]
         out: Option<PathBuf>,
     },
@@ -242,6 +400,10 @@ pub enum RulesCommand {
     Check {
         #[arg(value_name = "FILE")]
         file: Option<PathBuf>,
+        #[command(flatten)]
+        rules: RulesArg,
+        #[command(flatten)]
+        format: FormatArg,
     },
     /// Run the rules' test cases (DIR/*.toml)
     ///
@@ -250,6 +412,10 @@ pub enum RulesCommand {
     Test {
         #[arg(value_name = "DIR")]
         dir: Option<PathBuf>,
+        #[command(flatten)]
+        rules: RulesArg,
+        #[command(flatten)]
+        format: FormatArg,
     },
     /// Show every rule's result, matched or not, for one set of facts
     Explain {
@@ -262,6 +428,10 @@ pub enum RulesCommand {
         /// Operation number in the plan (1-based)
         #[arg(long, value_name = "N")]
         op: Option<usize>,
+        #[command(flatten)]
+        rules: RulesArg,
+        #[command(flatten)]
+        format: FormatArg,
     },
     /// Time the evaluator on a JSON Lines file of facts (same output keys as the peer benchmark)
     Bench {
@@ -271,6 +441,10 @@ pub enum RulesCommand {
         /// Which evaluator to time
         #[arg(long, value_enum, default_value = "compiled")]
         engine: BenchEngine,
+        #[command(flatten)]
+        rules: RulesArg,
+        #[command(flatten)]
+        format: FormatArg,
     },
 }
 

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod cli;
+pub mod clock;
 pub mod commands;
 pub mod digest;
 pub mod env;
@@ -16,6 +17,7 @@ pub mod error;
 pub mod google;
 pub mod ids;
 pub mod llm;
+pub mod local_user;
 pub mod net;
 pub mod notify;
 pub mod output;
@@ -40,7 +42,7 @@ pub fn run() -> u8 {
         }
     };
     init_logging(cli.global.verbose);
-    let json = cli.global.format == Some(cli::Format::Json)
+    let json = cli.command.scoped().format.format == Some(cli::Format::Json)
         || env::var(env::FORMAT).is_some_and(|f| f.eq_ignore_ascii_case("json"));
     match commands::dispatch(cli) {
         Ok(code) => code,

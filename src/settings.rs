@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::catalog::{ColumnNames, Field, SourceSpec};
-use crate::cli::{Format, GlobalArgs};
+use crate::cli::{Format, GlobalArgs, ScopedArgs};
 use crate::env;
 use crate::error::{Error, IoContext, Result};
 
@@ -140,7 +140,7 @@ pub struct Settings {
 }
 
 impl Settings {
-    pub fn resolve(args: &GlobalArgs) -> Result<Settings> {
+    pub fn resolve(args: &GlobalArgs, scoped: &ScopedArgs) -> Result<Settings> {
         let config_path = args.config.clone().or_else(|| {
             let default = default_data_dir().join("changeset.toml");
             default.exists().then_some(default)
@@ -164,20 +164,24 @@ impl Settings {
                 })?;
             columns.set(field, header.clone());
         }
-        let no_input = args.no_input || env::flag(env::NO_INPUT) || env::flag(env::CI);
+        let no_input = scoped.no_input.no_input || env::flag(env::NO_INPUT) || env::flag(env::CI);
         let can_prompt =
             !no_input && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
         let data_dir = env::var(env::DATA_DIR)
             .map(PathBuf::from)
             .unwrap_or_else(default_data_dir);
         Ok(Settings {
-            format: args.format.unwrap_or(Format::Text),
+            format: scoped.format.format.unwrap_or(Format::Text),
             quiet: args.quiet,
             verbose: args.verbose,
-            yes: args.yes,
+            yes: scoped.yes.yes,
             can_prompt,
-            source: args.source.clone().or_else(|| config.source.clone()),
-            rules_path: args.rules.clone().or_else(|| config.rules.clone()),
+            source: scoped
+                .source
+                .source
+                .clone()
+                .or_else(|| config.source.clone()),
+            rules_path: scoped.rules.rules.clone().or_else(|| config.rules.clone()),
             data_dir,
             columns,
             config,

@@ -267,10 +267,7 @@ pub(super) fn prompt_error(e: dialoguer::Error) -> Error {
 
 /// The name of the person at this terminal, for tty approvals.
 pub fn local_user() -> String {
-    let name = crate::env::var("USER")
-        .or_else(|| crate::env::var("USERNAME"))
-        .unwrap_or_else(|| "unknown".to_string());
-    format!("local:{name}")
+    format!("local:{}", crate::local_user::name())
 }
 
 #[cfg(test)]

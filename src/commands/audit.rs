@@ -19,6 +19,7 @@ pub fn run(settings: &Settings, cmd: AuditCommand) -> Result<u8> {
             proof,
             checkpoint,
             key,
+            ..
         } => {
             return verify_receipt_file(
                 settings,
@@ -47,7 +48,7 @@ pub fn run(settings: &Settings, cmd: AuditCommand) -> Result<u8> {
     }
     let mut store = crate::audit::open(&settings.audit_location())?;
     match cmd {
-        AuditCommand::List => {
+        AuditCommand::List { .. } => {
             let list = store.list()?;
             if settings.json() {
                 output::json(&list)?
@@ -55,7 +56,7 @@ pub fn run(settings: &Settings, cmd: AuditCommand) -> Result<u8> {
                 output::stdout(&output::tables::receipts(&list))?
             }
         }
-        AuditCommand::Show { id } => {
+        AuditCommand::Show { id, .. } => {
             let body = store.find(&id)?;
             let receipt =
                 Receipt::verify_text(&body).map_err(|e| e.context(format!("receipt `{id}`")))?;
@@ -123,7 +124,7 @@ pub fn run(settings: &Settings, cmd: AuditCommand) -> Result<u8> {
                 None => output::stdout(&text)?,
             }
         }
-        AuditCommand::Checkpoint => {
+        AuditCommand::Checkpoint { .. } => {
             let key = checkpoint::read_signing_key(&settings.audit_signing_key())?;
             let cp = log::checkpoint(store.as_mut(), &key.name)?;
             let note = cp.sign(&key);

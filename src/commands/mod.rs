@@ -22,17 +22,17 @@ pub fn dispatch(cli: Cli) -> Result<ExitStatus> {
     if let Command::Completions(args) = &cli.command {
         return completions::run(args);
     }
-    let settings = Settings::resolve(&cli.global)?;
+    let settings = Settings::resolve(&cli.global, &cli.command.scoped())?;
     match cli.command {
         Command::Plan(args) => plan::run(&settings, &args),
         Command::Apply(args) => apply::run(&settings, &args),
         Command::Audit(cmd) => audit::run(&settings, cmd),
         Command::Rollback(args) => rollback::run(&settings, &args),
-        Command::Recover => recover::run(&settings),
+        Command::Recover { .. } => recover::run(&settings),
         Command::Rules(cmd) => rules::run(&settings, cmd),
         Command::Completions(_) => unreachable!("handled above"),
         Command::Login(args) => login::run(&settings, &args),
-        Command::Logout => logout::run(&settings),
-        Command::Whoami => whoami::run(&settings),
+        Command::Logout { .. } => logout::run(&settings),
+        Command::Whoami { .. } => whoami::run(&settings),
     }
 }

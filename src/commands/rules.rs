@@ -19,10 +19,12 @@ const EXIT_FINDINGS: u8 = 1;
 
 pub fn run(settings: &Settings, cmd: RulesCommand) -> Result<u8> {
     match cmd {
-        RulesCommand::Check { file } => check(settings, file.as_deref()),
-        RulesCommand::Test { dir } => test(settings, dir.as_deref()),
-        RulesCommand::Explain { facts, plan, op } => explain(settings, facts, plan, op),
-        RulesCommand::Bench { facts, engine } => run_bench(settings, &facts, engine),
+        RulesCommand::Check { file, .. } => check(settings, file.as_deref()),
+        RulesCommand::Test { dir, .. } => test(settings, dir.as_deref()),
+        RulesCommand::Explain {
+            facts, plan, op, ..
+        } => explain(settings, facts, plan, op),
+        RulesCommand::Bench { facts, engine, .. } => run_bench(settings, &facts, engine),
     }
 }
 

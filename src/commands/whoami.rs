@@ -65,7 +65,10 @@ pub fn run(settings: &Settings) -> Result<u8> {
         text.push_str(&format!("API:     {audience}\n"));
     }
     if let Some(exp) = &info.access_token_expires_at {
-        text.push_str(&format!("Token:   access token valid until {exp}\n"));
+        text.push_str(&format!(
+            "Token:   access token valid until {}\n",
+            crate::clock::human(exp)
+        ));
     }
     text.push_str(&format!(
         "Store:   {} ({})\n",

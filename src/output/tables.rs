@@ -193,7 +193,7 @@ pub fn receipts(list: &[Summary]) -> String {
         t.add_row(vec![
             s.id.clone(),
             s.plan_id.clone(),
-            s.created_at.clone(),
+            crate::clock::human(&s.created_at),
             s.outcome.clone(),
             s.tier.to_string(),
             s.changes.to_string(),

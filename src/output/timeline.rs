@@ -1,11 +1,12 @@
 //! `audit show`: a receipt as a readable timeline, one humane line per step and permission.
 
 use super::tables::show;
+use crate::clock::human;
 use crate::receipt::{Check, Receipt};
 
 pub fn render(r: &Receipt) -> String {
     let mut lines = vec![format!("Receipt {} · {}", r.id, r.outcome)];
-    let mut at = |time: &str, text: String| lines.push(format!("  {time}  {text}"));
+    let mut at = |time: &str, text: String| lines.push(format!("  {}  {text}", human(time)));
     at(
         &r.planned_at,
         format!(
@@ -139,8 +140,10 @@ pub fn notify_outcome(at: &str, n: &crate::receipt::NotifyRecord) -> String {
         (None, None) => String::new(),
     };
     format!(
-        "  {at}  notify {} to {} recipient(s){detail} (recorded after sealing)\n",
-        n.status, n.recipients
+        "  {}  notify {} to {} recipient(s){detail} (recorded after sealing)\n",
+        human(at),
+        n.status,
+        n.recipients
     )
 }
 

@@ -16,6 +16,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("env", 0),
     ("digest", 0),
     ("clock", 0),
+    ("local_user", 0),
     ("ids", 0),
     ("pii", 0),
     ("net", 0),

@@ -1,5 +1,6 @@
 //! What users see of the CLI itself: help text, completions, the README's tables.
 
+use clap::CommandFactory;
 use insta::assert_snapshot;
 
 use crate::support::{TestEnv, repo_root, run, transcript};
@@ -27,19 +28,66 @@ fn shipped_completions_match_the_cli() {
     }
 }
 
+/// Every command path (`[]`, `["audit"]`, `["audit", "show"]`, ...), from the clap definitions,
+/// so a new subcommand gets its help snapshot without anyone listing it here.
+fn command_paths() -> Vec<Vec<String>> {
+    fn walk(cmd: &clap::Command, path: Vec<String>, out: &mut Vec<Vec<String>>) {
+        out.push(path.clone());
+        for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+            let mut next = path.clone();
+            next.push(sub.get_name().to_string());
+            walk(sub, next, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(&changeset::cli::Cli::command(), Vec::new(), &mut out);
+    out
+}
+
 #[test]
 fn help_texts() {
     let env = TestEnv::new();
-    assert_snapshot!("help", transcript(env.cmd().arg("--help")));
-    assert_snapshot!("help_plan", transcript(env.cmd().args(["plan", "--help"])));
-    assert_snapshot!(
-        "help_apply",
-        transcript(env.cmd().args(["apply", "--help"]))
-    );
-    assert_snapshot!(
-        "help_audit",
-        transcript(env.cmd().args(["audit", "--help"]))
-    );
+    for path in command_paths() {
+        let name = std::iter::once("help".to_string())
+            .chain(path.iter().cloned())
+            .collect::<Vec<_>>()
+            .join("_");
+        assert_snapshot!(name, transcript(env.cmd().args(&path).arg("--help")));
+    }
+}
+
+/// The global flags a command does not read are not offered (issue: `audit export --help`
+/// listed `--rules`, `--yes`, `--source`) and are refused as usage errors, not ignored.
+#[test]
+fn each_command_offers_only_the_flags_it_reads() {
+    let env = TestEnv::new();
+    let (_, help, _) = run(env.cmd().args(["audit", "export", "--help"]));
+    for flag in ["--rules", "--yes", "--source", "--no-input", "--format"] {
+        assert!(
+            !help.contains(flag),
+            "audit export --help offers {flag}:\n{help}"
+        );
+    }
+    let (_, help, _) = run(env.cmd().args(["apply", "--help"]));
+    for flag in [
+        "--rules",
+        "--yes",
+        "--source",
+        "--no-input",
+        "--format",
+        "--config",
+    ] {
+        assert!(help.contains(flag), "apply --help lacks {flag}:\n{help}");
+    }
+    let (code, _, stderr) = run(env.cmd().args(["audit", "export", "--yes"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--yes"), "{stderr}");
+    // The flags every command reads still work before or after the subcommand.
+    let (code, _, stderr) = run(env
+        .cmd()
+        .args(["-q", "audit", "list", "--config", "none.toml"]));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("none.toml"), "{stderr}");
 }
 
 #[test]
@@ -65,4 +113,78 @@ fn the_readme_documents_every_environment_variable_and_exit_code() {
             "README.md exit-code table lacks {code}"
         );
     }
+}
+
+/// With `$USER` and `$LOGNAME` unset (cron, some containers) the receipt still names the OS
+/// account, not `local:unknown`; `$LOGNAME` is used when only `$USER` is missing.
+#[test]
+fn the_local_user_falls_back_to_logname_then_the_os_account() {
+    let os_user = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .expect("id -un");
+    let os_user = String::from_utf8_lossy(&os_user.stdout).trim().to_string();
+    assert!(!os_user.is_empty());
+    for (logname, expected) in [(Some("cron-user"), "cron-user"), (None, os_user.as_str())] {
+        let env = TestEnv::new();
+        let rules = env.rules_with_auto_approve(2);
+        let mut cmd = env.cmd();
+        cmd.args([
+            "apply",
+            "mark STR-002 out of stock",
+            "--no-input",
+            "--format",
+            "json",
+        ])
+        .arg("--rules")
+        .arg(&rules)
+        .env_remove("USER")
+        .env_remove("USERNAME");
+        match logname {
+            Some(name) => cmd.env("LOGNAME", name),
+            None => cmd.env_remove("LOGNAME"),
+        };
+        let (code, stdout, stderr) = run(&mut cmd);
+        assert_eq!(code, 0, "{stderr}");
+        let receipt: serde_json::Value = serde_json::from_str(&stdout).expect("receipt JSON");
+        let delegation = receipt["delegation"].as_array().expect("delegation");
+        assert!(!delegation.is_empty(), "{receipt}");
+        for d in delegation {
+            assert_eq!(d["on_behalf_of"], format!("local:{expected}"), "{receipt}");
+        }
+    }
+}
+
+/// Tables and timelines show seconds; the JSON receipt keeps RFC 3339 as recorded.
+#[test]
+fn tables_show_times_to_the_second_and_json_keeps_rfc3339() {
+    let env = TestEnv::new();
+    let rules = env.rules_with_auto_approve(2);
+    let (code, stdout, stderr) = run(env
+        .cmd()
+        .args([
+            "apply",
+            "mark STR-002 out of stock",
+            "--no-input",
+            "--format",
+            "json",
+        ])
+        .arg("--rules")
+        .arg(&rules)
+        .env("CHANGESET_NOW", "2026-11-30T22:34:10.922816781Z"));
+    assert_eq!(code, 0, "{stderr}");
+    let receipt: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(receipt["planned_at"], "2026-11-30T22:34:10.922816781Z");
+    let (_, list, _) = run(env.cmd().args(["audit", "list"]));
+    let (_, timeline, _) = run(env
+        .cmd()
+        .args(["audit", "show"])
+        .arg(receipt["id"].as_str().unwrap()));
+    for text in [&list, &timeline] {
+        assert!(!text.contains(".922816781"), "{text}");
+    }
+    assert!(
+        timeline.contains("2026-11-30 22:34:10Z  planned"),
+        "{timeline}"
+    );
 }

@@ -169,9 +169,9 @@ fn a_broken_rules_file_stops_plan_before_it_reads_anything() {
     let path = one_rule(&env, "x = 1", "");
     let (code, stdout, stderr) = run(env
         .cmd()
+        .args(["plan", "put STR-001 on 20% off"])
         .arg("--rules")
-        .arg(&path)
-        .args(["plan", "put STR-001 on 20% off"]));
+        .arg(&path));
     assert_eq!(code, 1);
     assert!(stdout.is_empty());
     assert!(stderr.contains("has 1 problem(s)"), "{stderr}");
@@ -193,9 +193,9 @@ fn test_passes_on_the_shipped_rules_embedded_and_from_the_source_tree() {
     // --rules rules/default.toml reads rules/tests/ next to it: the same cases, the same result.
     let (code, stdout, _) = run(env
         .cmd()
+        .args(["rules", "test"])
         .arg("--rules")
-        .arg(repo_root().join("rules/default.toml"))
-        .args(["rules", "test"]));
+        .arg(repo_root().join("rules/default.toml")));
     assert_eq!(code, 0, "{stdout}");
     assert!(stdout.contains("29 passed, 0 failed"), "{stdout}");
 }
@@ -344,9 +344,9 @@ fn a_rule_that_errors_at_run_time_makes_the_operation_tier_3_in_plan_and_explain
     let plan_file = env.path().join("plan.json");
     let (code, stdout, _) = run(env
         .cmd()
-        .arg("--rules")
+        .args(["plan", "put STR-001 on 20% off", "--rules"])
         .arg(&rules)
-        .args(["plan", "put STR-001 on 20% off", "-o"])
+        .arg("-o")
         .arg(&plan_file));
     assert_eq!(code, 0);
     assert!(stdout.contains("(tier 3)"), "{stdout}");
@@ -364,9 +364,9 @@ fn a_rule_that_errors_at_run_time_makes_the_operation_tier_3_in_plan_and_explain
 
     let out = transcript(
         env.cmd()
-            .arg("--rules")
+            .args(["rules", "explain", "--op", "1", "--rules"])
             .arg(&rules)
-            .args(["rules", "explain", "--op", "1", "--plan"])
+            .arg("--plan")
             .arg(&plan_file),
     );
     assert!(out.starts_with("exit: 0"), "{out}");

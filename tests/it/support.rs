@@ -105,6 +105,8 @@ pub fn filters() -> Vec<(&'static str, &'static str)> {
         (r"sha256:[0-9a-f]{64}", "[SHA256]"),
         (r"sha256:[0-9a-f]{16}", "[SHA256_SHORT]"),
         (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z", "[TIME]"),
+        // Tables and timelines show seconds (src/clock.rs); a distinct marker keeps that visible.
+        (r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}Z", "[TIME_S]"),
         (
             r#""(approval|write|verify|total)_ms": \d+"#,
             r#""${1}_ms": "[MS]""#,

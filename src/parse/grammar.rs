@@ -42,7 +42,7 @@ pub fn parse(request: &str) -> Result<Vec<Intent>> {
                 }
             });
         let names = parsed.as_ref().map(target_words).unwrap_or_default();
-        guard::check(&Words::new(toks), &text, &names)?;
+        guard::check(&Words::new(toks), &text, &names, false)?;
         match parsed {
             Ok(t) => ctx.topic = Some(t),
             Err(e) => first_error = Some(e),
@@ -56,7 +56,8 @@ pub fn parse(request: &str) -> Result<Vec<Intent>> {
             Ok(Some(intent)) => intent_words(intent),
             _ => HashSet::new(),
         };
-        guard::check(&Words::new(clause), &text_of(&src, clause), &names)?;
+        let notify = matches!(parsed, Ok(Some(Intent::Notify { .. })));
+        guard::check(&Words::new(clause), &text_of(&src, clause), &names, notify)?;
         let intent = match parsed {
             Ok(Some(intent)) => intent,
             Ok(None) => continue,
@@ -115,7 +116,7 @@ pub fn guard_request(request: &str, known: &HashSet<String>) -> Result<()> {
     let (topic, ranges) = clauses::split(&toks);
     for range in topic.iter().chain(&ranges) {
         let clause = &toks[range.clone()];
-        guard::check(&Words::new(clause), &text_of(&src, clause), known)?;
+        guard::check(&Words::new(clause), &text_of(&src, clause), known, false)?;
     }
     Ok(())
 }
@@ -142,6 +143,9 @@ impl Clause<'_> {
     /// without one takes the topic ("STR-022: raise ..."), else it is refused.
     pub fn target(&self, w: &Words, ctx: &Ctx) -> Result<Target> {
         let mut w = w.clone();
+        if w.unused().count() > 1 {
+            w.take_all_end(super::vocab::COPULAS);
+        }
         let runs = w.runs();
         if runs.len() > 1 {
             let words: Vec<String> = w.unused().map(|t| self.token_text(t)).collect();
@@ -262,18 +266,28 @@ fn notify(c: &Clause) -> Option<Result<Intent>> {
     let started = w
         .take_start("notify|email|mail|message|ping|alert|inform|remind|slack|text|cc")
         .or_else(|| w.take_start("e mail"))
-        .or_else(|| w.take_start("send|post|drop|shoot|write"))
-        .or_else(|| w.take_start("update|tell|let"))?;
+        .or_else(|| w.take_start("send|post|drop|shoot|write|give"))
+        .or_else(|| w.take_start("update|tell|let|loop|brief|warn|fill|keep"))?;
     let verb = &w.toks[started.start].text;
     // "send ..." must send something to someone; "tell me" is a read; "update"/"let" need a team.
     let team = w
         .find("the|our|my|your? team|teams|merch|merchandising|marketing|ops|operations|staff|managers|manager|channel|colleagues|everyone|group|crew")
         .is_some();
     match verb.as_str() {
-        "tell" | "let" | "update" if !team => return None,
+        "tell" | "let" | "update" | "loop" | "brief" | "warn" | "fill" | "keep" if !team => {
+            return None;
+        }
         "send" | "post" | "drop" | "shoot" | "write"
             if !team
                 && w.find("a|an|the? summary|note|message|email|mail|update|recap|heads|notification|report|memo")
+                    .is_none() =>
+        {
+            return None;
+        }
+        // "give the team a heads-up": a message to a team, not a discount.
+        "give"
+            if !team
+                || w.find("a|an|the? heads|note|message|update|summary|recap|shout|call|ping|buzz")
                     .is_none() =>
         {
             return None;

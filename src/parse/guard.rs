@@ -97,18 +97,46 @@ const LACKING: &[(&str, &str)] = &[
     ),
 ];
 
-/// The first match of `pattern` that is not entirely made of words of `names`.
+/// The first match of `pattern` that is not entirely made of words of `names` and is not one of
+/// the innocent uses below.
 fn find(w: &Words, pattern: &str, names: &HashSet<String>) -> Option<Match> {
     w.find_every(pattern).into_iter().find(|m| {
         !w.toks[m.start..m.end]
             .iter()
             .all(|t| names.contains(&t.text.replace('\'', "")))
+            && !innocent(w, m)
     })
 }
 
+/// Words that are about availability or a delivery, not about people or data the catalog
+/// lacks: "customers can only pre-order X", "can shoppers buy X?", "30 units arrived at the
+/// warehouse".
+fn innocent(w: &Words, m: &Match) -> bool {
+    let at = |i: usize, words: &str| {
+        w.toks
+            .get(i)
+            .is_some_and(|t| words.split('|').any(|x| t.is_word(x)))
+    };
+    let buy = "buy|order|purchase|pre|preorder|get";
+    let modal = "can|could|may|will|cannot";
+    let word = &w.toks[m.start].text;
+    let people = "customer|customers|shopper|shoppers|consumer|consumers|client|clients";
+    if m.end - m.start == 1 && people.split('|').any(|p| p == word) {
+        let after = at(m.end, modal) && (at(m.end + 1, buy) || at(m.end + 2, buy));
+        let asked = m.start > 0 && at(m.start - 1, modal) && at(m.end, buy);
+        return after || asked;
+    }
+    if word == "warehouse" {
+        let place = m.start >= 2 && at(m.start - 1, "the|our") && at(m.start - 2, "at|in|into|to");
+        return place && !at(m.end, "team|staff|crew");
+    }
+    false
+}
+
 /// Checks one clause; `clause` is its text for the message, `names` the words of the product
-/// names and categories it refers to (never counted as out of scope).
-pub fn check(w: &Words, clause: &str, names: &HashSet<String>) -> Result<(), Error> {
+/// names and categories it refers to (never counted as out of scope). A notification's words
+/// are its message, never carried out: only what is outside changeset altogether is refused.
+pub fn check(w: &Words, clause: &str, names: &HashSet<String>, notify: bool) -> Result<(), Error> {
     for pattern in OUT_OF_SCOPE {
         if let Some(m) = find(w, pattern, names) {
             return Err(out_of_scope(clause, &words(w, m.start, m.end)));
@@ -122,6 +150,9 @@ pub fn check(w: &Words, clause: &str, names: &HashSet<String>) -> Result<(), Err
         {
             return Err(out_of_scope(clause, &t.text));
         }
+    }
+    if notify {
+        return Ok(());
     }
     if let Some(m) = find(w, DESTRUCTIVE, names) {
         let object = w.find(&format!("{DESTRUCTIVE} {PROMO_OBJECT}"));
@@ -161,11 +192,13 @@ pub fn check(w: &Words, clause: &str, names: &HashSet<String>) -> Result<(), Err
             .with_examples());
         }
     }
+    // "sold out" and "we sold the last X" are stock states.
     if let Some(t) = w
         .toks
         .iter()
         .find(|t| t.text == "sold" && !names.contains(&t.text))
         && !w.toks.iter().any(|n| n.is_word("out"))
+        && w.find("sold the|our last|final").is_none()
     {
         return Err(Error::input(format!(
             "\"{clause}\" needs sales figures, which the catalog does not have (\"{}\"); nothing was planned",
@@ -199,7 +232,7 @@ mod tests {
     fn guard(text: &str) -> Result<(), Error> {
         let src = normalise(text);
         let toks = lex(&src);
-        check(&Words::new(&toks), text, &HashSet::new())
+        check(&Words::new(&toks), text, &HashSet::new(), false)
     }
 
     #[test]
@@ -225,7 +258,7 @@ mod tests {
         let src = normalise("put the Storm Shell on sale for $50");
         let toks = lex(&src);
         let names = HashSet::from(["storm".to_string(), "shell".to_string()]);
-        assert!(check(&Words::new(&toks), &src, &names).is_ok());
-        assert!(check(&Words::new(&toks), &src, &HashSet::new()).is_err());
+        assert!(check(&Words::new(&toks), &src, &names, false).is_ok());
+        assert!(check(&Words::new(&toks), &src, &HashSet::new(), false).is_err());
     }
 }

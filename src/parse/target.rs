@@ -117,6 +117,11 @@ pub fn parse(w: &mut Words, src: &str) -> Result<Target, NotUnderstood> {
 /// The selectors of the unused tokens (filters already taken).
 pub fn selectors(w: &mut Words, src: &str, filters: Vec<Filter>) -> Result<Target, NotUnderstood> {
     // Each selector with the byte span of its name when it is a plain name.
+    // "across the board", "sitewide": the whole catalog, unless products are named besides.
+    let mut whole = false;
+    for phrase in vocab::WHOLE_CATALOG_PHRASES {
+        whole |= !w.take_all(phrase).is_empty();
+    }
     let mut items: Vec<Item> = Vec::new();
     let mut not_understood = Vec::new();
     for run in w.runs() {
@@ -156,7 +161,7 @@ pub fn selectors(w: &mut Words, src: &str, filters: Vec<Filter>) -> Result<Targe
             None => selector,
         })
         .collect();
-    if selectors.is_empty() && !filters.is_empty() {
+    if selectors.is_empty() && (whole || !filters.is_empty()) {
         selectors.push(Selector::All);
     }
     Ok(Target { selectors, filters })
@@ -234,7 +239,7 @@ fn item(toks: &[Token], src: &str) -> Result<Vec<Item>, NotUnderstood> {
                 break;
             }
         }
-        if all_in(c, &[vocab::WHOLE_CATALOG, vocab::GENERIC_NOUNS]) {
+        if all_in(c, &[vocab::WHOLE_CATALOG, vocab::GENERIC_NOUNS]) || (c.is_empty() && all) {
             return Ok(vec![(Selector::All, None)]);
         }
         while let Some((last, head)) = c.split_last()
@@ -276,6 +281,13 @@ fn item(toks: &[Token], src: &str) -> Result<Vec<Item>, NotUnderstood> {
             .iter()
             .map(|t| (Selector::Sku(t.text.clone()), None))
             .collect());
+    }
+    // "the Chef Knife's promo": the name without its possessive marker.
+    if let Some((last, head)) = rest.split_last()
+        && last.is_word("'s")
+        && !head.is_empty()
+    {
+        rest = head;
     }
     let (start, end) = name_span(rest, src)?;
     let text = src[start..end].to_string();

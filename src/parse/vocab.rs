@@ -13,8 +13,16 @@ pub const LEADING_FILLERS: &[&str] = &[
     "we|i should|must",
     "let us",
     "lets",
-    "go ahead and",
+    "go ahead and?",
     "make sure to|you",
+    "could|can|would|will someone|somebody|anyone please?",
+    "i|we would|'d appreciate it if you could|would|can",
+    "it would|'d|will be great|nice|good|ideal|lovely|awesome|perfect|helpful|best|wise if|to",
+    "would|is it be? possible to",
+    "do me a favour|favor and",
+    "i|we want|need",
+    "i|we would like",
+    "we|i would love to|for?",
     "after that",
     "as well",
     ",",
@@ -28,6 +36,13 @@ pub const TRAILING_FILLERS: &[&str] = &[
     "for me|us",
     "as well",
     "if you can|could",
+    "when|whenever you get|have a|the? chance|moment|minute|sec|second",
+    "when you can",
+    "going forward",
+    "from now on",
+    "for now",
+    "right away",
+    "effective immediately",
     "?",
     "!",
     ".",
@@ -59,6 +74,19 @@ pub const CATEGORY_NOUNS: &[&str] = &[
     "department",
     "section",
     "segment",
+];
+
+/// Verbs of being left after a target by a declarative frame ("X ought to be 15% off", "it'd be
+/// nice if X were 15% off"): they carry no meaning once the frame is read.
+pub const COPULAS: &str = "is|are|was|were|be|been|being|become|becomes|get|gets|now|ought|should|must|could|would|will|to|needs|need";
+
+/// Phrases that mean the whole catalog wherever they stand ("across the board", "sitewide").
+pub const WHOLE_CATALOG_PHRASES: &[&str] = &[
+    "across|throughout the board|store|shop|site|catalog|catalogue|range",
+    "sitewide|storewide|catalogwide|everywhere",
+    "site|store|catalog wide",
+    "on|in? everything|all we sell|carry|stock|offer|have",
+    "the|our? entire|whole|full range|catalog|catalogue|store|shop|assortment|lineup",
 ];
 
 /// Words that alone mean the whole catalog.
@@ -238,6 +266,38 @@ pub const STATES: &[(&str, InventoryState)] = &[
     ("running|getting|very low", InventoryState::LowStock),
     ("lowstock", InventoryState::LowStock),
     ("discontinued", InventoryState::Discontinued),
+];
+
+/// Inventory states as a report says them ("X is no longer made", "X is almost sold out"),
+/// looked for before [`STATES`] so that the longer phrase wins. Only for writes: a filter
+/// never reads these.
+pub const REPORTED_STATES: &[(&str, InventoryState)] = &[
+    ("no longer in stock|available", InventoryState::OutOfStock),
+    (
+        "no longer made|produced|manufactured|carried|stocked|offered|sold|in production",
+        InventoryState::Discontinued,
+    ),
+    ("no longer being made|produced|manufactured", InventoryState::Discontinued),
+    ("out of production", InventoryState::Discontinued),
+    ("retired|axed|eol", InventoryState::Discontinued),
+    ("phased out", InventoryState::Discontinued),
+    ("end of life|line", InventoryState::Discontinued),
+    ("almost|nearly|practically sold|run|ran out", InventoryState::LowStock),
+    ("almost|nearly|practically out of stock", InventoryState::LowStock),
+    ("almost|nearly|practically gone|out", InventoryState::LowStock),
+    ("running out|short|thin|dry", InventoryState::LowStock),
+    ("in short supply", InventoryState::LowStock),
+    ("scarce|dwindling", InventoryState::LowStock),
+    ("all? gone", InventoryState::OutOfStock),
+    ("none left|remaining", InventoryState::OutOfStock),
+    ("only available for|on|as pre order|orders", InventoryState::PreOrder),
+    ("pre order|orders only", InventoryState::PreOrder),
+    ("can only be pre ordered|preordered", InventoryState::PreOrder),
+    ("back in production", InventoryState::InStock),
+    ("available to buy|order|purchase", InventoryState::InStock),
+    ("available", InventoryState::InStock),
+    ("can be bought|ordered|purchased", InventoryState::InStock),
+    ("buyable|purchasable|orderable", InventoryState::InStock),
 ];
 
 /// Is this word one of the collection nouns?

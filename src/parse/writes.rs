@@ -427,8 +427,18 @@ fn counted(c: &Clause, ctx: &Ctx) -> Parsed {
         .take_start("we|i still|only|just|currently|now? have|has|got|'ve got? only|just?")
         .or_else(|| w.take_start("there is|are still|only|just|now?"))
         .or_else(|| w.take_start("only|just"));
+    if let Some(m) = arrived(&mut w, units) {
+        return Some(count_state(c, ctx, &w, m));
+    }
     let m = if subject.is_some() {
-        let m = w.take_find(&format!("only|just? # {units}? left|remaining? of|for?"))?;
+        let m = match w.take_find(&format!("only|just? # {units}? left|remaining? of|for?")) {
+            Some(m) => m,
+            // "only 5 X units remain", "we have 3 X left".
+            None => {
+                w.take_end(&format!("{units}? remain|remaining|left|available"))?;
+                w.take_start("only|just? #")?
+            }
+        };
         for end in [
             "left|remaining|available",
             "in stock",
@@ -439,7 +449,7 @@ fn counted(c: &Clause, ctx: &Ctx) -> Parsed {
         }
         m
     } else {
-        let cue = w.find("the? inventory|stock|count|quantity|qty|level|levels of|for|on?");
+        let cue = w.find("the|our|its|their? inventory|stock|count|quantity|qty|level|levels of|for|on?");
         let m = cue.and_then(|_| {
             w.take_find(&format!(
                 "is|are|was|has|have been? now|currently|down|up|dropped|fallen|gone? down|up? to|at|of|=|:? # {units}?"
@@ -453,7 +463,7 @@ fn counted(c: &Clause, ctx: &Ctx) -> Parsed {
         match m {
             Some(m) => {
                 w.take_start(SET_VERBS);
-                w.take_find("the? inventory|stock|count|quantity|qty|level|levels of|for|on?");
+                w.take_find("the|our|its|their? inventory|stock|count|quantity|qty|level|levels of|for|on?");
                 m
             }
             None => {
@@ -464,32 +474,69 @@ fn counted(c: &Clause, ctx: &Ctx) -> Parsed {
             }
         }
     };
+    Some(count_state(c, ctx, &w, m))
+}
+
+/// A delivery: "30 units of X arrived at the warehouse", "a shipment of 30 X came in", "we
+/// received 12 X". The count that came in decides the state.
+fn arrived(w: &mut Words, units: &str) -> Option<super::pattern::Match> {
+    let mut a = w.clone();
+    let received = a
+        .take_start("we|i just|have|'ve? received|got|took in")
+        .is_some();
+    if !received {
+        a.take_end("at|in|into|to the|our warehouse|store|shop|stockroom|dock|depot");
+        a.take_end("just|have|has|were|was|got? arrived|delivered|landed|received|in")
+            .or_else(|| a.take_end("just? came|come|showed|turned in|up"))?;
+    }
+    a.take_start("a|one|another? new? shipment|delivery|batch|restock|consignment|load|box|crate of|with?");
+    let m = a.take_start(&format!("# new? {units}? of?"))?;
+    *w = a;
+    Some(m)
+}
+
+fn count_state(c: &Clause, ctx: &Ctx, w: &Words, m: super::pattern::Match) -> Result<Intent> {
     let count = w.value(m.caps[0]);
     if count.is_sign_negative() || !count.fract().is_zero() || count > Decimal::from(u64::MAX) {
-        return Some(Err(Error::input(format!(
+        return Err(Error::input(format!(
             "a stock count of {count} is not possible: it must be a whole number of 0 or more; nothing was planned"
         ))
-        .with_examples()));
+        .with_examples());
     }
     let state = InventoryState::from_count(u64::try_from(count).unwrap_or(u64::MAX));
-    Some(
-        c.target(&w, ctx)
-            .map(|target| Intent::SetInventory { target, state }),
-    )
+    c.target(w, ctx)
+        .map(|target| Intent::SetInventory { target, state })
 }
 
 /// Verbs that carry their state: "discontinue X", "restock X", "we are out of X".
 fn state_verb(c: &Clause, ctx: &Ctx) -> Parsed {
     let mut w = c.w.clone();
-    let state = if w.take_start("discontinue|discontinuing").is_some() {
+    let people = "customers|shoppers|people|buyers|clients|everyone|you|they can|could|may";
+    let state = if w.take_start("discontinue|discontinuing|retire|unlist").is_some()
+        || w.take_start("phase|take out").is_some()
+    {
+        w.take_end("of production");
         InventoryState::Discontinued
-    } else if w.take_start("restock|replenish").is_some() {
+    } else if w.take_start("restock|replenish|refill").is_some() {
         InventoryState::InStock
     } else if w
-        .take_start("we|i are|have|had? ran|run|sold? out of")
+        .take_start("we|i are|have|had|'ve? ran|run|sold? out of")
         .is_some()
+        || w
+            .take_start("we|i just|have|'ve|had? sold the|our last|final one|unit|units|pair|piece|item? of?")
+            .is_some()
     {
         InventoryState::OutOfStock
+    } else if w
+        .take_start(&format!("{people} only|now? pre order|preorder"))
+        .is_some()
+    {
+        InventoryState::PreOrder
+    } else if w
+        .take_start(&format!("{people} now? buy|order|purchase"))
+        .is_some()
+    {
+        InventoryState::InStock
     } else {
         return None;
     };
@@ -503,12 +550,27 @@ fn state_verb(c: &Clause, ctx: &Ctx) -> Parsed {
 /// pre-order". Earlier state phrases stay in the target as filters.
 fn stated(c: &Clause, ctx: &Ctx) -> Parsed {
     let mut w = c.w.clone();
-    let (state, _) = vocab::STATES
-        .iter()
-        .find_map(|(pattern, state)| w.take_end(pattern).map(|m| (*state, m)))?;
-    w.take_end("is|are|was|were|has|have|had|got|went|gone|became|become|being|been|now|as|to|into|back|be|should|will|now");
-    w.take_end("is|are|was|were|has|have|had|got|went|gone|became|become|being|been|now|as|to|into|back|be|should|will|now");
-    w.take_end("is|are|was|were|has|have|had|got|went|gone|became|become|being|been|now|as|to|into|back|be|should|will|now");
+    // "discontinued by the maker": who did it does not change the state.
+    w.take_end("by|from the|its|their|our maker|makers|brand|factory|producer");
+    let state = take_state(&mut w)?;
+    // "back in production and in stock": more phrases for the same state.
+    for _ in 0..2 {
+        let mut more = w.clone();
+        if more.take_end("and|,|&").is_none() {
+            break;
+        }
+        match take_state(&mut more) {
+            Some(s) if s == state => w = more,
+            Some(_) => {
+                return Some(Err(Error::input(format!(
+                    "\"{}\" names two different inventory states; nothing was planned",
+                    c.text
+                ))
+                .with_examples()));
+            }
+            None => break,
+        }
+    }
     w.take_start("mark|set|flag|make|update|change|list|switch|move|put|label|tag|show|get|turn");
     for cue in [
         "the? stock|inventory status|state|flag|level of|for|on?",
@@ -527,6 +589,18 @@ fn stated(c: &Clause, ctx: &Ctx) -> Parsed {
         c.target(&w, ctx)
             .map(|target| Intent::SetInventory { target, state }),
     )
+}
+
+/// A state phrase at the end and the verbs of being before it ("has been discontinued").
+fn take_state(w: &mut Words) -> Option<InventoryState> {
+    let state = vocab::REPORTED_STATES
+        .iter()
+        .chain(vocab::STATES)
+        .find_map(|(pattern, state)| w.take_end(pattern).map(|_| *state))?;
+    for _ in 0..3 {
+        w.take_end("is|are|was|were|has|have|had|got|went|gone|became|become|being|been|now|as|to|into|back|be|should|will|officially|just|finally|currently");
+    }
+    Some(state)
 }
 
 /// "activate the promo on X", "put X on promo" (no value: the stored promo price is used, and

@@ -78,7 +78,7 @@ pub const CATEGORY_NOUNS: &[&str] = &[
 
 /// Verbs of being left after a target by a declarative frame ("X ought to be 15% off", "it'd be
 /// nice if X were 15% off"): they carry no meaning once the frame is read.
-pub const COPULAS: &str = "is|are|was|were|be|been|being|become|becomes|get|gets|now|ought|should|must|could|would|will|to|needs|need";
+pub const COPULAS: &str = "is|are|was|were|be|been|being|become|becomes|get|gets|now|ought|should|must|could|would|will|to|needs|need|has|have|had|go|goes|going|went|finally|officially|currently";
 
 /// Phrases that mean the whole catalog wherever they stand ("across the board", "sitewide").
 pub const WHOLE_CATALOG_PHRASES: &[&str] = &[

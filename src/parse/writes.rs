@@ -161,7 +161,7 @@ fn base_price(c: &Clause, ctx: &Ctx) -> Parsed {
         return None;
     }
     let mut w = c.w.clone();
-    let verb = if w.take_start(UP_VERBS).is_some() {
+    let verb = if w.take_start("mark up").is_some() || w.take_start(UP_VERBS).is_some() {
         Verb::Up
     } else if w.take_start(DOWN_VERBS).is_some() || w.take_start("bring down").is_some() {
         Verb::Down
@@ -174,16 +174,53 @@ fn base_price(c: &Clause, ctx: &Ctx) -> Parsed {
     } else {
         Verb::None
     };
-    let qualified = w.take_find(BASE_PRICE).is_some() || w.take_find(MSRP).is_some();
+    // "X goes up by $5", "X rises 5%": the direction comes after the products.
+    let mut verb = verb;
+    let mut moves = false;
+    if verb == Verb::None {
+        if w.take_find(MOVES_UP).is_some() {
+            (verb, moves) = (Verb::Up, true);
+        } else if w.take_find(MOVES_DOWN).is_some() {
+            (verb, moves) = (Verb::Down, true);
+        }
+    }
+    // "price X at $N", "reprice X to $N": the verb is the noun.
+    let priced = verb == Verb::None && w.take_start("price|reprice").is_some();
+    if priced {
+        verb = Verb::Set;
+    }
+    let qualified = priced
+        || w.take_find(NEW_PRICE).is_some()
+        || w.take_find(BASE_PRICE).is_some()
+        || w.take_find(MSRP).is_some();
     if !qualified {
-        // An unqualified "price" is the base price only with a verb that sets or changes it.
-        if !matches!(verb, Verb::Up | Verb::Down | Verb::Set) || w.take_find(PLAIN_PRICE).is_none()
-        {
+        // An unqualified "price" is the base price only with a verb that sets or changes it,
+        // or in a frame that only a regular price has ("X ought to cost $N", "raise X by 5%").
+        let plain = matches!(verb, Verb::Up | Verb::Down | Verb::Set)
+            && w.take_find(PLAIN_PRICE).is_some();
+        let costs = COSTS.iter().any(|p| w.find(p).is_some());
+        let by = w.find("by %").is_some() || w.find("by $").is_some();
+        let raised = verb == Verb::Up && by;
+        let moved = moves && (w.find("%").is_some() || w.find("$").is_some());
+        let promo = c.w.find(PROMO_NOUN).is_some();
+        if !(plain || (!promo && (costs || raised || moved))) {
             return None;
         }
     }
     Some(base_change(c, ctx, w, verb))
 }
+
+/// Frames that say what a product costs: only its regular price does ("X to cost $N", "X now
+/// sells for $N", "price X at $N").
+const COSTS: &[&str] = &[
+    "cost|costs|costing $",
+    "sell|sells|selling|sold|retail|retails|retailing|go|goes|going for|at $",
+    "be|is|are? priced at|to? $",
+];
+const MOVES_UP: &str = "go|goes|went|going|gone|move|moves|moved|shoot|shoots|creep|creeps up";
+const MOVES_DOWN: &str = "go|goes|went|going|gone|move|moves|moved|come|comes down";
+/// "new price for X: $N", "X's new list price".
+const NEW_PRICE: &str = "'s? the|its|their|a? new|updated|revised base|list|regular|retail|normal|standard? price|prices|pricing of|for|on?";
 
 fn base_change(c: &Clause, ctx: &Ctx, mut w: Words, verb: Verb) -> Result<Intent> {
     let up = match verb {
@@ -199,20 +236,20 @@ fn base_change(c: &Clause, ctx: &Ctx, mut w: Words, verb: Verb) -> Result<Intent
     {
         up = Some(w.toks[m.start].is_word("up"));
     }
-    if matches!(verb, Verb::Off | Verb::Add) {
-        let joint = if verb == Verb::Off {
-            "off|from"
-        } else {
-            "to|onto"
-        };
+    // "knock $5 off the list price", "trim $3 off the regular price", "add 5% to ...".
+    if verb != Verb::Set && verb != Verb::None {
+        let adds = matches!(verb, Verb::Add | Verb::Up);
+        let joint = if adds { "to|onto" } else { "off|from" };
         if let Some(m) = w.take_find(&format!("% {joint}")) {
             change = Some(PriceChange::Percent {
                 percent: w.value(m.caps[0]),
-                up: verb == Verb::Add,
+                up: adds,
             });
         } else if let Some(m) = w.take_find(&format!("$ {joint}")) {
-            change = Some(money_change(&w, m.caps[0], verb == Verb::Add));
+            change = Some(money_change(&w, m.caps[0], adds));
         }
+    }
+    if change.is_some() || matches!(verb, Verb::Off | Verb::Add) {
     } else if let Some(m) = w.take_find("by %").or_else(|| w.take_find("%")) {
         let percent = w.value(m.caps[0]);
         change = match up {
@@ -229,6 +266,7 @@ fn base_change(c: &Clause, ctx: &Ctx, mut w: Words, verb: Verb) -> Result<Intent
         .or_else(|| w.take_find(": $"))
         .or_else(|| w.take_find("is|should now? be? $"))
         .or_else(|| w.take_find("to be $"))
+        .or_else(|| COSTS.iter().find_map(|p| w.take_find(p)))
         .or_else(|| {
             // "make the price of X $59.50": a bare amount, only when written as money.
             (verb == Verb::Set)

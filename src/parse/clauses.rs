@@ -20,13 +20,36 @@ fn starts_clause(toks: &[Token], i: usize) -> bool {
     }
 }
 
+/// Does this clause add a product (it opens with a create word and names a SKU)?
+fn creates(clause: &[Token]) -> bool {
+    clause.first().is_some_and(|t| {
+        ["create", "new", "add", "introduce", "register"].contains(&t.text.as_str())
+    }) && clause.iter().any(|t| t.kind == Kind::Sku)
+}
+
+/// A field label or value that continues a new product's field list.
+fn is_field(t: Option<&Token>) -> bool {
+    t.is_some_and(|t| {
+        t.kind == Kind::Money
+            || t.kind == Kind::Number
+            || [
+                "name", "title", "category", "cat", "department", "price", "base", "list",
+                "regular", "retail", "msrp", "inventory", "stock", "status", "pre", "preorder",
+                "in", "low", "out", "discontinued",
+            ]
+            .contains(&t.text.as_str())
+    })
+}
+
 /// The clauses of a request (token ranges), and the topic range if there is one.
 pub fn split(toks: &[Token]) -> (Option<Range<usize>>, Vec<Range<usize>>) {
     let mut clauses = Vec::new();
     let mut topic = None;
     let mut start = 0;
     for (i, t) in toks.iter().enumerate() {
-        let sentence_end = t.is_punct(';')
+        // "New product: SKU X; name: Y; category: Z": fields of one new product.
+        let field_list = t.is_punct(';') && creates(&toks[start..i]) && is_field(toks.get(i + 1));
+        let sentence_end = (t.is_punct(';') && !field_list)
             || ((t.is_punct('.') || t.is_punct('!') || t.is_punct('?')) && i + 1 < toks.len());
         if sentence_end {
             clauses.push(start..i);

@@ -51,7 +51,7 @@ fn fields(c: &Clause, mut w: Words, sku_index: usize) -> Result<Intent> {
     if let (Some(&first), Some(&last)) = (before.first(), before.last()) {
         let span = strip(
             &toks[first..=last],
-            &["called", "named", "with", "sku", "(", ","],
+            &["called", "named", "with", "sku", "(", ",", ":", "-"],
         );
         if !span.is_empty() {
             name = Some(text(c, span)?);
@@ -62,12 +62,25 @@ fn fields(c: &Clause, mut w: Words, sku_index: usize) -> Result<Intent> {
     let mut category = None;
     let mut price = None;
     let mut inventory = None;
+    let mut labelled: Option<Label> = None;
     let mut i = sku_index + 1;
     let n = toks.len();
     while i < n {
         let t = &toks[i];
-        if t.is_punct(',') || t.is_punct(')') || t.is_word("and") || t.is_word("with") {
+        if t.is_punct(',')
+            || t.is_punct(')')
+            || t.is_punct(';')
+            || t.is_punct('-')
+            || t.is_word("and")
+            || t.is_word("with")
+        {
             i += 1;
+            continue;
+        }
+        // "name: Cake Tester", "category Cookware", "inventory: low stock".
+        if let Some((field, len)) = label_at(toks, i) {
+            labelled = Some(field);
+            i += len;
             continue;
         }
         if let Some((state, len)) = state_at(toks, i) {
@@ -91,6 +104,11 @@ fn fields(c: &Clause, mut w: Words, sku_index: usize) -> Result<Intent> {
                     i = j + 1;
                     continue;
                 }
+                // A colon between fields ("HL-160: name ...") is not a price.
+                _ if j == i + 1 && t.is_punct(':') => {
+                    i += 1;
+                    continue;
+                }
                 _ => return Err(incomplete(c, &["a price"])),
             }
         }
@@ -110,9 +128,14 @@ fn fields(c: &Clause, mut w: Words, sku_index: usize) -> Result<Intent> {
             continue;
         }
         let value = text(c, words)?;
-        if name.is_none() && !category_marker {
+        let label = labelled.take();
+        if label == Some(Label::Name) && name.is_none() {
             name = Some(value);
-        } else if category.is_none() {
+        } else if label == Some(Label::Category) && category.is_none() {
+            category = Some(value);
+        } else if label.is_none() && name.is_none() && !category_marker {
+            name = Some(value);
+        } else if label.is_none() && category.is_none() {
             category = Some(value);
         } else {
             let extra: Vec<String> = words.iter().map(|t| c.token_text(t)).collect();
@@ -140,6 +163,36 @@ fn fields(c: &Clause, mut w: Words, sku_index: usize) -> Result<Intent> {
         price: price.unwrap_or_default(),
         inventory,
     })
+}
+
+/// A field named before its value in a structured create.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Label {
+    Name,
+    Category,
+    /// "inventory:" / "status:": the state phrase that follows is read as usual.
+    State,
+}
+
+/// A field label at token `i` ("name:", "category", "inventory -"), with its length.
+fn label_at(toks: &[Token], i: usize) -> Option<(Label, usize)> {
+    let t = &toks[i];
+    if t.kind != Kind::Word {
+        return None;
+    }
+    let label = match t.text.as_str() {
+        "name" | "title" => Label::Name,
+        "category" | "cat" | "department" | "dept" | "type" => Label::Category,
+        "inventory" | "stock" | "status" | "availability" | "state" => Label::State,
+        _ => return None,
+    };
+    let next = toks.get(i + 1);
+    let separated = next.is_some_and(|n| n.is_punct(':') || n.is_punct('-') || n.is_punct('='));
+    // "stock" in "low stock" is part of a state, not a label.
+    if label == Label::State && !separated && next.is_none_or(|n| state_at(toks, i + 1).is_none() && n.kind == Kind::Word) {
+        return None;
+    }
+    Some((label, if separated { 2 } else { 1 }))
 }
 
 fn number(t: &Token) -> Decimal {
@@ -172,6 +225,7 @@ fn is_category_marker(t: &Token) -> bool {
 fn ends_field(toks: &[Token], j: usize) -> bool {
     let t = &toks[j];
     t.is_punct(',')
+        || t.is_punct(';')
         || t.is_punct(')')
         || t.is_punct('(')
         || t.kind == Kind::Money

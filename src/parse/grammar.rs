@@ -32,6 +32,8 @@ pub fn parse(request: &str) -> Result<Vec<Intent>> {
         let toks = &toks[range];
         let mut w = Words::new(toks);
         let text = text_of(&src, toks);
+        // "Storewide deal: 5% off": the promo word labels the clause, the rest is the target.
+        let label = w.take_end(writes::PROMO_NOUN).is_some();
         let parsed = target::parse(&mut w, &src)
             .map_err(|words| not_understood(&text, &words))
             .and_then(|t| {
@@ -45,6 +47,8 @@ pub fn parse(request: &str) -> Result<Vec<Intent>> {
         guard::check(&Words::new(toks), &text, &names, false)?;
         match parsed {
             Ok(t) => ctx.topic = Some(t),
+            // "Clearance: 40% off X": only a label, no products.
+            Err(_) if label && w.all_used() && toks.len() == 1 => {}
             Err(e) => first_error = Some(e),
         }
     }

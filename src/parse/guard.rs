@@ -126,6 +126,11 @@ fn innocent(w: &Words, m: &Match) -> bool {
         let asked = m.start > 0 && at(m.start - 1, modal) && at(m.end, buy);
         return after || asked;
     }
+    // "end all sales": promos, not sales figures.
+    if word == "sales" && m.end - m.start == 1 {
+        let promos = m.start > 0 && at(m.start - 1, "all|any|every|the|its|their|our|these|those|current|active|running");
+        return promos && !at(m.end, "figures|numbers|data|volume|volumes|report|reports|total|totals|count|counts|rank|ranking");
+    }
     if word == "warehouse" {
         let place = m.start >= 2 && at(m.start - 1, "the|our") && at(m.start - 2, "at|in|into|to");
         return place && !at(m.end, "team|staff|crew");

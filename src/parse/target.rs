@@ -64,7 +64,8 @@ pub fn take_filters(w: &mut Words) -> Vec<Filter> {
             }
         }
     }
-    const PROMO: &str = "promo|promos|sale|promotion|promotions|discount|special|offer|markdown";
+    const PROMO: &str =
+        "promo|promos|sale|promotion|promotions|discount|special|offer|markdown|deal|clearance";
     let promo_off = [
         format!("{SUBJECT} not currently? on a? {PROMO}"),
         format!("that|which? do|does not have a|an|any? active? {PROMO}"),

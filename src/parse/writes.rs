@@ -16,6 +16,16 @@ type Parsed = Option<Result<Intent>>;
 
 /// The first write kind whose frame fits the clause.
 pub fn parse(c: &Clause, ctx: &Ctx) -> Parsed {
+    // "Clearance: X at 40% off": a label naming the kind of promo.
+    let mut labelled = Clause {
+        w: c.w.clone(),
+        src: c.src,
+        text: c.text.clone(),
+    };
+    let c = match labelled.w.take_start(&format!("{PROMO_NOUN} :")) {
+        Some(_) => &labelled,
+        None => c,
+    };
     let values = Values::of(&c.w);
     end_promo(c, ctx, &values)
         .or_else(|| base_price(c, ctx))
@@ -57,7 +67,7 @@ impl Values {
     }
 }
 
-const PROMO_NOUN: &str = "promo|promos|promotion|promotions|sale|discount|discounts|markdown|markdowns|deal|deals|offer|offers|special|specials";
+pub const PROMO_NOUN: &str = "promo|promos|promotion|promotions|sale|sales|discount|discounts|markdown|markdowns|deal|deals|offer|offers|special|specials|clearance";
 const PROMO_PRICE: &str = "'s? the|its|their|a? promo|promotional|promotion|sale|discount|discounted|special|offer|markdown price|prices|pricing of|for|on|to?";
 const BASE_PRICE: &str = "'s? the|its|their? base|list|regular|retail|normal|standard|original|ticket|sticker price|prices|pricing of|for|on?";
 const MSRP: &str = "'s? the|its|their? msrp|rrp of|for|on?";
@@ -104,6 +114,26 @@ fn end_promo(c: &Clause, ctx: &Ctx, values: &Values) -> Parsed {
                 .is_some())
     {
         return Some(end(c, ctx, &off, false));
+    }
+    // "the X deal is finished", "the promo on X is over", "X's sale has ended".
+    let mut over = c.w.clone();
+    if over
+        .take_end("is|are|has|have|'s? been|now|finally|officially? finished|over|done|ended|expired|through|gone|stopped|cancelled|canceled|concluded")
+        .is_some()
+        && over
+            .take_find(&format!("'s? the|its|their? {PROMO_NOUN} on|for|of?"))
+            .is_some()
+    {
+        return Some(end(c, ctx, &over, false));
+    }
+    // "X is off sale", "X is out of the promo".
+    let mut off_now = c.w.clone();
+    if off_now
+        .take_end(&format!("is|are now? off the|its|their? {PROMO_NOUN}"))
+        .or_else(|| off_now.take_end(&format!("is|are now? out of the|its|their? {PROMO_NOUN}")))
+        .is_some()
+    {
+        return Some(end(c, ctx, &off_now, false));
     }
     let mut longer = c.w.clone();
     if longer
@@ -339,6 +369,10 @@ fn promo_price(c: &Clause, ctx: &Ctx) -> Parsed {
             .or_else(|| w.take_find("is now $"))
             .or_else(|| w.take_find("$"));
         let Some(m) = value else {
+            // "restore the old promo price on X": the stored price, activated again.
+            if c.w.at_start(ACTIVATE_VERBS).is_some() || c.w.at_start("bring back").is_some() {
+                return None;
+            }
             return Some(Err(Error::input(format!(
                 "\"{}\" sets a promo price but does not say which price; nothing was planned",
                 c.text
@@ -641,6 +675,8 @@ fn take_state(w: &mut Words) -> Option<InventoryState> {
     Some(state)
 }
 
+const ACTIVATE_VERBS: &str = "activate|enable|start|resume|reactivate|restart|reinstate|relaunch|restore|launch|begin|reapply|run|rerun|revive";
+
 /// "activate the promo on X", "put X on promo" (no value: the stored promo price is used, and
 /// the plan refuses products that have none), "activate it" right after a promo clause.
 fn activate(c: &Clause, ctx: &Ctx, values: &Values) -> Parsed {
@@ -648,10 +684,11 @@ fn activate(c: &Clause, ctx: &Ctx, values: &Values) -> Parsed {
         return None;
     }
     let mut w = c.w.clone();
-    let verbs = "activate|enable|start|resume|reactivate|restart|reinstate|relaunch|restore|launch|begin|reapply|run|rerun";
-    let frame = if w.take_start(verbs).is_some() || w.take_start("turn|switch on").is_some() {
+    let frame = if w.take_start(ACTIVATE_VERBS).is_some()
+        || w.take_start("turn|switch|bring on|back").is_some()
+    {
         let noun = w.take_find(&format!(
-            "the|its|their|a|an? {PROMO_NOUN} price|prices? on|for|of|again?"
+            "'s? the|its|their|a|an? old|previous|stored|saved|original|earlier|last|usual? {PROMO_NOUN} price|prices? on|for|of|again|back?"
         ));
         noun.is_some() || ctx.last_was_promo
     } else if w.take_start("put|place|set|get|bring|go|move").is_some() {

@@ -441,7 +441,7 @@ fn grounded_target(text: &RequestText, target: &Target) -> std::result::Result<(
     for filter in &target.filters {
         let ok = match filter {
             Filter::PriceUnder(p) | Filter::PriceOver(p) => text.has_number(*p),
-            Filter::Inventory(_) => text.has_any(&[
+            Filter::Inventory(_) | Filter::Available(_) => text.has_any(&[
                 "stock",
                 "inventory",
                 "order",
@@ -449,6 +449,7 @@ fn grounded_target(text: &RequestText, target: &Target) -> std::result::Result<(
                 "discontinued",
                 "sold",
                 "available",
+                "buy",
             ]),
             Filter::PromoActive(_) => text.has_any(&[
                 "promo",

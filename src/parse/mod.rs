@@ -219,6 +219,8 @@ pub enum Filter {
     PromoActive(bool),
     /// Image URL filled in (true) or empty (false).
     HasImage(bool),
+    /// Can be bought now (in stock or low stock), or not.
+    Available(bool),
 }
 
 /// Parses a request with the deterministic grammar, refusing over-long input first.

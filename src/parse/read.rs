@@ -4,7 +4,7 @@
 use super::grammar::{Clause, Ctx, not_understood};
 use super::lexer::Kind;
 use super::pattern::Words;
-use super::{Ask, Intent, Question, Selector, Target, Topic, target};
+use super::{Ask, Filter, Intent, Question, Selector, Target, Topic, target};
 use crate::error::Result;
 
 /// Read-only questions and listings: the subject is resolved (so unknown products are still
@@ -13,8 +13,16 @@ pub fn parse(c: &Clause, ctx: &Ctx) -> Option<Result<Intent>> {
     let question = question(&c.w);
     let mut w = c.w.clone();
     let strong = "what|which|who|where|show|list|display|view|find|search|lookup|count|see|check|print|describe|browse";
-    let started = w
-        .take_start("how many|much")
+    // "can customers buy X?", "can X be ordered right now?": availability.
+    let buy = w.take_start(BUY);
+    let mut available = buy.is_some();
+    let started = buy
+        .or_else(|| w.take_start("how many|much"))
+        .or_else(|| w.take_start("any|anything|something"))
+        .or_else(|| {
+            w.find("be bought|ordered|purchased")
+                .and_then(|_| w.take_start("can|could"))
+        })
         .or_else(|| w.take_start("give|tell|get|bring|pull me|us"))
         .or_else(|| w.take_start("look up"))
         .or_else(|| w.take_start(strong))
@@ -30,7 +38,17 @@ pub fn parse(c: &Clause, ctx: &Ctx) -> Option<Result<Intent>> {
     for _ in 0..3 {
         w.take_all_start("me|us|a|an|the|list|all|of|for|is|are|many|much|what|which|it|about");
     }
-    let filters = target::take_filters(&mut w);
+    available |= w.take_find(BUY).is_some()
+        || w.take_find("be bought|ordered|purchased").is_some()
+        || w.take_find("available|buyable|purchasable|orderable to? buy|order|purchase?").is_some();
+    let mut filters = target::take_filters(&mut w);
+    if available {
+        filters.push(Filter::Available(true));
+    }
+    // "how many products are in Cookware?": the products of a category.
+    let in_category = w
+        .take_find("products|items|things|skus|ones do|does? we|you? are|is|have|carry|stock|sell|got? there? in|within")
+        .is_some();
     const READ_WORDS: &[&str] = &[
         "'s? the|their|its|current|currently? base|promo|promotional|sale|list|regular? price|prices|pricing|cost|costs|status|statuses|details|detail|info|information|inventory|stock|availability|names|name|skus|categories|images|image|urls|url|data|everything|anything|flag|flags of|for|on|in?",
         "is|are|does|do|did|was|were|has|have|there|we|you|currently|right|now|any|got|carry|sell|offer|stock",
@@ -60,6 +78,16 @@ pub fn parse(c: &Clause, ctx: &Ctx) -> Option<Result<Intent>> {
     }
     Some(
         target::selectors(&mut w, c.src, filters)
+            .map(|mut t| {
+                if in_category {
+                    for s in &mut t.selectors {
+                        if let Selector::Name(name) = s {
+                            *s = Selector::Category(std::mem::take(name));
+                        }
+                    }
+                }
+                t
+            })
             .map_err(|words| not_understood(&c.text, &words))
             .map(|t| match &ctx.topic {
                 Some(topic)
@@ -77,6 +105,9 @@ pub fn parse(c: &Clause, ctx: &Ctx) -> Option<Result<Intent>> {
             }),
     )
 }
+
+/// "can customers buy", "could shoppers order": the question is whether products are available.
+const BUY: &str = "can|could customers|shoppers|people|buyers|clients|you|we|anyone|someone currently|still|now? buy|order|purchase|get";
 
 /// Words that make a question about a topic (its columns are shown in the answer).
 const TOPICS: &[(Topic, &[&str])] = &[

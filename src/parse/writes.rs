@@ -503,13 +503,20 @@ fn counted(c: &Clause, ctx: &Ctx) -> Parsed {
         return Some(count_state(c, ctx, &w, m));
     }
     let m = if subject.is_some() {
-        let m = match w.take_find(&format!("only|just? # {units}? left|remaining? of|for?")) {
-            Some(m) => m,
-            // "only 5 X units remain", "we have 3 X left".
-            None => {
-                w.take_end(&format!("{units}? remain|remaining|left|available"))?;
-                w.take_start("only|just? #")?
+        // "only 5 X units remain", "we have 3 X left".
+        let mut tail = w.clone();
+        let unit_first = w
+            .find(&format!("only|just? # {units}|left|remaining"))
+            .is_some();
+        let m = match tail
+            .take_end(&format!("{units}? remain|remaining|left|available"))
+            .and_then(|_| tail.take_start("only|just? #"))
+        {
+            Some(m) if !unit_first && tail.unused().next().is_some() => {
+                w = tail;
+                m
             }
+            _ => w.take_find(&format!("only|just? # {units}? left|remaining? of|for?"))?,
         };
         for end in [
             "left|remaining|available",

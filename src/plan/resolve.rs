@@ -9,7 +9,7 @@
 use crate::catalog::{Catalog, Field, value};
 use crate::error::{Error, Result};
 use crate::parse::vocab::{self, CATEGORY_NOUNS, COLLECTION_NOUNS, DETERMINERS};
-use crate::parse::{Filter, Selector, Target};
+use crate::parse::{Filter, InventoryState, Selector, Target};
 
 /// The rows a target names, in catalog order. `previous` holds the rows named by the clause
 /// before (for "it" / "them"). A read applies its filters to named products too.
@@ -86,6 +86,8 @@ pub fn describe_filters(filters: &[Filter]) -> String {
             Filter::PromoActive(false) => "not on promo".to_string(),
             Filter::HasImage(true) => "with an image".to_string(),
             Filter::HasImage(false) => "without an image".to_string(),
+            Filter::Available(true) => "available to buy".to_string(),
+            Filter::Available(false) => "not available to buy".to_string(),
         })
         .collect();
     format!("\"{}\"", words.join(", "))
@@ -380,6 +382,13 @@ fn keep(catalog: &Catalog, row: usize, filter: &Filter) -> bool {
                 == *on
         }
         Filter::HasImage(has) => catalog.cell(row, Field::ImageUrl).trim().is_empty() != *has,
+        Filter::Available(yes) => {
+            let flag = catalog.cell(row, Field::Inventory).trim();
+            let buyable = [InventoryState::InStock, InventoryState::LowStock]
+                .iter()
+                .any(|s| flag.eq_ignore_ascii_case(s.flag()));
+            buyable == *yes
+        }
     }
 }
 

@@ -208,9 +208,11 @@ fn base_price(c: &Clause, ctx: &Ctx) -> Parsed {
     let mut verb = verb;
     let mut moves = false;
     if verb == Verb::None {
-        if w.take_find(MOVES_UP).is_some() {
+        if w.take_find(MOVES_UP).is_some() || w.take_find("price|prices|pricing up").is_some() {
             (verb, moves) = (Verb::Up, true);
-        } else if w.take_find(MOVES_DOWN).is_some() {
+        } else if w.take_find(MOVES_DOWN).is_some()
+            || w.take_find("price|prices|pricing down").is_some()
+        {
             (verb, moves) = (Verb::Down, true);
         }
     }
@@ -226,11 +228,15 @@ fn base_price(c: &Clause, ctx: &Ctx) -> Parsed {
     if !qualified {
         // An unqualified "price" is the base price only with a verb that sets or changes it,
         // or in a frame that only a regular price has ("X ought to cost $N", "raise X by 5%").
-        let plain = matches!(verb, Verb::Up | Verb::Down | Verb::Set)
+        // "X price: $99", "the price of X is now $99": a plain price given a new value.
+        let set_frame = SET_FRAMES.iter().any(|p| w.find(p).is_some());
+        let plain = (matches!(verb, Verb::Up | Verb::Down | Verb::Set)
+            || (verb == Verb::None && set_frame))
             && w.take_find(PLAIN_PRICE).is_some();
         let costs = COSTS.iter().any(|p| w.find(p).is_some());
         let by = w.find("by %").is_some() || w.find("by $").is_some();
-        let raised = verb == Verb::Up && by;
+        let raised = verb == Verb::Up
+            && (by || w.find("up? %").is_some() || w.find("to $").is_some());
         let moved = moves && (w.find("%").is_some() || w.find("$").is_some());
         let promo = c.w.find(PROMO_NOUN).is_some();
         if !(plain || (!promo && (costs || raised || moved))) {
@@ -239,6 +245,9 @@ fn base_price(c: &Clause, ctx: &Ctx) -> Parsed {
     }
     Some(base_change(c, ctx, w, verb))
 }
+
+/// Frames that give a price its new value.
+const SET_FRAMES: &[&str] = &["to|at|=|: $", "is|should|must now? be? $"];
 
 /// Frames that say what a product costs: only its regular price does ("X to cost $N", "X now
 /// sells for $N", "price X at $N").
@@ -280,7 +289,14 @@ fn base_change(c: &Clause, ctx: &Ctx, mut w: Words, verb: Verb) -> Result<Intent
         }
     }
     if change.is_some() || matches!(verb, Verb::Off | Verb::Add) {
-    } else if let Some(m) = w.take_find("by %").or_else(|| w.take_find("%")) {
+    } else if let Some(m) = w
+        .take_find(match up {
+            // "bump X up 5%": the direction said twice.
+            Some(true) => "up? by? %",
+            Some(false) => "down? by? %",
+            None => "by? %",
+        })
+    {
         let percent = w.value(m.caps[0]);
         change = match up {
             Some(up) => Some(PriceChange::Percent { percent, up }),
@@ -292,7 +308,13 @@ fn base_change(c: &Clause, ctx: &Ctx, mut w: Words, verb: Verb) -> Result<Intent
             None => return Err(no_direction(c)),
         };
     } else if let Some(m) = w
-        .take_find("to|at|= $")
+        .take_find("from $ to $")
+        .map(|mut m| {
+            // "from $129.99 to $139.99": the new price is the second.
+            m.caps.remove(0);
+            m
+        })
+        .or_else(|| w.take_find("to|at|= $"))
         .or_else(|| w.take_find(": $"))
         .or_else(|| w.take_find("is|should now? be? $"))
         .or_else(|| w.take_find("to be $"))
@@ -473,7 +495,7 @@ fn value_frame<'a>(c: &Clause<'a>, value: &str) -> Option<(Words<'a>, super::pat
                 .or_else(|| w.take_start("discount|markdown|mark"))?;
             let mark = w.toks[verb.start].is_word("mark") && verb.end - verb.start == 1;
             let pattern = if mark {
-                format!("down by {value}")
+                format!("down by? {value}")
             } else {
                 format!("by? {value}")
             };

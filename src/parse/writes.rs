@@ -68,14 +68,14 @@ impl Values {
 }
 
 pub const PROMO_NOUN: &str = "promo|promos|promotion|promotions|sale|sales|discount|discounts|markdown|markdowns|deal|deals|offer|offers|special|specials|clearance";
-const PROMO_PRICE: &str = "'s? the|its|their|a? promo|promotional|promotion|sale|discount|discounted|special|offer|markdown price|prices|pricing of|for|on|to?";
+const PROMO_PRICE: &str = "'s? the|its|their|a? promo|promotional|promotion|sale|discount|discounted|special|offer|markdown|deal|clearance price|prices|pricing of|for|on|to?";
 const BASE_PRICE: &str = "'s? the|its|their? base|list|regular|retail|normal|standard|original|ticket|sticker price|prices|pricing of|for|on?";
 const MSRP: &str = "'s? the|its|their? msrp|rrp of|for|on?";
 const PLAIN_PRICE: &str = "'s? the|its|their? price|prices|pricing of|for|on?";
 const UP_VERBS: &str = "raise|increase|bump|hike|up|lift|boost|push";
 const DOWN_VERBS: &str = "lower|reduce|cut|decrease|drop|slash|trim";
 const SET_VERBS: &str = "set|change|update|make|adjust|fix|correct|move|modify|edit|put|reset";
-const DISCOUNT_VERBS: &str = "take|knock|give|apply|do|offer|run|put|place|slap|shave|get|set|have|throw|make|add|mark|discount|markdown";
+const DISCOUNT_VERBS: &str = "take|knock|give|apply|do|offer|run|put|place|slap|shave|get|set|have|throw|make|add|mark|discount|markdown|slash|cut|trim|start|launch|begin|hold|create|introduce|kick";
 
 fn end_promo(c: &Clause, ctx: &Ctx, values: &Values) -> Parsed {
     if values.percent || values.amount {
@@ -414,7 +414,18 @@ fn promo_price(c: &Clause, ctx: &Ctx) -> Parsed {
         .take_find(&format!("on|onto a|the? {PROMO_NOUN} at|for $"))
         .or_else(|| w.take_find(&format!("at|for $ on|as a|the? {PROMO_NOUN}")))
     {
-        w.take_start("put|place|set|run|list|have|get|throw|go");
+        w.take_start("put|place|set|run|list|have|get|throw|go|feature");
+        let price = w.value(m.caps[0]);
+        return Some(
+            c.target(&w, ctx)
+                .map(|target| Intent::PromoPrice { target, price }),
+        );
+    }
+    // "promo X at $60", "promote X for $60".
+    let mut w = c.w.clone();
+    if w.take_start("promo|promote").is_some()
+        && let Some(m) = w.take_find("at|for $")
+    {
         let price = w.value(m.caps[0]);
         return Some(
             c.target(&w, ctx)
@@ -471,10 +482,10 @@ fn amount_off(c: &Clause, ctx: &Ctx, values: &Values) -> Parsed {
 /// frame consumed and the value's match.
 fn value_frame<'a>(c: &Clause<'a>, value: &str) -> Option<(Words<'a>, super::pattern::Match)> {
     let mut w = c.w.clone();
-    let off = "off|discount|markdown|reduction|promo|promotion|sale|saving|savings";
+    let off = "off|discount|markdown|reduction|promo|promotion|sale|saving|savings|deal|clearance|special|offer";
     let m = w
         .take_find(&format!(
-            "on|onto a|the? {PROMO_NOUN} at|of {value} off|discount?"
+            "on|onto a|the? {PROMO_NOUN} at|of|for {value} off|discount?"
         ))
         .or_else(|| {
             w.take_find(&format!(
@@ -503,6 +514,7 @@ fn value_frame<'a>(c: &Clause<'a>, value: &str) -> Option<(Words<'a>, super::pat
         }
     };
     w.take_start(DISCOUNT_VERBS);
+    w.take_start("off");
     w.take_find(PLAIN_PRICE);
     Some((w, m))
 }
@@ -713,7 +725,14 @@ fn activate(c: &Clause, ctx: &Ctx, values: &Values) -> Parsed {
         return None;
     }
     let mut w = c.w.clone();
-    let frame = if w.take_start(ACTIVATE_VERBS).is_some()
+    // "turn the X promo back on".
+    let turned = w.at_start("turn|switch|flip").is_some() && w.at_end("back? on").is_some();
+    if turned {
+        w.take_start("turn|switch|flip");
+        w.take_end("back? on");
+    }
+    let frame = if turned
+        || w.take_start(ACTIVATE_VERBS).is_some()
         || w.take_start("turn|switch|bring on|back").is_some()
     {
         let noun = w.take_find(&format!(

@@ -181,8 +181,14 @@ pub fn check(w: &Words, clause: &str, names: &HashSet<String>, notify: bool) -> 
             }
         }
     }
+    // "stock count for X: 0" gives a count (a state), it does not ask for one.
+    let gives_count = w.toks.iter().any(|t| t.kind == crate::parse::lexer::Kind::Number)
+        && w.find("how many").is_none();
     for (pattern, what) in LACKING {
         if let Some(m) = find(w, pattern, names) {
+            if gives_count && what.starts_with("stock counts") {
+                continue;
+            }
             // "sold out" is an inventory state, not sales data.
             if w.toks[m.start].is_word("sold")
                 && w.toks.get(m.start + 1).is_some_and(|t| t.is_word("out"))

@@ -533,6 +533,14 @@ fn counted(c: &Clause, ctx: &Ctx) -> Parsed {
         .take_start("we|i still|only|just|currently|now? have|has|got|'ve got? only|just?")
         .or_else(|| w.take_start("there is|are still|only|just|now?"))
         .or_else(|| w.take_start("only|just"));
+    // "we're down to 4 units of X".
+    if let Some(m) = w.take_start(&format!("we|i are|'re now? down|up to # {units}? of|for|left?")) {
+        let m = super::pattern::Match {
+            caps: m.caps,
+            ..m
+        };
+        return Some(count_state(c, ctx, &w, m));
+    }
     if let Some(m) = arrived(&mut w, units) {
         return Some(count_state(c, ctx, &w, m));
     }
@@ -562,7 +570,7 @@ fn counted(c: &Clause, ctx: &Ctx) -> Parsed {
         }
         m
     } else {
-        let cue = w.find("the|our|its|their? inventory|stock|count|quantity|qty|level|levels of|for|on?");
+        let cue = w.find("the|our|its|their? inventory|stock|count|quantity|qty|level|levels count|level|levels|quantity|qty? of|for|on?");
         let m = cue.and_then(|_| {
             w.take_find(&format!(
                 "is|are|was|has|have been? now|currently|down|up|dropped|fallen|gone? down|up? to|at|of|=|:? # {units}?"
@@ -576,7 +584,7 @@ fn counted(c: &Clause, ctx: &Ctx) -> Parsed {
         match m {
             Some(m) => {
                 w.take_start(SET_VERBS);
-                w.take_find("the|our|its|their? inventory|stock|count|quantity|qty|level|levels of|for|on?");
+                w.take_find("the|our|its|their? inventory|stock|count|quantity|qty|level|levels count|level|levels|quantity|qty? of|for|on?");
                 m
             }
             None => {
@@ -599,8 +607,8 @@ fn arrived(w: &mut Words, units: &str) -> Option<super::pattern::Match> {
         .is_some();
     if !received {
         a.take_end("at|in|into|to the|our warehouse|store|shop|stockroom|dock|depot");
-        a.take_end("just|have|has|were|was|got? arrived|delivered|landed|received|in")
-            .or_else(|| a.take_end("just? came|come|showed|turned in|up"))?;
+        a.take_end("just? came|come|showed|turned in|up")
+            .or_else(|| a.take_end("just|have|has|were|was|got? arrived|delivered|landed|received|in"))?;
     }
     a.take_start("a|one|another? new? shipment|delivery|batch|restock|consignment|load|box|crate of|with?");
     let m = a.take_start(&format!("# new? {units}? of?"))?;
@@ -625,6 +633,23 @@ fn count_state(c: &Clause, ctx: &Ctx, w: &Words, m: super::pattern::Match) -> Re
 fn state_verb(c: &Clause, ctx: &Ctx) -> Parsed {
     let mut w = c.w.clone();
     let people = "customers|shoppers|people|buyers|clients|everyone|you|they can|could|may";
+    // "we discontinued X", "we've restocked X": who did it does not matter.
+    let mut done = w.clone();
+    if done
+        .take_start("we|i|they have|'ve|had|just|finally|officially? discontinued|retired|unlisted|restocked|replenished|refilled")
+        .is_some()
+    {
+        let said = &done.toks[done.runs().first().map_or(0, |r| r.start).saturating_sub(1)].text;
+        let state = if said.starts_with("re") && said != "retired" {
+            InventoryState::InStock
+        } else {
+            InventoryState::Discontinued
+        };
+        return Some(
+            c.target(&done, ctx)
+                .map(|target| Intent::SetInventory { target, state }),
+        );
+    }
     let state = if w.take_start("discontinue|discontinuing|retire|unlist").is_some()
         || w.take_start("phase|take out").is_some()
     {
@@ -640,6 +665,11 @@ fn state_verb(c: &Clause, ctx: &Ctx) -> Parsed {
             .is_some()
     {
         InventoryState::OutOfStock
+    } else if w
+        .take_start("we|i have|'ve got? plenty|lots|loads|tons|heaps of")
+        .is_some()
+    {
+        InventoryState::InStock
     } else if w
         .take_start(&format!("{people} only|now? pre order|preorder"))
         .is_some()

@@ -50,13 +50,14 @@ pub fn parse(c: &Clause, ctx: &Ctx) -> Option<Result<Intent>> {
         .take_find("products|items|things|skus|ones do|does? we|you? are|is|have|carry|stock|sell|got? there? in|within")
         .is_some();
     const READ_WORDS: &[&str] = &[
-        "'s? the|their|its|current|currently? base|promo|promotional|sale|list|regular? price|prices|pricing|cost|costs|status|statuses|details|detail|info|information|inventory|stock|availability|names|name|skus|categories|images|image|urls|url|data|everything|anything|flag|flags of|for|on|in?",
+        "'s? the|their|its|current|currently? base|promo|promotional|sale|list|regular? price|prices|pricing|cost|costs|status|statuses|details|detail|info|information|inventory|stock|availability|names|name|skus|categories|images|image|picture|pictures|photo|photos|urls|url|data|everything|anything|flag|flags of|for|on|in?",
         "is|are|does|do|did|was|were|has|have|there|we|you|currently|right|now|any|got|carry|sell|offer|stock",
         "in the|our? catalog|catalogue|store",
         "most|least|more|less expensive|priced|pricey",
         "cheapest|priciest|highest|lowest|biggest|smallest priced?",
         "a list of",
         "at the? moment|present",
+        "still|presently",
         "?",
     ];
     for pattern in READ_WORDS {
@@ -107,7 +108,7 @@ pub fn parse(c: &Clause, ctx: &Ctx) -> Option<Result<Intent>> {
 }
 
 /// "can customers buy", "could shoppers order": the question is whether products are available.
-const BUY: &str = "can|could customers|shoppers|people|buyers|clients|you|we|anyone|someone currently|still|now? buy|order|purchase|get";
+const BUY: &str = "can|could customers|shoppers|people|buyers|clients|you|we|i|anyone|someone currently|still|now? buy|order|purchase|get";
 
 /// Words that make a question about a topic (its columns are shown in the answer).
 const TOPICS: &[(Topic, &[&str])] = &[

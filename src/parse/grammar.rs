@@ -236,7 +236,13 @@ fn clause_intent(
     let toks = &toks[range];
     let mut w = Words::new(toks);
     let text = text_of(src, toks);
+    let valued = toks
+        .iter()
+        .any(|t| t.kind == Kind::Percent || t.kind == Kind::Money);
     for _ in 0..4 {
+        if valued {
+            w.take_start(super::vocab::WISH);
+        }
         for filler in LEADING_FILLERS {
             w.take_all_start(filler);
         }

@@ -17,7 +17,6 @@ pub const LEADING_FILLERS: &[&str] = &[
     "make sure to|you",
     "could|can|would|will someone|somebody|anyone please?",
     "i|we would|'d appreciate it if you could|would|can",
-    "it would|'d|will be great|nice|good|ideal|lovely|awesome|perfect|helpful|best|wise if|to",
     "would|is it be? possible to",
     "do me a favour|favor and",
     "i|we want|need",
@@ -27,6 +26,11 @@ pub const LEADING_FILLERS: &[&str] = &[
     "as well",
     ",",
 ];
+
+/// A wish framed as a condition ("it would be great if X were 10% off"): courtesy only when the
+/// clause says a price or a percentage, otherwise the "if" is a condition and is refused.
+pub const WISH: &str =
+    "it would|'d|will be great|nice|good|ideal|lovely|awesome|perfect|helpful|best|wise if|to";
 
 /// Politeness and framing at the end of a clause.
 pub const TRAILING_FILLERS: &[&str] = &[

@@ -33,9 +33,26 @@ fn is_field(t: Option<&Token>) -> bool {
         t.kind == Kind::Money
             || t.kind == Kind::Number
             || [
-                "name", "title", "category", "cat", "department", "price", "base", "list",
-                "regular", "retail", "msrp", "inventory", "stock", "status", "pre", "preorder",
-                "in", "low", "out", "discontinued",
+                "name",
+                "title",
+                "category",
+                "cat",
+                "department",
+                "price",
+                "base",
+                "list",
+                "regular",
+                "retail",
+                "msrp",
+                "inventory",
+                "stock",
+                "status",
+                "pre",
+                "preorder",
+                "in",
+                "low",
+                "out",
+                "discontinued",
             ]
             .contains(&t.text.as_str())
     })

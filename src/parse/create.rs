@@ -189,7 +189,10 @@ fn label_at(toks: &[Token], i: usize) -> Option<(Label, usize)> {
     let next = toks.get(i + 1);
     let separated = next.is_some_and(|n| n.is_punct(':') || n.is_punct('-') || n.is_punct('='));
     // "stock" in "low stock" is part of a state, not a label.
-    if label == Label::State && !separated && next.is_none_or(|n| state_at(toks, i + 1).is_none() && n.kind == Kind::Word) {
+    if label == Label::State
+        && !separated
+        && next.is_none_or(|n| state_at(toks, i + 1).is_none() && n.kind == Kind::Word)
+    {
         return None;
     }
     Some((label, if separated { 2 } else { 1 }))

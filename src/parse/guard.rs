@@ -128,8 +128,16 @@ fn innocent(w: &Words, m: &Match) -> bool {
     }
     // "end all sales": promos, not sales figures.
     if word == "sales" && m.end - m.start == 1 {
-        let promos = m.start > 0 && at(m.start - 1, "all|any|every|the|its|their|our|these|those|current|active|running");
-        return promos && !at(m.end, "figures|numbers|data|volume|volumes|report|reports|total|totals|count|counts|rank|ranking");
+        let promos = m.start > 0
+            && at(
+                m.start - 1,
+                "all|any|every|the|its|their|our|these|those|current|active|running",
+            );
+        return promos
+            && !at(
+                m.end,
+                "figures|numbers|data|volume|volumes|report|reports|total|totals|count|counts|rank|ranking",
+            );
     }
     if word == "warehouse" {
         let place = m.start >= 2 && at(m.start - 1, "the|our") && at(m.start - 2, "at|in|into|to");
@@ -182,7 +190,10 @@ pub fn check(w: &Words, clause: &str, names: &HashSet<String>, notify: bool) -> 
         }
     }
     // "stock count for X: 0" gives a count (a state), it does not ask for one.
-    let gives_count = w.toks.iter().any(|t| t.kind == crate::parse::lexer::Kind::Number)
+    let gives_count = w
+        .toks
+        .iter()
+        .any(|t| t.kind == crate::parse::lexer::Kind::Number)
         && w.find("how many").is_none();
     for (pattern, what) in LACKING {
         if let Some(m) = find(w, pattern, names) {

@@ -40,7 +40,8 @@ pub fn parse(c: &Clause, ctx: &Ctx) -> Option<Result<Intent>> {
     }
     available |= w.take_find(BUY).is_some()
         || w.take_find("be bought|ordered|purchased").is_some()
-        || w.take_find("available|buyable|purchasable|orderable to? buy|order|purchase?").is_some();
+        || w.take_find("available|buyable|purchasable|orderable to? buy|order|purchase?")
+            .is_some();
     let mut filters = target::take_filters(&mut w);
     if available {
         filters.push(Filter::Available(true));

@@ -235,8 +235,8 @@ fn base_price(c: &Clause, ctx: &Ctx) -> Parsed {
             && w.take_find(PLAIN_PRICE).is_some();
         let costs = COSTS.iter().any(|p| w.find(p).is_some());
         let by = w.find("by %").is_some() || w.find("by $").is_some();
-        let raised = verb == Verb::Up
-            && (by || w.find("up? %").is_some() || w.find("to $").is_some());
+        let raised =
+            verb == Verb::Up && (by || w.find("up? %").is_some() || w.find("to $").is_some());
         let moved = moves && (w.find("%").is_some() || w.find("$").is_some());
         let promo = c.w.find(PROMO_NOUN).is_some();
         if !(plain || (!promo && (costs || raised || moved))) {
@@ -289,14 +289,12 @@ fn base_change(c: &Clause, ctx: &Ctx, mut w: Words, verb: Verb) -> Result<Intent
         }
     }
     if change.is_some() || matches!(verb, Verb::Off | Verb::Add) {
-    } else if let Some(m) = w
-        .take_find(match up {
-            // "bump X up 5%": the direction said twice.
-            Some(true) => "up? by? %",
-            Some(false) => "down? by? %",
-            None => "by? %",
-        })
-    {
+    } else if let Some(m) = w.take_find(match up {
+        // "bump X up 5%": the direction said twice.
+        Some(true) => "up? by? %",
+        Some(false) => "down? by? %",
+        None => "by? %",
+    }) {
         let percent = w.value(m.caps[0]);
         change = match up {
             Some(up) => Some(PriceChange::Percent { percent, up }),
@@ -534,11 +532,10 @@ fn counted(c: &Clause, ctx: &Ctx) -> Parsed {
         .or_else(|| w.take_start("there is|are still|only|just|now?"))
         .or_else(|| w.take_start("only|just"));
     // "we're down to 4 units of X".
-    if let Some(m) = w.take_start(&format!("we|i are|'re now? down|up to # {units}? of|for|left?")) {
-        let m = super::pattern::Match {
-            caps: m.caps,
-            ..m
-        };
+    if let Some(m) = w.take_start(&format!(
+        "we|i are|'re now? down|up to # {units}? of|for|left?"
+    )) {
+        let m = super::pattern::Match { caps: m.caps, ..m };
         return Some(count_state(c, ctx, &w, m));
     }
     if let Some(m) = arrived(&mut w, units) {
@@ -608,9 +605,13 @@ fn arrived(w: &mut Words, units: &str) -> Option<super::pattern::Match> {
     if !received {
         a.take_end("at|in|into|to the|our warehouse|store|shop|stockroom|dock|depot");
         a.take_end("just? came|come|showed|turned in|up")
-            .or_else(|| a.take_end("just|have|has|were|was|got? arrived|delivered|landed|received|in"))?;
+            .or_else(|| {
+                a.take_end("just|have|has|were|was|got? arrived|delivered|landed|received|in")
+            })?;
     }
-    a.take_start("a|one|another? new? shipment|delivery|batch|restock|consignment|load|box|crate of|with?");
+    a.take_start(
+        "a|one|another? new? shipment|delivery|batch|restock|consignment|load|box|crate of|with?",
+    );
     let m = a.take_start(&format!("# new? {units}? of?"))?;
     *w = a;
     Some(m)
@@ -650,7 +651,9 @@ fn state_verb(c: &Clause, ctx: &Ctx) -> Parsed {
                 .map(|target| Intent::SetInventory { target, state }),
         );
     }
-    let state = if w.take_start("discontinue|discontinuing|retire|unlist").is_some()
+    let state = if w
+        .take_start("discontinue|discontinuing|retire|unlist")
+        .is_some()
         || w.take_start("phase|take out").is_some()
     {
         w.take_end("of production");
@@ -660,9 +663,10 @@ fn state_verb(c: &Clause, ctx: &Ctx) -> Parsed {
     } else if w
         .take_start("we|i are|have|had|'ve? ran|run|sold? out of")
         .is_some()
-        || w
-            .take_start("we|i just|have|'ve|had? sold the|our last|final one|unit|units|pair|piece|item? of?")
-            .is_some()
+        || w.take_start(
+            "we|i just|have|'ve|had? sold the|our last|final one|unit|units|pair|piece|item? of?",
+        )
+        .is_some()
     {
         InventoryState::OutOfStock
     } else if w

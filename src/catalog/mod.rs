@@ -2,6 +2,7 @@
 //! it lives, and the cells a plan reads and writes. Pure data: the sources in `source/` fill it.
 
 pub mod rows;
+pub mod stale;
 pub mod value;
 
 use std::collections::HashMap;

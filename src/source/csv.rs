@@ -6,7 +6,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::Source;
-use crate::catalog::{Catalog, CellRef, ColumnNames, Rows, SourceRef, WriteBatch, value};
+use crate::catalog::stale::{self, Found};
+use crate::catalog::{Catalog, CellRef, ColumnNames, Field, Rows, SourceRef, WriteBatch};
 use crate::error::{Error, IoContext, Result};
 
 /// Catalogs larger than this are refused rather than read into memory.
@@ -185,40 +186,23 @@ impl Source for CsvSource {
         let text = self.read_text()?;
         let catalog = self.parse(&text)?;
 
-        let mut conflicts = Vec::new();
-        for w in &batch.updates {
-            let (Some(row), Some(col)) =
-                (catalog.row_of(&w.key), catalog.column_by_header(&w.field))
-            else {
-                conflicts.push(format!("{} {}: the cell no longer exists", w.key, w.field));
-                continue;
-            };
-            let current = catalog.rows.get(row, col).unwrap_or_default();
-            if !value::same(catalog.field_of(&w.field), &w.before, current) {
-                conflicts.push(format!(
-                    "{} {}: planned from `{}`, now `{}`",
-                    w.key, w.field, w.before, current
-                ));
+        let found = batch.updates.iter().map(|w| {
+            match (catalog.row_of(&w.key), catalog.column_by_header(&w.field)) {
+                (Some(row), Some(col)) => {
+                    Found::Holds(catalog.rows.get(row, col).unwrap_or_default().to_string())
+                }
+                _ => Found::Gone,
             }
-        }
-        let key_header = catalog.headers[catalog
-            .column(crate::catalog::Field::Sku)
-            .expect("key column checked")]
-        .clone();
-        for row in &batch.appends {
-            if let Some((_, key)) = row.iter().find(|(h, _)| *h == key_header)
-                && catalog.row_of(key).is_some()
-            {
-                conflicts.push(format!("{key}: a row with this key exists now"));
-            }
-        }
-        if !conflicts.is_empty() {
-            return Err(Error::stale(format!(
-                "the catalog changed since the plan was made; nothing was written:\n  {}",
-                conflicts.join("\n  ")
-            ))
-            .hint("plan again against the current catalog"));
-        }
+        });
+        let key_header = catalog.header(Field::Sku).expect("key column checked");
+        stale::check(
+            batch,
+            found,
+            |h| catalog.field_of(h),
+            key_header,
+            |key| catalog.row_of(key).is_some(),
+            "catalog",
+        )?;
 
         // The new value of each updated cell, by row.
         let mut overrides: HashMap<usize, Vec<(usize, &str)>> = HashMap::new();

@@ -72,7 +72,7 @@ pub fn apply(ctx: &mut Context<'_>, plan: &Plan) -> Result<Receipt> {
         .cloned()
         .unwrap_or_else(approval::local_user);
     for grant in ctx.source.authorize_write()? {
-        ctx.delegation.push(delegation(grant, &on_behalf_of));
+        ctx.delegation.push(grant.for_user(&on_behalf_of));
     }
 
     ctx.store.claim_plan(&Claim {
@@ -156,7 +156,7 @@ pub fn apply(ctx: &mut Context<'_>, plan: &Plan) -> Result<Receipt> {
         Some(n) if failure.is_none() => {
             let (grant, record) = n.prepare();
             ctx.delegation
-                .extend(grant.map(|g| delegation(g, &on_behalf_of)));
+                .extend(grant.map(|g| g.for_user(&on_behalf_of)));
             Some(record)
         }
         _ => None,
@@ -232,22 +232,6 @@ pub(crate) fn new_receipt(
         prev_id: None,
         prev_hash: None,
         hash: String::new(),
-    }
-}
-
-/// A source's or notifier's grant as an entry of the receipt's delegation chain.
-fn delegation(grant: crate::source::Grant, on_behalf_of: &str) -> Delegation {
-    Delegation {
-        agent: grant.agent,
-        on_behalf_of: grant
-            .on_behalf_of
-            .unwrap_or_else(|| on_behalf_of.to_string()),
-        scope: grant.scope,
-        granted_scope: grant.granted_scope,
-        token_ref: grant.token_ref,
-        jti: grant.jti,
-        expires_at: grant.expires_at,
-        via: grant.via,
     }
 }
 

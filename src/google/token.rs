@@ -1,7 +1,7 @@
 //! Google access tokens, one per agent (DESIGN sections 2 and 7): the reader may only read
 //! sheets, the writer may write them, the notifier may only send mail.
 //!
-//! A [`TokenSource`] hands out tokens; the receipt records a [`Grant`] per agent with a
+//! A [`TokenSource`] hands out tokens; the receipt records a [`Delegation`] per agent with a
 //! reference to the token (a SHA-256 prefix), never the token. Two sources exist:
 //! [`EnvToken`] (`CHANGESET_GOOGLE_ACCESS_TOKEN`, for CI and service accounts) and
 //! [`VaultTokens`] (one Token Vault exchange per agent, with the returned scope checked).
@@ -15,8 +15,8 @@ use secrecy::SecretString;
 
 use crate::env;
 use crate::error::{Error, Result};
+use crate::receipt::Delegation;
 use crate::settings::Settings;
-use crate::source::Grant;
 
 pub const SHEETS_READONLY: &str = "https://www.googleapis.com/auth/spreadsheets.readonly";
 pub const SHEETS: &str = "https://www.googleapis.com/auth/spreadsheets";
@@ -61,7 +61,7 @@ impl Agent {
 /// A Google access token for one agent, with the receipt's record of it.
 pub struct GoogleToken {
     pub secret: SecretString,
-    pub grant: Grant,
+    pub grant: Delegation,
 }
 
 /// Where Google access tokens come from.
@@ -145,11 +145,12 @@ impl TokenSource for EnvToken {
     fn fetch(&mut self, agent: Agent) -> Result<GoogleToken> {
         Ok(GoogleToken {
             secret: self.token.clone(),
-            grant: Grant {
+            grant: Delegation {
                 agent: agent.name().into(),
+                // Whose token it is cannot be known; the receipt names the approver or user.
+                on_behalf_of: String::new(),
                 scope: agent.scope().into(),
                 granted_scope: None,
-                on_behalf_of: None,
                 token_ref: Some(crate::auth::token_ref(&self.token)),
                 jti: None,
                 expires_at: None,
@@ -222,11 +223,12 @@ impl<E: Exchange> TokenSource for VaultTokens<E> {
             None => None,
         };
         Ok(GoogleToken {
-            grant: Grant {
+            grant: Delegation {
                 agent: agent.name().into(),
+                // The logged-in user's token was exchanged, whoever approved.
+                on_behalf_of: user.sub.unwrap_or_default(),
                 scope: agent.scope().into(),
                 granted_scope: Some(granted.join(" ")),
-                on_behalf_of: user.sub,
                 token_ref: Some(crate::auth::token_ref(&got.access_token)),
                 jti: got.jti,
                 expires_at,
@@ -371,7 +373,7 @@ mod tests {
         assert_eq!(token.grant.via, "token_vault");
         assert_eq!(token.grant.scope, SHEETS);
         assert_eq!(token.grant.granted_scope.as_deref(), Some(SHEETS));
-        assert_eq!(token.grant.on_behalf_of.as_deref(), Some("auth0|user"));
+        assert_eq!(token.grant.on_behalf_of, "auth0|user");
         let reference = token.grant.token_ref.unwrap();
         assert!(reference.starts_with("sha256:") && reference.len() == 23);
         assert!(!reference.contains("ya29"));

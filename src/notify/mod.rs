@@ -26,9 +26,9 @@ use crate::audit::AuditStore;
 use crate::error::{Error, Result};
 use crate::google::http::{self, Effect, Failure, Limits, Request, Retry};
 use crate::google::token::{Agent, GoogleToken, Lease, TokenSource};
+use crate::receipt::Delegation;
 use crate::receipt::{NotifyRecord, Receipt};
 use crate::settings::Settings;
-use crate::source::Grant;
 
 pub struct Notifier {
     recipients: Vec<String>,
@@ -63,7 +63,7 @@ impl Notifier {
     }
 
     /// Gets the notifier's own token (scope `gmail.send` only) for the delegation chain.
-    pub fn authorize(&mut self) -> Result<Grant> {
+    pub fn authorize(&mut self) -> Result<Delegation> {
         let tokens = match &mut self.tokens {
             Some(t) => t,
             None => self
@@ -78,7 +78,7 @@ impl Notifier {
 
     /// What the receipt records before it is sealed: `pending` when the notifier holds its
     /// token (the outcome follows the seal), `failed` when it could not get one.
-    pub fn prepare(&mut self) -> (Option<Grant>, NotifyRecord) {
+    pub fn prepare(&mut self) -> (Option<Delegation>, NotifyRecord) {
         match self.authorize() {
             Ok(grant) => (Some(grant), self.record("pending", None, None)),
             Err(e) => {

@@ -88,6 +88,20 @@ pub struct Delegation {
     pub via: String,
 }
 
+impl Delegation {
+    /// Names `user` as the one the agent acted for, unless the token source already knew whose
+    /// credential it was (Token Vault: the logged-in user, whoever approved).
+    pub fn for_user(self, user: &str) -> Delegation {
+        if !self.on_behalf_of.is_empty() {
+            return self;
+        }
+        Delegation {
+            on_behalf_of: user.to_string(),
+            ..self
+        }
+    }
+}
+
 /// Scopes that only identify the user; a token may carry them besides its agent's scope.
 const IDENTITY_SCOPES: &[&str] = &[
     "openid",

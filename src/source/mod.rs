@@ -8,26 +8,7 @@ pub mod sheets;
 
 use crate::catalog::{Catalog, CellRef, SourceRef, SourceSpec, WriteBatch};
 use crate::error::Result;
-
-/// A credential a source obtained for one agent, as recorded in the receipt's delegation chain:
-/// a reference to the token (hash prefix, jti), never the token.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Grant {
-    /// `reader`, `writer` or `notifier`.
-    pub agent: String,
-    /// The scope the agent needs and uses.
-    pub scope: String,
-    /// Every scope the token actually carries, as the IdP reported it (None when unknown).
-    pub granted_scope: Option<String>,
-    /// Whose credential it is, when the token source knows (Token Vault: the logged-in user,
-    /// whoever approved); None lets the receipt name the approver or the local user.
-    pub on_behalf_of: Option<String>,
-    pub token_ref: Option<String>,
-    pub jti: Option<String>,
-    pub expires_at: Option<String>,
-    /// `token_vault`, `env` or `local`.
-    pub via: String,
-}
+use crate::receipt::Delegation;
 
 /// A catalog store. Implementations must make [`Source::write`] all-or-nothing and must refuse
 /// (with a [`crate::error::Kind::Stale`] error, writing nothing) when a cell no longer holds its
@@ -43,7 +24,7 @@ pub trait Source {
     /// Called after approval and before [`Source::write`], so that write credentials exist only
     /// once a human approved. Returns the grants used so far, for the receipt. Local sources
     /// need no credential.
-    fn authorize_write(&mut self) -> Result<Vec<Grant>> {
+    fn authorize_write(&mut self) -> Result<Vec<Delegation>> {
         Ok(Vec::new())
     }
 }

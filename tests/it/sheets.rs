@@ -782,11 +782,11 @@ impl changeset::google::token::TokenSource for ListedTokens {
         };
         Ok(changeset::google::token::GoogleToken {
             secret: token.to_string().into(),
-            grant: changeset::source::Grant {
+            grant: changeset::receipt::Delegation {
                 agent: agent.name().into(),
+                on_behalf_of: String::new(),
                 scope: agent.scope().into(),
                 granted_scope: None,
-                on_behalf_of: None,
                 token_ref: None,
                 jti: None,
                 expires_at: None,

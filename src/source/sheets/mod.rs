@@ -23,13 +23,14 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::{Grant, Source};
+use super::Source;
 use crate::catalog::stale::{self, Found};
 use crate::catalog::{Catalog, CellRef, ColumnNames, Field, SourceRef, WriteBatch};
 use crate::error::{Error, Result};
 use crate::google::a1;
 use crate::google::http::Limits;
 use crate::google::token::{Agent, GoogleToken, TokenSource};
+use crate::receipt::Delegation;
 use codec::{cell_text, typed_cell};
 use protocol::Probe;
 
@@ -340,7 +341,7 @@ impl Source for SheetsSource {
         }
     }
 
-    fn authorize_write(&mut self) -> Result<Vec<Grant>> {
+    fn authorize_write(&mut self) -> Result<Vec<Delegation>> {
         let writer = self.tokens.fetch(Agent::Writer)?;
         self.writer = Some(writer);
         Ok([&self.reader, &self.writer]

@@ -34,6 +34,9 @@ _changeset() {
             changeset,logout)
                 cmd="changeset__subcmd__logout"
                 ;;
+            changeset,man)
+                cmd="changeset__subcmd__man"
+                ;;
             changeset,plan)
                 cmd="changeset__subcmd__plan"
                 ;;
@@ -45,6 +48,9 @@ _changeset() {
                 ;;
             changeset,rules)
                 cmd="changeset__subcmd__rules"
+                ;;
+            changeset,show)
+                cmd="changeset__subcmd__show"
                 ;;
             changeset,whoami)
                 cmd="changeset__subcmd__whoami"
@@ -115,6 +121,9 @@ _changeset() {
             changeset__subcmd__help,logout)
                 cmd="changeset__subcmd__help__subcmd__logout"
                 ;;
+            changeset__subcmd__help,man)
+                cmd="changeset__subcmd__help__subcmd__man"
+                ;;
             changeset__subcmd__help,plan)
                 cmd="changeset__subcmd__help__subcmd__plan"
                 ;;
@@ -126,6 +135,9 @@ _changeset() {
                 ;;
             changeset__subcmd__help,rules)
                 cmd="changeset__subcmd__help__subcmd__rules"
+                ;;
+            changeset__subcmd__help,show)
+                cmd="changeset__subcmd__help__subcmd__show"
                 ;;
             changeset__subcmd__help,whoami)
                 cmd="changeset__subcmd__help__subcmd__whoami"
@@ -200,7 +212,7 @@ _changeset() {
 
     case "${cmd}" in
         changeset)
-            opts="-q -v -h -V --config --quiet --verbose --help --version login logout whoami plan apply rollback recover audit rules completions help"
+            opts="-q -v -h -V --config --quiet --verbose --help --version login logout whoami plan apply rollback recover audit rules show completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -604,7 +616,7 @@ _changeset() {
             return 0
             ;;
         changeset__subcmd__help)
-            opts="login logout whoami plan apply rollback recover audit rules completions help"
+            opts="login logout whoami plan apply rollback recover audit rules show completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -799,6 +811,20 @@ _changeset() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        changeset__subcmd__help__subcmd__man)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         changeset__subcmd__help__subcmd__plan)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -911,6 +937,20 @@ _changeset() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        changeset__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         changeset__subcmd__help__subcmd__whoami)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -960,6 +1000,28 @@ _changeset() {
             case "${prev}" in
                 --format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        changeset__subcmd__man)
+            opts="-q -v -h --out-dir --config --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --out-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --config)
@@ -1294,6 +1356,36 @@ _changeset() {
                 return 0
             fi
             case "${prev}" in
+                --rules)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        changeset__subcmd__show)
+            opts="-q -v -h --offline --source --rules --format --config --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --source)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --rules)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

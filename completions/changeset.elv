@@ -36,7 +36,9 @@ set edit:completion:arg-completer[changeset] = {|@words|
             cand recover 'Finish or undo an apply that was interrupted'
             cand audit 'Read and verify the receipts in the audit store'
             cand rules 'Lint, test, explain and benchmark the rules file'
+            cand show 'Render a saved plan as `plan` printed it, and say whether it is still fresh'
             cand completions 'Print a shell completion script'
+            cand man 'Print the man page (roff) of changeset or of one of its commands'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'changeset;login'= {
@@ -337,7 +339,30 @@ set edit:completion:arg-completer[changeset] = {|@words|
         }
         &'changeset;rules;help;help'= {
         }
+        &'changeset;show'= {
+            cand --source 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`'
+            cand --rules 'Rules file (default: the embedded rules/default.toml)'
+            cand --format 'Output format on stdout'
+            cand --config 'Config file (default: changeset.toml in the data directory, if present)'
+            cand --offline 'Do not read the source or the rules: render the plan only, freshness unchecked'
+            cand -q 'Print less on stderr'
+            cand --quiet 'Print less on stderr'
+            cand -v 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand --verbose 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'changeset;completions'= {
+            cand --config 'Config file (default: changeset.toml in the data directory, if present)'
+            cand -q 'Print less on stderr'
+            cand --quiet 'Print less on stderr'
+            cand -v 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand --verbose 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'changeset;man'= {
+            cand --out-dir 'Write every page (changeset.1, changeset-plan.1, ...) into this directory instead'
             cand --config 'Config file (default: changeset.toml in the data directory, if present)'
             cand -q 'Print less on stderr'
             cand --quiet 'Print less on stderr'
@@ -356,7 +381,9 @@ set edit:completion:arg-completer[changeset] = {|@words|
             cand recover 'Finish or undo an apply that was interrupted'
             cand audit 'Read and verify the receipts in the audit store'
             cand rules 'Lint, test, explain and benchmark the rules file'
+            cand show 'Render a saved plan as `plan` printed it, and say whether it is still fresh'
             cand completions 'Print a shell completion script'
+            cand man 'Print the man page (roff) of changeset or of one of its commands'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'changeset;help;login'= {
@@ -410,7 +437,11 @@ set edit:completion:arg-completer[changeset] = {|@words|
         }
         &'changeset;help;rules;bench'= {
         }
+        &'changeset;help;show'= {
+        }
         &'changeset;help;completions'= {
+        }
+        &'changeset;help;man'= {
         }
         &'changeset;help;help'= {
         }

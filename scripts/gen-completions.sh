@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates the shipped shell completions from the CLI definitions.
+# Regenerates the shipped shell completions and man pages (man/) from the CLI definitions.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --quiet
@@ -9,3 +9,5 @@ $bin completions zsh > completions/_changeset
 $bin completions fish > completions/changeset.fish
 $bin completions powershell > completions/_changeset.ps1
 $bin completions elvish > completions/changeset.elv
+rm -f man/*.1
+$bin man --out-dir man

@@ -142,8 +142,15 @@ pub enum Command {
     /// Lint, test, explain and benchmark the rules file
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Render a saved plan as `plan` printed it, and say whether it is still fresh
+    ///
+    /// Exit 0 when the plan could still be applied, 3 when the catalog or the rules changed
+    /// since it was made (what `apply` would refuse).
+    Show(ShowArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
+    /// Print the man page (roff) of changeset or of one of its commands
+    Man(ManArgs),
 }
 
 impl Command {
@@ -211,7 +218,13 @@ impl Command {
                     ..ScopedArgs::default()
                 }
             }
-            Command::Completions(_) => ScopedArgs::default(),
+            Command::Show(a) => ScopedArgs {
+                source: a.source.clone(),
+                rules: a.rules.clone(),
+                format: a.format.clone(),
+                ..ScopedArgs::default()
+            },
+            Command::Completions(_) | Command::Man(_) => ScopedArgs::default(),
         }
     }
 }
@@ -460,4 +473,30 @@ pub enum BenchEngine {
 pub struct CompletionsArgs {
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ShowArgs {
+    /// A plan file from `changeset plan -o`
+    #[arg(value_name = "PLAN")]
+    pub plan: PathBuf,
+    /// Do not read the source or the rules: render the plan only, freshness unchecked
+    #[arg(long)]
+    pub offline: bool,
+    #[command(flatten)]
+    pub source: SourceArg,
+    #[command(flatten)]
+    pub rules: RulesArg,
+    #[command(flatten)]
+    pub format: FormatArg,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ManArgs {
+    /// The command whose page to print (e.g. `audit show`); none for changeset(1)
+    #[arg(value_name = "COMMAND")]
+    pub command: Vec<String>,
+    /// Write every page (changeset.1, changeset-plan.1, ...) into this directory instead
+    #[arg(long, value_name = "DIR", conflicts_with = "command")]
+    pub out_dir: Option<PathBuf>,
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::catalog::{ColumnNames, Field, SourceSpec};
+use crate::catalog::{ColumnNames, Field, SourceRef, SourceSpec};
 use crate::cli::{Format, GlobalArgs, ScopedArgs};
 use crate::env;
 use crate::error::{Error, IoContext, Result};
@@ -208,6 +208,49 @@ impl Settings {
 
     pub fn json(&self) -> bool {
         self.format == Format::Json
+    }
+
+    /// The source a plan or receipt was made for; --source may repeat it but not contradict it.
+    pub fn source_of(&self, recorded: &SourceRef) -> Result<SourceSpec> {
+        let spec = match recorded.kind.as_str() {
+            "csv" => SourceSpec::Csv(recorded.uri.clone().into()),
+            "sheets" => SourceSpec::Sheets {
+                spreadsheet_id: recorded.uri.clone(),
+                tab: recorded.tab.clone(),
+            },
+            other => {
+                return Err(Error::input(format!(
+                    "the plan's source kind `{other}` is unknown"
+                )));
+            }
+        };
+        if self.source_given() {
+            let given = self.source()?;
+            let same = match (&given, &spec) {
+                (SourceSpec::Csv(a), SourceSpec::Csv(b)) => {
+                    std::fs::canonicalize(a).ok().as_deref() == Some(b.as_path())
+                }
+                // A spreadsheet named without a tab means its first tab, which the plan recorded.
+                (
+                    SourceSpec::Sheets {
+                        spreadsheet_id: a,
+                        tab: None,
+                    },
+                    SourceSpec::Sheets {
+                        spreadsheet_id: b, ..
+                    },
+                ) => a == b,
+                (a, b) => a == b,
+            };
+            if !same {
+                return Err(Error::input(format!(
+                    "this was made for {} `{}`, not for the given --source",
+                    recorded.kind, recorded.uri
+                ))
+                .hint("drop --source to use the source it was made for"));
+            }
+        }
+        Ok(spec)
     }
 
     /// The source to read: --source, CHANGESET_SOURCE, the config's `source`, else `catalog.csv`

@@ -246,7 +246,7 @@ fn elapsed_ms(since: Instant) -> u64 {
 }
 
 /// A plan scored under other rules is refused: its tiers might not hold under the current ones.
-fn check_rules(rules: &RuleSet, plan: &Plan) -> Result<()> {
+pub fn check_rules(rules: &RuleSet, plan: &Plan) -> Result<()> {
     if plan.rules.sha256 != rules.sha256 {
         return Err(Error::stale(format!(
             "plan {} was scored under other rules ({}), not the current ones ({})",
@@ -260,8 +260,21 @@ fn check_rules(rules: &RuleSet, plan: &Plan) -> Result<()> {
 /// The catalog must be exactly as it was at plan time (fingerprint); the error names the cells
 /// of the plan that changed, if any.
 fn check_fresh(catalog: &Catalog, plan: &Plan) -> Result<()> {
+    match catalog_change(catalog, plan) {
+        None => Ok(()),
+        Some(detail) => Err(Error::stale(format!(
+            "the catalog changed since plan {} was made ({detail}); nothing was written",
+            plan.id
+        ))
+        .hint("plan again against the current catalog")),
+    }
+}
+
+/// How the catalog differs from the one the plan was made against (`show` reports it too), or
+/// None when it is exactly as it was.
+pub fn catalog_change(catalog: &Catalog, plan: &Plan) -> Option<String> {
     if catalog.fingerprint() == plan.fingerprint {
-        return Ok(());
+        return None;
     }
     let changed: Vec<String> = plan
         .write_changes()
@@ -275,16 +288,11 @@ fn check_fresh(catalog: &Catalog, plan: &Plan) -> Result<()> {
         })
         .map(|c| format!("{} {}", c.key, c.field))
         .collect();
-    let detail = if changed.is_empty() {
+    Some(if changed.is_empty() {
         "other rows changed".to_string()
     } else {
         format!("planned cells changed: {}", changed.join(", "))
-    };
-    Err(Error::stale(format!(
-        "the catalog changed since plan {} was made ({detail}); nothing was written",
-        plan.id
-    ))
-    .hint("plan again against the current catalog"))
+    })
 }
 
 /// Every `before` must be the catalog's value and every `after` a valid value for its column,

@@ -3,9 +3,9 @@
 use std::path::Path;
 
 use crate::apply::{approval, executor};
-use crate::catalog::{SourceRef, SourceSpec};
+use crate::catalog::SourceSpec;
 use crate::cli::ApplyArgs;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::plan::{Plan, file};
 use crate::policy::RuleSet;
 use crate::receipt::Delegation;
@@ -19,7 +19,7 @@ pub fn run(settings: &Settings, args: &ApplyArgs) -> Result<u8> {
     let is_file = args.target.ends_with(".json") || Path::new(&args.target).is_file();
     let (plan, spec) = if is_file {
         let plan = file::read(Path::new(&args.target))?;
-        let spec = source_of(settings, &plan.source)?;
+        let spec = settings.source_of(&plan.source)?;
         (plan, spec)
     } else {
         let spec = settings.source()?;
@@ -74,49 +74,6 @@ pub fn execute(
         output::stdout(&output::tables::receipt(&receipt, output::stdout_colour()))?;
     }
     Ok(0)
-}
-
-/// The source a plan or receipt was made for; --source may repeat it but not contradict it.
-pub fn source_of(settings: &Settings, recorded: &SourceRef) -> Result<SourceSpec> {
-    let spec = match recorded.kind.as_str() {
-        "csv" => SourceSpec::Csv(recorded.uri.clone().into()),
-        "sheets" => SourceSpec::Sheets {
-            spreadsheet_id: recorded.uri.clone(),
-            tab: recorded.tab.clone(),
-        },
-        other => {
-            return Err(Error::input(format!(
-                "the plan's source kind `{other}` is unknown"
-            )));
-        }
-    };
-    if settings.source_given() {
-        let given = settings.source()?;
-        let same = match (&given, &spec) {
-            (SourceSpec::Csv(a), SourceSpec::Csv(b)) => {
-                std::fs::canonicalize(a).ok().as_deref() == Some(b.as_path())
-            }
-            // A spreadsheet named without a tab means its first tab, which the plan recorded.
-            (
-                SourceSpec::Sheets {
-                    spreadsheet_id: a,
-                    tab: None,
-                },
-                SourceSpec::Sheets {
-                    spreadsheet_id: b, ..
-                },
-            ) => a == b,
-            (a, b) => a == b,
-        };
-        if !same {
-            return Err(Error::input(format!(
-                "this was made for {} `{}`, not for the given --source",
-                recorded.kind, recorded.uri
-            ))
-            .hint("drop --source to use the source it was made for"));
-        }
-    }
-    Ok(spec)
 }
 
 /// The start of the delegation chain: the planner, which never holds write credentials, and

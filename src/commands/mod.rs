@@ -5,10 +5,12 @@ pub mod audit;
 pub mod completions;
 pub mod login;
 pub mod logout;
+pub mod man;
 pub mod plan;
 pub mod recover;
 pub mod rollback;
 pub mod rules;
+pub mod show;
 pub mod whoami;
 
 use crate::cli::{Cli, Command};
@@ -19,8 +21,11 @@ use crate::settings::Settings;
 pub type ExitStatus = u8;
 
 pub fn dispatch(cli: Cli) -> Result<ExitStatus> {
-    if let Command::Completions(args) = &cli.command {
-        return completions::run(args);
+    // Generated from the definitions alone: no settings, so a broken config cannot hide them.
+    match &cli.command {
+        Command::Completions(args) => return completions::run(args),
+        Command::Man(args) => return man::run(args),
+        _ => {}
     }
     let settings = Settings::resolve(&cli.global, &cli.command.scoped())?;
     match cli.command {
@@ -30,7 +35,8 @@ pub fn dispatch(cli: Cli) -> Result<ExitStatus> {
         Command::Rollback(args) => rollback::run(&settings, &args),
         Command::Recover { .. } => recover::run(&settings),
         Command::Rules(cmd) => rules::run(&settings, cmd),
-        Command::Completions(_) => unreachable!("handled above"),
+        Command::Show(args) => show::run(&settings, &args),
+        Command::Completions(_) | Command::Man(_) => unreachable!("handled above"),
         Command::Login(args) => login::run(&settings, &args),
         Command::Logout { .. } => logout::run(&settings),
         Command::Whoami { .. } => whoami::run(&settings),

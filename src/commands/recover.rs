@@ -1,7 +1,6 @@
 //! `changeset recover`: finish or undo applies that were interrupted.
 
 use crate::apply::recover;
-use crate::commands::apply::source_of;
 use crate::error::{Error, Result};
 use crate::output;
 use crate::policy::RuleSet;
@@ -11,7 +10,7 @@ pub fn run(settings: &Settings) -> Result<u8> {
     let rules = RuleSet::load(settings.rules_path.as_deref())?;
     let mut store = crate::audit::open(&settings.audit_location())?;
     let outcomes = recover::run(settings, store.as_mut(), &rules.sha256, |plan| {
-        source_of(settings, &plan.source)
+        settings.source_of(&plan.source)
     })?;
     if settings.json() {
         output::json(&outcomes)?;

@@ -19,7 +19,7 @@ pub fn run(settings: &Settings, args: &RollbackArgs) -> Result<u8> {
         let body = store.find(&args.receipt)?;
         Receipt::verify_text(&body).map_err(|e| e.context(format!("receipt `{}`", args.receipt)))?
     };
-    let spec = apply::source_of(settings, &receipt.source)?;
+    let spec = settings.source_of(&receipt.source)?;
     let mut source = source::open(&spec, settings)?;
     let catalog = source.read()?;
     let operations = inverse::operations(&receipt, &catalog)?;

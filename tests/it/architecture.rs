@@ -76,7 +76,6 @@ const KNOWN: &[&str] = &[
     "src/auth/vault.rs:`auth` (layer 2) imports `settings` (layer 4): imports only go down",
     "src/commands/apply.rs:command `apply` imports command `plan`: commands never import each other",
     "src/commands/login.rs:command `login` imports command `whoami`: commands never import each other",
-    "src/commands/recover.rs:command `recover` imports command `apply`: commands never import each other",
     "src/google/token.rs:`google` imports `auth`: google/ is plain HTTP to Google: it is handed tokens, never fetches them",
     "src/google/token.rs:`google` (layer 2) imports `settings` (layer 4): imports only go down",
     "src/google/token.rs:`google` imports `settings`: google/ takes typed options, never Settings",

@@ -44,6 +44,46 @@ fn command_paths() -> Vec<Vec<String>> {
     out
 }
 
+/// man/ holds exactly the pages `changeset man --out-dir` writes, byte for byte, and
+/// `changeset man audit show` prints the same page as the shipped file.
+#[test]
+fn shipped_man_pages_match_the_cli() {
+    let env = TestEnv::new();
+    let out = env.path().join("man");
+    let (code, _, stderr) = run(env.cmd().arg("man").arg("--out-dir").arg(&out));
+    assert_eq!(code, 0, "{stderr}");
+    let pages = |dir: &std::path::Path| -> std::collections::BTreeMap<String, String> {
+        std::fs::read_dir(dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "1"))
+            .map(|p| {
+                let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                (name, std::fs::read_to_string(&p).unwrap())
+            })
+            .collect()
+    };
+    let generated = pages(&out);
+    let shipped = pages(&repo_root().join("man"));
+    // One page per command, help excluded.
+    assert_eq!(generated.len(), command_paths().len());
+    assert!(
+        generated == shipped,
+        "man/ is out of date with the CLI (pages differ: {:?}); regenerate with scripts/gen-completions.sh",
+        generated
+            .keys()
+            .chain(shipped.keys())
+            .filter(|k| generated.get(*k) != shipped.get(*k))
+            .collect::<std::collections::BTreeSet<_>>()
+    );
+    let (code, page, _) = run(env.cmd().args(["man", "audit", "show"]));
+    assert_eq!(code, 0);
+    assert_eq!(page, shipped["changeset-audit-show.1"]);
+    assert!(page.contains(".SH SYNOPSIS"), "{page}");
+    let (code, _, stderr) = run(env.cmd().args(["man", "no-such-command"]));
+    assert_eq!(code, 2, "{stderr}");
+}
+
 #[test]
 fn help_texts() {
     let env = TestEnv::new();

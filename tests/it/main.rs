@@ -24,4 +24,5 @@ mod parse_llm;
 mod parse_refusals;
 mod rules;
 mod sheets;
+mod show;
 mod vault;

@@ -70,6 +70,9 @@ _changeset() {
             changeset__subcmd__audit,list)
                 cmd="changeset__subcmd__audit__subcmd__list"
                 ;;
+            changeset__subcmd__audit,migrate)
+                cmd="changeset__subcmd__audit__subcmd__migrate"
+                ;;
             changeset__subcmd__audit,prove)
                 cmd="changeset__subcmd__audit__subcmd__prove"
                 ;;
@@ -93,6 +96,9 @@ _changeset() {
                 ;;
             changeset__subcmd__audit__subcmd__help,list)
                 cmd="changeset__subcmd__audit__subcmd__help__subcmd__list"
+                ;;
+            changeset__subcmd__audit__subcmd__help,migrate)
+                cmd="changeset__subcmd__audit__subcmd__help__subcmd__migrate"
                 ;;
             changeset__subcmd__audit__subcmd__help,prove)
                 cmd="changeset__subcmd__audit__subcmd__help__subcmd__prove"
@@ -153,6 +159,9 @@ _changeset() {
                 ;;
             changeset__subcmd__help__subcmd__audit,list)
                 cmd="changeset__subcmd__help__subcmd__audit__subcmd__list"
+                ;;
+            changeset__subcmd__help__subcmd__audit,migrate)
+                cmd="changeset__subcmd__help__subcmd__audit__subcmd__migrate"
                 ;;
             changeset__subcmd__help__subcmd__audit,prove)
                 cmd="changeset__subcmd__help__subcmd__audit__subcmd__prove"
@@ -272,7 +281,7 @@ _changeset() {
             return 0
             ;;
         changeset__subcmd__audit)
-            opts="-q -v -h --config --quiet --verbose --help list show verify keygen checkpoint prove export help"
+            opts="-q -v -h --config --quiet --verbose --help list show verify keygen checkpoint prove migrate export help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -338,7 +347,7 @@ _changeset() {
             return 0
             ;;
         changeset__subcmd__audit__subcmd__help)
-            opts="list show verify keygen checkpoint prove export help"
+            opts="list show verify keygen checkpoint prove migrate export help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -408,6 +417,20 @@ _changeset() {
             return 0
             ;;
         changeset__subcmd__audit__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        changeset__subcmd__audit__subcmd__help__subcmd__migrate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -500,6 +523,32 @@ _changeset() {
                 return 0
             fi
             case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        changeset__subcmd__audit__subcmd__migrate)
+            opts="-q -v -h --to --format --config --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -644,7 +693,7 @@ _changeset() {
             return 0
             ;;
         changeset__subcmd__help__subcmd__audit)
-            opts="list show verify keygen checkpoint prove export"
+            opts="list show verify keygen checkpoint prove migrate export"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -700,6 +749,20 @@ _changeset() {
             return 0
             ;;
         changeset__subcmd__help__subcmd__audit__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        changeset__subcmd__help__subcmd__audit__subcmd__migrate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

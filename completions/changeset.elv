@@ -153,6 +153,7 @@ set edit:completion:arg-completer[changeset] = {|@words|
             cand keygen 'Create the Ed25519 key that signs checkpoints; prints its public (verifier) key'
             cand checkpoint 'Print the log''s signed checkpoint (tree size and Merkle root; C2SP tlog-checkpoint)'
             cand prove 'Print an inclusion proof (JSON) that a receipt is in the log'
+            cand migrate 'Copy this machine''s audit log (audit.db) into an empty shared PostgreSQL log'
             cand export 'Write every receipt as JSON Lines (stdout, or a file)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -222,6 +223,17 @@ set edit:completion:arg-completer[changeset] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'changeset;audit;migrate'= {
+            cand --to 'The PostgreSQL URL to copy into (postgres://USER@HOST/DATABASE[?sslmode=require])'
+            cand --format 'Output format on stdout'
+            cand --config 'Config file (default: changeset.toml in the data directory, if present)'
+            cand -q 'Print less on stderr'
+            cand --quiet 'Print less on stderr'
+            cand -v 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand --verbose 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'changeset;audit;export'= {
             cand -o 'Write to this file instead of stdout'
             cand --out 'Write to this file instead of stdout'
@@ -240,6 +252,7 @@ set edit:completion:arg-completer[changeset] = {|@words|
             cand keygen 'Create the Ed25519 key that signs checkpoints; prints its public (verifier) key'
             cand checkpoint 'Print the log''s signed checkpoint (tree size and Merkle root; C2SP tlog-checkpoint)'
             cand prove 'Print an inclusion proof (JSON) that a receipt is in the log'
+            cand migrate 'Copy this machine''s audit log (audit.db) into an empty shared PostgreSQL log'
             cand export 'Write every receipt as JSON Lines (stdout, or a file)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -254,6 +267,8 @@ set edit:completion:arg-completer[changeset] = {|@words|
         &'changeset;audit;help;checkpoint'= {
         }
         &'changeset;audit;help;prove'= {
+        }
+        &'changeset;audit;help;migrate'= {
         }
         &'changeset;audit;help;export'= {
         }
@@ -407,6 +422,7 @@ set edit:completion:arg-completer[changeset] = {|@words|
             cand keygen 'Create the Ed25519 key that signs checkpoints; prints its public (verifier) key'
             cand checkpoint 'Print the log''s signed checkpoint (tree size and Merkle root; C2SP tlog-checkpoint)'
             cand prove 'Print an inclusion proof (JSON) that a receipt is in the log'
+            cand migrate 'Copy this machine''s audit log (audit.db) into an empty shared PostgreSQL log'
             cand export 'Write every receipt as JSON Lines (stdout, or a file)'
         }
         &'changeset;help;audit;list'= {
@@ -420,6 +436,8 @@ set edit:completion:arg-completer[changeset] = {|@words|
         &'changeset;help;audit;checkpoint'= {
         }
         &'changeset;help;audit;prove'= {
+        }
+        &'changeset;help;audit;migrate'= {
         }
         &'changeset;help;audit;export'= {
         }

@@ -113,18 +113,19 @@ complete -c changeset -n "__fish_changeset_using_subcommand recover" -l config -
 complete -c changeset -n "__fish_changeset_using_subcommand recover" -s q -l quiet -d 'Print less on stderr'
 complete -c changeset -n "__fish_changeset_using_subcommand recover" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
 complete -c changeset -n "__fish_changeset_using_subcommand recover" -s h -l help -d 'Print help'
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove export help" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove export help" -s q -l quiet -d 'Print less on stderr'
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove export help" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove export help" -s h -l help -d 'Print help'
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove export help" -f -a "list" -d 'List the receipts, newest last'
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove export help" -f -a "show" -d 'Show one receipt as a timeline (the raw receipt with --format json)'
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove export help" -f -a "verify" -d 'Recompute every receipt hash and the chain; exit 1 naming the first bad receipt'
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove export help" -f -a "keygen" -d 'Create the Ed25519 key that signs checkpoints; prints its public (verifier) key'
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove export help" -f -a "checkpoint" -d 'Print the log\'s signed checkpoint (tree size and Merkle root; C2SP tlog-checkpoint)'
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove export help" -f -a "prove" -d 'Print an inclusion proof (JSON) that a receipt is in the log'
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove export help" -f -a "export" -d 'Write every receipt as JSON Lines (stdout, or a file)'
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove export help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove migrate export help" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove migrate export help" -s q -l quiet -d 'Print less on stderr'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove migrate export help" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove migrate export help" -s h -l help -d 'Print help'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove migrate export help" -f -a "list" -d 'List the receipts, newest last'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove migrate export help" -f -a "show" -d 'Show one receipt as a timeline (the raw receipt with --format json)'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove migrate export help" -f -a "verify" -d 'Recompute every receipt hash and the chain; exit 1 naming the first bad receipt'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove migrate export help" -f -a "keygen" -d 'Create the Ed25519 key that signs checkpoints; prints its public (verifier) key'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove migrate export help" -f -a "checkpoint" -d 'Print the log\'s signed checkpoint (tree size and Merkle root; C2SP tlog-checkpoint)'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove migrate export help" -f -a "prove" -d 'Print an inclusion proof (JSON) that a receipt is in the log'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove migrate export help" -f -a "migrate" -d 'Copy this machine\'s audit log (audit.db) into an empty shared PostgreSQL log'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove migrate export help" -f -a "export" -d 'Write every receipt as JSON Lines (stdout, or a file)'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fish_seen_subcommand_from list show verify keygen checkpoint prove migrate export help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from list" -l format -d 'Output format on stdout' -r -f -a "text\t''
 json\t''"
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from list" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
@@ -164,6 +165,13 @@ complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_se
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from prove" -s q -l quiet -d 'Print less on stderr'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from prove" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from prove" -s h -l help -d 'Print help'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from migrate" -l to -d 'The PostgreSQL URL to copy into (postgres://USER@HOST/DATABASE[?sslmode=require])' -r
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from migrate" -l format -d 'Output format on stdout' -r -f -a "text\t''
+json\t''"
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from migrate" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from migrate" -s q -l quiet -d 'Print less on stderr'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from migrate" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from migrate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from export" -s o -l out -d 'Write to this file instead of stdout' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from export" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from export" -s q -l quiet -d 'Print less on stderr'
@@ -175,6 +183,7 @@ complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_se
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "keygen" -d 'Create the Ed25519 key that signs checkpoints; prints its public (verifier) key'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "checkpoint" -d 'Print the log\'s signed checkpoint (tree size and Merkle root; C2SP tlog-checkpoint)'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "prove" -d 'Print an inclusion proof (JSON) that a receipt is in the log'
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "migrate" -d 'Copy this machine\'s audit log (audit.db) into an empty shared PostgreSQL log'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "export" -d 'Write every receipt as JSON Lines (stdout, or a file)'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and not __fish_seen_subcommand_from check test explain bench help" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
@@ -262,6 +271,7 @@ complete -c changeset -n "__fish_changeset_using_subcommand help; and __fish_see
 complete -c changeset -n "__fish_changeset_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "keygen" -d 'Create the Ed25519 key that signs checkpoints; prints its public (verifier) key'
 complete -c changeset -n "__fish_changeset_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "checkpoint" -d 'Print the log\'s signed checkpoint (tree size and Merkle root; C2SP tlog-checkpoint)'
 complete -c changeset -n "__fish_changeset_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "prove" -d 'Print an inclusion proof (JSON) that a receipt is in the log'
+complete -c changeset -n "__fish_changeset_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "migrate" -d 'Copy this machine\'s audit log (audit.db) into an empty shared PostgreSQL log'
 complete -c changeset -n "__fish_changeset_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "export" -d 'Write every receipt as JSON Lines (stdout, or a file)'
 complete -c changeset -n "__fish_changeset_using_subcommand help; and __fish_seen_subcommand_from rules" -f -a "check" -d 'Lint a rules file (default: the active one)'
 complete -c changeset -n "__fish_changeset_using_subcommand help; and __fish_seen_subcommand_from rules" -f -a "test" -d 'Run the rules\' test cases (DIR/*.toml)'

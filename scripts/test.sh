@@ -11,6 +11,15 @@ for dir in tests/support/*/; do
     fi
 done
 
+# PostgreSQL server binaries for the shared-audit-log tests (tests/support/postgres.rs starts a
+# throwaway cluster from them, in a temp dir, on a free loopback port): Debian's package.
+if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    sudo=""
+    if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql >/dev/null
+fi
+
 # The licence test (tests/it/licences.rs) reads `cargo metadata --offline` for every platform:
 # download every platform's packages (the build fetches only this platform's).
 cargo fetch --locked --quiet

@@ -201,7 +201,8 @@ impl Command {
                 AuditCommand::List { format: f }
                 | AuditCommand::Show { format: f, .. }
                 | AuditCommand::Verify { format: f, .. }
-                | AuditCommand::Checkpoint { format: f } => format(f),
+                | AuditCommand::Checkpoint { format: f }
+                | AuditCommand::Migrate { format: f, .. } => format(f),
                 // Export writes JSON Lines, Prove a JSON proof, Keygen a key: one format each.
                 AuditCommand::Export { .. }
                 | AuditCommand::Prove { .. }
@@ -398,6 +399,16 @@ pub enum AuditCommand {
         /// Prove against the log's first N receipts (a checkpoint's size) [default: all]
         #[arg(long, value_name = "N")]
         size: Option<u64>,
+    },
+    /// Copy this machine's audit log (audit.db) into an empty shared PostgreSQL log
+    ///
+    /// Every hash is kept; the copy is verified and its Merkle root compared after.
+    Migrate {
+        /// The PostgreSQL URL to copy into (postgres://USER@HOST/DATABASE[?sslmode=require])
+        #[arg(long, value_name = "URL")]
+        to: String,
+        #[command(flatten)]
+        format: FormatArg,
     },
     /// Write every receipt as JSON Lines (stdout, or a file)
     Export {

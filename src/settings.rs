@@ -26,6 +26,15 @@ pub struct Config {
     pub approval: ApprovalConfig,
     #[serde(default)]
     pub notify: NotifyConfig,
+    #[serde(default)]
+    pub audit: AuditConfig,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditConfig {
+    /// A shared audit log (`postgres://…`); default the data directory's `audit.db`.
+    pub url: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -188,9 +197,13 @@ impl Settings {
         })
     }
 
-    /// Where the audit store is: the data directory's `audit.db`.
+    /// Where the audit store is: CHANGESET_AUDIT_URL, else `[audit] url`, else the data
+    /// directory's `audit.db`.
     pub fn audit_location(&self) -> crate::audit::Location {
-        crate::audit::Location::Sqlite(self.data_dir.clone())
+        match env::var(env::AUDIT_URL).or_else(|| self.config.audit.url.clone()) {
+            Some(url) => crate::audit::Location::Postgres(url),
+            None => crate::audit::Location::Sqlite(self.data_dir.clone()),
+        }
     }
 
     /// The key that signs audit checkpoints: CHANGESET_AUDIT_SIGNING_KEY, else

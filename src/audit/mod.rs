@@ -6,10 +6,13 @@
 //! resolved and how the chain is verified is written once, here, over those primitives.
 
 pub mod checkpoint;
+pub mod copy;
 pub mod log;
 pub mod merkle;
+pub mod postgres;
 pub mod sqlite;
 
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 use std::path::PathBuf;
@@ -30,12 +33,15 @@ pub mod state {
 pub enum Location {
     /// `audit.db` in this directory.
     Sqlite(PathBuf),
+    /// A `postgres://` URL shared by a team.
+    Postgres(String),
 }
 
 /// Opens (creating and migrating if needed) the store at `location`.
 pub fn open(location: &Location) -> Result<Box<dyn AuditStore>> {
     match location {
         Location::Sqlite(dir) => Ok(Box::new(SqliteStore::open(dir)?)),
+        Location::Postgres(url) => Ok(Box::new(PostgresStore::open(url)?)),
     }
 }
 

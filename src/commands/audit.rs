@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::audit::checkpoint::{self, Checkpoint, SigningKey};
-use crate::audit::log;
+use crate::audit::{AuditStore, log};
 use crate::cli::AuditCommand;
 use crate::error::{Error, IoContext, Result};
 use crate::output;
@@ -27,6 +27,26 @@ pub fn run(settings: &Settings, cmd: AuditCommand) -> Result<u8> {
                 proof.as_deref(),
                 checkpoint.as_deref(),
                 key.as_deref(),
+            );
+        }
+        AuditCommand::Migrate { to, .. } => {
+            let mut from = crate::audit::SqliteStore::open(&settings.data_dir)?;
+            let mut target = crate::audit::PostgresStore::open(to)?;
+            let (count, root) = crate::audit::copy::copy(&mut from, &mut target)?;
+            let root = Checkpoint {
+                origin: String::new(),
+                size: count,
+                root,
+            }
+            .root_base64();
+            return report_ok(
+                settings,
+                &format!(
+                    "copied {count} receipt(s) to {}; verified, same Merkle root ({root})",
+                    target.describe()
+                ),
+                count as usize,
+                &root,
             );
         }
         AuditCommand::Keygen { name, out } => {
@@ -142,7 +162,9 @@ pub fn run(settings: &Settings, cmd: AuditCommand) -> Result<u8> {
         AuditCommand::Prove { id, size } => {
             output::json(&log::prove(store.as_mut(), &id, size)?)?;
         }
-        AuditCommand::Keygen { .. } => unreachable!("handled before the store is opened"),
+        AuditCommand::Keygen { .. } | AuditCommand::Migrate { .. } => {
+            unreachable!("handled before the store is opened")
+        }
     }
     Ok(0)
 }

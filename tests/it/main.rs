@@ -11,9 +11,14 @@ mod fake_google;
 #[path = "../support/llm/mod.rs"]
 mod fake_llm;
 
+/// A throwaway PostgreSQL cluster, started once per test run.
+#[path = "../support/postgres.rs"]
+mod pg;
+
 mod answers;
 mod architecture;
 mod audit_log;
+mod audit_postgres;
 mod auth;
 mod ciba;
 mod cli_surface;

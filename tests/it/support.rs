@@ -38,9 +38,14 @@ impl TestEnv {
 
     /// `changeset` with a clean environment, run in the temp dir against its catalog copy.
     pub fn cmd(&self) -> Command {
+        Command::from_std(self.std_cmd())
+    }
+
+    /// The same as a `std::process::Command`, for spawning several at once.
+    pub fn std_cmd(&self) -> std::process::Command {
         let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("changeset"));
         self.isolate(&mut cmd);
-        Command::from_std(cmd)
+        cmd
     }
 
     /// `changeset ARGS` in a pseudo-terminal, answering each (prompt text, reply) in turn.

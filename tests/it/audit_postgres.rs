@@ -289,3 +289,54 @@ fn connection_errors_name_the_database_and_the_cause() {
     .args(["audit", "list"]));
     assert!(!stderr.contains("s3cret"), "{stderr}");
 }
+
+/// A connection lost mid-apply leaves the claim in the shared journal, like a crash: `recover`
+/// on any machine settles it from there (here: the write had landed, so it seals the receipt).
+#[test]
+fn recover_settles_an_apply_cut_off_from_the_shared_log() {
+    use changeset::audit::{AuditStore, Claim, PostgresStore};
+    let url = pg::database();
+    let env = TestEnv::new();
+    let rules = env.rules_with_auto_approve(3);
+    let plan_path = env.path().join("plan.json");
+    let (code, _, stderr) = run(with_url(&env, &url)
+        .args(["plan", "mark STR-002 out of stock", "-o"])
+        .arg(&plan_path)
+        .arg("--rules")
+        .arg(&rules));
+    assert_eq!(code, 0, "{stderr}");
+    let plan = changeset::plan::file::read(&plan_path).unwrap();
+    let approval = serde_json::json!({
+        "method": "auto", "tier": plan.tier, "approvers": [], "approved_at": "2026-11-23T12:00:00Z",
+        "plan_hash": plan.hash()
+    });
+    PostgresStore::open(&url)
+        .unwrap()
+        .claim_plan(&Claim {
+            plan_id: &plan.id,
+            plan_hash: &plan.hash(),
+            plan: &serde_json::to_string(&plan).unwrap(),
+            approval: &approval.to_string(),
+            now: "2026-11-23T12:00:00Z",
+        })
+        .unwrap();
+    let written = env.catalog_text().replace(
+        "STR-002,Cloud Runner,Running,149.99,,FALSE,in_stock",
+        "STR-002,Cloud Runner,Running,149.99,,FALSE,out_of_stock",
+    );
+    std::fs::write(env.catalog(), &written).unwrap();
+    assert_eq!(
+        apply(&env, &url, &rules, plan_path.to_str().unwrap()).0,
+        3,
+        "the claimed plan is not applied again"
+    );
+    let (code, stdout, stderr) = run(with_url(&env, &url)
+        .args(["recover", "--format", "json"])
+        .arg("--rules")
+        .arg(&rules));
+    assert_eq!(code, 0, "{stderr}");
+    let outcomes: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(outcomes[0]["action"], "completed", "{stdout}");
+    assert_eq!(list_hashes(&env, Some(&url)).len(), 1);
+    assert_eq!(run(with_url(&env, &url).args(["audit", "verify"])).0, 0);
+}

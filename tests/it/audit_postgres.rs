@@ -294,7 +294,6 @@ fn connection_errors_name_the_database_and_the_cause() {
 /// on any machine settles it from there (here: the write had landed, so it seals the receipt).
 #[test]
 fn recover_settles_an_apply_cut_off_from_the_shared_log() {
-    use changeset::audit::{AuditStore, Claim, PostgresStore};
     let url = pg::database();
     let env = TestEnv::new();
     let rules = env.rules_with_auto_approve(3);
@@ -305,21 +304,10 @@ fn recover_settles_an_apply_cut_off_from_the_shared_log() {
         .arg("--rules")
         .arg(&rules));
     assert_eq!(code, 0, "{stderr}");
-    let plan = changeset::plan::file::read(&plan_path).unwrap();
-    let approval = serde_json::json!({
-        "method": "auto", "tier": plan.tier, "approvers": [], "approved_at": "2026-11-23T12:00:00Z",
-        "plan_hash": plan.hash()
-    });
-    PostgresStore::open(&url)
-        .unwrap()
-        .claim_plan(&Claim {
-            plan_id: &plan.id,
-            plan_hash: &plan.hash(),
-            plan: &serde_json::to_string(&plan).unwrap(),
-            approval: &approval.to_string(),
-            now: "2026-11-23T12:00:00Z",
-        })
-        .unwrap();
+    crate::support::claim_as_interrupted(
+        &mut changeset::audit::PostgresStore::open(&url).unwrap(),
+        &plan_path,
+    );
     let written = env.catalog_text().replace(
         "STR-002,Cloud Runner,Running,149.99,,FALSE,in_stock",
         "STR-002,Cloud Runner,Running,149.99,,FALSE,out_of_stock",

@@ -1,6 +1,5 @@
 //! The plan → apply → receipt → audit path on a local CSV (issue: core).
 
-use changeset::audit::AuditStore;
 use insta::{assert_snapshot, with_settings};
 
 use crate::support::{TestEnv, filters, run, transcript};
@@ -455,24 +454,10 @@ fn rollback_plans_the_inverse_and_applies_it_like_any_plan() {
     assert_eq!(code, 3, "{stderr}");
 }
 
-/// Claims a plan in the journal as an apply that crashed after the claim would have.
+/// Claims a plan in the local journal as an apply that crashed after the claim would have.
 fn simulate_interrupted_apply(env: &TestEnv, plan_path: &std::path::Path) -> String {
-    let plan = changeset::plan::file::read(plan_path).unwrap();
-    let approval = serde_json::json!({
-        "method": "auto", "tier": plan.tier, "approvers": [], "approved_at": "2026-11-23T12:00:00Z",
-        "plan_hash": plan.hash()
-    });
     let mut store = changeset::audit::SqliteStore::open(&env.data_dir()).unwrap();
-    store
-        .claim_plan(&changeset::audit::Claim {
-            plan_id: &plan.id,
-            plan_hash: &plan.hash(),
-            plan: &serde_json::to_string(&plan).unwrap(),
-            approval: &approval.to_string(),
-            now: "2026-11-23T12:00:00Z",
-        })
-        .unwrap();
-    plan.id
+    crate::support::claim_as_interrupted(&mut store, plan_path)
 }
 
 #[test]

@@ -135,3 +135,26 @@ pub fn transcript(cmd: &mut Command) -> String {
     let (code, stdout, stderr) = run(cmd);
     format!("exit: {code}\n--- stdout\n{stdout}--- stderr\n{stderr}")
 }
+
+/// Claims a plan in a store's journal as an apply that was cut off after its claim (a crash, a
+/// kill, a lost connection) would have left it; returns the plan id.
+pub fn claim_as_interrupted(
+    store: &mut dyn changeset::audit::AuditStore,
+    plan_path: &Path,
+) -> String {
+    let plan = changeset::plan::file::read(plan_path).unwrap();
+    let approval = serde_json::json!({
+        "method": "auto", "tier": plan.tier, "approvers": [], "approved_at": "2026-11-23T12:00:00Z",
+        "plan_hash": plan.hash()
+    });
+    store
+        .claim_plan(&changeset::audit::Claim {
+            plan_id: &plan.id,
+            plan_hash: &plan.hash(),
+            plan: &serde_json::to_string(&plan).unwrap(),
+            approval: &approval.to_string(),
+            now: "2026-11-23T12:00:00Z",
+        })
+        .unwrap();
+    plan.id
+}

@@ -486,7 +486,10 @@ impl Target {
                 self.shown,
                 cause(&e)
             ));
-            if self.tls == Tls::Require && cause(&e).contains("TLS") {
+            let why = cause(&e);
+            if why.contains("certificate") {
+                err = err.hint("the server's TLS certificate is not trusted here: name its CA with sslrootcert=/path/ca.pem in the URL");
+            } else if self.tls == Tls::Require && why.contains("TLS") {
                 err = err.hint("the server does not offer TLS; fix the server or set sslmode=disable (trusted networks only)");
             } else {
                 err = err.hint("check CHANGESET_AUDIT_URL or [audit] url: host, port, database, user and password, and that PostgreSQL accepts connections from here");

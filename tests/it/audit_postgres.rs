@@ -259,10 +259,17 @@ fn connection_errors_name_the_database_and_the_cause() {
             "database \"nope\" does not exist".to_string(),
             "hint: check CHANGESET_AUDIT_URL",
         ),
+        // The server's certificate comes from a CA the system does not trust.
         (
             format!("postgres://postgres@127.0.0.1:{port}/postgres?sslmode=require"),
             "cannot connect to the audit database".to_string(),
-            "does not offer TLS",
+            "hint: the server's TLS certificate is not trusted here",
+        ),
+        // A role the server admits over TLS only, asked for without TLS.
+        (
+            format!("postgres://tlsonly@127.0.0.1:{port}/postgres?sslmode=disable"),
+            "no encryption".to_string(),
+            "hint: check CHANGESET_AUDIT_URL",
         ),
         (
             format!("postgres://postgres@127.0.0.1:{port}/postgres?sslmode=sometimes"),
@@ -327,4 +334,24 @@ fn recover_settles_an_apply_cut_off_from_the_shared_log() {
     assert_eq!(outcomes[0]["action"], "completed", "{stdout}");
     assert_eq!(list_hashes(&env, Some(&url)).len(), 1);
     assert_eq!(run(with_url(&env, &url).args(["audit", "verify"])).0, 0);
+}
+
+/// sslmode=verify-full with the server's CA: the connection is TLS (the `tlsonly` role is
+/// admitted over TLS only) and the certificate was checked (without the CA it is refused, above).
+#[test]
+fn tls_with_a_trusted_ca_connects_and_the_log_works() {
+    let plain = pg::database();
+    let db = plain.rsplit('/').next().unwrap().split('?').next().unwrap();
+    let url = format!(
+        "postgres://tlsonly@127.0.0.1:{}/{db}?sslmode=verify-full&sslrootcert={}",
+        pg::port(),
+        pg::ca_cert().display()
+    );
+    let env = TestEnv::new();
+    let rules = env.rules_with_auto_approve(3);
+    let (code, _, stderr) = apply(&env, &url, &rules, "set STR-001 price to 120");
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stdout, stderr) = run(with_url(&env, &url).args(["audit", "verify"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("1 receipt(s) verified"), "{stdout}");
 }

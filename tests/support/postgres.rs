@@ -1,7 +1,9 @@
 //! A throwaway PostgreSQL cluster for the shared-audit-log tests: `initdb` into a temp dir (as
 //! the unprivileged `nobody` when the tests run as root, since PostgreSQL refuses to run as
 //! root), started once per test run on a free loopback port with its socket in the temp dir,
-//! trust authentication for the `postgres` user on 127.0.0.1 only. A watchdog process stops
+//! trust authentication on 127.0.0.1 only. TLS is on, with a server certificate for 127.0.0.1
+//! issued by a throwaway CA (openssl, which Debian's postgresql package brings); the role
+//! `tlsonly` may connect over TLS only, so a test can tell TLS was really used. A watchdog stops
 //! the server and removes the directory as soon as the test process ends, however it ends.
 //! If the cluster cannot start, every test that needs it fails with the reason.
 
@@ -12,6 +14,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 pub struct Cluster {
     port: u16,
+    ca: PathBuf,
 }
 
 static CLUSTER: OnceLock<Result<Cluster, String>> = OnceLock::new();
@@ -37,10 +40,19 @@ pub fn database() -> String {
     cluster.url(&name)
 }
 
+fn running() -> &'static Cluster {
+    database();
+    CLUSTER.get().unwrap().as_ref().unwrap()
+}
+
 /// The port of the running cluster (for tests that need a URL with other parameters).
 pub fn port() -> u16 {
-    database();
-    CLUSTER.get().unwrap().as_ref().unwrap().port
+    running().port
+}
+
+/// The CA certificate (PEM) that issued the server's certificate.
+pub fn ca_cert() -> PathBuf {
+    running().ca.clone()
 }
 
 impl Cluster {
@@ -93,6 +105,13 @@ fn output_of(cmd: &mut Command) -> Result<String, String> {
     }
 }
 
+fn nobody_uid() -> Result<u32, String> {
+    output_of(Command::new("id").args(["-u", "nobody"]))?
+        .trim()
+        .parse()
+        .map_err(|e| format!("uid of nobody: {e}"))
+}
+
 /// A command run as the cluster's owner: `nobody` when we are root.
 fn as_owner(root: bool, program: &Path) -> Command {
     if root {
@@ -113,10 +132,7 @@ fn start() -> Result<Cluster, String> {
         .map_err(|e| format!("temp dir: {e}"))?
         .keep();
     if root {
-        let uid: u32 = output_of(Command::new("id").args(["-u", "nobody"]))?
-            .trim()
-            .parse()
-            .map_err(|e| format!("uid of nobody: {e}"))?;
+        let uid = nobody_uid()?;
         std::os::unix::fs::chown(&dir, Some(uid), None)
             .map_err(|e| format!("chown {}: {e}", dir.display()))?;
     }
@@ -136,6 +152,15 @@ fn start() -> Result<Cluster, String> {
             ])
             .current_dir(&dir),
     )?;
+    std::fs::write(
+        data.join("pg_hba.conf"),
+        "local all all trust\n\
+         hostssl all tlsonly 127.0.0.1/32 trust\n\
+         hostnossl all tlsonly 127.0.0.1/32 reject\n\
+         host all all 127.0.0.1/32 trust\n",
+    )
+    .map_err(|e| format!("writing pg_hba.conf: {e}"))?;
+    let (ca, cert, key) = certificates(&dir, root)?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map_err(|e| format!("finding a free port: {e}"))?
@@ -166,8 +191,11 @@ fn start() -> Result<Cluster, String> {
             .arg(&log)
             .args(["-w", "-t", "60", "-o"])
             .arg(format!(
-                "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=200",
-                dir.display()
+                "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=200 \
+                 -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+                dir.display(),
+                cert.display(),
+                key.display()
             ))
             .arg("start")
             .current_dir(&dir),
@@ -176,5 +204,89 @@ fn start() -> Result<Cluster, String> {
         let log = std::fs::read_to_string(&log).unwrap_or_default();
         return Err(format!("{why}\nserver log:\n{log}"));
     }
-    Ok(Cluster { port })
+    let cluster = Cluster { port, ca };
+    postgres::Client::connect(&cluster.url("postgres"), postgres::NoTls)
+        .and_then(|mut c| c.batch_execute("CREATE ROLE tlsonly LOGIN SUPERUSER"))
+        .map_err(|e| format!("creating the TLS-only role: {e}"))?;
+    Ok(cluster)
+}
+
+/// A CA and a server certificate for IP 127.0.0.1 signed by it: (ca.crt, server.crt, server.key).
+fn certificates(dir: &Path, root: bool) -> Result<(PathBuf, PathBuf, PathBuf), String> {
+    let openssl = |args: &[&str]| {
+        output_of(Command::new("openssl").args(args).current_dir(dir))
+            .map_err(|e| format!("{e} (openssl comes with Debian's postgresql package)"))
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    openssl(
+        &[
+            &["req", "-x509"][..],
+            &ec,
+            &[
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.crt",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=changeset test CA",
+            ],
+        ]
+        .concat(),
+    )?;
+    openssl(
+        &[
+            &["req"][..],
+            &ec,
+            &[
+                "-keyout",
+                "server.key",
+                "-out",
+                "server.csr",
+                "-subj",
+                "/CN=127.0.0.1",
+            ],
+        ]
+        .concat(),
+    )?;
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .map_err(|e| format!("writing server.ext: {e}"))?;
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.crt",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+    ])?;
+    let key = dir.join("server.key");
+    if root {
+        // The server runs as nobody and insists its key is private to it.
+        let uid = nobody_uid()?;
+        std::os::unix::fs::chown(&key, Some(uid), None)
+            .map_err(|e| format!("chown {}: {e}", key.display()))?;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| format!("chmod {}: {e}", key.display()))?;
+    Ok((dir.join("ca.crt"), dir.join("server.crt"), key))
 }

@@ -26,6 +26,7 @@ pub mod pii;
 pub mod plan;
 pub mod policy;
 pub mod receipt;
+pub mod report;
 pub mod settings;
 pub mod source;
 
@@ -44,6 +45,10 @@ pub fn run() -> u8 {
     init_logging(cli.global.verbose);
     let json = cli.command.scoped().format.format == Some(cli::Format::Json)
         || env::var(env::FORMAT).is_some_and(|f| f.eq_ignore_ascii_case("json"));
+    report::install(Box::new(output::printer::Printer {
+        quiet: cli.global.quiet,
+        json,
+    }));
     match commands::dispatch(cli) {
         Ok(code) => code,
         Err(err) => {

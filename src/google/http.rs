@@ -275,12 +275,12 @@ pub fn call(
                 .hint("try again later; Google's quotas refill every minute"),
             ));
         };
-        eprintln!(
-            "note: {} answered {why} while {}; retrying in {:.1} s",
+        crate::report::note(&format!(
+            "{} answered {why} while {}; retrying in {:.1} s",
             req.api,
             req.what,
             wait.as_secs_f64()
-        );
+        ));
         retry.sleep(wait);
     }
 }

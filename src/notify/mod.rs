@@ -82,7 +82,7 @@ impl Notifier {
         match self.authorize() {
             Ok(grant) => (Some(grant), self.record("pending", None, None)),
             Err(e) => {
-                eprintln!("warning: no e-mail will be sent: {}", e.message);
+                crate::report::warn(&format!("no e-mail will be sent: {}", e.message));
                 (None, self.record("failed", None, Some(e.message)))
             }
         }
@@ -113,26 +113,26 @@ impl Notifier {
             Ok(true) => {}
             Ok(false) => return, // already sent (or tried) for this receipt
             Err(e) => {
-                eprintln!("warning: no e-mail was sent: {}", e.message);
+                crate::report::warn(&format!("no e-mail was sent: {}", e.message));
                 return;
             }
         }
         let outcome = match self.send(receipt) {
             Ok(id) => self.record("sent", Some(id), None),
             Err(e) => {
-                eprintln!(
-                    "warning: the changes were applied, but the e-mail to {} recipient(s) failed: {}",
+                crate::report::warn(&format!(
+                    "the changes were applied, but the e-mail to {} recipient(s) failed: {}",
                     self.recipients.len(),
                     e.message
-                );
+                ));
                 self.record("failed", None, Some(e.message))
             }
         };
         if let Err(e) = store.record_notification(&receipt.id, &outcome, &now) {
-            eprintln!(
-                "warning: the notification outcome was not recorded: {}",
+            crate::report::warn(&format!(
+                "the notification outcome was not recorded: {}",
                 e.message
-            );
+            ));
         }
     }
 

@@ -19,6 +19,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("local_user", 0),
     ("ids", 0),
     ("pii", 0),
+    ("report", 0),
     ("net", 0),
     ("catalog", 1),
     ("parse", 1),

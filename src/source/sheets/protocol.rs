@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::google::a1;
 use crate::google::http::{self, Effect, Failure, Request, Retry, encode};
 use crate::google::token::{Agent, Lease};
+use crate::report::note;
 
 /// Column values read over a span of rows, by column.
 pub(super) struct Probe {
@@ -466,9 +467,4 @@ fn nothing_written(e: Error) -> Error {
         e.message.push_str("; nothing was written");
         e
     }
-}
-
-/// A note for the person waiting on a write (stderr; stdout is data).
-fn note(text: &str) {
-    eprintln!("note: {text}");
 }

@@ -3,9 +3,9 @@
 
 use crate::catalog::{Catalog, SourceRef};
 use crate::cli::{ParserKind, PlanArgs};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::plan::facts::PlanContext;
-use crate::plan::{FORMAT_VERSION, Operation, Plan, RulesRef, answer, build, file, score};
+use crate::plan::{FORMAT_VERSION, Operation, Plan, RulesRef, answer, build, file, score, suggest};
 use crate::policy::RuleSet;
 use crate::settings::Settings;
 use crate::source::{self, Source};
@@ -74,7 +74,10 @@ pub fn make(
     // The grammar refuses what it cannot read before the catalog is fetched; the model needs
     // the catalog's names first.
     let parsing = match parser {
-        ParserKind::Grammar => Parsing::Done(crate::parse::parse(request)?),
+        ParserKind::Grammar => match crate::parse::parse(request) {
+            Ok(intents) => Parsing::Done(intents),
+            Err(e) => return Err(with_rephrasing(e, request, source)),
+        },
         ParserKind::Llm => Parsing::Model(crate::llm::Endpoint::from_env()?),
     };
     let spinner = output::spinner(settings.quiet, "Reading the catalog");
@@ -111,6 +114,21 @@ pub fn make(
     )?;
     plan.answer = answer;
     Ok((plan, catalog))
+}
+
+/// A request the grammar did not understand gets a rephrasing that plans, when its products
+/// and values are known ("did you mean: `end the promo on X`?"). Only then is the catalog read.
+fn with_rephrasing(e: Error, request: &str, source: &mut dyn Source) -> Error {
+    if !e.message.starts_with("could not understand") {
+        return e;
+    }
+    match source.read() {
+        Ok(catalog) => match suggest::rephrase(request, &catalog) {
+            Some(s) => e.hint(format!("did you mean: `{s}`?")),
+            None => e,
+        },
+        Err(_) => e,
+    }
 }
 
 /// Scores the operations and wraps them in a plan bound to these rows and rules.

@@ -301,6 +301,14 @@ fn base_change(c: &Clause, ctx: &Ctx, mut w: Words, verb: Verb) -> Result<Intent
             None => return Err(no_direction(c)),
         };
     } else if let Some(m) = w.take_find("by $") {
+        // "by 10" could be dollars or percent: not guessed.
+        if w.toks[m.caps[0]].kind != Kind::Money {
+            return Err(Error::input(format!(
+                "\"{}\" does not say whether {} is an amount or a percentage; nothing was planned",
+                c.text, w.toks[m.caps[0]].text
+            ))
+            .hint("say \"by $N\" or \"by N%\""));
+        }
         change = match up {
             Some(up) => Some(money_change(&w, m.caps[0], up)),
             None => return Err(no_direction(c)),

@@ -6,6 +6,7 @@ pub mod facts;
 pub mod file;
 pub mod resolve;
 pub mod score;
+pub mod suggest;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

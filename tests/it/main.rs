@@ -30,4 +30,5 @@ mod parse_refusals;
 mod rules;
 mod sheets;
 mod show;
+mod suggestions;
 mod vault;

@@ -56,7 +56,10 @@ fn target(toks: &[Token], catalog: &Catalog) -> Option<String> {
     let mut best: Option<(usize, String)> = None;
     let mut seen = HashSet::new();
     for row in 0..catalog.rows.len() {
-        for (field, phrase) in [(Field::Name, None), (Field::Category, Some("everything in "))] {
+        for (field, phrase) in [
+            (Field::Name, None),
+            (Field::Category, Some("everything in ")),
+        ] {
             let cell = catalog.cell(row, field).trim();
             let key = vocab::key(cell);
             if key.is_empty() || !seen.insert((field == Field::Name, key.clone())) {
@@ -107,8 +110,21 @@ fn candidates(toks: &[Token], target: &str) -> Vec<String> {
         out.push(format!("mark {target} {}", state.flag().replace('_', " ")));
     }
     let ends = has(&[
-        "end", "ended", "ends", "over", "finished", "stop", "stopped", "expire", "expired",
-        "done", "cancel", "cancelled", "remove", "kill", "off",
+        "end",
+        "ended",
+        "ends",
+        "over",
+        "finished",
+        "stop",
+        "stopped",
+        "expire",
+        "expired",
+        "done",
+        "cancel",
+        "cancelled",
+        "remove",
+        "kill",
+        "off",
     ]);
     if promo && ends {
         out.push(format!("end the promo on {target}"));
@@ -117,5 +133,7 @@ fn candidates(toks: &[Token], target: &str) -> Vec<String> {
 }
 
 fn value(t: &Token) -> String {
-    t.value.map(|v| v.normalize().to_string()).unwrap_or_default()
+    t.value
+        .map(|v| v.normalize().to_string())
+        .unwrap_or_default()
 }

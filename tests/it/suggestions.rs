@@ -17,9 +17,21 @@ fn corpora() -> Vec<(PathBuf, PathBuf, bool)> {
     };
     vec![
         (dev.join("dev.jsonl"), dev.join("catalog.csv"), true),
-        (vendored.join("extra.jsonl"), vendored.join("extra-catalog.csv"), true),
-        (vendored.join("blind-tune.jsonl"), vendored.join("blind-catalog.csv"), true),
-        (vendored.join("blind.jsonl"), vendored.join("blind-catalog.csv"), false),
+        (
+            vendored.join("extra.jsonl"),
+            vendored.join("extra-catalog.csv"),
+            true,
+        ),
+        (
+            vendored.join("blind-tune.jsonl"),
+            vendored.join("blind-catalog.csv"),
+            true,
+        ),
+        (
+            vendored.join("blind.jsonl"),
+            vendored.join("blind-catalog.csv"),
+            false,
+        ),
     ]
 }
 
@@ -89,9 +101,17 @@ fn a_misunderstood_verb_gets_a_rephrasing_and_a_negation_does_not() {
         ["put Cloud Runner on promo at $99"],
         "{stderr}"
     );
-    let (code, stderr) = plan(&env, &catalog, "frobnicate the promo on STR-003 so it is over");
+    let (code, stderr) = plan(
+        &env,
+        &catalog,
+        "frobnicate the promo on STR-003 so it is over",
+    );
     assert_eq!(code, 1);
-    assert_eq!(suggestions(&stderr), ["end the promo on STR-003"], "{stderr}");
+    assert_eq!(
+        suggestions(&stderr),
+        ["end the promo on STR-003"],
+        "{stderr}"
+    );
     let (code, stderr) = plan(&env, &catalog, "do not end the promo on STR-003");
     assert_eq!(code, 1);
     assert!(suggestions(&stderr).is_empty(), "{stderr}");

@@ -24,6 +24,8 @@ pub enum Kind {
     Verification,
     /// The user interrupted the command (Ctrl-C).
     Interrupted,
+    /// Whoever reads stdout closed it (`| head`): not a failure, the command stops quietly.
+    ClosedPipe,
 }
 
 impl Kind {
@@ -37,6 +39,7 @@ impl Kind {
             Kind::Denied => 5,
             Kind::Verification => 6,
             Kind::Interrupted => 130,
+            Kind::ClosedPipe => 0,
         }
     }
 
@@ -51,6 +54,7 @@ impl Kind {
             Kind::Denied => "denied",
             Kind::Verification => "verification",
             Kind::Interrupted => "interrupted",
+            Kind::ClosedPipe => "closed_pipe",
         }
     }
 }

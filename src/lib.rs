@@ -51,6 +51,7 @@ pub fn run() -> u8 {
     }));
     match commands::dispatch(cli) {
         Ok(code) => code,
+        Err(err) if err.kind == error::Kind::ClosedPipe => err.exit_code(),
         Err(err) => {
             output::error(&err, json);
             err.exit_code()

@@ -8,9 +8,10 @@ pub mod timeline;
 use std::io::{IsTerminal, Write};
 
 use crate::env;
-use crate::error::{Error, Result};
+use crate::error::{Error, Kind, Result};
 
-/// Writes data to stdout. A closed pipe (`| head`) is not an error: the process exits quietly.
+/// Writes data to stdout. A closed pipe (`| head`) ends the command quietly with exit 0
+/// (a [`Kind::ClosedPipe`] error that `run` does not print).
 pub fn stdout(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
     let result = out.write_all(text.as_bytes()).and_then(|_| {
@@ -21,7 +22,9 @@ pub fn stdout(text: &str) -> Result<()> {
     });
     match result {
         Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            Err(Error::new(Kind::ClosedPipe, "stdout was closed"))
+        }
         Err(e) => Err(Error::runtime(format!("writing to stdout: {e}"))),
     }
 }

@@ -228,3 +228,24 @@ fn tables_show_times_to_the_second_and_json_keeps_rfc3339() {
         "{timeline}"
     );
 }
+
+/// `changeset … | head` must not print an error when head stops reading: the closed pipe ends
+/// the command quietly with exit 0, whatever it was writing.
+#[test]
+fn a_closed_stdout_ends_the_command_quietly() {
+    let env = TestEnv::new();
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("changeset"));
+    env.isolate(&mut cmd);
+    let mut child = cmd
+        .args(["plan", "take 10% off all products", "--format", "json"])
+        .current_dir(env.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // No reader from the start: the first write fails with EPIPE.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}

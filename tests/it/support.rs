@@ -63,7 +63,7 @@ impl TestEnv {
     }
 
     /// The environment every run gets: no inherited CHANGESET_* or CI, fixed time, no colour.
-    fn isolate(&self, cmd: &mut std::process::Command) {
+    pub fn isolate(&self, cmd: &mut std::process::Command) {
         for (key, _) in std::env::vars() {
             if key.starts_with("CHANGESET_") {
                 cmd.env_remove(key);

@@ -147,6 +147,12 @@ pub enum Command {
     /// Exit 0 when the plan could still be applied, 3 when the catalog or the rules changed
     /// since it was made (what `apply` would refuse).
     Show(ShowArgs),
+    /// Check every configured part (config, data directory, credential store, Auth0, Token
+    /// Vault, source, rules, Gmail, gate) and say how to fix what is broken
+    ///
+    /// ✓ works, ✗ broken (with a hint), – skipped (with why). Exit 1 when anything is ✗.
+    /// Nothing is written to the source, no approval is asked for, no login is completed.
+    Doctor(DoctorArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
     /// Print the man page (roff) of changeset or of one of its commands
@@ -220,6 +226,12 @@ impl Command {
                 }
             }
             Command::Show(a) => ScopedArgs {
+                source: a.source.clone(),
+                rules: a.rules.clone(),
+                format: a.format.clone(),
+                ..ScopedArgs::default()
+            },
+            Command::Doctor(a) => ScopedArgs {
                 source: a.source.clone(),
                 rules: a.rules.clone(),
                 format: a.format.clone(),
@@ -510,4 +522,14 @@ pub struct ManArgs {
     /// Write every page (changeset.1, changeset-plan.1, ...) into this directory instead
     #[arg(long, value_name = "DIR", conflicts_with = "command")]
     pub out_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub source: SourceArg,
+    #[command(flatten)]
+    pub rules: RulesArg,
+    #[command(flatten)]
+    pub format: FormatArg,
 }

@@ -75,8 +75,12 @@ pub const AUDIT_URL: &str = "CHANGESET_AUDIT_URL";
 /// The Ed25519 key file (0600) that signs audit checkpoints (default `audit-signing.key` in the data directory).
 pub const AUDIT_SIGNING_KEY: &str = "CHANGESET_AUDIT_SIGNING_KEY";
 
+/// Base URL of the approval gate (same as `url` in the config's `[gate]` table).
+pub const GATE_URL: &str = "CHANGESET_GATE_URL";
+
 /// Every variable with a one-line description, for `--help` and the README check.
 pub const ALL: &[(&str, &str)] = &[
+    (GATE_URL, "approval gate base URL (doctor checks its /healthz)"),
     (
         SOURCE,
         "catalog source: a CSV path or sheets:<spreadsheet-id>[/<tab>]",

@@ -25,6 +25,7 @@ pub mod parse;
 pub mod pii;
 pub mod plan;
 pub mod policy;
+pub mod private_dir;
 pub mod receipt;
 pub mod report;
 pub mod settings;

@@ -28,12 +28,21 @@ pub struct Config {
     pub notify: NotifyConfig,
     #[serde(default)]
     pub audit: AuditConfig,
+    #[serde(default)]
+    pub gate: GateConfig,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuditConfig {
     /// A shared audit log (`postgres://…`); default the data directory's `audit.db`.
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GateConfig {
+    /// Base URL of the approval gate (`changeset gate serve`); CHANGESET_GATE_URL wins.
     pub url: Option<String>,
 }
 
@@ -144,6 +153,8 @@ pub struct Settings {
     source: Option<String>,
     pub rules_path: Option<PathBuf>,
     pub data_dir: PathBuf,
+    /// The config file that was loaded, if any.
+    pub config_path: Option<PathBuf>,
     pub columns: ColumnNames,
     pub config: Config,
 }
@@ -193,6 +204,7 @@ impl Settings {
             rules_path: scoped.rules.rules.clone().or_else(|| config.rules.clone()),
             data_dir,
             columns,
+            config_path,
             config,
         })
     }

@@ -57,7 +57,7 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) `audit.db` in the data directory.
     pub fn open(data_dir: &Path) -> Result<SqliteStore> {
-        std::fs::create_dir_all(data_dir).io_context("creating the data directory", data_dir)?;
+        crate::private_dir::create(data_dir).io_context("creating the data directory", data_dir)?;
         let path = data_dir.join("audit.db");
         let conn = Connection::open(&path)
             .map_err(|e| Error::runtime(format!("opening `{}`: {e}", path.display())))?;

@@ -42,15 +42,25 @@ pub struct Session {
 
 /// The login for the configured tenant with an access token valid for at least a minute.
 pub async fn current(settings: &Settings) -> Result<Session> {
+    session(settings, false).await
+}
+
+/// The login, refreshed now whatever its access token's age: `doctor` proves that the refresh
+/// token still works (the rotated token is stored, as on any refresh).
+pub async fn refreshed(settings: &Settings) -> Result<Session> {
+    session(settings, true).await
+}
+
+async fn session(settings: &Settings, force: bool) -> Result<Session> {
     let tenant = Tenant::from_settings(settings)?;
     let store = store::current(settings, &tenant)?.ok_or_else(|| store::not_logged_in(&tenant))?;
     let mut credential = store.load()?.ok_or_else(|| store::not_logged_in(&tenant))?;
     let mut refreshed = false;
-    if !fresh(&credential) {
+    if force || !fresh(&credential) {
         let _lock = lock(&settings.data_dir)?;
         // Another process may have refreshed while we waited for the lock.
         credential = store.load()?.ok_or_else(|| store::not_logged_in(&tenant))?;
-        if !fresh(&credential) {
+        if force || !fresh(&credential) {
             credential = refresh(&tenant, &credential, store.as_ref()).await?;
             // Store first: if the process dies after this line the rotated token is not lost.
             store.save(&credential)?;
@@ -80,7 +90,7 @@ fn fresh(c: &Credential) -> bool {
 pub struct AuthLock(#[allow(dead_code)] File);
 
 pub fn lock(data_dir: &Path) -> Result<AuthLock> {
-    std::fs::create_dir_all(data_dir).io_context("creating the data directory", data_dir)?;
+    crate::private_dir::create(data_dir).io_context("creating the data directory", data_dir)?;
     let path = data_dir.join("auth.lock");
     let file = std::fs::OpenOptions::new()
         .create(true)

@@ -184,6 +184,16 @@ pub fn persistent(settings: &Settings, tenant: &Tenant) -> Result<Vec<Box<dyn Cr
     Ok(stores)
 }
 
+/// Whether the OS keychain works on this machine; Err says why not.
+pub fn keychain_usable() -> std::result::Result<(), String> {
+    keychain::usable()
+}
+
+/// The credential file of `--credential-store file`, in the data directory.
+pub fn credential_file(data_dir: &Path) -> PathBuf {
+    data_dir.join("credentials.json")
+}
+
 /// The error for "no login": exit 4 and what to do.
 pub fn not_logged_in(tenant: &Tenant) -> Error {
     Error::needs_auth(format!("not logged in to {}", tenant.issuer()))
@@ -259,7 +269,7 @@ pub struct FileStore {
 impl FileStore {
     pub fn new(data_dir: &Path, tenant: &Tenant) -> FileStore {
         FileStore {
-            path: data_dir.join("credentials.json"),
+            path: credential_file(data_dir),
             key: tenant.store_key(),
         }
     }
@@ -290,7 +300,7 @@ impl FileStore {
             };
         }
         let dir = self.path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).io_context("creating the data directory", dir)?;
+        crate::private_dir::create(dir).io_context("creating the data directory", dir)?;
         let bytes = serde_json::to_vec_pretty(all)?;
         // Write a private temporary file, then rename: readers never see half a file and the
         // token is never readable by others, not even for a moment.
@@ -370,6 +380,11 @@ mod keychain {
     const MAX_BLOB: usize = 2000;
     /// A stuck D-Bus or an unanswered unlock prompt must not hang the CLI (gh does the same).
     const TIMEOUT: Duration = Duration::from_secs(3);
+
+    /// Whether the OS keychain works here (a probe write, read and delete), for `doctor`.
+    pub fn usable() -> std::result::Result<(), String> {
+        platform()
+    }
 
     /// The platform store, set up once per process; Err says why there is none.
     fn platform() -> std::result::Result<(), String> {
@@ -513,8 +528,12 @@ mod keychain {
 
     pub enum KeychainStore {}
 
-    pub fn open(_tenant: &Tenant) -> std::result::Result<KeychainStore, String> {
+    pub fn usable() -> std::result::Result<(), String> {
         Err("this build has no keychain support (cargo feature `keychain`)".into())
+    }
+
+    pub fn open(_tenant: &Tenant) -> std::result::Result<KeychainStore, String> {
+        usable().map(|()| unreachable!("usable() always fails without the feature"))
     }
 
     impl CredentialStore for KeychainStore {

@@ -3,6 +3,7 @@
 pub mod apply;
 pub mod audit;
 pub mod completions;
+pub mod doctor;
 pub mod login;
 pub mod logout;
 pub mod man;
@@ -25,6 +26,8 @@ pub fn dispatch(cli: Cli) -> Result<ExitStatus> {
     match &cli.command {
         Command::Completions(args) => return completions::run(args),
         Command::Man(args) => return man::run(args),
+        // Doctor reports a config file that does not load instead of failing on it.
+        Command::Doctor(args) => return doctor::run(&cli.global, &cli.command.scoped(), args),
         _ => {}
     }
     let settings = Settings::resolve(&cli.global, &cli.command.scoped())?;
@@ -36,7 +39,9 @@ pub fn dispatch(cli: Cli) -> Result<ExitStatus> {
         Command::Recover { .. } => recover::run(&settings),
         Command::Rules(cmd) => rules::run(&settings, cmd),
         Command::Show(args) => show::run(&settings, &args),
-        Command::Completions(_) | Command::Man(_) => unreachable!("handled above"),
+        Command::Completions(_) | Command::Man(_) | Command::Doctor(_) => {
+            unreachable!("handled above")
+        }
         Command::Login(args) => login::run(&settings, &args),
         Command::Logout { .. } => logout::run(&settings),
         Command::Whoami { .. } => whoami::run(&settings),

@@ -17,6 +17,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("digest", 0),
     ("clock", 0),
     ("local_user", 0),
+    ("private_dir", 0),
     ("ids", 0),
     ("pii", 0),
     ("report", 0),

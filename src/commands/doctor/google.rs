@@ -1,0 +1,104 @@
+//! The Google side: Token Vault hands each agent a token that covers its scope, the source
+//! reads with the configured column mapping, and the notifier may send mail when recipients
+//! are set. Reads only; nothing is written or sent.
+
+use super::Check;
+use crate::catalog::SourceSpec;
+use crate::env;
+use crate::google::token::{self, Agent, EnvToken};
+use crate::policy::RuleSet;
+use crate::settings::Settings;
+
+pub fn checks(settings: &Settings) -> Vec<Check> {
+    let spec = settings.source();
+    let sheets = matches!(spec, Ok(SourceSpec::Sheets { .. }));
+    let agents: &[Agent] = if sheets { &[Agent::Reader, Agent::Writer] } else { &[] };
+    vec![
+        tokens("Token Vault", settings, agents, "the source is not a Google Sheet"),
+        source(settings, spec),
+        rules(settings),
+        tokens(
+            "Gmail",
+            settings,
+            if settings.config.notify.recipients.is_empty() { &[] } else { &[Agent::Notifier] },
+            "no e-mail recipients ([notify] recipients in the config file)",
+        ),
+    ]
+}
+
+/// Fetches a Google token for each agent the way a run does (Token Vault, one exchange per
+/// agent); each must cover the agent's scope.
+fn tokens(name: &'static str, settings: &Settings, agents: &[Agent], unused: &str) -> Check {
+    if agents.is_empty() {
+        return Check::skip(name, format!("not needed: {unused}"));
+    }
+    if EnvToken::from_env().is_some() {
+        return Check::skip(
+            name,
+            format!(
+                "{} replaces Token Vault (its scope shows when Google answers)",
+                env::GOOGLE_ACCESS_TOKEN
+            ),
+        );
+    }
+    let mut source = match token::for_run(settings) {
+        Ok(s) => s,
+        Err(e) => return Check::error(name, e),
+    };
+    let mut granted = Vec::new();
+    for agent in agents {
+        match source.fetch(*agent) {
+            Ok(t) => granted.push(format!(
+                "{} ({})",
+                agent.name(),
+                t.grant.granted_scope.unwrap_or_else(|| agent.scope().to_string())
+            )),
+            Err(e) => return Check::error(name, e.context(format!("the {} agent", agent.name()))),
+        }
+    }
+    Check::ok(name, format!("tokens cover each agent's scope: {}", granted.join("; ")))
+}
+
+fn source(settings: &Settings, spec: crate::error::Result<SourceSpec>) -> Check {
+    const NAME: &str = "source";
+    let spec = match spec {
+        Ok(s) => s,
+        Err(_) if !settings.source_given() => {
+            return Check::skip(NAME, "none configured, and no catalog.csv here").hint(format!(
+                "pass --source (a CSV path or sheets:<spreadsheet-id>), set {}, or `source` in the config file",
+                env::SOURCE
+            ));
+        }
+        Err(e) => return Check::error(NAME, e),
+    };
+    let read = crate::source::open(&spec, settings).and_then(|mut s| {
+        let catalog = s.read()?;
+        Ok((s.describe(), catalog))
+    });
+    match read {
+        Ok((described, catalog)) => Check::ok(
+            NAME,
+            format!(
+                "{} {}: {} rows; the columns match the mapping",
+                described.kind,
+                described.uri,
+                catalog.rows.len()
+            ),
+        ),
+        Err(e) => Check::error(NAME, e),
+    }
+}
+
+fn rules(settings: &Settings) -> Check {
+    const NAME: &str = "rules";
+    match RuleSet::load(settings.rules_path.as_deref()) {
+        Ok(_) => Check::ok(
+            NAME,
+            match &settings.rules_path {
+                Some(p) => format!("{} loads", p.display()),
+                None => "the embedded default rules".to_string(),
+            },
+        ),
+        Err(e) => Check::error(NAME, e),
+    }
+}

@@ -1,0 +1,141 @@
+//! The parts on this machine: config file, data directory, credential store, and the gate's
+//! address (the gate itself is remote but has no login of its own to check).
+
+use std::path::Path;
+use std::time::Duration;
+
+use super::Check;
+use crate::auth::store;
+use crate::env;
+use crate::settings::Settings;
+
+pub fn config(settings: &Settings) -> Check {
+    match &settings.config_path {
+        Some(path) => Check::ok("config", format!("{} parses", path.display())),
+        None => Check::ok("config", "no config file; defaults and environment in use"),
+    }
+}
+
+pub fn data_dir(settings: &Settings) -> Check {
+    let dir = &settings.data_dir;
+    let Ok(meta) = std::fs::metadata(dir) else {
+        return match nearest_existing(dir) {
+            Some(parent) if writable(parent) => Check::ok(
+                "data directory",
+                format!("{} (created 0700 on first use)", dir.display()),
+            ),
+            _ => Check::fail(
+                "data directory",
+                format!("{} does not exist and cannot be created", dir.display()),
+                format!("create it with `mkdir -p -m 700 {}`, or set {} to a writable directory", dir.display(), env::DATA_DIR),
+            ),
+        };
+    };
+    if !meta.is_dir() {
+        return Check::fail(
+            "data directory",
+            format!("{} is not a directory", dir.display()),
+            format!("set {} to a directory", env::DATA_DIR),
+        );
+    }
+    match group_or_other_access(&meta) {
+        Some(mode) => Check::fail(
+            "data directory",
+            format!(
+                "{} is mode {mode:o}: others can read the audit log and any credential file",
+                dir.display()
+            ),
+            format!("chmod 700 {}", dir.display()),
+        ),
+        None => Check::ok("data directory", format!("{} (0700)", dir.display())),
+    }
+}
+
+pub fn credential_store(settings: &Settings) -> Check {
+    const NAME: &str = "credential store";
+    if env::var(env::REFRESH_TOKEN).is_some() {
+        return Check::ok(NAME, format!("{} (environment; wins over any store)", env::REFRESH_TOKEN));
+    }
+    let file = store::credential_file(&settings.data_dir);
+    if let Ok(meta) = std::fs::metadata(&file)
+        && let Some(mode) = group_or_other_access(&meta)
+    {
+        return Check::fail(
+            NAME,
+            format!("{} is mode {mode:o}: others can read the login", file.display()),
+            format!("chmod 600 {}", file.display()),
+        );
+    }
+    let wants_file = matches!(
+        store::requested(None),
+        Ok(Some(crate::cli::CredentialStoreKind::File))
+    );
+    match store::keychain_usable() {
+        Ok(()) if !wants_file => Check::ok(NAME, "OS keychain (a probe entry was written, read and deleted)"),
+        _ if wants_file || file.exists() => {
+            Check::ok(NAME, format!("file {} (0600)", file.display()))
+        }
+        Ok(()) => unreachable!("handled above"),
+        // A machine without a keychain (CI, containers, SSH) is normal: the file store and the
+        // environment still work, so this is not a failure.
+        Err(why) => Check::ok(NAME, format!("no OS keychain ({why}); the 0600 file store is available"))
+            .hint(format!(
+                "log in with `changeset login --credential-store file`, or set {} in CI",
+                env::REFRESH_TOKEN
+            )),
+    }
+}
+
+/// The approval gate, when one is configured: its `/healthz` must answer 200.
+pub fn gate(settings: &Settings) -> Check {
+    const NAME: &str = "gate";
+    let Some(url) = env::var(env::GATE_URL).or_else(|| settings.config.gate.url.clone()) else {
+        return Check::skip(NAME, "not configured (approvals go to the terminal or CIBA)");
+    };
+    let url = format!("{}/healthz", url.trim_end_matches('/'));
+    let answer = crate::net::block_on(async {
+        reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| e.to_string())?
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| crate::auth::http::transport_message(&e))
+            .map(|r| r.status())
+    });
+    match answer {
+        Ok(status) if status.is_success() => Check::ok(NAME, format!("{url} answers {status}")),
+        Ok(status) => Check::fail(NAME, format!("{url} answers {status}"), "check the gate's logs (`changeset gate serve`)"),
+        Err(why) => Check::fail(
+            NAME,
+            format!("{url}: {why}"),
+            format!("start the gate, or fix {} / `url` in [gate]", env::GATE_URL),
+        ),
+    }
+}
+
+/// The mode bits when group or others have any access (unix); None when private.
+fn group_or_other_access(meta: &std::fs::Metadata) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = meta.permissions().mode() & 0o777;
+        (mode & 0o077 != 0).then_some(mode)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        None
+    }
+}
+
+fn nearest_existing(path: &Path) -> Option<&Path> {
+    path.ancestors().skip(1).find(|p| p.is_dir())
+}
+
+/// Whether a directory can be written, by trying (permission bits do not tell root's story).
+fn writable(dir: &Path) -> bool {
+    let probe = dir.join(format!(".changeset-doctor-{}", std::process::id()));
+    std::fs::create_dir(&probe).is_ok() && std::fs::remove_dir(&probe).is_ok()
+}

@@ -40,6 +40,7 @@ Register-ArgumentCompleter -Native -CommandName 'changeset' -ScriptBlock {
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Read and verify the receipts in the audit store')
             [CompletionResult]::new('rules', 'rules', [CompletionResultType]::ParameterValue, 'Lint, test, explain and benchmark the rules file')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Render a saved plan as `plan` printed it, and say whether it is still fresh')
+            [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check every configured part (config, data directory, credential store, Auth0, Token Vault, source, rules, Gmail, gate) and say how to fix what is broken')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff) of changeset or of one of its commands')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -409,6 +410,19 @@ Register-ArgumentCompleter -Native -CommandName 'changeset' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'changeset;doctor' {
+            [CompletionResult]::new('--source', '--source', [CompletionResultType]::ParameterName, 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`')
+            [CompletionResult]::new('--rules', '--rules', [CompletionResultType]::ParameterName, 'Rules file (default: the embedded rules/default.toml)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format on stdout')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less on stderr')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more on stderr (repeat for debug logs; secrets are always redacted)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more on stderr (repeat for debug logs; secrets are always redacted)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'changeset;completions' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less on stderr')
@@ -441,6 +455,7 @@ Register-ArgumentCompleter -Native -CommandName 'changeset' -ScriptBlock {
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Read and verify the receipts in the audit store')
             [CompletionResult]::new('rules', 'rules', [CompletionResultType]::ParameterValue, 'Lint, test, explain and benchmark the rules file')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Render a saved plan as `plan` printed it, and say whether it is still fresh')
+            [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check every configured part (config, data directory, credential store, Auth0, Token Vault, source, rules, Gmail, gate) and say how to fix what is broken')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff) of changeset or of one of its commands')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -522,6 +537,9 @@ Register-ArgumentCompleter -Native -CommandName 'changeset' -ScriptBlock {
             break
         }
         'changeset;help;show' {
+            break
+        }
+        'changeset;help;doctor' {
             break
         }
         'changeset;help;completions' {

@@ -25,6 +25,9 @@ _changeset() {
             changeset,completions)
                 cmd="changeset__subcmd__completions"
                 ;;
+            changeset,doctor)
+                cmd="changeset__subcmd__doctor"
+                ;;
             changeset,help)
                 cmd="changeset__subcmd__help"
                 ;;
@@ -117,6 +120,9 @@ _changeset() {
                 ;;
             changeset__subcmd__help,completions)
                 cmd="changeset__subcmd__help__subcmd__completions"
+                ;;
+            changeset__subcmd__help,doctor)
+                cmd="changeset__subcmd__help__subcmd__doctor"
                 ;;
             changeset__subcmd__help,help)
                 cmd="changeset__subcmd__help__subcmd__help"
@@ -221,7 +227,7 @@ _changeset() {
 
     case "${cmd}" in
         changeset)
-            opts="-q -v -h -V --config --quiet --verbose --help --version login logout whoami plan apply rollback recover audit rules show completions man help"
+            opts="-q -v -h -V --config --quiet --verbose --help --version login logout whoami plan apply rollback recover audit rules show doctor completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -664,8 +670,38 @@ _changeset() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        changeset__subcmd__doctor)
+            opts="-q -v -h --source --rules --format --config --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --source)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rules)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         changeset__subcmd__help)
-            opts="login logout whoami plan apply rollback recover audit rules show completions man help"
+            opts="login logout whoami plan apply rollback recover audit rules show doctor completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -819,6 +855,20 @@ _changeset() {
             return 0
             ;;
         changeset__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        changeset__subcmd__help__subcmd__doctor)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -37,6 +37,7 @@ set edit:completion:arg-completer[changeset] = {|@words|
             cand audit 'Read and verify the receipts in the audit store'
             cand rules 'Lint, test, explain and benchmark the rules file'
             cand show 'Render a saved plan as `plan` printed it, and say whether it is still fresh'
+            cand doctor 'Check every configured part (config, data directory, credential store, Auth0, Token Vault, source, rules, Gmail, gate) and say how to fix what is broken'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page (roff) of changeset or of one of its commands'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -367,6 +368,18 @@ set edit:completion:arg-completer[changeset] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'changeset;doctor'= {
+            cand --source 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`'
+            cand --rules 'Rules file (default: the embedded rules/default.toml)'
+            cand --format 'Output format on stdout'
+            cand --config 'Config file (default: changeset.toml in the data directory, if present)'
+            cand -q 'Print less on stderr'
+            cand --quiet 'Print less on stderr'
+            cand -v 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand --verbose 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'changeset;completions'= {
             cand --config 'Config file (default: changeset.toml in the data directory, if present)'
             cand -q 'Print less on stderr'
@@ -397,6 +410,7 @@ set edit:completion:arg-completer[changeset] = {|@words|
             cand audit 'Read and verify the receipts in the audit store'
             cand rules 'Lint, test, explain and benchmark the rules file'
             cand show 'Render a saved plan as `plan` printed it, and say whether it is still fresh'
+            cand doctor 'Check every configured part (config, data directory, credential store, Auth0, Token Vault, source, rules, Gmail, gate) and say how to fix what is broken'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page (roff) of changeset or of one of its commands'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -456,6 +470,8 @@ set edit:completion:arg-completer[changeset] = {|@words|
         &'changeset;help;rules;bench'= {
         }
         &'changeset;help;show'= {
+        }
+        &'changeset;help;doctor'= {
         }
         &'changeset;help;completions'= {
         }

@@ -80,7 +80,10 @@ pub const GATE_URL: &str = "CHANGESET_GATE_URL";
 
 /// Every variable with a one-line description, for `--help` and the README check.
 pub const ALL: &[(&str, &str)] = &[
-    (GATE_URL, "approval gate base URL (doctor checks its /healthz)"),
+    (
+        GATE_URL,
+        "approval gate base URL (doctor checks its /healthz)",
+    ),
     (
         SOURCE,
         "catalog source: a CSV path or sheets:<spreadsheet-id>[/<tab>]",

@@ -23,6 +23,7 @@ mod auth;
 mod ciba;
 mod cli_surface;
 mod core_flow;
+mod doctor;
 mod licences;
 mod parse_fuzz;
 mod parse_llm;

@@ -962,7 +962,7 @@ fn a_lost_answer_with_a_concurrent_edit_is_reported_as_unknown_and_not_resent() 
 // Token Vault: per-agent Google tokens exchanged at the test IdP.
 
 /// Lets the fake Google accept the tokens the test IdP's Token Vault minted, with their scopes.
-fn trust_idp(google: &FakeGoogle, idp: &crate::idp::Idp) {
+pub(crate) fn trust_idp(google: &FakeGoogle, idp: &crate::idp::Idp) {
     let url = format!("{}/_test/federated_tokens", idp.base_url);
     google.trust(std::sync::Arc::new(move |token: &str| {
         minted(&url)

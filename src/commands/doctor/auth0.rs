@@ -59,8 +59,20 @@ async fn discovery(client: &reqwest::Client, tenant: &Tenant) -> Check {
             Ok(v) => v,
             Err(e) => return Check::fail(NAME, format!("{url}: not JSON ({e})"), domain_hint()),
         },
-        Ok(r) => return Check::fail(NAME, format!("{url} answered {}", r.status()), domain_hint()),
-        Err(e) => return Check::fail(NAME, format!("{url}: {}", http::transport_message(&e)), domain_hint()),
+        Ok(r) => {
+            return Check::fail(
+                NAME,
+                format!("{url} answered {}", r.status()),
+                domain_hint(),
+            );
+        }
+        Err(e) => {
+            return Check::fail(
+                NAME,
+                format!("{url}: {}", http::transport_message(&e)),
+                domain_hint(),
+            );
+        }
     };
     if doc["issuer"].as_str() != Some(tenant.issuer().as_str()) {
         return Check::fail(
@@ -73,13 +85,20 @@ async fn discovery(client: &reqwest::Client, tenant: &Tenant) -> Check {
     if doc["device_authorization_endpoint"].as_str().is_none() {
         missing.push("the device flow (device_authorization_endpoint)");
     }
-    if Role::Ciba.configured() && doc["backchannel_authentication_endpoint"].as_str().is_none() {
+    if Role::Ciba.configured()
+        && doc["backchannel_authentication_endpoint"]
+            .as_str()
+            .is_none()
+    {
         missing.push("CIBA (backchannel_authentication_endpoint)");
     }
     if let Some(grants) = doc["grant_types_supported"].as_array() {
         let has = |g: &str| grants.iter().any(|v| v == g);
         let mut needed = vec![
-            ("urn:ietf:params:oauth:grant-type:device_code", "the device code grant"),
+            (
+                "urn:ietf:params:oauth:grant-type:device_code",
+                "the device code grant",
+            ),
             ("refresh_token", "the refresh token grant"),
         ];
         if Role::Ciba.configured() {
@@ -88,14 +107,29 @@ async fn discovery(client: &reqwest::Client, tenant: &Tenant) -> Check {
         if Role::TokenVault.configured() {
             needed.push((vault::GRANT, "the Token Vault exchange grant"));
         }
-        missing.extend(needed.into_iter().filter(|(g, _)| !has(g)).map(|(_, what)| what));
+        missing.extend(
+            needed
+                .into_iter()
+                .filter(|(g, _)| !has(g))
+                .map(|(_, what)| what),
+        );
     }
     if missing.is_empty() {
-        Check::ok(NAME, format!("{} advertises what this configuration uses", tenant.issuer()))
+        Check::ok(
+            NAME,
+            format!(
+                "{} advertises what this configuration uses",
+                tenant.issuer()
+            ),
+        )
     } else {
         Check::fail(
             NAME,
-            format!("{} does not advertise {}", tenant.issuer(), missing.join(", ")),
+            format!(
+                "{} does not advertise {}",
+                tenant.issuer(),
+                missing.join(", ")
+            ),
             "enable them on the tenant (CIBA: Settings → Advanced; Token Vault: the Google connection's \"Connected Accounts for Token Vault\")",
         )
     }
@@ -130,16 +164,27 @@ async fn login(settings: &Settings, client: &reqwest::Client, tenant: &Tenant) -
         };
     }
     let scope = public::LOGIN_SCOPES.join(" ");
-    let mut form_fields = vec![("client_id", tenant.client_id.as_str()), ("scope", scope.as_str())];
+    let mut form_fields = vec![
+        ("client_id", tenant.client_id.as_str()),
+        ("scope", scope.as_str()),
+    ];
     if let Some(a) = &tenant.audience {
         form_fields.push(("audience", a.as_str()));
     }
-    let outcome =
-        http::post_form::<Value>(client, &tenant.url("/oauth/device/code"), &form_fields, None).await;
+    let outcome = http::post_form::<Value>(
+        client,
+        &tenant.url("/oauth/device/code"),
+        &form_fields,
+        None,
+    )
+    .await;
     match outcome {
         Outcome::Ok(_) => Check::ok(
             NAME,
-            format!("not logged in; the public client `{}` can start a device login", tenant.client_id),
+            format!(
+                "not logged in; the public client `{}` can start a device login",
+                tenant.client_id
+            ),
         )
         .hint("run `changeset login`"),
         Outcome::Refused(e) => {
@@ -154,7 +199,11 @@ async fn login(settings: &Settings, client: &reqwest::Client, tenant: &Tenant) -
                     env::AUDIENCE
                 ),
             };
-            Check::fail(NAME, format!("the device flow was refused: {}", e.describe()), hint)
+            Check::fail(
+                NAME,
+                format!("the device flow was refused: {}", e.describe()),
+                hint,
+            )
         }
         Outcome::Failed(why) => Check::fail(NAME, why, domain_hint()),
     }
@@ -183,16 +232,18 @@ async fn confidential(client: &reqwest::Client, tenant: &Tenant, role: Role) -> 
                 Role::Ciba => "approvals of tier 2 and above are asked at the terminal",
                 Role::TokenVault => "Google access needs CHANGESET_GOOGLE_ACCESS_TOKEN instead",
             };
-            return Check::skip(name, format!("not configured ({what})")).hint(
-                match role {
-                    Role::Ciba => format!("set {} with {}", env::CIBA_CLIENT_ID, env::CIBA_CLIENT_SECRET),
-                    Role::TokenVault => format!(
-                        "set {} with {}",
-                        env::TOKEN_VAULT_CLIENT_ID,
-                        env::TOKEN_VAULT_CLIENT_SECRET
-                    ),
-                },
-            );
+            return Check::skip(name, format!("not configured ({what})")).hint(match role {
+                Role::Ciba => format!(
+                    "set {} with {}",
+                    env::CIBA_CLIENT_ID,
+                    env::CIBA_CLIENT_SECRET
+                ),
+                Role::TokenVault => format!(
+                    "set {} with {}",
+                    env::TOKEN_VAULT_CLIENT_ID,
+                    env::TOKEN_VAULT_CLIENT_SECRET
+                ),
+            });
         }
         Err(e) => return Check::error(name, e),
     };
@@ -211,7 +262,8 @@ async fn confidential(client: &reqwest::Client, tenant: &Tenant, role: Role) -> 
         ],
     };
     let fields = form(&auth, &rest);
-    let outcome = http::post_form::<Value>(client, &tenant.url("/oauth/token"), &fields, None).await;
+    let outcome =
+        http::post_form::<Value>(client, &tenant.url("/oauth/token"), &fields, None).await;
     let who = format!("`{}` ({})", app.client_id, app.id_var);
     match outcome {
         Outcome::Refused(e) if e.error == "invalid_client" => Check::fail(
@@ -222,9 +274,15 @@ async fn confidential(client: &reqwest::Client, tenant: &Tenant, role: Role) -> 
         Outcome::Refused(e)
             if e.error == "unauthorized_client"
                 || (e.error == "invalid_request"
-                    && e.error_description.as_deref().is_some_and(|d| d.contains("not allowed"))) =>
+                    && e.error_description
+                        .as_deref()
+                        .is_some_and(|d| d.contains("not allowed"))) =>
         {
-            Check::fail(name, format!("{who} lacks the grant {grant}: {}", e.describe()), enable)
+            Check::fail(
+                name,
+                format!("{who} lacks the grant {grant}: {}", e.describe()),
+                enable,
+            )
         }
         Outcome::Refused(_) => Check::ok(name, format!("{who} authenticates and holds its grant")),
         Outcome::Ok(_) => Check::fail(
@@ -235,4 +293,3 @@ async fn confidential(client: &reqwest::Client, tenant: &Tenant, role: Role) -> 
         Outcome::Failed(why) => Check::fail(name, why, domain_hint()),
     }
 }
-

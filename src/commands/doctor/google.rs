@@ -12,15 +12,28 @@ use crate::settings::Settings;
 pub fn checks(settings: &Settings) -> Vec<Check> {
     let spec = settings.source();
     let sheets = matches!(spec, Ok(SourceSpec::Sheets { .. }));
-    let agents: &[Agent] = if sheets { &[Agent::Reader, Agent::Writer] } else { &[] };
+    let agents: &[Agent] = if sheets {
+        &[Agent::Reader, Agent::Writer]
+    } else {
+        &[]
+    };
     vec![
-        tokens("Token Vault", settings, agents, "the source is not a Google Sheet"),
+        tokens(
+            "Token Vault",
+            settings,
+            agents,
+            "the source is not a Google Sheet",
+        ),
         source(settings, spec),
         rules(settings),
         tokens(
             "Gmail",
             settings,
-            if settings.config.notify.recipients.is_empty() { &[] } else { &[Agent::Notifier] },
+            if settings.config.notify.recipients.is_empty() {
+                &[]
+            } else {
+                &[Agent::Notifier]
+            },
             "no e-mail recipients ([notify] recipients in the config file)",
         ),
     ]
@@ -51,12 +64,17 @@ fn tokens(name: &'static str, settings: &Settings, agents: &[Agent], unused: &st
             Ok(t) => granted.push(format!(
                 "{} ({})",
                 agent.name(),
-                t.grant.granted_scope.unwrap_or_else(|| agent.scope().to_string())
+                t.grant
+                    .granted_scope
+                    .unwrap_or_else(|| agent.scope().to_string())
             )),
             Err(e) => return Check::error(name, e.context(format!("the {} agent", agent.name()))),
         }
     }
-    Check::ok(name, format!("tokens cover each agent's scope: {}", granted.join("; ")))
+    Check::ok(
+        name,
+        format!("tokens cover each agent's scope: {}", granted.join("; ")),
+    )
 }
 
 fn source(settings: &Settings, spec: crate::error::Result<SourceSpec>) -> Check {

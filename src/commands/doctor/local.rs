@@ -27,7 +27,11 @@ pub fn data_dir(settings: &Settings) -> Check {
             _ => Check::fail(
                 "data directory",
                 format!("{} does not exist and cannot be created", dir.display()),
-                format!("create it with `mkdir -p -m 700 {}`, or set {} to a writable directory", dir.display(), env::DATA_DIR),
+                format!(
+                    "create it with `mkdir -p -m 700 {}`, or set {} to a writable directory",
+                    dir.display(),
+                    env::DATA_DIR
+                ),
             ),
         };
     };
@@ -54,7 +58,10 @@ pub fn data_dir(settings: &Settings) -> Check {
 pub fn credential_store(settings: &Settings) -> Check {
     const NAME: &str = "credential store";
     if env::var(env::REFRESH_TOKEN).is_some() {
-        return Check::ok(NAME, format!("{} (environment; wins over any store)", env::REFRESH_TOKEN));
+        return Check::ok(
+            NAME,
+            format!("{} (environment; wins over any store)", env::REFRESH_TOKEN),
+        );
     }
     let file = store::credential_file(&settings.data_dir);
     if let Ok(meta) = std::fs::metadata(&file)
@@ -62,7 +69,10 @@ pub fn credential_store(settings: &Settings) -> Check {
     {
         return Check::fail(
             NAME,
-            format!("{} is mode {mode:o}: others can read the login", file.display()),
+            format!(
+                "{} is mode {mode:o}: others can read the login",
+                file.display()
+            ),
             format!("chmod 600 {}", file.display()),
         );
     }
@@ -71,18 +81,24 @@ pub fn credential_store(settings: &Settings) -> Check {
         Ok(Some(crate::cli::CredentialStoreKind::File))
     );
     match store::keychain_usable() {
-        Ok(()) if !wants_file => Check::ok(NAME, "OS keychain (a probe entry was written, read and deleted)"),
+        Ok(()) if !wants_file => Check::ok(
+            NAME,
+            "OS keychain (a probe entry was written, read and deleted)",
+        ),
         _ if wants_file || file.exists() => {
             Check::ok(NAME, format!("file {} (0600)", file.display()))
         }
         Ok(()) => unreachable!("handled above"),
         // A machine without a keychain (CI, containers, SSH) is normal: the file store and the
         // environment still work, so this is not a failure.
-        Err(why) => Check::ok(NAME, format!("no OS keychain ({why}); the 0600 file store is available"))
-            .hint(format!(
-                "log in with `changeset login --credential-store file`, or set {} in CI",
-                env::REFRESH_TOKEN
-            )),
+        Err(why) => Check::ok(
+            NAME,
+            format!("no OS keychain ({why}); the 0600 file store is available"),
+        )
+        .hint(format!(
+            "log in with `changeset login --credential-store file`, or set {} in CI",
+            env::REFRESH_TOKEN
+        )),
     }
 }
 
@@ -90,7 +106,10 @@ pub fn credential_store(settings: &Settings) -> Check {
 pub fn gate(settings: &Settings) -> Check {
     const NAME: &str = "gate";
     let Some(url) = env::var(env::GATE_URL).or_else(|| settings.config.gate.url.clone()) else {
-        return Check::skip(NAME, "not configured (approvals go to the terminal or CIBA)");
+        return Check::skip(
+            NAME,
+            "not configured (approvals go to the terminal or CIBA)",
+        );
     };
     let url = format!("{}/healthz", url.trim_end_matches('/'));
     let answer = crate::net::block_on(async {
@@ -106,7 +125,11 @@ pub fn gate(settings: &Settings) -> Check {
     });
     match answer {
         Ok(status) if status.is_success() => Check::ok(NAME, format!("{url} answers {status}")),
-        Ok(status) => Check::fail(NAME, format!("{url} answers {status}"), "check the gate's logs (`changeset gate serve`)"),
+        Ok(status) => Check::fail(
+            NAME,
+            format!("{url} answers {status}"),
+            "check the gate's logs (`changeset gate serve`)",
+        ),
         Err(why) => Check::fail(
             NAME,
             format!("{url}: {why}"),

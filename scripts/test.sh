@@ -11,13 +11,23 @@ for dir in tests/support/*/; do
     fi
 done
 
-# PostgreSQL server binaries for the shared-audit-log tests (tests/support/postgres.rs starts a
-# throwaway cluster from them, in a temp dir, on a free loopback port): Debian's package.
+# Debian packages the tests need, installed only when missing (one `apt-get update` for all):
+# - PostgreSQL server binaries for the shared-audit-log tests (tests/support/postgres.rs starts a
+#   throwaway cluster from them, in a temp dir, on a free loopback port);
+# - gnome-keyring, D-Bus and secret-tool for the OS keychain test (tests/it/keychain.rs runs the
+#   Secret Service on a private `dbus-run-session`).
+missing=()
 if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    missing+=(postgresql)
+fi
+command -v gnome-keyring-daemon >/dev/null 2>&1 || missing+=(gnome-keyring)
+command -v dbus-run-session >/dev/null 2>&1 || missing+=(dbus)
+command -v secret-tool >/dev/null 2>&1 || missing+=(libsecret-tools)
+if [ ${#missing[@]} -gt 0 ]; then
     sudo=""
     if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 # The licence test (tests/it/licences.rs) reads `cargo metadata --offline` for every platform:

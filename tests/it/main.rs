@@ -24,6 +24,7 @@ mod ciba;
 mod cli_surface;
 mod core_flow;
 mod doctor;
+mod keychain;
 mod licences;
 mod parse_fuzz;
 mod parse_llm;

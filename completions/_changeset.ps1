@@ -39,6 +39,7 @@ Register-ArgumentCompleter -Native -CommandName 'changeset' -ScriptBlock {
             [CompletionResult]::new('recover', 'recover', [CompletionResultType]::ParameterValue, 'Finish or undo an apply that was interrupted')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Read and verify the receipts in the audit store')
             [CompletionResult]::new('rules', 'rules', [CompletionResultType]::ParameterValue, 'Lint, test, explain and benchmark the rules file')
+            [CompletionResult]::new('gate', 'gate', [CompletionResultType]::ParameterValue, 'The approval gate: a service that holds the rules, approvers and confidential clients')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Render a saved plan as `plan` printed it, and say whether it is still fresh')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check every configured part (config, data directory, credential store, Auth0, Token Vault, source, rules, Gmail, gate) and say how to fix what is broken')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
@@ -396,6 +397,58 @@ Register-ArgumentCompleter -Native -CommandName 'changeset' -ScriptBlock {
         'changeset;rules;help;help' {
             break
         }
+        'changeset;gate' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less on stderr')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more on stderr (repeat for debug logs; secrets are always redacted)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more on stderr (repeat for debug logs; secrets are always redacted)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('check-config', 'check-config', [CompletionResultType]::ParameterValue, 'Check gate.toml offline (rules pin, approver policy, credentials, signing key); exit 1 listing every problem as FILE:LINE')
+            [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Create the gate''s Ed25519 key that signs receipts and checkpoints; prints its public key')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'changeset;gate;check-config' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format on stdout')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less on stderr')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more on stderr (repeat for debug logs; secrets are always redacted)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more on stderr (repeat for debug logs; secrets are always redacted)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'changeset;gate;keygen' {
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'The key''s name (signed-note key name, e.g. gate.example.com/changeset)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Where to write the key (0600) and, beside it, `<FILE>.pub`')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Where to write the key (0600) and, beside it, `<FILE>.pub`')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less on stderr')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more on stderr (repeat for debug logs; secrets are always redacted)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more on stderr (repeat for debug logs; secrets are always redacted)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'changeset;gate;help' {
+            [CompletionResult]::new('check-config', 'check-config', [CompletionResultType]::ParameterValue, 'Check gate.toml offline (rules pin, approver policy, credentials, signing key); exit 1 listing every problem as FILE:LINE')
+            [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Create the gate''s Ed25519 key that signs receipts and checkpoints; prints its public key')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'changeset;gate;help;check-config' {
+            break
+        }
+        'changeset;gate;help;keygen' {
+            break
+        }
+        'changeset;gate;help;help' {
+            break
+        }
         'changeset;show' {
             [CompletionResult]::new('--source', '--source', [CompletionResultType]::ParameterName, 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`')
             [CompletionResult]::new('--rules', '--rules', [CompletionResultType]::ParameterName, 'Rules file (default: the embedded rules/default.toml)')
@@ -454,6 +507,7 @@ Register-ArgumentCompleter -Native -CommandName 'changeset' -ScriptBlock {
             [CompletionResult]::new('recover', 'recover', [CompletionResultType]::ParameterValue, 'Finish or undo an apply that was interrupted')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Read and verify the receipts in the audit store')
             [CompletionResult]::new('rules', 'rules', [CompletionResultType]::ParameterValue, 'Lint, test, explain and benchmark the rules file')
+            [CompletionResult]::new('gate', 'gate', [CompletionResultType]::ParameterValue, 'The approval gate: a service that holds the rules, approvers and confidential clients')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Render a saved plan as `plan` printed it, and say whether it is still fresh')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check every configured part (config, data directory, credential store, Auth0, Token Vault, source, rules, Gmail, gate) and say how to fix what is broken')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
@@ -534,6 +588,17 @@ Register-ArgumentCompleter -Native -CommandName 'changeset' -ScriptBlock {
             break
         }
         'changeset;help;rules;bench' {
+            break
+        }
+        'changeset;help;gate' {
+            [CompletionResult]::new('check-config', 'check-config', [CompletionResultType]::ParameterValue, 'Check gate.toml offline (rules pin, approver policy, credentials, signing key); exit 1 listing every problem as FILE:LINE')
+            [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Create the gate''s Ed25519 key that signs receipts and checkpoints; prints its public key')
+            break
+        }
+        'changeset;help;gate;check-config' {
+            break
+        }
+        'changeset;help;gate;keygen' {
             break
         }
         'changeset;help;show' {

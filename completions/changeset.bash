@@ -28,6 +28,9 @@ _changeset() {
             changeset,doctor)
                 cmd="changeset__subcmd__doctor"
                 ;;
+            changeset,gate)
+                cmd="changeset__subcmd__gate"
+                ;;
             changeset,help)
                 cmd="changeset__subcmd__help"
                 ;;
@@ -112,6 +115,24 @@ _changeset() {
             changeset__subcmd__audit__subcmd__help,verify)
                 cmd="changeset__subcmd__audit__subcmd__help__subcmd__verify"
                 ;;
+            changeset__subcmd__gate,check-config)
+                cmd="changeset__subcmd__gate__subcmd__check__subcmd__config"
+                ;;
+            changeset__subcmd__gate,help)
+                cmd="changeset__subcmd__gate__subcmd__help"
+                ;;
+            changeset__subcmd__gate,keygen)
+                cmd="changeset__subcmd__gate__subcmd__keygen"
+                ;;
+            changeset__subcmd__gate__subcmd__help,check-config)
+                cmd="changeset__subcmd__gate__subcmd__help__subcmd__check__subcmd__config"
+                ;;
+            changeset__subcmd__gate__subcmd__help,help)
+                cmd="changeset__subcmd__gate__subcmd__help__subcmd__help"
+                ;;
+            changeset__subcmd__gate__subcmd__help,keygen)
+                cmd="changeset__subcmd__gate__subcmd__help__subcmd__keygen"
+                ;;
             changeset__subcmd__help,apply)
                 cmd="changeset__subcmd__help__subcmd__apply"
                 ;;
@@ -123,6 +144,9 @@ _changeset() {
                 ;;
             changeset__subcmd__help,doctor)
                 cmd="changeset__subcmd__help__subcmd__doctor"
+                ;;
+            changeset__subcmd__help,gate)
+                cmd="changeset__subcmd__help__subcmd__gate"
                 ;;
             changeset__subcmd__help,help)
                 cmd="changeset__subcmd__help__subcmd__help"
@@ -178,6 +202,12 @@ _changeset() {
             changeset__subcmd__help__subcmd__audit,verify)
                 cmd="changeset__subcmd__help__subcmd__audit__subcmd__verify"
                 ;;
+            changeset__subcmd__help__subcmd__gate,check-config)
+                cmd="changeset__subcmd__help__subcmd__gate__subcmd__check__subcmd__config"
+                ;;
+            changeset__subcmd__help__subcmd__gate,keygen)
+                cmd="changeset__subcmd__help__subcmd__gate__subcmd__keygen"
+                ;;
             changeset__subcmd__help__subcmd__rules,bench)
                 cmd="changeset__subcmd__help__subcmd__rules__subcmd__bench"
                 ;;
@@ -227,7 +257,7 @@ _changeset() {
 
     case "${cmd}" in
         changeset)
-            opts="-q -v -h -V --config --quiet --verbose --help --version login logout whoami plan apply rollback recover audit rules show doctor completions man help"
+            opts="-q -v -h -V --config --quiet --verbose --help --version login logout whoami plan apply rollback recover audit rules gate show doctor completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -700,8 +730,134 @@ _changeset() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        changeset__subcmd__gate)
+            opts="-q -v -h --config --quiet --verbose --help check-config keygen help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        changeset__subcmd__gate__subcmd__check__subcmd__config)
+            opts="-q -v -h --format --config --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        changeset__subcmd__gate__subcmd__help)
+            opts="check-config keygen help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        changeset__subcmd__gate__subcmd__help__subcmd__check__subcmd__config)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        changeset__subcmd__gate__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        changeset__subcmd__gate__subcmd__help__subcmd__keygen)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        changeset__subcmd__gate__subcmd__keygen)
+            opts="-o -q -v -h --name --out --config --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         changeset__subcmd__help)
-            opts="login logout whoami plan apply rollback recover audit rules show doctor completions man help"
+            opts="login logout whoami plan apply rollback recover audit rules gate show doctor completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -871,6 +1027,48 @@ _changeset() {
         changeset__subcmd__help__subcmd__doctor)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        changeset__subcmd__help__subcmd__gate)
+            opts="check-config keygen"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        changeset__subcmd__help__subcmd__gate__subcmd__check__subcmd__config)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        changeset__subcmd__help__subcmd__gate__subcmd__keygen)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

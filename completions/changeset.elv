@@ -36,6 +36,7 @@ set edit:completion:arg-completer[changeset] = {|@words|
             cand recover 'Finish or undo an apply that was interrupted'
             cand audit 'Read and verify the receipts in the audit store'
             cand rules 'Lint, test, explain and benchmark the rules file'
+            cand gate 'The approval gate: a service that holds the rules, approvers and confidential clients'
             cand show 'Render a saved plan as `plan` printed it, and say whether it is still fresh'
             cand doctor 'Check every configured part (config, data directory, credential store, Auth0, Token Vault, source, rules, Gmail, gate) and say how to fix what is broken'
             cand completions 'Print a shell completion script'
@@ -355,6 +356,51 @@ set edit:completion:arg-completer[changeset] = {|@words|
         }
         &'changeset;rules;help;help'= {
         }
+        &'changeset;gate'= {
+            cand --config 'Config file (default: changeset.toml in the data directory, if present)'
+            cand -q 'Print less on stderr'
+            cand --quiet 'Print less on stderr'
+            cand -v 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand --verbose 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand check-config 'Check gate.toml offline (rules pin, approver policy, credentials, signing key); exit 1 listing every problem as FILE:LINE'
+            cand keygen 'Create the gate''s Ed25519 key that signs receipts and checkpoints; prints its public key'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'changeset;gate;check-config'= {
+            cand --format 'Output format on stdout'
+            cand --config 'Config file (default: changeset.toml in the data directory, if present)'
+            cand -q 'Print less on stderr'
+            cand --quiet 'Print less on stderr'
+            cand -v 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand --verbose 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'changeset;gate;keygen'= {
+            cand --name 'The key''s name (signed-note key name, e.g. gate.example.com/changeset)'
+            cand -o 'Where to write the key (0600) and, beside it, `<FILE>.pub`'
+            cand --out 'Where to write the key (0600) and, beside it, `<FILE>.pub`'
+            cand --config 'Config file (default: changeset.toml in the data directory, if present)'
+            cand -q 'Print less on stderr'
+            cand --quiet 'Print less on stderr'
+            cand -v 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand --verbose 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'changeset;gate;help'= {
+            cand check-config 'Check gate.toml offline (rules pin, approver policy, credentials, signing key); exit 1 listing every problem as FILE:LINE'
+            cand keygen 'Create the gate''s Ed25519 key that signs receipts and checkpoints; prints its public key'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'changeset;gate;help;check-config'= {
+        }
+        &'changeset;gate;help;keygen'= {
+        }
+        &'changeset;gate;help;help'= {
+        }
         &'changeset;show'= {
             cand --source 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`'
             cand --rules 'Rules file (default: the embedded rules/default.toml)'
@@ -409,6 +455,7 @@ set edit:completion:arg-completer[changeset] = {|@words|
             cand recover 'Finish or undo an apply that was interrupted'
             cand audit 'Read and verify the receipts in the audit store'
             cand rules 'Lint, test, explain and benchmark the rules file'
+            cand gate 'The approval gate: a service that holds the rules, approvers and confidential clients'
             cand show 'Render a saved plan as `plan` printed it, and say whether it is still fresh'
             cand doctor 'Check every configured part (config, data directory, credential store, Auth0, Token Vault, source, rules, Gmail, gate) and say how to fix what is broken'
             cand completions 'Print a shell completion script'
@@ -468,6 +515,14 @@ set edit:completion:arg-completer[changeset] = {|@words|
         &'changeset;help;rules;explain'= {
         }
         &'changeset;help;rules;bench'= {
+        }
+        &'changeset;help;gate'= {
+            cand check-config 'Check gate.toml offline (rules pin, approver policy, credentials, signing key); exit 1 listing every problem as FILE:LINE'
+            cand keygen 'Create the gate''s Ed25519 key that signs receipts and checkpoints; prints its public key'
+        }
+        &'changeset;help;gate;check-config'= {
+        }
+        &'changeset;help;gate;keygen'= {
         }
         &'changeset;help;show'= {
         }

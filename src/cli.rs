@@ -142,6 +142,9 @@ pub enum Command {
     /// Lint, test, explain and benchmark the rules file
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// The approval gate: a service that holds the rules, approvers and confidential clients
+    #[command(subcommand)]
+    Gate(GateCommand),
     /// Render a saved plan as `plan` printed it, and say whether it is still fresh
     ///
     /// Exit 0 when the plan could still be applied, 3 when the catalog or the rules changed
@@ -236,6 +239,10 @@ impl Command {
                 rules: a.rules.clone(),
                 format: a.format.clone(),
                 ..ScopedArgs::default()
+            },
+            Command::Gate(cmd) => match cmd {
+                GateCommand::CheckConfig { format: f, .. } => format(f),
+                GateCommand::Keygen { .. } => ScopedArgs::default(),
             },
             Command::Completions(_) | Command::Man(_) => ScopedArgs::default(),
         }
@@ -427,6 +434,33 @@ pub enum AuditCommand {
         /// Write to this file instead of stdout
         #[arg(long, short = 'o', value_name = "FILE")]
         out: Option<PathBuf>,
+    },
+}
+
+/// Gate commands read their own file (--config, default gate.toml), never the CLI's config.
+#[derive(Debug, Subcommand)]
+pub enum GateCommand {
+    /// Check gate.toml offline (rules pin, approver policy, credentials, signing key); exit 1
+    /// listing every problem as FILE:LINE
+    ///
+    /// For gate commands, --config names the gate's configuration [default: gate.toml].
+    CheckConfig {
+        #[command(flatten)]
+        format: FormatArg,
+    },
+    /// Create the gate's Ed25519 key that signs receipts and checkpoints; prints its public key
+    Keygen {
+        /// The key's name (signed-note key name, e.g. gate.example.com/changeset)
+        #[arg(long, default_value = "changeset-gate")]
+        name: String,
+        /// Where to write the key (0600) and, beside it, `<FILE>.pub`
+        #[arg(
+            long,
+            short = 'o',
+            value_name = "FILE",
+            default_value = "gate-signing.key"
+        )]
+        out: PathBuf,
     },
 }
 

@@ -14,6 +14,7 @@ pub mod commands;
 pub mod digest;
 pub mod env;
 pub mod error;
+pub mod gate;
 pub mod google;
 pub mod ids;
 pub mod llm;

@@ -186,12 +186,18 @@ impl Confidential {
         }
     }
 
-    /// A client authenticating with private_key_jwt, from a PEM RSA private key.
-    pub fn with_key_pem(client_id: &str, pem: &str, alg: Alg) -> Result<Confidential> {
+    /// A client authenticating with private_key_jwt, from a PEM RSA private key (`origin`
+    /// names where the key came from, for errors).
+    pub fn with_key_pem(
+        client_id: &str,
+        pem: &str,
+        alg: Alg,
+        origin: &str,
+    ) -> Result<Confidential> {
         Ok(Confidential {
             client_id: client_id.to_string(),
             id_var: SHARED.id,
-            auth: Auth::Key(parse_pem(SHARED.key, pem)?, alg),
+            auth: Auth::Key(parse_pem(origin, pem)?, alg),
         })
     }
 
@@ -282,11 +288,15 @@ fn load_key(var: &str, value: &str) -> Result<RsaKeyPair> {
     let pem = if value.trim_start().starts_with("-----BEGIN") {
         value.to_string()
     } else {
-        let path = Path::new(value);
-        check_private(var, path)?;
-        std::fs::read_to_string(path).io_context("reading the client assertion key", path)?
+        read_private(var, Path::new(value))?
     };
     parse_pem(var, &pem)
+}
+
+/// Reads a credential file that only its owner may read (`var` names what pointed at it).
+pub fn read_private(var: &str, path: &Path) -> Result<String> {
+    check_private(var, path)?;
+    std::fs::read_to_string(path).io_context("reading the credential", path)
 }
 
 #[cfg(unix)]

@@ -53,15 +53,7 @@ pub fn run(settings: &Settings, cmd: AuditCommand) -> Result<u8> {
             let path = out.clone().unwrap_or_else(|| settings.audit_signing_key());
             let key = SigningKey::generate(name)?;
             let public = checkpoint::write_key_files(&path, &key)?;
-            output::note(
-                settings.quiet,
-                &format!(
-                    "wrote the signing key to {} (keep it private) and the public key to {}",
-                    path.display(),
-                    public.display()
-                ),
-            );
-            output::stdout(&key.verifier().text())?;
+            output::key_written(settings.quiet, &path, &public, &key.verifier().text())?;
             return Ok(0);
         }
         _ => {}

@@ -4,6 +4,7 @@ pub mod apply;
 pub mod audit;
 pub mod completions;
 pub mod doctor;
+pub mod gate;
 pub mod login;
 pub mod logout;
 pub mod man;
@@ -30,6 +31,11 @@ pub fn dispatch(cli: Cli) -> Result<ExitStatus> {
         Command::Doctor(args) => return doctor::run(&cli.global, &cli.command.scoped(), args),
         _ => {}
     }
+    // The gate reads gate.toml, not the CLI's settings: nothing of the requester's config may
+    // reach it.
+    if let Command::Gate(cmd) = cli.command {
+        return gate::run(&cli.global, cmd);
+    }
     let settings = Settings::resolve(&cli.global, &cli.command.scoped())?;
     match cli.command {
         Command::Plan(args) => plan::run(&settings, &args),
@@ -39,7 +45,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitStatus> {
         Command::Recover { .. } => recover::run(&settings),
         Command::Rules(cmd) => rules::run(&settings, cmd),
         Command::Show(args) => show::run(&settings, &args),
-        Command::Completions(_) | Command::Man(_) | Command::Doctor(_) => {
+        Command::Completions(_) | Command::Man(_) | Command::Doctor(_) | Command::Gate(_) => {
             unreachable!("handled above")
         }
         Command::Login(args) => login::run(&settings, &args),

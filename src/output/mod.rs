@@ -41,6 +41,24 @@ pub fn note(quiet: bool, text: &str) {
     }
 }
 
+/// After a keygen: where the two files went (stderr) and the public key (stdout).
+pub fn key_written(
+    quiet: bool,
+    path: &std::path::Path,
+    public: &std::path::Path,
+    verifier: &str,
+) -> Result<()> {
+    note(
+        quiet,
+        &format!(
+            "wrote the signing key to {} (keep it private) and the public key to {}",
+            path.display(),
+            public.display()
+        ),
+    );
+    stdout(verifier)
+}
+
 /// Whether to colour a stream, following NO_COLOR, CLICOLOR and CLICOLOR_FORCE.
 pub fn colour_enabled(is_terminal: bool) -> bool {
     if env::var("NO_COLOR").is_some() {

@@ -202,3 +202,56 @@ pub fn receipts(list: &[Summary]) -> String {
     }
     format!("{t}\n")
 }
+
+/// `gate check-config`: what the gate will enforce, one line each.
+pub fn gate_config(summary: &Value) -> String {
+    let s = |k: &str| summary[k].as_str().unwrap_or_default().to_string();
+    let mut out = format!("{} is valid\n", s("config"));
+    for (label, key) in [
+        ("issuer", "issuer"),
+        ("audience", "audience"),
+        ("CIBA client", "ciba_client"),
+        ("Token Vault client", "token_vault_client"),
+        ("rules", "rules"),
+        ("rules sha256", "rules_sha256"),
+        ("signing key", "signing_key"),
+    ] {
+        out.push_str(&format!("  {label:<19} {}\n", s(key)));
+    }
+    out.push_str(&format!(
+        "  {:<19} up to tier {}\n",
+        "auto-approve", summary["auto_approve_max_tier"]
+    ));
+    for t in summary["tiers"].as_array().into_iter().flatten() {
+        let approvers: Vec<&str> = t["approvers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        out.push_str(&format!(
+            "  {:<19} {} of [{}]{}, expires after {} s\n",
+            format!("tier {}", t["tier"]),
+            t["count"],
+            approvers.join(", "),
+            if t["distinct_from_requester"] == true {
+                ", not the requester"
+            } else {
+                ""
+            },
+            t["expiry_seconds"]
+        ));
+    }
+    let sources: Vec<&str> = summary["allowed_sources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    out.push_str(&format!(
+        "  {:<19} {}\n",
+        "allowed sources",
+        sources.join(", ")
+    ));
+    out
+}

@@ -25,6 +25,7 @@ mod cli_surface;
 mod core_flow;
 mod doctor;
 mod keychain;
+mod gate;
 mod licences;
 mod parse_fuzz;
 mod parse_llm;

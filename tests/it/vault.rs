@@ -208,7 +208,9 @@ fn private_key_jwt_authenticates_ciba_and_the_exchange() {
     let idp = Idp::start_with(&[("ASSERTION_JWKS", &jwks), ("ASSERTION_ALG", "RS384")]);
     let env = TestEnv::new();
     let subject = user_token(&idp, &env);
-    let client = || Confidential::with_key_pem("cli-confidential-jwt", &pem, Alg::Rs384).unwrap();
+    let client = || {
+        Confidential::with_key_pem("cli-confidential-jwt", &pem, Alg::Rs384, "test key").unwrap()
+    };
     approve_once(&idp, client(), "Approve test 1");
     let got = exchange(&idp, &client(), &subject).unwrap();
     assert_eq!(got.scope.as_deref(), Some(GRANTED));
@@ -217,8 +219,9 @@ fn private_key_jwt_authenticates_ciba_and_the_exchange() {
     // refuses it before any push is sent.
     let (other_pem, _) = key_pair();
     for wrong in [
-        Confidential::with_key_pem("cli-confidential-jwt", &other_pem, Alg::Rs384).unwrap(),
-        Confidential::with_key_pem("cli-confidential-jwt", &pem, Alg::Rs256).unwrap(),
+        Confidential::with_key_pem("cli-confidential-jwt", &other_pem, Alg::Rs384, "test key")
+            .unwrap(),
+        Confidential::with_key_pem("cli-confidential-jwt", &pem, Alg::Rs256, "test key").unwrap(),
     ] {
         let ciba = Ciba::new(tenant(&idp), wrong).unwrap();
         let err = changeset::net::block_on(ciba.start(idp::USER, "Approve test 2", 30))

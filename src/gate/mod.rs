@@ -1,0 +1,5 @@
+//! The approval gate (DESIGN section 13): a service that alone holds the confidential clients,
+//! the pinned rules and the approver policy, so a requester (an agent, a CI job) cannot approve
+//! its own writes.
+
+pub mod config;

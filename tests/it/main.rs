@@ -20,6 +20,7 @@ mod architecture;
 mod audit_log;
 mod audit_postgres;
 mod auth;
+mod ci_example;
 mod ciba;
 mod cli_surface;
 mod core_flow;

@@ -44,9 +44,9 @@ pub fn run() -> u8 {
             return u8::try_from(e.exit_code()).unwrap_or(2);
         }
     };
-    init_logging(cli.global.verbose);
     let json = cli.command.scoped().format.format == Some(cli::Format::Json)
         || env::var(env::FORMAT).is_some_and(|f| f.eq_ignore_ascii_case("json"));
+    init_logging(cli.global.verbose, json);
     report::install(Box::new(output::printer::Printer {
         quiet: cli.global.quiet,
         json,
@@ -61,9 +61,10 @@ pub fn run() -> u8 {
     }
 }
 
-/// Logs go to stderr: warnings by default, more with -v/-vv, or as CHANGESET_LOG says.
+/// Logs go to stderr: warnings by default, more with -v/-vv, or as CHANGESET_LOG says; one
+/// JSON object a line in JSON mode, like every other stderr line then.
 /// Secrets are never logged (they live in `SecretString`s whose Debug is redacted).
-fn init_logging(verbose: u8) {
+fn init_logging(verbose: u8, json: bool) {
     let level = match verbose {
         0 => "warn",
         1 => "info",
@@ -71,10 +72,14 @@ fn init_logging(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env(env::LOG)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("changeset={level}")));
-    let _ = tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(filter)
         .without_time()
-        .with_target(false)
-        .try_init();
+        .with_target(false);
+    let _ = if json {
+        logs.json().flatten_event(true).try_init()
+    } else {
+        logs.try_init()
+    };
 }

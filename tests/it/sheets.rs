@@ -1308,3 +1308,52 @@ fn each_application_does_only_what_auth0_lets_it() {
     assert!(idp.ciba_requests().is_empty());
     assert_eq!(s.google.count(Op::BatchUpdate), 0);
 }
+
+/// What a script reading stderr gets: with `--format json` every stderr line is one JSON object
+/// (retry notes included), `-q` drops the notes, and text mode keeps `note:` lines.
+#[test]
+fn stderr_is_json_lines_in_json_mode_and_quiet_drops_notes() {
+    let s = SheetsEnv::example();
+    let plan_with_retry = |extra: &[&str]| {
+        s.google
+            .inject(Op::BatchGet, 0, Action::RateLimit { retry_after: 0 });
+        let mut cmd = s.cmd();
+        cmd.args(["plan", "mark STR-002 out of stock"]).args(extra);
+        let (code, _, stderr) = run(&mut cmd);
+        assert_eq!(code, 0, "{stderr}");
+        stderr
+    };
+    let json = plan_with_retry(&["--format", "json"]);
+    let lines: Vec<Value> = json
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}")))
+        .collect();
+    assert!(!lines.is_empty(), "the retry was not reported");
+    let shown: Vec<String> = lines
+        .iter()
+        .map(|l| format!("{} | {}", l["level"], l["message"]))
+        .collect();
+    insta::with_settings!({ filters => vec![(r"retrying in [0-9.]+ s", "retrying in [WAIT] s")] }, {
+        insta::assert_snapshot!("stderr_json_mode", shown.join("\n"));
+    });
+    assert_eq!(plan_with_retry(&["--format", "json", "-q"]), "");
+    // Logs too (-v): one JSON object a line.
+    let verbose = plan_with_retry(&["--format", "json", "-v"]);
+    assert!(verbose.lines().count() > lines.len(), "{verbose}");
+    for line in verbose.lines() {
+        serde_json::from_str::<Value>(line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+    }
+    let text = plan_with_retry(&[]);
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("note: Google Sheets answered 429")),
+        "{text}"
+    );
+    let (code, _, err) = run(s
+        .cmd()
+        .args(["plan", "delete everything", "--format", "json"]));
+    assert_eq!(code, 1);
+    for line in err.lines() {
+        serde_json::from_str::<Value>(line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+    }
+}

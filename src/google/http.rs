@@ -202,18 +202,9 @@ pub fn call(
     };
     loop {
         let attempt = crate::net::block_on(send_once(req, &token, timeout));
-        let (why, retry_after) = match attempt {
-            Attempt::Answer {
-                status,
-                body: Ok(body),
-                ..
-            } if (200..300).contains(&status) => {
-                return parse_answer(req, &body).map_err(|e| match req.effect {
-                    Effect::Read => Failure::NoEffect(e),
-                    Effect::Write | Effect::Send => Failure::Unknown(e),
-                });
-            }
-            Attempt::Answer { status: 401, .. } if !renewed => {
+        let (why, retry_after) = match judge(req, attempt, auth, renewed) {
+            Next::Done(result) => return result,
+            Next::Renew => {
                 renewed = true;
                 token = auth.bearer(true).map_err(|e| {
                     Failure::NoEffect(e.context(format!(
@@ -223,57 +214,10 @@ pub fn call(
                 })?;
                 continue;
             }
-            Attempt::Answer {
-                status,
-                retry_after,
-                body,
-            } => {
-                let info = GoogleError::parse(body.as_deref().unwrap_or_default());
-                let why = format!("{status} {}", info.short());
-                match classify(status, &info) {
-                    Class::Retry => (why, retry_after),
-                    Class::Ambiguous if req.effect == Effect::Write => {
-                        return Err(Failure::Unknown(Error::runtime(format!(
-                            "{} answered {why} while {}; the write may or may not have landed",
-                            req.api, req.what
-                        ))));
-                    }
-                    Class::Ambiguous => (why, retry_after),
-                    Class::Fatal => {
-                        return Err(Failure::NoEffect(fatal(req, status, &info, auth)));
-                    }
-                }
-            }
-            Attempt::NotSent(why) => (why, None),
-            Attempt::Lost(why) if req.effect != Effect::Read => {
-                return Err(Failure::Unknown(Error::runtime(format!(
-                    "{} gave no answer while {} ({why}); {}",
-                    req.api,
-                    req.what,
-                    match req.effect {
-                        Effect::Send => "it may or may not have been sent",
-                        _ => "the write may or may not have landed",
-                    }
-                ))));
-            }
-            Attempt::Lost(why) => (why, None),
+            Next::Retry { why, retry_after } => (why, retry_after),
         };
         let Some(wait) = retry.next_wait(retry_after) else {
-            let nothing = match req.effect {
-                Effect::Read => "",
-                Effect::Write => "; nothing was written",
-                Effect::Send => "; nothing was sent",
-            };
-            return Err(Failure::NoEffect(
-                Error::runtime(format!(
-                    "{} kept failing while {} ({} attempts in {} s, last: {why}){nothing}",
-                    req.api,
-                    req.what,
-                    retry.attempts(),
-                    retry.elapsed().as_secs()
-                ))
-                .hint("try again later; Google's quotas refill every minute"),
-            ));
+            return Err(gave_up(req, retry, &why));
         };
         crate::report::note(&format!(
             "{} answered {why} while {}; retrying in {:.1} s",
@@ -283,6 +227,89 @@ pub fn call(
         ));
         retry.sleep(wait);
     }
+}
+
+/// What to do after one attempt.
+enum Next {
+    Done(std::result::Result<Value, Failure>),
+    /// A 401 on a token not yet renewed: renew it once and send again.
+    Renew,
+    Retry {
+        why: String,
+        retry_after: Option<Duration>,
+    },
+}
+
+/// Decides on one attempt: an answer, a renewal, a retry, or a failure that must not be retried
+/// (a write whose answer was lost is never resent blindly: the caller reads back).
+fn judge(req: &Request, attempt: Attempt, auth: &mut dyn Bearer, renewed: bool) -> Next {
+    let unknown = |why: String| Next::Done(Err(Failure::Unknown(Error::runtime(why))));
+    match attempt {
+        Attempt::Answer {
+            status,
+            body: Ok(body),
+            ..
+        } if (200..300).contains(&status) => {
+            Next::Done(parse_answer(req, &body).map_err(|e| match req.effect {
+                Effect::Read => Failure::NoEffect(e),
+                Effect::Write | Effect::Send => Failure::Unknown(e),
+            }))
+        }
+        Attempt::Answer { status: 401, .. } if !renewed => Next::Renew,
+        Attempt::Answer {
+            status,
+            retry_after,
+            body,
+        } => {
+            let info = GoogleError::parse(body.as_deref().unwrap_or_default());
+            let why = format!("{status} {}", info.short());
+            match classify(status, &info) {
+                Class::Retry => Next::Retry { why, retry_after },
+                Class::Ambiguous if req.effect == Effect::Write => unknown(format!(
+                    "{} answered {why} while {}; the write may or may not have landed",
+                    req.api, req.what
+                )),
+                Class::Ambiguous => Next::Retry { why, retry_after },
+                Class::Fatal => Next::Done(Err(Failure::NoEffect(fatal(req, status, &info, auth)))),
+            }
+        }
+        Attempt::NotSent(why) => Next::Retry {
+            why,
+            retry_after: None,
+        },
+        Attempt::Lost(why) if req.effect != Effect::Read => unknown(format!(
+            "{} gave no answer while {} ({why}); {}",
+            req.api,
+            req.what,
+            match req.effect {
+                Effect::Send => "it may or may not have been sent",
+                _ => "the write may or may not have landed",
+            }
+        )),
+        Attempt::Lost(why) => Next::Retry {
+            why,
+            retry_after: None,
+        },
+    }
+}
+
+/// The error once the retry budget is spent; nothing landed.
+fn gave_up(req: &Request, retry: &Retry, why: &str) -> Failure {
+    let nothing = match req.effect {
+        Effect::Read => "",
+        Effect::Write => "; nothing was written",
+        Effect::Send => "; nothing was sent",
+    };
+    Failure::NoEffect(
+        Error::runtime(format!(
+            "{} kept failing while {} ({} attempts in {} s, last: {why}){nothing}",
+            req.api,
+            req.what,
+            retry.attempts(),
+            retry.elapsed().as_secs()
+        ))
+        .hint("try again later; Google's quotas refill every minute"),
+    )
 }
 
 async fn send_once(req: &Request, token: &SecretString, timeout: Duration) -> Attempt {

@@ -7,7 +7,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::codec::{cell_text, is_scalar, single_column, typed_cell};
-use super::{API, SheetsSource, Target};
+use super::{API, Layout, SheetsSource, Target};
 use crate::catalog::value;
 use crate::error::{Error, Result};
 use crate::google::a1;
@@ -229,14 +229,7 @@ impl SheetsSource {
         }
         if all_keys {
             let column = single_column(got.next().unwrap_or_default(), what)?;
-            let mut keys = HashMap::new();
-            for (i, v) in column.iter().enumerate() {
-                let key = cell_text(None, v)?.trim().to_string();
-                if !key.is_empty() {
-                    keys.insert(key, u32::try_from(i).unwrap_or(u32::MAX).saturating_add(2));
-                }
-            }
-            probe.all_keys = Some(keys);
+            probe.all_keys = Some(keys_by_row(&column)?);
         }
         Ok(probe)
     }
@@ -325,25 +318,8 @@ impl SheetsSource {
     /// looking for their keys.
     pub(super) fn append(&mut self, rows: &[Vec<(String, String)>]) -> Result<()> {
         let layout = self.layout.as_ref().expect("located");
-        let (title, width, key_col) = (layout.title.clone(), layout.headers.len(), layout.key_col);
-        let mut keys = Vec::new();
-        let values: Vec<Value> = rows
-            .iter()
-            .map(|row| {
-                let text = |col: usize| {
-                    row.iter()
-                        .find(|(h, _)| *h == layout.headers[col])
-                        .map(|(_, v)| v.as_str())
-                        .unwrap_or("")
-                };
-                keys.push(text(key_col).trim().to_string());
-                Value::Array(
-                    (0..width)
-                        .map(|c| typed_cell(layout.field(c), text(c)))
-                        .collect(),
-                )
-            })
-            .collect();
+        let (title, width) = (layout.title.clone(), layout.headers.len());
+        let (values, keys) = new_rows(layout, rows);
         let range = a1::row_span(&title, 1, width.saturating_sub(1));
         let req = Request {
             method: Method::POST,
@@ -448,6 +424,41 @@ impl SheetsSource {
             ))
         }
     }
+}
+
+/// The typed rows to append, in the tab's column order, and their keys.
+fn new_rows(layout: &Layout, rows: &[Vec<(String, String)>]) -> (Vec<Value>, Vec<String>) {
+    let mut keys = Vec::new();
+    let values = rows
+        .iter()
+        .map(|row| {
+            let text = |col: usize| {
+                row.iter()
+                    .find(|(h, _)| *h == layout.headers[col])
+                    .map(|(_, v)| v.as_str())
+                    .unwrap_or("")
+            };
+            keys.push(text(layout.key_col).trim().to_string());
+            Value::Array(
+                (0..layout.headers.len())
+                    .map(|c| typed_cell(layout.field(c), text(c)))
+                    .collect(),
+            )
+        })
+        .collect();
+    (values, keys)
+}
+
+/// Every non-empty key of a key column read from row 2 down, with its sheet row.
+fn keys_by_row(column: &[Value]) -> Result<HashMap<String, u32>> {
+    let mut keys = HashMap::new();
+    for (i, v) in column.iter().enumerate() {
+        let key = cell_text(None, v)?.trim().to_string();
+        if !key.is_empty() {
+            keys.insert(key, u32::try_from(i).unwrap_or(u32::MAX).saturating_add(2));
+        }
+    }
+    Ok(keys)
 }
 
 /// A write whose answer was lost, and whose read-back failed too: its outcome is unknown.

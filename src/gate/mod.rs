@@ -3,3 +3,4 @@
 //! its own writes.
 
 pub mod config;
+pub mod token;

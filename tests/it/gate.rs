@@ -211,3 +211,145 @@ fn keygen_writes_a_private_key_and_a_signed_note_verifier_key_and_never_overwrit
     assert_eq!(code, 1);
     assert!(stderr.contains("never overwritten"), "{stderr}");
 }
+
+mod access_tokens {
+    //! The bearer token check, against the test IdP's real JWKS and keys: each attack fails.
+
+    use aws_lc_rs::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+    use changeset::gate::token::{Rejection, SCOPE_APPLY, SCOPE_PLAN, Verifier};
+    use serde_json::json;
+
+    use crate::idp::{AUDIENCE, Idp, USER};
+
+    fn mint(idp: &Idp, body: serde_json::Value) -> String {
+        let (status, v) = idp.post("/_test/access_token", body);
+        assert_eq!(status, 200, "{v}");
+        v["access_token"].as_str().unwrap().to_string()
+    }
+
+    fn check(v: &Verifier, token: &str, scope: &str) -> Result<String, Rejection> {
+        let header = format!("Bearer {token}");
+        changeset::net::block_on(v.verify(Some(&header), scope, changeset::auth::unix_now()))
+            .map(|r| r.sub)
+    }
+
+    fn unauthorized(r: Result<String, Rejection>) -> String {
+        match r {
+            Err(Rejection::Unauthorized(m)) => m,
+            other => panic!("expected 401, got {other:?}"),
+        }
+    }
+
+    /// The token's parts with the claims replaced (signature kept).
+    fn with_claims(token: &str, edit: impl Fn(&mut serde_json::Value)) -> (String, String) {
+        let parts: Vec<&str> = token.split('.').collect();
+        let mut claims: serde_json::Value =
+            serde_json::from_slice(&B64.decode(parts[1]).unwrap()).unwrap();
+        edit(&mut claims);
+        (parts[0].to_string(), B64.encode(claims.to_string()))
+    }
+
+    #[test]
+    fn tokens_are_checked_for_signature_issuer_audience_time_and_scope() {
+        let idp = Idp::start();
+        let v = Verifier::new(&idp.issuer(), AUDIENCE).unwrap();
+        let good = mint(
+            &idp,
+            json!({"aud": AUDIENCE, "scope": "openid changeset:plan"}),
+        );
+        assert_eq!(check(&v, &good, SCOPE_PLAN).unwrap(), USER);
+
+        // A good token without the route's scope: 403, not 401.
+        assert!(matches!(
+            check(&v, &good, SCOPE_APPLY),
+            Err(Rejection::Forbidden(_))
+        ));
+
+        // Another API's token (a real, signed token of the same tenant).
+        let other = mint(
+            &idp,
+            json!({"aud": "https://other-api.changeset.test", "scope": "changeset:plan"}),
+        );
+        assert!(unauthorized(check(&v, &other, SCOPE_PLAN)).contains("not for this gate's API"));
+
+        let expired = mint(
+            &idp,
+            json!({"aud": AUDIENCE, "scope": "changeset:plan", "expires_in": -120}),
+        );
+        assert!(unauthorized(check(&v, &expired, SCOPE_PLAN)).contains("expired"));
+
+        let early = mint(
+            &idp,
+            json!({"aud": AUDIENCE, "scope": "changeset:plan", "nbf_in": 600}),
+        );
+        assert!(unauthorized(check(&v, &early, SCOPE_PLAN)).contains("not valid yet"));
+
+        // `alg: none` with the good token's claims and no signature.
+        let none = format!(
+            "{}.{}.",
+            B64.encode(r#"{"alg":"none","typ":"JWT"}"#),
+            good.split('.').nth(1).unwrap()
+        );
+        assert!(unauthorized(check(&v, &none, SCOPE_PLAN)).contains("`none`"));
+
+        // HS256 keyed with anything (the public-key-as-HMAC-secret confusion).
+        let hs = format!(
+            "{}.{}.AAAA",
+            B64.encode(r#"{"alg":"HS256","kid":"test-rs256"}"#),
+            good.split('.').nth(1).unwrap()
+        );
+        assert!(unauthorized(check(&v, &hs, SCOPE_PLAN)).contains("`HS256`"));
+
+        // Claims edited after signing (a scope added): the signature no longer verifies.
+        let (h, c) = with_claims(&good, |c| {
+            c["scope"] = json!("changeset:plan changeset:apply")
+        });
+        let forged = format!("{h}.{c}.{}", good.split('.').nth(2).unwrap());
+        assert!(unauthorized(check(&v, &forged, SCOPE_APPLY)).contains("signature"));
+
+        // Signed by another key under the tenant's kid: refused.
+        let (pem, _) = crate::vault::key_pair();
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(
+                pem.lines()
+                    .filter(|l| !l.starts_with("-----"))
+                    .collect::<String>(),
+            )
+            .unwrap();
+        let key = RsaKeyPair::from_pkcs8(&der).unwrap();
+        let (h, c) = with_claims(&good, |_| {});
+        let input = format!("{h}.{c}");
+        let mut sig = vec![0u8; key.public_modulus_len()];
+        key.sign(
+            &RSA_PKCS1_SHA256,
+            &aws_lc_rs::rand::SystemRandom::new(),
+            input.as_bytes(),
+            &mut sig,
+        )
+        .unwrap();
+        let foreign = format!("{input}.{}", B64.encode(&sig));
+        assert!(unauthorized(check(&v, &foreign, SCOPE_PLAN)).contains("signature"));
+
+        // The same with a kid the tenant does not publish (JWKS fetched again, still unknown).
+        let unknown_kid = format!(
+            "{}.{c}.{}",
+            B64.encode(r#"{"alg":"RS256","kid":"attacker"}"#),
+            B64.encode(&sig)
+        );
+        assert!(unauthorized(check(&v, &unknown_kid, SCOPE_PLAN)).contains("does not publish"));
+
+        // Missing or malformed headers.
+        let missing = changeset::net::block_on(v.verify(None, SCOPE_PLAN, 0));
+        assert!(unauthorized(missing.map(|r| r.sub)).contains("no bearer token"));
+        assert!(unauthorized(check(&v, "not-a-jwt", SCOPE_PLAN)).contains("not a JWT"));
+
+        // A token of this tenant verified by a gate configured for another issuer.
+        let elsewhere = Verifier::new("http://127.0.0.1:9/", AUDIENCE).unwrap();
+        assert!(matches!(
+            check(&elsewhere, &good, SCOPE_PLAN),
+            Err(Rejection::Unavailable(_))
+        ));
+    }
+}

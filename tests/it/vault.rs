@@ -185,7 +185,7 @@ fn with_ciba_or_token_vault_configured_the_audience_is_required() {
 }
 
 /// An RSA key pair made by node: (PKCS#8 PEM, public JWK Set JSON).
-fn key_pair() -> (String, String) {
+pub fn key_pair() -> (String, String) {
     let out = std::process::Command::new("node")
         .args([
             "-e",

@@ -23,6 +23,7 @@
 //   GET  /_test/log                               -> token-endpoint requests seen (t_ms, grant_type, status, error)
 //   GET  /_test/revocations                       -> revocation requests seen (client_id, status, params)
 //   GET  /_test/assertions                        -> private_key_jwt client assertions seen (header, payload)
+//   POST /_test/access_token {sub,aud,scope,expires_in,nbf_in} -> a JWT access token signed with the tenant key
 //
 // Like Auth0 (shared/reference/auth0-protocols.md): Token Vault returns the connection's whole
 // granted scope (a `scope` parameter does not narrow it); an access-token exchange is done only
@@ -403,6 +404,25 @@ provider.registerGrantType(FED_GRANT, federatedExchange, exchangeParams, []);
 provider.registerGrantType(RFC8693_GRANT, federatedExchange, exchangeParams, ['audience', 'resource']);
 
 // ---- helpers for the /_test routes
+
+// A JWT access token as Auth0 issues for an API audience (RS256, the tenant's key and kid, iss
+// with the trailing slash, aud, sub, scope, iat/exp), for the gate's verifier tests:
+// {sub, aud, scope, expires_in (s, may be negative), nbf_in (s)}.
+function mintAccessToken(body) {
+  const now = Math.floor(Date.now() / 1000);
+  const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const claims = {
+    iss: provider.issuer, sub: body.sub || DEFAULT_ACCOUNT, aud: body.aud || API_AUDIENCE,
+    iat: now, exp: now + Number(body.expires_in ?? 3600), scope: body.scope ?? '',
+    azp: 'cli-public', jti: crypto.randomUUID(),
+  };
+  if (body.nbf_in !== undefined) claims.nbf = now + Number(body.nbf_in);
+  const input = `${b64({ alg: 'RS256', typ: 'at+jwt', kid: jwk.kid })}.${b64(claims)}`;
+  const key = crypto.createPrivateKey({ key: jwk, format: 'jwk' });
+  const token = `${input}.${crypto.sign('sha256', Buffer.from(input), key).toString('base64url')}`;
+  issuedTokens.push(token);
+  return token;
+}
 async function readBody(ctx) {
   const chunks = [];
   for await (const c of ctx.req) chunks.push(c);
@@ -436,6 +456,7 @@ provider.use(async (ctx, next) => {
         case 'GET /_test/revocations': ctx.body = revocations; break;
         case 'GET /_test/assertions': ctx.body = assertions; break;
         case 'GET /_test/issued_tokens': ctx.body = issuedTokens; break;
+        case 'POST /_test/access_token': ctx.body = { access_token: mintAccessToken(body) }; break;
         default: ctx.status = 404; ctx.body = { error: 'no such test route' };
       }
     } catch (e) {

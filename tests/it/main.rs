@@ -32,6 +32,7 @@ mod parse_fuzz;
 mod parse_llm;
 mod parse_refusals;
 mod rules;
+mod scale;
 mod sheets;
 mod show;
 mod suggestions;

@@ -1,6 +1,7 @@
 //! The catalog as the planner sees it: its fields and column names, rows and typed values, where
 //! it lives, and the cells a plan reads and writes. Pure data: the sources in `source/` fill it.
 
+mod fingerprint;
 pub mod rows;
 pub mod stale;
 pub mod value;
@@ -163,9 +164,9 @@ pub struct Catalog {
     pub headers: Vec<String>,
     pub rows: Rows,
     columns: HashMap<Field, usize>,
-    /// Row indices sorted by key, for binary search: 8 bytes a row instead of a map of
-    /// owned keys.
-    by_key: Vec<usize>,
+    /// Row indices sorted by key, for binary search: 4 bytes a row instead of a map of
+    /// owned keys. None when the rows are in key order already.
+    by_key: Option<Vec<u32>>,
 }
 
 impl Catalog {
@@ -205,18 +206,28 @@ impl Catalog {
                 names.header(Field::Sku)
             )));
         }
-        let mut by_key: Vec<usize> = (0..rows.len()).collect();
-        by_key.sort_by(|&a, &b| key(a).cmp(key(b)).then(a.cmp(&b)));
-        if let Some(pair) = by_key.windows(2).find(|p| key(p[0]) == key(p[1])) {
-            return Err(Error::input(format!(
-                "{} `{}` appears twice (rows {} and {})",
-                names.header(Field::Sku),
-                key(pair[0]),
-                pair[0] + 2,
-                pair[1] + 2
-            ))
-            .hint("keys must be unique; fix the duplicate row and plan again"));
-        }
+        // Catalogs are often kept sorted by key: then the rows themselves are the index.
+        let sorted = (1..rows.len()).all(|r| key(r - 1) < key(r));
+        let by_key = if sorted {
+            None
+        } else {
+            let mut by_key: Vec<u32> = (0..rows.len()).map(row_index).collect();
+            by_key.sort_by(|&a, &b| key(a as usize).cmp(key(b as usize)).then(a.cmp(&b)));
+            if let Some(pair) = by_key
+                .windows(2)
+                .find(|p| key(p[0] as usize) == key(p[1] as usize))
+            {
+                return Err(Error::input(format!(
+                    "{} `{}` appears twice (rows {} and {})",
+                    names.header(Field::Sku),
+                    key(pair[0] as usize),
+                    pair[0] + 2,
+                    pair[1] + 2
+                ))
+                .hint("keys must be unique; fix the duplicate row and plan again"));
+            }
+            Some(by_key)
+        };
         Ok(Catalog {
             headers,
             rows,
@@ -250,10 +261,13 @@ impl Catalog {
     pub fn row_of(&self, key: &str) -> Option<usize> {
         let key_col = self.column(Field::Sku)?;
         let cell = |r: usize| self.rows.get(r, key_col).unwrap_or_default().trim();
-        self.by_key
-            .binary_search_by(|&r| cell(r).cmp(key))
-            .ok()
-            .map(|i| self.by_key[i])
+        match &self.by_key {
+            Some(by_key) => by_key
+                .binary_search_by(|&r| cell(r as usize).cmp(key))
+                .ok()
+                .map(|i| by_key[i] as usize),
+            None => binary_search_rows(self.rows.len(), |r| cell(r).cmp(key)),
+        }
     }
 
     /// The text of one cell ("" when the row is short).
@@ -278,32 +292,40 @@ impl Catalog {
     /// `{"headers":[...],"rows":[[...],...]}`, so any edit anywhere in the catalog changes it.
     /// Streamed into the hasher: a million-row catalog is never copied to compute it.
     pub fn fingerprint(&self) -> String {
-        use sha2::{Digest, Sha256};
-        // For arrays of strings, JCS is exactly serde_json's compact form (no whitespace, the
-        // same minimal escapes), so each string is written with serde_json.
-        fn strings<'a>(hasher: &mut Sha256, cells: impl Iterator<Item = &'a str>) {
-            hasher.update(b"[");
-            for (i, cell) in cells.enumerate() {
-                if i > 0 {
-                    hasher.update(b",");
-                }
-                serde_json::to_writer(&mut *hasher, cell).expect("hashing cannot fail");
-            }
-            hasher.update(b"]");
-        }
-        let mut hasher = Sha256::new();
-        hasher.update(br#"{"headers":"#);
-        strings(&mut hasher, self.headers.iter().map(String::as_str));
-        hasher.update(br#","rows":["#);
+        let mut out = fingerprint::Hasher::new();
+        out.put(br#"{"headers":"#);
+        out.strings(self.headers.iter().map(String::as_str));
+        out.put(br#","rows":["#);
         for r in 0..self.rows.len() {
             if r > 0 {
-                hasher.update(b",");
+                out.put(b",");
             }
-            strings(&mut hasher, self.rows.row(r));
+            match self.rows.plain(r) {
+                Some(record) => out.record(record),
+                None => out.strings(self.rows.row(r)),
+            }
         }
-        hasher.update(b"]}");
-        format!("sha256:{}", hex::encode(hasher.finalize()))
+        out.put(b"]}");
+        out.finish()
     }
+}
+
+/// The binary search of [`slice::binary_search_by`] over row indices `0..len`.
+fn binary_search_rows(len: usize, cmp: impl Fn(usize) -> std::cmp::Ordering) -> Option<usize> {
+    let (mut low, mut high) = (0, len);
+    while low < high {
+        let mid = low + (high - low) / 2;
+        match cmp(mid) {
+            std::cmp::Ordering::Less => low = mid + 1,
+            std::cmp::Ordering::Greater => high = mid,
+            std::cmp::Ordering::Equal => return Some(mid),
+        }
+    }
+    None
+}
+
+fn row_index(r: usize) -> u32 {
+    u32::try_from(r).expect("catalog text is below 4 GiB, so are its rows")
 }
 
 /// One cell to re-read or verify: the row key and the column header.

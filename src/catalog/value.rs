@@ -17,8 +17,41 @@ pub fn parse_money(text: &str) -> Option<Decimal> {
     {
         return None;
     }
+    if !t.contains(',') {
+        return t.parse::<Decimal>().ok();
+    }
     let cleaned: String = t.chars().filter(|c| *c != ',').collect();
     cleaned.parse::<Decimal>().ok()
+}
+
+/// Below 2^40 cents (11 billion) every whole number of cents is an exact f64, dividing by 100
+/// gives the nearest f64 of the amount, and f64s are so dense there (steps below 0.00001) that
+/// no two amounts of whole cents share one.
+const EXACT_CENTS: i64 = 1 << 40;
+
+/// A rounded amount (at most two decimals) as whole cents, when small enough to be exact.
+fn cents(rounded: Decimal) -> Option<i64> {
+    let scale = rounded.scale();
+    let cents = rounded
+        .mantissa()
+        .checked_mul(10i128.pow(2u32.checked_sub(scale)?))?;
+    i64::try_from(cents)
+        .ok()
+        .filter(|c| c.abs() < EXACT_CENTS && *c != 0)
+}
+
+/// The f64 of a JSON number with at most two decimals, as whole cents, when it is one.
+fn f64_cents(x: f64) -> Option<i64> {
+    let c = (x * 100.0).round();
+    // The f64 of "12.34" is 1234 / 100 correctly rounded, which is what this checks.
+    (c != 0.0 && c.abs() < EXACT_CENTS as f64 && c / 100.0 == x).then_some(c as i64)
+}
+
+/// Cents as money text with two decimals ("-12.05").
+fn cents_text(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let abs = cents.unsigned_abs();
+    format!("{sign}{}.{:02}", abs / 100, abs % 100)
 }
 
 /// A money amount as stored text: always two decimals ("99.00", "103.99").
@@ -29,8 +62,14 @@ pub fn money_text(amount: Decimal) -> String {
     )
 }
 
-/// A money amount as a JSON number.
+/// A money amount as a JSON number: the f64 that parsing its two-decimal text gives (serde_json
+/// parses "12.34" as 1234 / 100, which the fast path computes without the text).
 pub fn money_json(amount: Decimal) -> Value {
+    let rounded =
+        amount.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    if let Some(n) = cents(rounded).and_then(|c| serde_json::Number::from_f64(c as f64 / 100.0)) {
+        return Value::Number(n);
+    }
     let text = money_text(amount);
     serde_json::from_str::<serde_json::Number>(&text)
         .map(Value::Number)
@@ -60,6 +99,15 @@ pub fn to_text(field: Option<Field>, value: &Value) -> String {
     match value {
         Value::Null => String::new(),
         Value::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
+        Value::Number(n) if field.is_some_and(Field::is_price) => {
+            match n.as_f64().filter(|_| n.is_f64()).and_then(f64_cents) {
+                Some(c) => cents_text(c),
+                None => match n.to_string().parse::<Decimal>() {
+                    Ok(d) => money_text(d),
+                    Err(_) => n.to_string(),
+                },
+            }
+        }
         Value::Number(n) => match (field, n.to_string().parse::<Decimal>()) {
             (Some(f), Ok(d)) if f.is_price() => money_text(d),
             _ => n.to_string(),
@@ -133,6 +181,46 @@ mod tests {
             compare(Some(Field::PromoActive), "TRUE", "true"),
             Match::Equivalent
         );
+    }
+
+    #[test]
+    fn the_cents_fast_paths_agree_with_the_text_paths() {
+        let amounts = [
+            "0.01",
+            "0.05",
+            "0.1",
+            "65.08",
+            "80.7",
+            "99",
+            "99.995",
+            "47.405",
+            "-5",
+            "-12.345",
+            "1234567.89",
+            "0.005",
+            "0.004",
+            "0",
+            "-0.001",
+            "90071992547409.91",
+        ];
+        for text in amounts {
+            let amount: Decimal = text.parse().unwrap();
+            let slow = serde_json::from_str::<serde_json::Number>(&money_text(amount))
+                .map(Value::Number)
+                .unwrap();
+            assert_eq!(money_json(amount), slow, "{text}");
+            let stored = to_text(Some(Field::BasePrice), &slow);
+            assert_eq!(
+                stored,
+                money_text(slow.to_string().parse().unwrap()),
+                "{text}"
+            );
+        }
+        for x in [0.1 + 0.2, 65.085, 1e-7, 12.3456, -0.0] {
+            let n = serde_json::json!(x);
+            let expected = money_text(n.to_string().parse().unwrap());
+            assert_eq!(to_text(Some(Field::PromoPrice), &n), expected, "{x}");
+        }
     }
 
     #[test]

@@ -144,7 +144,15 @@ pub fn assemble(
     let now = crate::settings::now()?;
     let hour = u8::try_from(now.to_zoned(jiff::tz::TimeZone::UTC).hour()).unwrap_or(0);
     let ctx = PlanContext::new(&operations, hour, None);
-    let tier = score::score(&mut operations, catalog, &ctx, rules);
+    // The fingerprint hashes the whole catalog: on the other core, while the rules score.
+    let (tier, fingerprint) = std::thread::scope(|s| {
+        let fingerprint = s.spawn(|| catalog.fingerprint());
+        let tier = score::score(&mut operations, catalog, &ctx, rules);
+        let fingerprint = fingerprint
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (tier, fingerprint)
+    });
     let method = apply::approval::method(settings, None)?;
     Ok(Plan {
         format_version: FORMAT_VERSION,
@@ -152,7 +160,7 @@ pub fn assemble(
         created_at: now.to_string(),
         request: request.to_string(),
         source,
-        fingerprint: catalog.fingerprint(),
+        fingerprint,
         rules: RulesRef {
             path: rules.origin.clone(),
             sha256: rules.sha256.clone(),

@@ -13,13 +13,27 @@ use crate::error::{Error, Kind, Result};
 /// Writes data to stdout. A closed pipe (`| head`) ends the command quietly with exit 0
 /// (a [`Kind::ClosedPipe`] error that `run` does not print).
 pub fn stdout(text: &str) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    let result = out.write_all(text.as_bytes()).and_then(|_| {
+    to_stdout(|out| {
+        out.write_all(text.as_bytes())?;
         if !text.ends_with('\n') && !text.is_empty() {
             out.write_all(b"\n")?;
         }
-        out.flush()
-    });
+        Ok(())
+    })
+}
+
+/// Pretty JSON to stdout, serialised straight into a buffered stdout (a large plan is never
+/// held as one string).
+pub fn json(value: &impl serde::Serialize) -> Result<()> {
+    to_stdout(|out| {
+        serde_json::to_writer_pretty(&mut *out, value)?;
+        out.write_all(b"\n")
+    })
+}
+
+fn to_stdout(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let result = write(&mut out).and_then(|()| out.flush());
     match result {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
@@ -27,11 +41,6 @@ pub fn stdout(text: &str) -> Result<()> {
         }
         Err(e) => Err(Error::runtime(format!("writing to stdout: {e}"))),
     }
-}
-
-/// Pretty JSON to stdout.
-pub fn json(value: &impl serde::Serialize) -> Result<()> {
-    stdout(&serde_json::to_string_pretty(value)?)
 }
 
 /// A line for the user on stderr (progress, notes), unless quiet.

@@ -41,8 +41,14 @@ pub fn parse(text: &str) -> Result<Plan> {
         .map_err(|e| Error::input(format!("the plan file is malformed: {e}")))
 }
 
+/// Serialised straight into the file (a large plan is never held as one string).
 pub fn write(path: &Path, plan: &Plan) -> Result<()> {
-    let mut text = serde_json::to_string_pretty(plan)?;
-    text.push('\n');
-    std::fs::write(path, text).io_context("writing the plan", path)
+    use std::io::Write;
+    let file = std::fs::File::create(path).io_context("writing the plan", path)?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, file);
+    serde_json::to_writer_pretty(&mut out, plan)
+        .map_err(std::io::Error::from)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush())
+        .io_context("writing the plan", path)
 }

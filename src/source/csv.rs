@@ -1,13 +1,13 @@
 //! A local CSV file as the catalog: read, atomic batch write (temp file, fsync, rename), read back.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use super::Source;
 use crate::catalog::stale::{self, Found};
-use crate::catalog::{Catalog, CellRef, ColumnNames, Field, Rows, SourceRef, WriteBatch};
+use crate::catalog::{Catalog, CellRef, ColumnNames, Field, Rows, SourceRef, WriteBatch, rows};
 use crate::error::{Error, IoContext, Result};
 
 /// Catalogs larger than this are refused rather than read into memory.
@@ -44,36 +44,55 @@ impl CsvSource {
         })
     }
 
-    fn parse(&self, text: &str) -> Result<Catalog> {
+    /// Indexes the text in place (see [`Rows`]): the file's bytes are kept as read, a leading
+    /// byte-order mark included, so that a write can copy every untouched byte.
+    fn parse(&self, text: String) -> Result<Catalog> {
+        let body = if text.starts_with('\u{feff}') { 3 } else { 0 };
+        let Some(header) = rows::next_record(&text, body) else {
+            return Err(Error::input(format!(
+                "`{}` is empty: it has no header row",
+                self.path.display()
+            )));
+        };
+        let headers: Vec<String> = header.cells(&text).map(|h| h.trim().to_string()).collect();
+        let width = headers.len();
+        let mut at = header.next;
+        let mut rows = Rows::over(text);
+        while let Some(record) = rows::next_record(rows.text(), at) {
+            at = record.next;
+            if record.width(rows.text()) != width {
+                return Err(self.reference_error(rows.text()));
+            }
+            if blank(rows.text(), &record) {
+                continue;
+            }
+            rows.add(record);
+        }
+        Catalog::new(headers, rows, &self.names)
+            .map_err(|e| e.context(format!("`{}`", self.path.display())))
+    }
+
+    /// The error the `csv` crate reports for text the fast reader found a malformed record in,
+    /// so that the message (with its line number) is the crate's own.
+    fn reference_error(&self, text: &str) -> Error {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(false)
             .from_reader(text.as_bytes());
         let mut record = csv::StringRecord::new();
-        if !reader
-            .read_record(&mut record)
-            .map_err(|e| self.csv_error(e))?
-        {
-            return Err(Error::input(format!(
-                "`{}` is empty: it has no header row",
-                self.path.display()
-            )));
-        }
-        let headers: Vec<String> = record.iter().map(|h| h.trim().to_string()).collect();
-        // One reused record and one shared buffer: no allocation per cell.
-        let mut rows = Rows::new();
-        while reader
-            .read_record(&mut record)
-            .map_err(|e| self.csv_error(e))?
-        {
-            if record.iter().all(|c| c.trim().is_empty()) {
-                continue;
+        loop {
+            match reader.read_record(&mut record) {
+                Ok(true) => {}
+                Ok(false) => {
+                    return Error::input(format!(
+                        "`{}` is not valid CSV: a row has a different number of fields than the header",
+                        self.path.display()
+                    ));
+                }
+                Err(e) => return self.csv_error(e),
             }
-            rows.push(record.iter());
         }
-        Catalog::new(headers, rows, &self.names)
-            .map_err(|e| e.context(format!("`{}`", self.path.display())))
     }
 
     fn csv_error(&self, e: csv::Error) -> Error {
@@ -96,42 +115,49 @@ impl CsvSource {
         .hint("every row needs as many fields as the header; quote fields that contain commas")
     }
 
-    /// Serialises the catalog with cell overrides and new rows, in the line-ending style of the
-    /// original text. Untouched cells are written as they were read.
+    /// Writes the catalog with cell overrides and new rows: every byte of the file as read,
+    /// except the changed cells (quoted when they need it) and the new rows at the end, in the
+    /// line-ending style of the file.
     fn render(
+        out: &mut impl Write,
         catalog: &Catalog,
-        overrides: &HashMap<usize, Vec<(usize, &str)>>,
+        overrides: &BTreeMap<usize, Vec<(usize, &str)>>,
         appends: &[Vec<String>],
-        crlf: bool,
-    ) -> Result<Vec<u8>> {
-        let terminator = if crlf {
-            csv::Terminator::CRLF
-        } else {
-            csv::Terminator::Any(b'\n')
-        };
-        let mut writer = csv::WriterBuilder::new()
-            .terminator(terminator)
-            .from_writer(Vec::new());
-        let failed = |e: csv::Error| Error::runtime(format!("rendering the catalog: {e}"));
-        writer.write_record(&catalog.headers).map_err(failed)?;
-        let mut cells: Vec<&str> = Vec::new();
-        for r in 0..catalog.rows.len() {
-            cells.clear();
-            cells.extend(catalog.rows.row(r));
-            for &(col, after) in overrides.get(&r).into_iter().flatten() {
-                if cells.len() <= col {
-                    cells.resize(col + 1, "");
-                }
-                cells[col] = after;
+    ) -> std::io::Result<()> {
+        let text = catalog.rows.text();
+        let mut at = 0;
+        for (&row, cells) in overrides {
+            let (start, _) = catalog.rows.span(row);
+            let spans = rows::cell_spans(text, start);
+            let mut cells = cells.clone();
+            cells.sort_unstable_by_key(|(col, _)| *col);
+            for (col, after) in cells {
+                // CSV rows always have the header's width (checked when read).
+                let (from, to) = spans[col];
+                out.write_all(&text.as_bytes()[at..from])?;
+                write_cell(out, after)?;
+                at = to;
             }
-            writer.write_record(&cells).map_err(failed)?;
+        }
+        out.write_all(&text.as_bytes()[at..])?;
+        if appends.is_empty() {
+            return Ok(());
+        }
+        let crlf = text.contains("\r\n");
+        let terminator: &[u8] = if crlf { b"\r\n" } else { b"\n" };
+        if !text.is_empty() && !text.ends_with(['\n', '\r']) {
+            out.write_all(terminator)?;
         }
         for row in appends {
-            writer.write_record(row).map_err(failed)?;
+            for (i, cell) in row.iter().enumerate() {
+                if i > 0 {
+                    out.write_all(b",")?;
+                }
+                write_cell(out, cell)?;
+            }
+            out.write_all(terminator)?;
         }
-        writer
-            .into_inner()
-            .map_err(|e| Error::runtime(format!("rendering the catalog: {e}")))
+        Ok(())
     }
 
     /// Takes an exclusive lock on a sidecar file so that two applies never interleave their
@@ -170,7 +196,7 @@ impl Source for CsvSource {
 
     fn read(&mut self) -> Result<Catalog> {
         let text = self.read_text()?;
-        self.parse(&text)
+        self.parse(text)
     }
 
     fn read_cells(&mut self, cells: &[CellRef]) -> Result<Vec<Option<String>>> {
@@ -183,8 +209,7 @@ impl Source for CsvSource {
 
     fn write(&mut self, batch: &WriteBatch) -> Result<()> {
         let _lock = self.lock()?;
-        let text = self.read_text()?;
-        let catalog = self.parse(&text)?;
+        let catalog = self.read()?;
 
         let found = batch.updates.iter().map(|w| {
             match (catalog.row_of(&w.key), catalog.column_by_header(&w.field)) {
@@ -205,7 +230,7 @@ impl Source for CsvSource {
         )?;
 
         // The new value of each updated cell, by row.
-        let mut overrides: HashMap<usize, Vec<(usize, &str)>> = HashMap::new();
+        let mut overrides: BTreeMap<usize, Vec<(usize, &str)>> = BTreeMap::new();
         for w in &batch.updates {
             let row = catalog.row_of(&w.key).expect("checked above");
             let col = catalog.column_by_header(&w.field).expect("checked above");
@@ -227,21 +252,29 @@ impl Source for CsvSource {
                     .collect()
             })
             .collect();
-        let bytes = Self::render(&catalog, &overrides, &appends, text.contains("\r\n"))?;
-        write_atomically(&self.path, &bytes)
+        write_atomically(&self.path, |out| {
+            Self::render(out, &catalog, &overrides, &appends)
+        })
     }
 }
 
 /// Writes a temp file in the same directory, fsyncs it, renames it over the target and fsyncs
 /// the directory, so a crash leaves either the old file or the new one, never a mix.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+fn write_atomically(
+    path: &Path,
+    contents: impl FnOnce(&mut BufWriter<&File>) -> std::io::Result<()>,
+) -> Result<()> {
     let tmp = sidecar(path, &format!("tmp-{}", std::process::id()));
     let result = (|| {
-        let mut file = File::create(&tmp).io_context("creating", &tmp)?;
+        let file = File::create(&tmp).io_context("creating", &tmp)?;
         if let Ok(meta) = fs::metadata(path) {
             let _ = file.set_permissions(meta.permissions());
         }
-        file.write_all(bytes).io_context("writing", &tmp)?;
+        let mut out = BufWriter::with_capacity(1 << 20, &file);
+        contents(&mut out)
+            .and_then(|()| out.flush())
+            .io_context("writing", &tmp)?;
+        drop(out);
         file.sync_all().io_context("syncing", &tmp)?;
         fs::rename(&tmp, path).io_context("replacing", path)?;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -256,4 +289,24 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// A cell as written into a record: quoted (quotes doubled) when it needs it.
+fn write_cell(out: &mut impl Write, cell: &str) -> std::io::Result<()> {
+    if rows::needs_quotes(cell) {
+        write!(out, "\"{}\"", cell.replace('"', "\"\""))
+    } else {
+        out.write_all(cell.as_bytes())
+    }
+}
+
+/// A record whose cells are all blank is skipped, like an empty line. Most records start with a
+/// visible ASCII character, which settles it without splitting.
+fn blank(text: &str, record: &rows::Record) -> bool {
+    match text.as_bytes()[record.start] {
+        b',' | b' ' | b'\t' | 0x0b | 0x0c | b'"' | 0x80.. => {
+            record.cells(text).all(|c| c.trim().is_empty())
+        }
+        _ => false,
+    }
 }

@@ -27,6 +27,7 @@ mod core_flow;
 mod doctor;
 mod gate;
 mod keychain;
+mod csv_bytes;
 mod licences;
 mod parse_fuzz;
 mod parse_llm;

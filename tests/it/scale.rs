@@ -43,12 +43,10 @@ fn filtered(plan_json: &str) -> String {
 fn plan_of_100k_rows_is_identical_to_the_golden() {
     let env = TestEnv::new();
     generate(&env, 100_000);
-    let (code, stdout, stderr) = run(env.cmd().args([
-        "plan",
-        "take 10% off all running shoes",
-        "--format",
-        "json",
-    ]));
+    let (code, stdout, stderr) =
+        run(env
+            .cmd()
+            .args(["plan", "take 10% off all running shoes", "--format", "json"]));
     assert_eq!(code, 0, "{stderr}");
     let text = filtered(&stdout);
     let head: String = text

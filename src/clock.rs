@@ -1,5 +1,22 @@
 //! How times read for people. Receipts, plans and JSON keep full RFC 3339 (nanoseconds, `Z`);
-//! tables and timelines show seconds, which is what a reader compares.
+//! tables and timelines show seconds, which is what a reader compares. [`now`] is the one
+//! source of the current time.
+
+use crate::env;
+use crate::error::{Error, Result};
+
+/// "Now", or CHANGESET_NOW when set.
+pub fn now() -> Result<jiff::Timestamp> {
+    match env::var(env::NOW) {
+        Some(text) => text.parse().map_err(|e| {
+            Error::input(format!(
+                "{}: `{text}` is not an RFC 3339 time: {e}",
+                env::NOW
+            ))
+        }),
+        None => Ok(jiff::Timestamp::now()),
+    }
+}
 
 /// `2026-11-30T22:34:10.922816781Z` -> `2026-11-30 22:34:10Z`. Text that is not an RFC 3339
 /// time is shown as it is, so a damaged record still renders.

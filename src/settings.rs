@@ -21,7 +21,7 @@ pub struct Config {
     #[serde(default)]
     pub columns: std::collections::BTreeMap<String, String>,
     #[serde(default)]
-    pub auth0: Auth0Config,
+    pub auth0: crate::auth::Auth0Config,
     #[serde(default)]
     pub approval: ApprovalConfig,
     #[serde(default)]
@@ -44,14 +44,6 @@ pub struct AuditConfig {
 pub struct GateConfig {
     /// Base URL of the approval gate (`changeset gate serve`); CHANGESET_GATE_URL wins.
     pub url: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Auth0Config {
-    pub domain: Option<String>,
-    pub client_id: Option<String>,
-    pub audience: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -218,6 +210,14 @@ impl Settings {
         }
     }
 
+    /// Where the login is found: the `[auth0]` table and the data directory.
+    pub fn login(&self) -> crate::auth::Login {
+        crate::auth::Login {
+            auth0: self.config.auth0.clone(),
+            data_dir: self.data_dir.clone(),
+        }
+    }
+
     /// The key that signs audit checkpoints: CHANGESET_AUDIT_SIGNING_KEY, else
     /// `audit-signing.key` in the data directory.
     pub fn audit_signing_key(&self) -> PathBuf {
@@ -288,19 +288,6 @@ impl Settings {
                 "pass --source PATH (a CSV file) or --source sheets:<spreadsheet-id>, or set CHANGESET_SOURCE",
             )),
         }
-    }
-}
-
-/// "Now", or CHANGESET_NOW when set.
-pub fn now() -> Result<jiff::Timestamp> {
-    match env::var(env::NOW) {
-        Some(text) => text.parse().map_err(|e| {
-            Error::input(format!(
-                "{}: `{text}` is not an RFC 3339 time: {e}",
-                env::NOW
-            ))
-        }),
-        None => Ok(jiff::Timestamp::now()),
     }
 }
 

@@ -81,7 +81,7 @@ pub fn method(settings: &Settings, explicit: Option<ApprovalMethod>) -> Result<A
         return Ok(m);
     }
     match settings.config.approval.method.as_deref() {
-        None if crate::auth::Tenant::configured(settings)
+        None if crate::auth::Tenant::configured(&settings.config.auth0)
             && crate::auth::client::Role::Ciba.configured() =>
         {
             Ok(ApprovalMethod::Ciba)
@@ -144,7 +144,7 @@ pub fn obtain(
                     .collect(),
                 outcome.strength.map(|s| s.name()),
             );
-            record.approved_at = crate::settings::now()?.to_string();
+            record.approved_at = crate::clock::now()?.to_string();
             record.binding_message = Some(message);
             record.transactions = outcome
                 .approvals

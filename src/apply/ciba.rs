@@ -43,7 +43,7 @@ pub fn approve(
     binding_message: &str,
     wait: Option<Duration>,
 ) -> Result<Outcome> {
-    let tenant = Tenant::from_settings(settings)
+    let tenant = Tenant::resolve(&settings.config.auth0)
         .map_err(|e| e.hint("or approve at a terminal with --approval tty"))?;
     let client = Confidential::required(Role::Ciba)?;
     let conf = &settings.config.approval;
@@ -141,7 +141,7 @@ async fn approvers(settings: &Settings, strength: Option<Tier3>) -> Result<Vec<S
             )
             .hint("list two different user ids in approval.approvers"));
         }
-        let user = session::user(settings)
+        let user = session::user(&settings.login())
             .await
             .map_err(|e| e.hint("or name the approvers (Auth0 user ids) in approval.approvers"))?;
         configured.push(user.sub);

@@ -40,7 +40,7 @@ pub struct Context<'a> {
 /// (exit 6) after the rolled-back receipt is stored.
 pub fn apply(ctx: &mut Context<'_>, plan: &Plan) -> Result<Receipt> {
     let started = Instant::now();
-    let started_at = crate::settings::now()?.to_string();
+    let started_at = crate::clock::now()?.to_string();
     check_rules(ctx.rules, plan)?;
     ctx.store.check_unclaimed(&plan.id)?;
     let catalog = ctx.source.read()?;
@@ -54,7 +54,7 @@ pub fn apply(ctx: &mut Context<'_>, plan: &Plan) -> Result<Receipt> {
         ctx.rules,
         plan,
         &ctx.approval,
-        &crate::settings::now()?.to_string(),
+        &crate::clock::now()?.to_string(),
     )?;
     let approval = approved.record;
     let approval_ms = elapsed_ms(approval_started);
@@ -236,7 +236,7 @@ pub(crate) fn new_receipt(
 }
 
 pub(crate) fn now_text() -> String {
-    crate::settings::now()
+    crate::clock::now()
         .map(|t| t.to_string())
         .unwrap_or_default()
 }

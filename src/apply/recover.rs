@@ -10,12 +10,11 @@ use serde::Serialize;
 
 use super::executor::{self, Verified};
 use crate::audit::{AuditStore, JournalEntry, state};
-use crate::catalog::{CellRef, SourceSpec, value};
+use crate::catalog::{CellRef, value};
 use crate::error::{Error, Result};
 use crate::plan::{Change, Plan};
 use crate::receipt::{ApprovalRecord, Check, Delegation, Timings};
-use crate::settings::Settings;
-use crate::source;
+use crate::source::Source;
 
 /// What recover did with one unfinished apply.
 #[derive(Debug, Clone, Serialize)]
@@ -28,27 +27,25 @@ pub struct Outcome {
     pub receipt_id: Option<String>,
 }
 
-/// Settles every unfinished apply. `open_source` maps a plan's source to a spec (the caller
-/// decides how --source interacts).
+/// Settles every unfinished apply. `open` opens a plan's source (the caller decides how
+/// --source interacts and where tokens come from).
 pub fn run(
-    settings: &Settings,
     store: &mut dyn AuditStore,
     rules_sha256: &str,
-    spec_of: impl Fn(&Plan) -> Result<SourceSpec>,
+    open: impl Fn(&Plan) -> Result<Box<dyn Source>>,
 ) -> Result<Vec<Outcome>> {
     let mut outcomes = Vec::new();
     for entry in store.unfinished()? {
-        outcomes.push(settle(settings, store, rules_sha256, &entry, &spec_of)?);
+        outcomes.push(settle(store, rules_sha256, &entry, &open)?);
     }
     Ok(outcomes)
 }
 
 fn settle(
-    settings: &Settings,
     store: &mut dyn AuditStore,
     rules_sha256: &str,
     entry: &JournalEntry,
-    spec_of: &impl Fn(&Plan) -> Result<SourceSpec>,
+    open: &impl Fn(&Plan) -> Result<Box<dyn Source>>,
 ) -> Result<Outcome> {
     let plan: Plan = serde_json::from_str(&entry.plan).map_err(|e| {
         Error::runtime(format!(
@@ -62,8 +59,7 @@ fn settle(
             entry.plan_id
         ))
     })?;
-    let spec = spec_of(&plan)?;
-    let mut source = source::open(&spec, settings)?;
+    let mut source = open(&plan)?;
     let catalog = source.read()?;
     let outcome = |action: &str, detail: String, receipt_id: Option<String>| Outcome {
         plan_id: plan.id.clone(),

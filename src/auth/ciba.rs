@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+use super::Tenant;
 use super::client::{self, Confidential};
 use super::http::{self, OAuthError, Outcome};
-use super::{Tenant, token_ref};
+use crate::digest::token_ref;
 use crate::error::{Error, Result};
 
 pub const GRANT: &str = "urn:openid:params:grant-type:ciba";

@@ -1,6 +1,6 @@
 //! Auth0: device login, the credential store, refresh, CIBA approval and Token Vault.
 //!
-//! Auth0 applications involved (DESIGN section 7): the public Native app (`CHANGESET_CLIENT_ID`)
+//! Auth0 applications involved: the public Native app (`CHANGESET_CLIENT_ID`)
 //! logs the user in with the device flow and refreshes; confidential apps (secret or
 //! private_key_jwt key, from the environment only) send CIBA requests and perform Token Vault
 //! exchanges, because Auth0 refuses both to public clients (see [`client::Role`]).
@@ -15,12 +15,30 @@ pub mod session;
 pub mod store;
 pub mod vault;
 
-use secrecy::{ExposeSecret, SecretString};
+use std::path::PathBuf;
+
+use serde::Deserialize;
 
 use crate::env;
 use crate::error::{Error, Result};
-use crate::settings::Settings;
 use client::Role;
+
+/// The `[auth0]` table of the config file; each value yields to its environment variable.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Auth0Config {
+    pub domain: Option<String>,
+    pub client_id: Option<String>,
+    pub audience: Option<String>,
+}
+
+/// Where this machine's login is found: the tenant's configuration and the data directory
+/// (the credential file and the refresh lock live there).
+#[derive(Debug, Clone)]
+pub struct Login {
+    pub auth0: Auth0Config,
+    pub data_dir: PathBuf,
+}
 
 /// The Auth0 tenant and the public application, resolved from env > config file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,8 +54,7 @@ pub struct Tenant {
 impl Tenant {
     /// The tenant from CHANGESET_AUTH0_DOMAIN / CHANGESET_CLIENT_ID / CHANGESET_AUDIENCE, else the
     /// config file's `[auth0]` table. Missing or malformed values are errors with a hint.
-    pub fn from_settings(settings: &Settings) -> Result<Tenant> {
-        let conf = &settings.config.auth0;
+    pub fn resolve(conf: &Auth0Config) -> Result<Tenant> {
         let domain = env::var(env::AUTH0_DOMAIN).or_else(|| conf.domain.clone());
         let client_id = env::var(env::CLIENT_ID).or_else(|| conf.client_id.clone());
         let audience = env::var(env::AUDIENCE).or_else(|| conf.audience.clone());
@@ -76,9 +93,9 @@ impl Tenant {
         })
     }
 
-    /// True when the settings name a tenant (the domain is set somewhere).
-    pub fn configured(settings: &Settings) -> bool {
-        env::var(env::AUTH0_DOMAIN).is_some() || settings.config.auth0.domain.is_some()
+    /// True when a tenant is named (the domain is set somewhere).
+    pub fn configured(conf: &Auth0Config) -> bool {
+        env::var(env::AUTH0_DOMAIN).is_some() || conf.domain.is_some()
     }
 
     /// The issuer as Auth0 writes it: the base URL with a trailing slash.
@@ -143,12 +160,6 @@ pub fn base_url(domain: &str) -> Result<String> {
     }
 }
 
-/// A reference to a token that can be recorded or logged: `sha256:` and 16 hex digits.
-pub fn token_ref(token: &SecretString) -> String {
-    let full = crate::digest::sha256_prefixed(token.expose_secret().as_bytes());
-    full[..7 + 16].to_string()
-}
-
 /// Seconds since the Unix epoch on the system clock. Token lifetimes are the IdP's real clock,
 /// so they never follow CHANGESET_NOW (which fixes the time recorded in plans and receipts).
 pub fn unix_now() -> i64 {
@@ -177,13 +188,5 @@ mod tests {
         assert!(base_url("ftp://x").is_err());
         assert!(base_url("tenant.auth0.com/path").is_err());
         assert!(base_url("").is_err());
-    }
-
-    #[test]
-    fn token_refs_are_short_hashes() {
-        let r = token_ref(&SecretString::from("abc"));
-        assert!(r.starts_with("sha256:"));
-        assert_eq!(r.len(), 23);
-        assert!(!r.contains("abc"));
     }
 }

@@ -14,17 +14,16 @@ use oauth2::{RefreshToken, RequestTokenError, TokenResponse as _};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::store::{self, Credential, CredentialStore, User};
-use super::{Tenant, http, idtoken, public, unix_now};
+use super::{Login, Tenant, http, idtoken, public, unix_now};
 use crate::env;
 use crate::error::{Error, IoContext, Result};
-use crate::settings::Settings;
 
 /// An access token closer than this to its expiry is refreshed first.
 const MARGIN_SECONDS: i64 = 60;
 
 /// The logged-in user (their `sub` is the default CIBA approver).
-pub async fn user(settings: &Settings) -> Result<User> {
-    let session = current(settings).await?;
+pub async fn user(login: &Login) -> Result<User> {
+    let session = current(login).await?;
     session.credential.user.ok_or_else(|| {
         Error::runtime("the IdP did not say who is logged in (no ID token)")
             .hint("run `changeset login` again")
@@ -41,23 +40,24 @@ pub struct Session {
 }
 
 /// The login for the configured tenant with an access token valid for at least a minute.
-pub async fn current(settings: &Settings) -> Result<Session> {
-    session(settings, false).await
+pub async fn current(login: &Login) -> Result<Session> {
+    session(login, false).await
 }
 
 /// The login, refreshed now whatever its access token's age: `doctor` proves that the refresh
 /// token still works (the rotated token is stored, as on any refresh).
-pub async fn refreshed(settings: &Settings) -> Result<Session> {
-    session(settings, true).await
+pub async fn refreshed(login: &Login) -> Result<Session> {
+    session(login, true).await
 }
 
-async fn session(settings: &Settings, force: bool) -> Result<Session> {
-    let tenant = Tenant::from_settings(settings)?;
-    let store = store::current(settings, &tenant)?.ok_or_else(|| store::not_logged_in(&tenant))?;
+async fn session(login: &Login, force: bool) -> Result<Session> {
+    let tenant = Tenant::resolve(&login.auth0)?;
+    let store =
+        store::current(&login.data_dir, &tenant)?.ok_or_else(|| store::not_logged_in(&tenant))?;
     let mut credential = store.load()?.ok_or_else(|| store::not_logged_in(&tenant))?;
     let mut refreshed = false;
     if force || !fresh(&credential) {
-        let _lock = lock(&settings.data_dir)?;
+        let _lock = lock(&login.data_dir)?;
         // Another process may have refreshed while we waited for the lock.
         credential = store.load()?.ok_or_else(|| store::not_logged_in(&tenant))?;
         if force || !fresh(&credential) {
@@ -67,7 +67,7 @@ async fn session(settings: &Settings, force: bool) -> Result<Session> {
             refreshed = true;
             tracing::debug!(
                 store = store.kind().name(),
-                token = %super::token_ref(credential.access_token.as_ref().expect("refreshed")),
+                token = %crate::digest::token_ref(credential.access_token.as_ref().expect("refreshed")),
                 "refreshed the access token"
             );
         }

@@ -1,4 +1,4 @@
-//! Where the login lives. Tried in this order (DESIGN section 7):
+//! Where the login lives. Tried in this order:
 //! 1. `CHANGESET_REFRESH_TOKEN` (CI): read from the environment, never written anywhere;
 //! 2. the OS keychain, only if a probe write/read/delete works (headless Linux has none);
 //! 3. an opt-in 0600 file in the data directory (`--credential-store file`);
@@ -14,10 +14,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use super::Tenant;
-use crate::cli::CredentialStoreKind;
 use crate::env;
 use crate::error::{Error, IoContext, Result};
-use crate::settings::Settings;
 
 /// The signed-in user, from the validated ID token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,6 +96,13 @@ impl Kind {
     }
 }
 
+/// A persistent store a login can be asked to go to (`--credential-store`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Choice {
+    Keychain,
+    File,
+}
+
 /// A credential store. Implementations are keyed by the tenant (one login per tenant and app).
 pub trait CredentialStore: Send + Sync {
     fn kind(&self) -> Kind;
@@ -110,14 +115,14 @@ pub trait CredentialStore: Send + Sync {
 }
 
 /// The store named by --credential-store or CHANGESET_CREDENTIAL_STORE, if any.
-pub fn requested(flag: Option<CredentialStoreKind>) -> Result<Option<CredentialStoreKind>> {
+pub fn requested(flag: Option<Choice>) -> Result<Option<Choice>> {
     if flag.is_some() {
         return Ok(flag);
     }
     match env::var(env::CREDENTIAL_STORE).as_deref() {
         None => Ok(None),
-        Some("file") => Ok(Some(CredentialStoreKind::File)),
-        Some("keychain") => Ok(Some(CredentialStoreKind::Keychain)),
+        Some("file") => Ok(Some(Choice::File)),
+        Some("keychain") => Ok(Some(Choice::Keychain)),
         Some(other) => Err(Error::input(format!(
             "{}: `{other}` is not one of keychain, file",
             env::CREDENTIAL_STORE
@@ -128,13 +133,13 @@ pub fn requested(flag: Option<CredentialStoreKind>) -> Result<Option<CredentialS
 /// The store a new login goes to: the requested one, else the keychain when it works, else
 /// exit 4 with the ways out. Decided before the device flow starts, so nobody logs in for nothing.
 pub fn for_login(
-    settings: &Settings,
+    data_dir: &Path,
     tenant: &Tenant,
-    flag: Option<CredentialStoreKind>,
+    flag: Option<Choice>,
 ) -> Result<Box<dyn CredentialStore>> {
     match requested(flag)? {
-        Some(CredentialStoreKind::File) => Ok(Box::new(FileStore::new(&settings.data_dir, tenant))),
-        Some(CredentialStoreKind::Keychain) | None => match keychain::open(tenant) {
+        Some(Choice::File) => Ok(Box::new(FileStore::new(data_dir, tenant))),
+        Some(Choice::Keychain) | None => match keychain::open(tenant) {
             Ok(store) => Ok(Box::new(store)),
             Err(why) => Err(no_keychain(&why)),
         },
@@ -157,12 +162,12 @@ fn no_keychain(why: &str) -> Error {
 
 /// The store that holds the current login: the environment, else the keychain (when usable and
 /// holding one), else the file. None when not logged in.
-pub fn current(settings: &Settings, tenant: &Tenant) -> Result<Option<Box<dyn CredentialStore>>> {
+pub fn current(data_dir: &Path, tenant: &Tenant) -> Result<Option<Box<dyn CredentialStore>>> {
     if let Some(token) = env::var(env::REFRESH_TOKEN) {
         tracing::debug!("using the refresh token from {}", env::REFRESH_TOKEN);
         return Ok(Some(Box::new(EnvStore::new(token))));
     }
-    for store in persistent(settings, tenant)? {
+    for store in persistent(data_dir, tenant)? {
         if store.load()?.is_some() {
             tracing::debug!(store = store.kind().name(), location = %store.location(), "found the login");
             return Ok(Some(store));
@@ -173,14 +178,14 @@ pub fn current(settings: &Settings, tenant: &Tenant) -> Result<Option<Box<dyn Cr
 
 /// The persistent stores that may hold a login for this tenant (for `current` and `logout`):
 /// the keychain when usable and not opted out of, and the file.
-pub fn persistent(settings: &Settings, tenant: &Tenant) -> Result<Vec<Box<dyn CredentialStore>>> {
+pub fn persistent(data_dir: &Path, tenant: &Tenant) -> Result<Vec<Box<dyn CredentialStore>>> {
     let mut stores: Vec<Box<dyn CredentialStore>> = Vec::new();
-    if requested(None)? != Some(CredentialStoreKind::File)
+    if requested(None)? != Some(Choice::File)
         && let Ok(k) = keychain::open(tenant)
     {
         stores.push(Box::new(k));
     }
-    stores.push(Box::new(FileStore::new(&settings.data_dir, tenant)));
+    stores.push(Box::new(FileStore::new(data_dir, tenant)));
     Ok(stores)
 }
 

@@ -3,16 +3,21 @@
 //! account (Auth0's federated-connection access-token exchange, RFC 8693 shaped).
 //!
 //! No `scope` is sent: Auth0 documents none for this exchange and returns whatever the connected
-//! account was granted, so callers check that the returned scope covers their need.
+//! account was granted (every scope the user granted when connecting the account), so one
+//! connection serves the reader, the writer and the notifier; [`VaultTokens`] checks that the
+//! returned scope covers each agent's need.
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use super::client::{self, Confidential, Role};
 use super::http::{self, Outcome};
-use super::{Tenant, token_ref};
+use super::{Login, Tenant};
+use crate::digest::token_ref;
+use crate::env;
 use crate::error::{Error, Result};
-use crate::settings::Settings;
+use crate::google::token::{Agent, GoogleToken, TokenSource, check_scope};
+use crate::receipt::Delegation;
 
 pub const GRANT: &str =
     "urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token";
@@ -43,18 +48,6 @@ struct Response {
     expires_in: Option<u64>,
     #[serde(default)]
     jti: Option<String>,
-}
-
-/// Exchanges `subject` (the user's Auth0 access token for the API audience) for a Google token
-/// of the connection, with the Token Vault application from the environment.
-pub fn exchange(
-    settings: &Settings,
-    subject: &SecretString,
-    connection: &str,
-) -> Result<FederatedToken> {
-    let tenant = Tenant::from_settings(settings)?;
-    let client = Confidential::required(Role::TokenVault)?;
-    crate::net::block_on(exchange_async(&tenant, &client, subject, connection))
 }
 
 pub async fn exchange_async(
@@ -116,5 +109,162 @@ pub async fn exchange_async(
             "could not reach Token Vault: {why}"
         ))
         .hint("check the network and CHANGESET_AUTH0_DOMAIN, then retry")),
+    }
+}
+
+/// The logged-in user's Auth0 access token and who they are (`sub`, when the IdP said).
+pub struct UserToken {
+    pub token: SecretString,
+    pub sub: Option<String>,
+}
+
+/// The Auth0 side of Token Vault: the user's access token and the RFC 8693 exchange.
+pub trait Exchange {
+    /// The logged-in user's Auth0 access token: the subject of every exchange, the writer's
+    /// included (the Google identity that writes is the user's, whoever approved).
+    fn user_token(&mut self) -> Result<UserToken>;
+    /// Exchanges `subject` for a Google access token of the connected account.
+    fn exchange(&mut self, subject: &SecretString) -> Result<FederatedToken>;
+}
+
+/// Token Vault: every agent gets its own exchange (so a token reference in the receipt names
+/// one agent), and the scope that comes back must cover the agent's need.
+pub struct VaultTokens<E: Exchange> {
+    exchange: E,
+}
+
+impl<E: Exchange> VaultTokens<E> {
+    pub fn new(exchange: E) -> Self {
+        VaultTokens { exchange }
+    }
+}
+
+impl<E: Exchange> TokenSource for VaultTokens<E> {
+    fn fetch(&mut self, agent: Agent) -> Result<GoogleToken> {
+        let user = self.exchange.user_token()?;
+        let got = self.exchange.exchange(&user.token)?;
+        let granted = check_scope(agent, got.scope.as_deref())?;
+        let expires_at = match got.expires_in {
+            Some(secs) => {
+                let secs = i64::try_from(secs).unwrap_or(i64::MAX);
+                let at = crate::clock::now()?
+                    .checked_add(jiff::SignedDuration::from_secs(secs))
+                    .map_err(|e| Error::runtime(format!("Token Vault expiry: {e}")))?;
+                Some(at.to_string())
+            }
+            None => None,
+        };
+        Ok(GoogleToken {
+            grant: Delegation {
+                agent: agent.name().into(),
+                // The logged-in user's token was exchanged, whoever approved.
+                on_behalf_of: user.sub.unwrap_or_default(),
+                scope: agent.scope().into(),
+                granted_scope: Some(granted.join(" ")),
+                token_ref: Some(token_ref(&got.access_token)),
+                jti: got.jti,
+                expires_at,
+                via: "token_vault".into(),
+            },
+            secret: got.access_token,
+        })
+    }
+
+    fn renewable(&self) -> bool {
+        true
+    }
+
+    fn refused_hint(&self) -> String {
+        "run `changeset login` and reconnect the Google account".into()
+    }
+}
+
+/// Token Vault as the login provides it: the user's Auth0 access token, exchanged by the
+/// confidential application for a Google token of the `google-oauth2` connection.
+pub struct LoginExchange {
+    login: Login,
+}
+
+impl LoginExchange {
+    pub fn new(login: Login) -> Self {
+        LoginExchange { login }
+    }
+}
+
+impl Exchange for LoginExchange {
+    fn user_token(&mut self) -> Result<UserToken> {
+        let session = crate::net::block_on(super::session::current(&self.login)).map_err(|e| {
+            e.hint(format!(
+                "or set {} to a Google access token (CI, service accounts)",
+                env::GOOGLE_ACCESS_TOKEN
+            ))
+        })?;
+        Ok(UserToken {
+            token: session
+                .credential
+                .access_token
+                .expect("a current session has an access token"),
+            sub: session.credential.user.map(|u| u.sub),
+        })
+    }
+
+    fn exchange(&mut self, subject: &SecretString) -> Result<FederatedToken> {
+        let tenant = Tenant::resolve(&self.login.auth0)?;
+        let client = Confidential::required(Role::TokenVault)?;
+        crate::net::block_on(exchange_async(&tenant, &client, subject, GOOGLE_CONNECTION))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::google::token::{SHEETS, SHEETS_READONLY};
+
+    struct FakeVault {
+        scope: &'static str,
+        subjects: Vec<String>,
+    }
+
+    impl Exchange for FakeVault {
+        fn user_token(&mut self) -> Result<UserToken> {
+            Ok(UserToken {
+                token: SecretString::from("user-at"),
+                sub: Some("auth0|user".into()),
+            })
+        }
+        fn exchange(&mut self, subject: &SecretString) -> Result<FederatedToken> {
+            self.subjects.push(subject.expose_secret().to_string());
+            let access_token = SecretString::from("ya29.google");
+            Ok(FederatedToken {
+                token_ref: token_ref(&access_token),
+                access_token,
+                scope: Some(self.scope.into()),
+                expires_in: Some(3600),
+                jti: Some("jti-1".into()),
+            })
+        }
+    }
+
+    #[test]
+    fn every_agent_exchanges_the_users_token_and_records_a_reference() {
+        let mut vault = VaultTokens::new(FakeVault {
+            scope: SHEETS,
+            subjects: Vec::new(),
+        });
+        let token = vault.fetch(Agent::Writer).unwrap();
+        assert_eq!(token.grant.via, "token_vault");
+        assert_eq!(token.grant.scope, SHEETS);
+        assert_eq!(token.grant.granted_scope.as_deref(), Some(SHEETS));
+        assert_eq!(token.grant.on_behalf_of, "auth0|user");
+        let reference = token.grant.token_ref.unwrap();
+        assert!(reference.starts_with("sha256:") && reference.len() == 23);
+        assert!(!reference.contains("ya29"));
+        let reader = vault.fetch(Agent::Reader).unwrap();
+        assert_eq!(reader.grant.scope, SHEETS_READONLY);
+        assert!(
+            vault.fetch(Agent::Notifier).is_err(),
+            "no gmail.send granted"
+        );
+        assert_eq!(vault.exchange.subjects, ["user-at", "user-at", "user-at"]);
     }
 }

@@ -10,8 +10,9 @@ use crate::plan::{Plan, file};
 use crate::policy::RuleSet;
 use crate::receipt::Delegation;
 use crate::settings::Settings;
-use crate::source;
 use crate::{commands, output};
+
+use super::context;
 
 pub fn run(settings: &Settings, args: &ApplyArgs) -> Result<u8> {
     let rules = RuleSet::load(settings.rules_path.as_deref())?;
@@ -23,7 +24,7 @@ pub fn run(settings: &Settings, args: &ApplyArgs) -> Result<u8> {
         (plan, spec)
     } else {
         let spec = settings.source()?;
-        let mut source = source::open(&spec, settings)?;
+        let mut source = context::open_source(settings, &spec)?;
         let (plan, _) =
             commands::plan::make(settings, &rules, source.as_mut(), &args.target, args.parser)?;
         // Show what is about to happen before asking (on stderr: stdout is for the receipt).
@@ -55,9 +56,9 @@ pub fn execute(
     spec: &SourceSpec,
     approval: approval::Options,
 ) -> Result<u8> {
-    let mut source = source::open(spec, settings)?;
+    let mut source = context::open_source(settings, spec)?;
     let mut store = crate::audit::open(&settings.audit_location())?;
-    let mut notifier = crate::notify::Notifier::for_run(settings)?;
+    let mut notifier = context::notifier(settings)?;
     let mut ctx = executor::Context {
         settings,
         rules,

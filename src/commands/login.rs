@@ -1,15 +1,19 @@
 //! `changeset login`: device flow, then the refresh token to the credential store.
 
 use crate::auth::{Tenant, device, session, store};
-use crate::cli::LoginArgs;
+use crate::cli::{CredentialStoreKind, LoginArgs};
 use crate::error::Result;
 use crate::settings::Settings;
 use crate::{env, net, output};
 
 pub fn run(settings: &Settings, args: &LoginArgs) -> Result<u8> {
-    let tenant = Tenant::from_settings(settings)?;
+    let tenant = Tenant::resolve(&settings.config.auth0)?;
     // Decide where the login goes before asking anyone to log in.
-    let store = store::for_login(settings, &tenant, args.credential_store)?;
+    let choice = args.credential_store.map(|kind| match kind {
+        CredentialStoreKind::Keychain => store::Choice::Keychain,
+        CredentialStoreKind::File => store::Choice::File,
+    });
+    let store = store::for_login(&settings.data_dir, &tenant, choice)?;
     let options = device::Options {
         // Never in CI, tests or pipes: only at an interactive terminal.
         open_browser: !args.no_browser && settings.can_prompt,

@@ -6,10 +6,10 @@ use crate::settings::Settings;
 use crate::{env, net, output};
 
 pub fn run(settings: &Settings) -> Result<u8> {
-    let tenant = Tenant::from_settings(settings)?;
+    let tenant = Tenant::resolve(&settings.config.auth0)?;
     let _lock = session::lock(&settings.data_dir)?;
     let mut found = Vec::new();
-    for store in store::persistent(settings, &tenant)? {
+    for store in store::persistent(&settings.data_dir, &tenant)? {
         if let Some(credential) = store.load()? {
             found.push((store, credential));
         }

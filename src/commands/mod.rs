@@ -3,6 +3,7 @@
 pub mod apply;
 pub mod audit;
 pub mod completions;
+pub mod context;
 pub mod doctor;
 pub mod gate;
 pub mod login;

@@ -8,15 +8,17 @@ use crate::plan::facts::PlanContext;
 use crate::plan::{FORMAT_VERSION, Operation, Plan, RulesRef, answer, build, file, score, suggest};
 use crate::policy::RuleSet;
 use crate::settings::Settings;
-use crate::source::{self, Source};
+use crate::source::Source;
 use crate::{apply, output};
+
+use super::context;
 
 /// Exit status of `plan --detailed-exitcode` when the plan has changes.
 const EXIT_HAS_CHANGES: u8 = 10;
 
 pub fn run(settings: &Settings, args: &PlanArgs) -> Result<u8> {
     let rules = RuleSet::load(settings.rules_path.as_deref())?;
-    let mut source = source::open(&settings.source()?, settings)?;
+    let mut source = context::open_source(settings, &settings.source()?)?;
     let (plan, _) = make(
         settings,
         &rules,
@@ -141,7 +143,7 @@ pub fn assemble(
     mut operations: Vec<Operation>,
     rollback_of: Option<String>,
 ) -> Result<Plan> {
-    let now = crate::settings::now()?;
+    let now = crate::clock::now()?;
     let hour = u8::try_from(now.to_zoned(jiff::tz::TimeZone::UTC).hour()).unwrap_or(0);
     let ctx = PlanContext::new(&operations, hour, None);
     // The fingerprint hashes the whole catalog: on the other core, while the rules score.

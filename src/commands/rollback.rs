@@ -5,12 +5,14 @@ use crate::apply::approval;
 use crate::cli::RollbackArgs;
 use crate::commands::{apply, plan};
 use crate::error::Result;
+use crate::output;
 use crate::plan::file;
 use crate::policy::RuleSet;
 use crate::receipt::Receipt;
 use crate::receipt::inverse;
 use crate::settings::Settings;
-use crate::{output, source};
+
+use super::context;
 
 pub fn run(settings: &Settings, args: &RollbackArgs) -> Result<u8> {
     let rules = RuleSet::load(settings.rules_path.as_deref())?;
@@ -20,7 +22,7 @@ pub fn run(settings: &Settings, args: &RollbackArgs) -> Result<u8> {
         Receipt::verify_text(&body).map_err(|e| e.context(format!("receipt `{}`", args.receipt)))?
     };
     let spec = settings.source_of(&receipt.source)?;
-    let mut source = source::open(&spec, settings)?;
+    let mut source = context::open_source(settings, &spec)?;
     let catalog = source.read()?;
     let operations = inverse::operations(&receipt, &catalog)?;
     let request = format!("rollback of {} ({})", receipt.id, receipt.request);

@@ -6,10 +6,12 @@ use serde::Serialize;
 use crate::apply::executor;
 use crate::cli::ShowArgs;
 use crate::error::Result;
+use crate::output;
 use crate::plan::{Plan, file};
 use crate::policy::RuleSet;
 use crate::settings::Settings;
-use crate::{output, source};
+
+use super::context;
 
 /// Exit status when the plan is stale (the same code `apply` would refuse it with).
 const EXIT_STALE: u8 = 3;
@@ -71,7 +73,7 @@ pub fn run(settings: &Settings, args: &ShowArgs) -> Result<u8> {
 fn freshness(settings: &Settings, plan: &Plan) -> Result<Freshness> {
     let rules = RuleSet::load(settings.rules_path.as_deref())?;
     let spec = settings.source_of(&plan.source)?;
-    let catalog = source::open(&spec, settings)?.read()?;
+    let catalog = context::open_source(settings, &spec)?.read()?;
     if let Err(e) = executor::check_rules(&rules, plan) {
         return Ok(Freshness::Stale { reason: e.message });
     }

@@ -50,7 +50,7 @@ pub fn describe_user(user: &User) -> String {
 
 pub fn run(settings: &Settings) -> Result<u8> {
     // Refreshes when the access token is near expiry, so what is shown is known to work.
-    let session = net::block_on(session::current(settings))?;
+    let session = net::block_on(session::current(&settings.login()))?;
     let info = info(&session);
     if settings.json() {
         return output::json(&info).map(|()| 0);

@@ -1,22 +1,21 @@
-//! Google access tokens, one per agent (DESIGN sections 2 and 7): the reader may only read
+//! Google access tokens, one per agent: the reader may only read
 //! sheets, the writer may write them, the notifier may only send mail.
 //!
 //! A [`TokenSource`] hands out tokens; the receipt records a [`Delegation`] per agent with a
-//! reference to the token (a SHA-256 prefix), never the token. Two sources exist:
-//! [`EnvToken`] (`CHANGESET_GOOGLE_ACCESS_TOKEN`, for CI and service accounts) and
-//! [`VaultTokens`] (one Token Vault exchange per agent, with the returned scope checked).
+//! reference to the token (a SHA-256 prefix), never the token. This module is handed tokens and
+//! never fetches them from a login: [`EnvToken`] (`CHANGESET_GOOGLE_ACCESS_TOKEN`, for CI and
+//! service accounts) lives here, Token Vault's source in `auth::vault`, and the command layer
+//! picks one per run.
 //!
-//! Token Vault returns the stored Google token with every scope the user granted when connecting
-//! the account (Auth0 documents no way to narrow it), so one connection serves the reader and
-//! the writer alike. A token must CONTAIN its agent's need; the scopes it actually carries go
+//! A token must CONTAIN its agent's need ([`check_scope`]); the scopes it actually carries go
 //! into the receipt, and least privilege is what our code calls: the reader only reads.
 
 use secrecy::SecretString;
 
+use crate::digest::token_ref;
 use crate::env;
 use crate::error::{Error, Result};
 use crate::receipt::Delegation;
-use crate::settings::Settings;
 
 pub const SHEETS_READONLY: &str = "https://www.googleapis.com/auth/spreadsheets.readonly";
 pub const SHEETS: &str = "https://www.googleapis.com/auth/spreadsheets";
@@ -74,56 +73,6 @@ pub trait TokenSource {
     fn refused_hint(&self) -> String;
 }
 
-/// The token source for this run: `CHANGESET_GOOGLE_ACCESS_TOKEN` when set, else Token Vault
-/// through the login. Nothing is fetched until an agent asks.
-pub fn for_run(settings: &Settings) -> Result<Box<dyn TokenSource>> {
-    if let Some(token) = EnvToken::from_env() {
-        return Ok(Box::new(token));
-    }
-    Ok(Box::new(VaultTokens::new(AuthVault {
-        settings: settings.clone(),
-    })))
-}
-
-/// Token Vault as the login provides it: the user's Auth0 access token, exchanged by the
-/// confidential application for a Google token of the `google-oauth2` connection.
-struct AuthVault {
-    settings: Settings,
-}
-
-impl Exchange for AuthVault {
-    fn user_token(&mut self) -> Result<UserToken> {
-        let session =
-            crate::net::block_on(crate::auth::session::current(&self.settings)).map_err(|e| {
-                e.hint(format!(
-                    "or set {} to a Google access token (CI, service accounts)",
-                    env::GOOGLE_ACCESS_TOKEN
-                ))
-            })?;
-        Ok(UserToken {
-            token: session
-                .credential
-                .access_token
-                .expect("a current session has an access token"),
-            sub: session.credential.user.map(|u| u.sub),
-        })
-    }
-
-    fn exchange(&mut self, subject: &SecretString) -> Result<Exchanged> {
-        let got = crate::auth::vault::exchange(
-            &self.settings,
-            subject,
-            crate::auth::vault::GOOGLE_CONNECTION,
-        )?;
-        Ok(Exchanged {
-            access_token: got.access_token,
-            scope: got.scope,
-            expires_in: got.expires_in,
-            jti: got.jti,
-        })
-    }
-}
-
 /// One token from the environment serves every agent. Its scope cannot be checked without a
 /// call to Google, so the grant records the scope each agent used it for and `via = "env"`.
 pub struct EnvToken {
@@ -151,7 +100,7 @@ impl TokenSource for EnvToken {
                 on_behalf_of: String::new(),
                 scope: agent.scope().into(),
                 granted_scope: None,
-                token_ref: Some(crate::auth::token_ref(&self.token)),
+                token_ref: Some(token_ref(&self.token)),
                 jti: None,
                 expires_at: None,
                 via: "env".into(),
@@ -168,82 +117,6 @@ impl TokenSource for EnvToken {
             "{} was refused (expired?); set a fresh one, e.g. `gcloud auth print-access-token`",
             env::GOOGLE_ACCESS_TOKEN
         )
-    }
-}
-
-/// What one Token Vault exchange returned.
-pub struct Exchanged {
-    pub access_token: SecretString,
-    /// The scope Google granted, as returned (space- or comma-separated); None when absent.
-    pub scope: Option<String>,
-    pub expires_in: Option<u64>,
-    pub jti: Option<String>,
-}
-
-/// The logged-in user's Auth0 access token and who they are (`sub`, when the IdP said).
-pub struct UserToken {
-    pub token: SecretString,
-    pub sub: Option<String>,
-}
-
-/// The Auth0 side of Token Vault: the user's access token and the RFC 8693 exchange.
-pub trait Exchange {
-    /// The logged-in user's Auth0 access token: the subject of every exchange, the writer's
-    /// included (the Google identity that writes is the user's, whoever approved).
-    fn user_token(&mut self) -> Result<UserToken>;
-    /// Exchanges `subject` for a Google access token of the connected account.
-    fn exchange(&mut self, subject: &SecretString) -> Result<Exchanged>;
-}
-
-/// Token Vault: every agent gets its own exchange (so a token reference in the receipt names
-/// one agent), and the scope that comes back must cover the agent's need.
-pub struct VaultTokens<E: Exchange> {
-    exchange: E,
-}
-
-impl<E: Exchange> VaultTokens<E> {
-    pub fn new(exchange: E) -> Self {
-        VaultTokens { exchange }
-    }
-}
-
-impl<E: Exchange> TokenSource for VaultTokens<E> {
-    fn fetch(&mut self, agent: Agent) -> Result<GoogleToken> {
-        let user = self.exchange.user_token()?;
-        let got = self.exchange.exchange(&user.token)?;
-        let granted = check_scope(agent, got.scope.as_deref())?;
-        let expires_at = match got.expires_in {
-            Some(secs) => {
-                let secs = i64::try_from(secs).unwrap_or(i64::MAX);
-                let at = crate::settings::now()?
-                    .checked_add(jiff::SignedDuration::from_secs(secs))
-                    .map_err(|e| Error::runtime(format!("Token Vault expiry: {e}")))?;
-                Some(at.to_string())
-            }
-            None => None,
-        };
-        Ok(GoogleToken {
-            grant: Delegation {
-                agent: agent.name().into(),
-                // The logged-in user's token was exchanged, whoever approved.
-                on_behalf_of: user.sub.unwrap_or_default(),
-                scope: agent.scope().into(),
-                granted_scope: Some(granted.join(" ")),
-                token_ref: Some(crate::auth::token_ref(&got.access_token)),
-                jti: got.jti,
-                expires_at,
-                via: "token_vault".into(),
-            },
-            secret: got.access_token,
-        })
-    }
-
-    fn renewable(&self) -> bool {
-        true
-    }
-
-    fn refused_hint(&self) -> String {
-        "run `changeset login` and reconnect the Google account".into()
     }
 }
 
@@ -311,8 +184,6 @@ impl super::http::Bearer for Lease<'_> {
 
 #[cfg(test)]
 mod tests {
-    use secrecy::ExposeSecret;
-
     use super::*;
 
     #[test]
@@ -338,51 +209,5 @@ mod tests {
         assert!(check_scope(Agent::Notifier, Some(SHEETS)).is_err());
         assert!(check_scope(Agent::Notifier, None).is_err());
         assert!(check_scope(Agent::Notifier, Some(" ")).is_err());
-    }
-
-    struct FakeVault {
-        scope: &'static str,
-        subjects: Vec<String>,
-    }
-
-    impl Exchange for FakeVault {
-        fn user_token(&mut self) -> Result<UserToken> {
-            Ok(UserToken {
-                token: SecretString::from("user-at"),
-                sub: Some("auth0|user".into()),
-            })
-        }
-        fn exchange(&mut self, subject: &SecretString) -> Result<Exchanged> {
-            self.subjects.push(subject.expose_secret().to_string());
-            Ok(Exchanged {
-                access_token: SecretString::from("ya29.google"),
-                scope: Some(self.scope.into()),
-                expires_in: Some(3600),
-                jti: Some("jti-1".into()),
-            })
-        }
-    }
-
-    #[test]
-    fn every_agent_exchanges_the_users_token_and_records_a_reference() {
-        let mut vault = VaultTokens::new(FakeVault {
-            scope: SHEETS,
-            subjects: Vec::new(),
-        });
-        let token = vault.fetch(Agent::Writer).unwrap();
-        assert_eq!(token.grant.via, "token_vault");
-        assert_eq!(token.grant.scope, SHEETS);
-        assert_eq!(token.grant.granted_scope.as_deref(), Some(SHEETS));
-        assert_eq!(token.grant.on_behalf_of, "auth0|user");
-        let reference = token.grant.token_ref.unwrap();
-        assert!(reference.starts_with("sha256:") && reference.len() == 23);
-        assert!(!reference.contains("ya29"));
-        let reader = vault.fetch(Agent::Reader).unwrap();
-        assert_eq!(reader.grant.scope, SHEETS_READONLY);
-        assert!(
-            vault.fetch(Agent::Notifier).is_err(),
-            "no gmail.send granted"
-        );
-        assert_eq!(vault.exchange.subjects, ["user-at", "user-at", "user-at"]);
     }
 }

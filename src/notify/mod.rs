@@ -1,5 +1,5 @@
 //! The notifier agent: one Gmail message per successful apply, to the configured recipients,
-//! with the summary and the receipt's hash (DESIGN sections 2 and 8).
+//! with the summary and the receipt's hash.
 //!
 //! Order, and why. The message carries the hash of the receipt as stored, so the receipt must
 //! be sealed before the message is sent — and then the send's outcome cannot be inside it (the
@@ -28,21 +28,18 @@ use crate::google::http::{self, Effect, Failure, Limits, Request, Retry};
 use crate::google::token::{Agent, GoogleToken, Lease, TokenSource};
 use crate::receipt::Delegation;
 use crate::receipt::{NotifyRecord, Receipt};
-use crate::settings::Settings;
 
 pub struct Notifier {
     recipients: Vec<String>,
     base: String,
-    settings: Settings,
-    tokens: Option<Box<dyn TokenSource>>,
+    tokens: Box<dyn TokenSource>,
     token: Option<GoogleToken>,
 }
 
 impl Notifier {
-    /// The notifier of this run, when `[notify] recipients` names anyone. Bad addresses are a
-    /// config error, found before anything is written.
-    pub fn for_run(settings: &Settings) -> Result<Option<Notifier>> {
-        let recipients = &settings.config.notify.recipients;
+    /// The notifier for these recipients, None when there are none. Bad addresses are a config
+    /// error, found before anything is written. Tokens are asked for only when authorizing.
+    pub fn new(recipients: &[String], tokens: Box<dyn TokenSource>) -> Result<Option<Notifier>> {
         if recipients.is_empty() {
             return Ok(None);
         }
@@ -50,10 +47,9 @@ impl Notifier {
             message::check_address(r)?;
         }
         Ok(Some(Notifier {
-            recipients: recipients.clone(),
+            recipients: recipients.to_vec(),
             base: crate::google::gmail_base()?,
-            settings: settings.clone(),
-            tokens: None,
+            tokens,
             token: None,
         }))
     }
@@ -64,13 +60,7 @@ impl Notifier {
 
     /// Gets the notifier's own token (scope `gmail.send` only) for the delegation chain.
     pub fn authorize(&mut self) -> Result<Delegation> {
-        let tokens = match &mut self.tokens {
-            Some(t) => t,
-            None => self
-                .tokens
-                .insert(crate::google::token::for_run(&self.settings)?),
-        };
-        let token = tokens.fetch(Agent::Notifier)?;
+        let token = self.tokens.fetch(Agent::Notifier)?;
         let grant = token.grant.clone();
         self.token = Some(token);
         Ok(grant)
@@ -105,7 +95,7 @@ impl Notifier {
     /// Sends the summary of a sealed receipt once: claims it in the store, sends, records the
     /// outcome and reports a failure on stderr. Never fails the apply.
     pub fn deliver(&mut self, store: &mut dyn AuditStore, receipt: &Receipt) {
-        let now = crate::settings::now()
+        let now = crate::clock::now()
             .map(|t| t.to_string())
             .unwrap_or_default();
         let sending = self.record("sending", None, None);
@@ -148,12 +138,11 @@ impl Notifier {
             what: format!("sending the summary of {}", receipt.id),
             api: "Gmail",
         };
-        let tokens = self
-            .tokens
-            .as_deref_mut()
-            .ok_or_else(|| Error::runtime("the notifier was not authorized"))?;
+        if self.token.is_none() {
+            return Err(Error::runtime("the notifier was not authorized"));
+        }
         let mut lease = Lease {
-            source: tokens,
+            source: self.tokens.as_mut(),
             slot: &mut self.token,
             agent: Agent::Notifier,
         };

@@ -6,8 +6,9 @@
 pub mod csv;
 pub mod sheets;
 
-use crate::catalog::{Catalog, CellRef, SourceRef, SourceSpec, WriteBatch};
+use crate::catalog::{Catalog, CellRef, ColumnNames, SourceRef, SourceSpec, WriteBatch};
 use crate::error::Result;
+use crate::google::token::TokenSource;
 use crate::receipt::Delegation;
 
 /// A catalog store. Implementations must make [`Source::write`] all-or-nothing and must refuse
@@ -29,10 +30,14 @@ pub trait Source {
     }
 }
 
-/// Opens the source a spec names. A Sheets source gets the run's Google token source
-/// (`CHANGESET_GOOGLE_ACCESS_TOKEN` or Token Vault); it asks for tokens only when it calls Google.
-pub fn open(spec: &SourceSpec, settings: &crate::settings::Settings) -> Result<Box<dyn Source>> {
-    let names = settings.columns.clone();
+/// Opens the source a spec names, with the catalog's header names. A Sheets source is handed
+/// the run's Google token source and asks it for tokens only when it calls Google; a CSV file
+/// needs none.
+pub fn open(
+    spec: &SourceSpec,
+    names: ColumnNames,
+    tokens: Box<dyn TokenSource>,
+) -> Result<Box<dyn Source>> {
     match spec {
         SourceSpec::Csv(path) => Ok(Box::new(csv::CsvSource::new(path.clone(), names))),
         SourceSpec::Sheets {
@@ -42,7 +47,7 @@ pub fn open(spec: &SourceSpec, settings: &crate::settings::Settings) -> Result<B
             spreadsheet_id.clone(),
             tab.clone(),
             names,
-            crate::google::token::for_run(settings)?,
+            tokens,
             crate::google::sheets_base()?,
             crate::google::http::Limits::from_env()?,
         ))),

@@ -1086,7 +1086,7 @@ fn the_whole_flow_runs_with_token_vault_tokens_one_per_agent() {
         })
         .collect();
     let reference = |t: &Value| {
-        changeset::auth::token_ref(&t["access_token"].as_str().unwrap().to_string().into())
+        changeset::digest::token_ref(&t["access_token"].as_str().unwrap().to_string().into())
     };
     let row = |agent: &str, scope: &str, t: &Value| {
         (
@@ -1214,7 +1214,7 @@ fn after_a_ciba_approval_by_another_user_the_writer_exchanges_the_users_own_toke
     let writer = &tokens[2];
     assert!(writer["t_ms"].as_u64().unwrap() >= settled, "{writer}");
     let writer_ref =
-        changeset::auth::token_ref(&writer["access_token"].as_str().unwrap().to_string().into());
+        changeset::digest::token_ref(&writer["access_token"].as_str().unwrap().to_string().into());
     let delegated = receipt["delegation"]
         .as_array()
         .unwrap()

@@ -15,7 +15,7 @@ use crate::settings::Settings;
 const PROBE: &str = "changeset-doctor-probe";
 
 pub fn checks(settings: &Settings) -> Vec<Check> {
-    if !Tenant::configured(settings) {
+    if !Tenant::configured(&settings.config.auth0) {
         return vec![
             Check::skip("Auth0", "not configured (plans and applies on a CSV file need no account)")
                 .hint(format!(
@@ -26,7 +26,7 @@ pub fn checks(settings: &Settings) -> Vec<Check> {
                 )),
         ];
     }
-    let tenant = match Tenant::from_settings(settings) {
+    let tenant = match Tenant::resolve(&settings.config.auth0) {
         Ok(t) => t,
         Err(e) => return vec![Check::error("Auth0 settings", e)],
     };
@@ -145,9 +145,9 @@ fn domain_hint() -> String {
 /// With a stored login: refresh it now. Without: start a device flow and leave it unanswered.
 async fn login(settings: &Settings, client: &reqwest::Client, tenant: &Tenant) -> Check {
     const NAME: &str = "login";
-    let logged_in = matches!(store::current(settings, tenant), Ok(Some(_)));
+    let logged_in = matches!(store::current(&settings.data_dir, tenant), Ok(Some(_)));
     if logged_in {
-        return match session::refreshed(settings).await {
+        return match session::refreshed(&settings.login()).await {
             Ok(s) => Check::ok(
                 NAME,
                 format!(

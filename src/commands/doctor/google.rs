@@ -5,7 +5,7 @@
 use super::Check;
 use crate::catalog::SourceSpec;
 use crate::env;
-use crate::google::token::{self, Agent, EnvToken};
+use crate::google::token::{Agent, EnvToken};
 use crate::policy::RuleSet;
 use crate::settings::Settings;
 
@@ -54,10 +54,7 @@ fn tokens(name: &'static str, settings: &Settings, agents: &[Agent], unused: &st
             ),
         );
     }
-    let mut source = match token::for_run(settings) {
-        Ok(s) => s,
-        Err(e) => return Check::error(name, e),
-    };
+    let mut source = crate::commands::context::tokens(settings);
     let mut granted = Vec::new();
     for agent in agents {
         match source.fetch(*agent) {
@@ -89,7 +86,7 @@ fn source(settings: &Settings, spec: crate::error::Result<SourceSpec>) -> Check 
         }
         Err(e) => return Check::error(NAME, e),
     };
-    let read = crate::source::open(&spec, settings).and_then(|mut s| {
+    let read = crate::commands::context::open_source(settings, &spec).and_then(|mut s| {
         let catalog = s.read()?;
         Ok((s.describe(), catalog))
     });

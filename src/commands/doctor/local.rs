@@ -76,10 +76,7 @@ pub fn credential_store(settings: &Settings) -> Check {
             format!("chmod 600 {}", file.display()),
         );
     }
-    let wants_file = matches!(
-        store::requested(None),
-        Ok(Some(crate::cli::CredentialStoreKind::File))
-    );
+    let wants_file = matches!(store::requested(None), Ok(Some(store::Choice::File)));
     match store::keychain_usable() {
         Ok(()) if !wants_file => Check::ok(
             NAME,

@@ -92,6 +92,27 @@ impl PostgresStore {
         Ok(store)
     }
 
+    /// Connects without changing anything (for `doctor`): the URL as shown and the number of
+    /// receipts, or None when no changeset has used the database yet.
+    pub fn probe(url: &str) -> Result<(String, Option<u64>)> {
+        let target = Target::parse(url)?;
+        let mut client = target.connect()?;
+        let used: bool = client
+            .query_one("SELECT to_regclass('chain_head') IS NOT NULL", &[])
+            .pg()?
+            .get(0);
+        let count = if used {
+            let n: i64 = client
+                .query_one("SELECT count FROM chain_head WHERE one = 1", &[])
+                .pg()?
+                .get(0);
+            Some(n as u64)
+        } else {
+            None
+        };
+        Ok((target.shown, count))
+    }
+
     fn migrate(&mut self) -> Result<()> {
         let mut tx = self.client.transaction().pg()?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])

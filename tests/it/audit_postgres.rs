@@ -355,3 +355,54 @@ fn tls_with_a_trusted_ca_connects_and_the_log_works() {
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("1 receipt(s) verified"), "{stdout}");
 }
+
+/// `doctor` reaches the shared log without changing it, and names the cause when it cannot.
+#[test]
+fn doctor_checks_the_shared_log_without_changing_it() {
+    let url = pg::database();
+    let env = TestEnv::new();
+    let audit_check = |url: &str| {
+        let (_, stdout, _) = run(with_url(&env, url).args(["doctor", "--format", "json"]));
+        let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "audit log")
+            .cloned()
+            .unwrap()
+    };
+    let fresh = audit_check(&url);
+    assert_eq!(fresh["status"], "ok", "{fresh}");
+    assert!(
+        fresh["detail"]
+            .as_str()
+            .unwrap()
+            .contains("created on first use"),
+        "{fresh}"
+    );
+    let rules = env.rules_with_auto_approve(3);
+    assert_eq!(apply(&env, &url, &rules, "set STR-001 price to 120").0, 0);
+    let used = audit_check(&url);
+    assert!(
+        used["detail"].as_str().unwrap().ends_with(": 1 receipt(s)"),
+        "{used}"
+    );
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let down = audit_check(&format!(
+        "postgres://alice@127.0.0.1:{closed}/team?sslmode=disable"
+    ));
+    assert_eq!(down["status"], "fail", "{down}");
+    assert!(
+        down["hints"][0]
+            .as_str()
+            .unwrap()
+            .contains("CHANGESET_AUDIT_URL"),
+        "{down}"
+    );
+}

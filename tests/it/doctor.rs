@@ -117,7 +117,7 @@ fn everything_configured_passes_against_the_test_servers() {
         .lines()
         .filter(|l| !l.trim_start().starts_with("hint:"))
         .collect();
-    assert_eq!(lines.len(), 12, "{stdout}");
+    assert_eq!(lines.len(), 13, "{stdout}");
     for line in &lines {
         assert!(line.starts_with('✓'), "not ✓: {line}\n{stdout}");
     }

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::Check;
+use crate::audit::{Location, PostgresStore};
 use crate::auth::store;
 use crate::env;
 use crate::settings::Settings;
@@ -52,6 +53,25 @@ pub fn data_dir(settings: &Settings) -> Check {
             format!("chmod 700 {}", dir.display()),
         ),
         None => Check::ok("data directory", format!("{} (0700)", dir.display())),
+    }
+}
+
+/// The audit log: a local `audit.db` (its directory is checked above), or a shared PostgreSQL
+/// log, connected to without changing anything.
+pub fn audit_log(settings: &Settings) -> Check {
+    const NAME: &str = "audit log";
+    match settings.audit_location() {
+        Location::Sqlite(dir) => {
+            Check::ok(NAME, format!("{} (local)", dir.join("audit.db").display()))
+        }
+        Location::Postgres(url) => match PostgresStore::probe(&url) {
+            Ok((shown, Some(count))) => Check::ok(NAME, format!("{shown}: {count} receipt(s)")),
+            Ok((shown, None)) => Check::ok(
+                NAME,
+                format!("{shown}: reachable; the tables are created on first use"),
+            ),
+            Err(e) => Check::error(NAME, e),
+        },
     }
 }
 

@@ -115,7 +115,11 @@ pub fn run(global: &GlobalArgs, scoped: &ScopedArgs, _args: &DoctorArgs) -> Resu
 }
 
 fn all_checks(settings: &Settings) -> Vec<Check> {
-    let mut checks = vec![local::config(settings), local::data_dir(settings)];
+    let mut checks = vec![
+        local::config(settings),
+        local::data_dir(settings),
+        local::audit_log(settings),
+    ];
     checks.push(local::credential_store(settings));
     checks.extend(auth0::checks(settings));
     checks.extend(google::checks(settings));

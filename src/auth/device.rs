@@ -1,6 +1,7 @@
 //! `changeset login`: the OAuth 2.0 device authorization grant (RFC 8628) with the `oauth2`
-//! crate. The user code and verification URL go to stderr (a browser opens when asked and
-//! possible; `--qr` prints a QR code of the complete URL), then the token endpoint is polled at
+//! crate. The user code and verification URL go to the caller's [`Prompt`] (a browser opens
+//! when asked and possible; `--qr` adds a QR code of the complete URL), then the token endpoint
+//! is polled at
 //! the server's `interval`, five seconds slower after each `slow_down`, until approval, denial,
 //! expiry or Ctrl-C.
 
@@ -13,18 +14,33 @@ use oauth2::{
 use super::store::Credential;
 use super::{Tenant, http, public, session};
 use crate::error::{Error, Result};
-use crate::output;
 
 pub struct Options {
     /// Try to open the verification URL in a browser.
     pub open_browser: bool,
-    /// Print a QR code of the verification URL.
+    /// Show a QR code of the verification URL.
     pub qr: bool,
-    pub quiet: bool,
+}
+
+/// What the person logging in must do: open a URL and enter a code.
+pub struct UserCode {
+    pub uri: String,
+    pub code: String,
+    /// The URL with the code filled in, when the IdP gives one.
+    pub complete: Option<String>,
+    /// A QR code of the URL drawn in text, when asked for.
+    pub qr: Option<String>,
+}
+
+/// How the code reaches the person (implemented by the edge: a terminal prints it).
+pub trait Prompt {
+    fn show(&self, code: &UserCode);
+    /// Opening a browser was asked for and was not possible.
+    fn no_browser(&self);
 }
 
 /// Runs the device flow to the end and returns the new login.
-pub async fn login(tenant: &Tenant, options: &Options) -> Result<Credential> {
+pub async fn login(tenant: &Tenant, options: &Options, prompt: &dyn Prompt) -> Result<Credential> {
     let client = public::client(tenant)?;
     let http_client = http::client()?;
     let send = |request| http::oauth2_send(&http_client, request);
@@ -59,25 +75,23 @@ pub async fn login(tenant: &Tenant, options: &Options) -> Result<Credential> {
     let complete = details
         .verification_uri_complete()
         .map(|c| c.secret().clone());
-    eprintln!("To sign in, open {uri}");
-    eprintln!("and enter the code: {code}");
-    if let Some(complete) = &complete {
-        eprintln!("(or open {complete} to have the code filled in)");
-    }
-    if options.qr {
-        eprintln!("{}", qr(complete.as_deref().unwrap_or(&uri))?);
-    }
-    if options.open_browser && !open_browser(complete.as_deref().unwrap_or(&uri)) {
-        eprintln!("Could not open a browser; open the URL above yourself.");
+    let target = complete.clone().unwrap_or_else(|| uri.clone());
+    let qr = options.qr.then(|| qr(&target)).transpose()?;
+    prompt.show(&UserCode {
+        uri,
+        code: code.clone(),
+        complete,
+        qr,
+    });
+    if options.open_browser && !open_browser(&target) {
+        prompt.no_browser();
     }
 
-    let spinner = output::spinner(
-        options.quiet,
-        &format!("Waiting for the code {code} to be confirmed in the browser"),
-    );
-    let poll_spinner = spinner.clone();
-    let sleep = move |interval: Duration| {
-        poll_spinner.set_message(format!(
+    let spinner = crate::report::step(&format!(
+        "Waiting for the code {code} to be confirmed in the browser"
+    ));
+    let sleep = |interval: Duration| {
+        spinner.update(&format!(
             "Waiting for the code {code} to be confirmed (checking every {} s)",
             interval.as_secs()
         ));
@@ -89,11 +103,10 @@ pub async fn login(tenant: &Tenant, options: &Options) -> Result<Credential> {
     let result = tokio::select! {
         r = poll => r,
         _ = tokio::signal::ctrl_c() => {
-            spinner.finish_and_clear();
             return Err(Error::interrupted().context("login"));
         }
     };
-    spinner.finish_and_clear();
+    drop(spinner);
     let response = result.map_err(|e| match e {
         RequestTokenError::ServerResponse(r) => match r.error() {
             DeviceCodeErrorResponseType::AccessDenied => {

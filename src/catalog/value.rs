@@ -6,6 +6,16 @@ use serde_json::Value;
 
 use super::Field;
 
+/// A cell value for people (tables, timelines, e-mail): text as is, numbers as money-like text, empty as "(empty)".
+pub fn show(value: &Value) -> String {
+    match value {
+        Value::String(s) if s.is_empty() => "(empty)".to_string(),
+        Value::String(s) => s.clone(),
+        Value::Null => "(none)".to_string(),
+        other => other.to_string(),
+    }
+}
+
 /// Parses a money amount: "129.99", "$1,299.00", " 84.5 ". Returns None for anything else.
 pub fn parse_money(text: &str) -> Option<Decimal> {
     let t = text.trim();

@@ -18,9 +18,11 @@ pub fn run(settings: &Settings, args: &LoginArgs) -> Result<u8> {
         // Never in CI, tests or pipes: only at an interactive terminal.
         open_browser: !args.no_browser && settings.can_prompt,
         qr: args.qr,
-        quiet: settings.quiet,
     };
-    let credential = net::block_on(device::login(&tenant, &options))?;
+    let prompt = output::login::DevicePrompt {
+        json: settings.json(),
+    };
+    let credential = net::block_on(device::login(&tenant, &options, &prompt))?;
     {
         let _lock = session::lock(&settings.data_dir)?;
         store.save(&credential)?;
@@ -28,7 +30,7 @@ pub fn run(settings: &Settings, args: &LoginArgs) -> Result<u8> {
     let who = credential
         .user
         .as_ref()
-        .map(super::whoami::describe_user)
+        .map(output::login::describe_user)
         .unwrap_or_default();
     output::note(
         settings.quiet,
@@ -61,7 +63,7 @@ pub fn run(settings: &Settings, args: &LoginArgs) -> Result<u8> {
             credential,
             refreshed: false,
         };
-        output::json(&super::whoami::info(&session))?;
+        output::json(&output::login::info(&session))?;
     }
     Ok(0)
 }

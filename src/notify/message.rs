@@ -6,7 +6,7 @@
 //! from ids, counts and checked addresses, so nothing can inject a header.
 
 use crate::error::{Error, Result};
-use crate::output::tables::show;
+use crate::catalog::value::show;
 use crate::receipt::{Check, Receipt};
 
 /// Changes listed in full; the rest are counted (the receipt has them all).

@@ -1,6 +1,7 @@
 //! Where output goes: data to stdout (text tables or JSON), conversation to stderr, colour
 //! only where the environment allows it (NO_COLOR, CLICOLOR, CLICOLOR_FORCE).
 
+pub mod login;
 pub mod printer;
 pub mod tables;
 pub mod timeline;

@@ -17,15 +17,7 @@ fn table(headers: &[&str]) -> Table {
     t
 }
 
-/// A cell value for people: text as is, numbers as money-like text, empty as "(empty)".
-pub fn show(value: &Value) -> String {
-    match value {
-        Value::String(s) if s.is_empty() => "(empty)".to_string(),
-        Value::String(s) => s.clone(),
-        Value::Null => "(none)".to_string(),
-        other => other.to_string(),
-    }
-}
+pub use crate::catalog::value::show;
 
 fn tier_label(tier: u8) -> &'static str {
     match tier {

@@ -323,6 +323,8 @@ pub const REPORTED_STATES: &[(&str, InventoryState)] = &[
         InventoryState::PreOrder,
     ),
     ("back in production", InventoryState::InStock),
+    ("back on the? shelves|shelf", InventoryState::InStock),
+    ("is|are|was|to|as|getting|running|very|too|quite|pretty|now low", InventoryState::LowStock),
     ("available to buy|order|purchase", InventoryState::InStock),
     ("available", InventoryState::InStock),
     ("can be bought|ordered|purchased", InventoryState::InStock),

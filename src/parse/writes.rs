@@ -535,6 +535,9 @@ fn inventory(c: &Clause, ctx: &Ctx) -> Parsed {
 fn counted(c: &Clause, ctx: &Ctx) -> Parsed {
     let mut w = c.w.clone();
     let units = "pairs|pair|units|unit|pieces|piece|items|boxes";
+    if let Some(m) = arrived(&mut w, units) {
+        return Some(count_state(c, ctx, &w, m));
+    }
     let subject = w
         .take_start("we|i still|only|just|currently|now? have|has|got|'ve got? only|just?")
         .or_else(|| w.take_start("there is|are still|only|just|now?"))
@@ -543,28 +546,22 @@ fn counted(c: &Clause, ctx: &Ctx) -> Parsed {
     if let Some(m) = w.take_start(&format!(
         "we|i are|'re now? down|up to # {units}? of|for|left?"
     )) {
-        let m = super::pattern::Match { caps: m.caps, ..m };
         return Some(count_state(c, ctx, &w, m));
     }
-    if let Some(m) = arrived(&mut w, units) {
-        return Some(count_state(c, ctx, &w, m));
+    // "zero X left", "only 5 X units remain", "we have 3 X left": the count before the name.
+    let mut tail = w.clone();
+    let unit_first = w
+        .find(&format!("only|just? # {units}|left|remaining"))
+        .is_some();
+    let tail_count = tail
+        .take_end(&format!("{units}? remain|remaining|left|available"))
+        .or_else(|| subject.as_ref().and_then(|_| tail.take_end("in stock|on hand")))
+        .and_then(|_| tail.take_start("only|just? #"));
+    if let Some(m) = tail_count.filter(|_| !unit_first && tail.unused().next().is_some()) {
+        return Some(count_state(c, ctx, &tail, m));
     }
     let m = if subject.is_some() {
-        // "only 5 X units remain", "we have 3 X left".
-        let mut tail = w.clone();
-        let unit_first = w
-            .find(&format!("only|just? # {units}|left|remaining"))
-            .is_some();
-        let m = match tail
-            .take_end(&format!("{units}? remain|remaining|left|available"))
-            .and_then(|_| tail.take_start("only|just? #"))
-        {
-            Some(m) if !unit_first && tail.unused().next().is_some() => {
-                w = tail;
-                m
-            }
-            _ => w.take_find(&format!("only|just? # {units}? left|remaining? of|for?"))?,
-        };
+        let m = w.take_find(&format!("only|just? # {units}? left|remaining? of|for?"))?;
         for end in [
             "left|remaining|available",
             "in stock",
@@ -578,13 +575,14 @@ fn counted(c: &Clause, ctx: &Ctx) -> Parsed {
         let cue = w.find("the|our|its|their? inventory|stock|count|quantity|qty|level|levels count|level|levels|quantity|qty? of|for|on?");
         let m = cue.and_then(|_| {
             w.take_find(&format!(
-                "is|are|was|has|have been? now|currently|down|up|dropped|fallen|gone? down|up? to|at|of|=|:? # {units}?"
+                "is|are|was|has|have been? now|currently|down|up|dropped|fallen|gone|hit|hits|reached|reaches|fell|falls? down|up? to|at|of|=|:? # {units}?"
             ))
             .or_else(|| {
                 w.take_find(&format!(
-                    "now|currently|down|up|dropped|fallen|gone? down|up? to|at|of|=|: # {units}?"
+                    "now|currently|down|up|dropped|fallen|gone|hit|hits|reached|reaches|fell|falls? down|up? to|at|of|=|: # {units}?"
                 ))
             })
+            .or_else(|| w.take_find(&format!("has|have? hit|hits|reached|reaches # {units}?")))
         });
         match m {
             Some(m) => {
@@ -608,9 +606,12 @@ fn counted(c: &Clause, ctx: &Ctx) -> Parsed {
 fn arrived(w: &mut Words, units: &str) -> Option<super::pattern::Match> {
     let mut a = w.clone();
     let received = a
-        .take_start("we|i just|have|'ve? received|got|took in")
+        .take_start("we|i just|have|'ve? received|got")
+        .or_else(|| a.take_start("we|i just? took in"))
         .is_some();
-    if !received {
+    if received {
+        a.take_end("in");
+    } else {
         a.take_end("at|in|into|to the|our warehouse|store|shop|stockroom|dock|depot");
         a.take_end("just? came|come|showed|turned in|up")
             .or_else(|| {
@@ -620,7 +621,7 @@ fn arrived(w: &mut Words, units: &str) -> Option<super::pattern::Match> {
     a.take_start(
         "a|one|another? new? shipment|delivery|batch|restock|consignment|load|box|crate of|with?",
     );
-    let m = a.take_start(&format!("# new? {units}? of?"))?;
+    let m = a.take_start(&format!("# more|new|extra|additional? {units}? of?"))?;
     *w = a;
     Some(m)
 }
@@ -682,6 +683,28 @@ fn state_verb(c: &Clause, ctx: &Ctx) -> Parsed {
         .is_some()
     {
         InventoryState::InStock
+    } else if w
+        .take_start("nothing|none|zero left|remaining of|for?")
+        .is_some()
+    {
+        InventoryState::OutOfStock
+    } else if w
+        .take_start("we|i|they have|'ve|just? stopped|quit|ceased selling|making|carrying|stocking|producing|offering")
+        .or_else(|| w.take_start("we|i|they will|'ll|do? no longer sell|make|carry|stock|produce|offer"))
+        .is_some()
+    {
+        InventoryState::Discontinued
+    } else if w
+        .take_start("we|i are|'re running|getting? low|short on|of")
+        .or_else(|| w.take_start("stock|inventory is|'s running|getting? low on|for"))
+        .is_some()
+    {
+        InventoryState::LowStock
+    } else if w
+        .take_start("open|take|accept|start|begin|enable|allow pre order|orders|preorders|preorder for|on?")
+        .is_some()
+    {
+        InventoryState::PreOrder
     } else if w
         .take_start(&format!("{people} only|now? pre order|preorder"))
         .is_some()
@@ -753,7 +776,7 @@ fn take_state(w: &mut Words) -> Option<InventoryState> {
         .chain(vocab::STATES)
         .find_map(|(pattern, state)| w.take_end(pattern).map(|_| *state))?;
     for _ in 0..3 {
-        w.take_end("is|are|was|were|has|have|had|got|went|gone|became|become|being|been|now|as|to|into|back|be|should|will|officially|just|finally|currently");
+        w.take_end("is|are|was|were|has|have|had|got|went|gone|became|become|being|been|now|as|to|into|back|be|should|will|officially|just|finally|currently|temporarily|completely|totally|entirely|still");
     }
     Some(state)
 }

@@ -171,8 +171,16 @@ pub fn selectors(w: &mut Words, src: &str, filters: Vec<Filter>) -> Result<Targe
 /// A selector, with the byte span of its text when it is a plain name.
 type Item = (Selector, Option<(usize, usize)>);
 
+/// List separators; a parenthesis too ("Saucier Pan (HL-103)" names both, and so one product
+/// when they agree).
 fn is_separator(t: &Token) -> bool {
-    t.is_word("and") || t.is_word("plus") || t.is_punct(',') || t.is_punct('&') || t.is_punct('+')
+    t.is_word("and")
+        || t.is_word("plus")
+        || t.is_punct(',')
+        || t.is_punct('&')
+        || t.is_punct('+')
+        || t.is_punct('(')
+        || t.is_punct(')')
 }
 
 fn words_are(toks: &[Token], phrase: &str) -> bool {

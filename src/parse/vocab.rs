@@ -5,7 +5,11 @@ use super::InventoryState;
 
 /// Politeness and framing at the start of a clause ("could you please ...").
 pub const LEADING_FILLERS: &[&str] = &[
-    "please|pls|kindly|ok|okay|hey|hi|so|now|then|also|and|just|next|finally|additionally|afterwards",
+    "hi|hey|hello team|all|there|folks|everyone|guys",
+    "heads up :|,|-",
+    "just so you know",
+    "quick|inventory|stock|price|pricing|catalog|status? update|note|change|request|fyi :|-",
+    "please|pls|kindly|ok|okay|hey|hi|hello|so|now|then|also|and|just|next|finally|additionally|afterwards|fyi|btw|psst",
     "can|could|would|will you|we please?",
     "i|we would|'d like to",
     "i|we want|need to",
@@ -282,7 +286,7 @@ pub const STATES: &[(&str, InventoryState)] = &[
 /// looked for before [`STATES`] so that the longer phrase wins. Only for writes: a filter
 /// never reads these.
 pub const REPORTED_STATES: &[(&str, InventoryState)] = &[
-    ("no longer in stock|available", InventoryState::OutOfStock),
+    ("no longer in stock", InventoryState::OutOfStock),
     (
         "no longer made|produced|manufactured|carried|stocked|offered|sold",
         InventoryState::Discontinued,
@@ -324,6 +328,8 @@ pub const REPORTED_STATES: &[(&str, InventoryState)] = &[
     ),
     ("back in production", InventoryState::InStock),
     ("back on the? shelves|shelf", InventoryState::InStock),
+    ("is|are|'s back", InventoryState::InStock),
+    ("unavailable", InventoryState::OutOfStock),
     ("is|are|was|to|as|getting|running|very|too|quite|pretty|now low", InventoryState::LowStock),
     ("available to buy|order|purchase", InventoryState::InStock),
     ("available", InventoryState::InStock),

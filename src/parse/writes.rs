@@ -555,7 +555,11 @@ fn counted(c: &Clause, ctx: &Ctx) -> Parsed {
         .is_some();
     let tail_count = tail
         .take_end(&format!("{units}? remain|remaining|left|available"))
-        .or_else(|| subject.as_ref().and_then(|_| tail.take_end("in stock|on hand")))
+        .or_else(|| {
+            subject
+                .as_ref()
+                .and_then(|_| tail.take_end("in stock").or_else(|| tail.take_end("on hand")))
+        })
         .and_then(|_| tail.take_start("only|just? #"));
     if let Some(m) = tail_count.filter(|_| !unit_first && tail.unused().next().is_some()) {
         return Some(count_state(c, ctx, &tail, m));
@@ -685,7 +689,11 @@ fn state_verb(c: &Clause, ctx: &Ctx) -> Parsed {
         InventoryState::InStock
     } else if w
         .take_start("nothing|none|zero left|remaining of|for?")
+        .or_else(|| w.take_start("we|i no longer have|stock any?"))
         .is_some()
+        || (w.at_start("there is|are|'s no").is_some()
+            && (w.take_end("left|remaining").is_some() || w.take_end("in stock").is_some())
+            && w.take_start("there is|are|'s no").is_some())
     {
         InventoryState::OutOfStock
     } else if w
@@ -730,6 +738,11 @@ fn stated(c: &Clause, ctx: &Ctx) -> Parsed {
     let mut w = c.w.clone();
     // "discontinued by the maker": who did it does not change the state.
     w.take_end("by|from the|its|their|our maker|makers|brand|factory|producer");
+    // "set X to out-of-stock status".
+    let mut bare = w.clone();
+    if bare.take_end("status|state|flag|level").is_some() && take_state(&mut bare.clone()).is_some() {
+        w = bare;
+    }
     let state = take_state(&mut w)?;
     // "back in production and in stock": more phrases for the same state.
     for _ in 0..2 {
@@ -776,7 +789,7 @@ fn take_state(w: &mut Words) -> Option<InventoryState> {
         .chain(vocab::STATES)
         .find_map(|(pattern, state)| w.take_end(pattern).map(|_| *state))?;
     for _ in 0..3 {
-        w.take_end("is|are|was|were|has|have|had|got|went|gone|became|become|being|been|now|as|to|into|back|be|should|will|officially|just|finally|currently|temporarily|completely|totally|entirely|still");
+        w.take_end("is|are|was|were|has|have|had|got|went|gone|became|become|being|been|now|as|to|into|back|be|should|will|officially|just|finally|currently|temporarily|completely|totally|entirely|still|read|reads|say|says|show|shows|:|-|>");
     }
     Some(state)
 }

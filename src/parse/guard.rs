@@ -126,6 +126,15 @@ fn innocent(w: &Words, m: &Match) -> bool {
         let asked = m.start > 0 && at(m.start - 1, modal) && at(m.end, buy);
         return after || asked;
     }
+    // "discontinued by the manufacturer", "the supplier stopped making X": who, not data.
+    let makers = "manufacturer|manufacturers|supplier|suppliers|vendor|vendors";
+    if m.end - m.start == 1 && makers.split('|').any(|p| p == word) {
+        let the = m.start >= 1 && at(m.start - 1, "the|our|its|their");
+        let by = m.start >= 2 && at(m.start - 2, "by|from");
+        let subject = m.start == 1
+            && at(m.end, "stopped|has|have|is|discontinued|no|ceased|quit|will");
+        return the && (by || subject);
+    }
     // "end all sales": promos, not sales figures.
     if word == "sales" && m.end - m.start == 1 {
         let promos = m.start > 0
@@ -221,6 +230,8 @@ pub fn check(w: &Words, clause: &str, names: &HashSet<String>, notify: bool) -> 
         .find(|t| t.text == "sold" && !names.contains(&t.text))
         && !w.toks.iter().any(|n| n.is_word("out"))
         && w.find("sold the|our last|final").is_none()
+        && !(w.find("the|our last|final").is_some()
+            && !w.toks.iter().any(|t| t.kind == crate::parse::lexer::Kind::Number))
     {
         return Err(Error::input(format!(
             "\"{clause}\" needs sales figures, which the catalog does not have (\"{}\"); nothing was planned",

@@ -328,6 +328,7 @@ pub const REPORTED_STATES: &[(&str, InventoryState)] = &[
     ),
     ("back in production", InventoryState::InStock),
     ("back on the? shelves|shelf", InventoryState::InStock),
+    ("back into stock", InventoryState::InStock),
     ("is|are|'s back", InventoryState::InStock),
     ("unavailable", InventoryState::OutOfStock),
     ("is|are|was|to|as|getting|running|very|too|quite|pretty|now low", InventoryState::LowStock),
@@ -401,6 +402,13 @@ pub fn singular(word: &str) -> String {
     let w = word.to_lowercase();
     if let Some(s) = w.strip_suffix("ies").filter(|s| s.len() > 1) {
         return format!("{s}y");
+    }
+    // "knives" → "knife", "shelves" → "shelf" (both sides of a comparison go through here).
+    if let Some(s) = w.strip_suffix("ives").filter(|s| s.len() > 1) {
+        return format!("{s}ife");
+    }
+    if let Some(s) = w.strip_suffix("lves").filter(|s| s.len() > 1) {
+        return format!("{s}lf");
     }
     for suffix in ["sses", "shes", "ches", "xes", "zes"] {
         if w.ends_with(suffix) {
@@ -586,5 +594,8 @@ mod tests {
         assert_eq!(singular("boxes"), "box");
         assert_eq!(singular("kids"), "kid");
         assert_eq!(singular("glass"), "glass");
+        assert_eq!(singular("knives"), "knife");
+        assert_eq!(singular("knife"), "knife");
+        assert_eq!(singular("shelves"), "shelf");
     }
 }

@@ -590,15 +590,21 @@ fn counted(c: &Clause, ctx: &Ctx) -> Parsed {
         });
         match m {
             Some(m) => {
+                // "X: 0 in stock": the place, not the cue.
+                if w.take_end("in stock").is_none() {
+                    w.take_end("on hand");
+                }
                 w.take_start(SET_VERBS);
                 w.take_find("the|our|its|their? inventory|stock|count|quantity|qty|level|levels count|level|levels|quantity|qty? of|for|on?");
                 m
             }
             None => {
-                // "X: 3 left", "X only has 7 left", "3 pairs left of X".
+                // "X: 3 left", "X only has 7 left", "3 pairs left of X", "X: 0 in stock".
                 w.take_find(&format!(
                     ":? only|just? has|have|got? only|just? # {units}? left|remaining of|for?"
-                ))?
+                ))
+                .or_else(|| w.take_find(&format!(": # {units}? in stock")))
+                .or_else(|| w.take_find(&format!(": # {units}? on hand")))?
             }
         }
     };
@@ -610,7 +616,7 @@ fn counted(c: &Clause, ctx: &Ctx) -> Parsed {
 fn arrived(w: &mut Words, units: &str) -> Option<super::pattern::Match> {
     let mut a = w.clone();
     let received = a
-        .take_start("we|i just|have|'ve? received|got")
+        .take_start("we|i just|have|'ve? received|got|counted|found")
         .or_else(|| a.take_start("we|i just? took in"))
         .is_some();
     if received {
@@ -697,7 +703,19 @@ fn state_verb(c: &Clause, ctx: &Ctx) -> Parsed {
     {
         InventoryState::OutOfStock
     } else if w
-        .take_start("we|i|they have|'ve|just? stopped|quit|ceased selling|making|carrying|stocking|producing|offering")
+        .take_start("the|our last|final one|unit|units|pair|piece|item? of?")
+        .is_some()
+        && w.take_end("just|was|has|got|have? been? sold|bought|purchased").is_some()
+    {
+        InventoryState::OutOfStock
+    } else if w.take_start("production|manufacturing|manufacture of").is_some()
+        && w
+            .take_end("has|is|was? ended|stopped|ceased|finished|over")
+            .is_some()
+    {
+        InventoryState::Discontinued
+    } else if w
+        .take_start("the|our? manufacturer|supplier|vendor|maker|brand|factory|we|i|they has|have|'ve|just? stopped|quit|ceased selling|making|carrying|stocking|producing|offering")
         .or_else(|| w.take_start("we|i|they will|'ll|do? no longer sell|make|carry|stock|produce|offer"))
         .is_some()
     {
@@ -737,7 +755,7 @@ fn state_verb(c: &Clause, ctx: &Ctx) -> Parsed {
 fn stated(c: &Clause, ctx: &Ctx) -> Parsed {
     let mut w = c.w.clone();
     // "discontinued by the maker": who did it does not change the state.
-    w.take_end("by|from the|its|their|our maker|makers|brand|factory|producer");
+    w.take_end("by|from the|its|their|our maker|makers|brand|factory|producer|manufacturer|manufacturers|supplier|suppliers|vendor|vendors");
     // "set X to out-of-stock status".
     let mut bare = w.clone();
     if bare.take_end("status|state|flag|level").is_some() && take_state(&mut bare.clone()).is_some() {
@@ -789,7 +807,7 @@ fn take_state(w: &mut Words) -> Option<InventoryState> {
         .chain(vocab::STATES)
         .find_map(|(pattern, state)| w.take_end(pattern).map(|_| *state))?;
     for _ in 0..3 {
-        w.take_end("is|are|was|were|has|have|had|got|went|gone|became|become|being|been|now|as|to|into|back|be|should|will|officially|just|finally|currently|temporarily|completely|totally|entirely|still|read|reads|say|says|show|shows|:|-|>");
+        w.take_end("is|are|was|were|has|have|had|got|went|gone|became|become|being|been|now|as|to|into|back|be|should|will|officially|just|finally|currently|temporarily|completely|totally|entirely|still|read|reads|say|says|show|shows|came|come|comes|once|again|:|-|>");
     }
     Some(state)
 }

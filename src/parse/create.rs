@@ -51,7 +51,7 @@ fn fields(c: &Clause, mut w: Words, sku_index: usize) -> Result<Intent> {
     if let (Some(&first), Some(&last)) = (before.first(), before.last()) {
         let span = strip(
             &toks[first..=last],
-            &["called", "named", "with", "sku", "(", ",", ":", "-"],
+            &["called", "named", "with", "sku", "(", ",", ":", "-", "=", "|"],
         );
         if !span.is_empty() {
             name = Some(text(c, span)?);
@@ -71,6 +71,7 @@ fn fields(c: &Clause, mut w: Words, sku_index: usize) -> Result<Intent> {
             || t.is_punct(')')
             || t.is_punct(';')
             || t.is_punct('-')
+            || t.text == "|"
             || t.is_word("and")
             || t.is_word("with")
         {
@@ -181,7 +182,7 @@ fn label_at(toks: &[Token], i: usize) -> Option<(Label, usize)> {
         return None;
     }
     let label = match t.text.as_str() {
-        "name" | "title" => Label::Name,
+        "name" | "title" | "called" | "named" => Label::Name,
         "category" | "cat" | "department" | "dept" | "type" => Label::Category,
         "inventory" | "stock" | "status" | "availability" | "state" => Label::State,
         _ => return None,
@@ -229,6 +230,8 @@ fn ends_field(toks: &[Token], j: usize) -> bool {
     let t = &toks[j];
     t.is_punct(',')
         || t.is_punct(';')
+        || t.text == "|"
+        || label_at(toks, j).is_some()
         || t.is_punct(')')
         || t.is_punct('(')
         || t.kind == Kind::Money

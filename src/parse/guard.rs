@@ -166,7 +166,15 @@ pub fn check(w: &Words, clause: &str, names: &HashSet<String>, notify: bool) -> 
     }
     // "order(s)" as in customer orders, but not "pre-order".
     for (i, t) in w.toks.iter().enumerate() {
+        // "can people order X?": buying, not customer orders.
+        let buying = i >= 1
+            && (["can", "could"].contains(&w.toks[i - 1].text.as_str())
+                || (i >= 2
+                    && ["can", "could"].contains(&w.toks[i - 2].text.as_str())
+                    && ["people", "customers", "shoppers", "we", "you", "i", "anyone"]
+                        .contains(&w.toks[i - 1].text.as_str())));
         if (t.is_word("order") || t.is_word("orders"))
+            && !buying
             && !(i > 0 && w.toks[i - 1].is_word("pre"))
             && !names.contains(&t.text)
         {

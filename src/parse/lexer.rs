@@ -84,6 +84,19 @@ const TRAILING_PUNCT: &[char] = &[
 
 /// One whitespace-free chunk: peel punctuation off both ends, then classify the core.
 fn chunk_tokens(chunk: &str, offset: usize, out: &mut Vec<Token>) {
+    // "sku=HL-166", "name=Tea": a field and its value, each lexed on its own.
+    if chunk.len() > 1
+        && let Some(at) = chunk.find('=')
+    {
+        if at > 0 {
+            chunk_tokens(&chunk[..at], offset, out);
+        }
+        out.push(punct('=', offset + at));
+        if at + 1 < chunk.len() {
+            chunk_tokens(&chunk[at + 1..], offset + at + 1, out);
+        }
+        return;
+    }
     let mut start = 0;
     let mut end = chunk.len();
     let mut leading = Vec::new();

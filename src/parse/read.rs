@@ -42,7 +42,14 @@ pub fn parse(c: &Clause, ctx: &Ctx) -> Option<Result<Intent>> {
         || w.take_find("be bought|ordered|purchased").is_some()
         || w.take_find("available|buyable|purchasable|orderable to? buy|order|purchase?")
             .is_some();
+    // "any discounts on Bakeware?", "deals in Knives": what is on promo.
+    let promos = w
+        .take_find("promos|promo|sales|sale|discounts|discount|deals|deal|markdowns|offers|specials|clearance on|in|for|across|within")
+        .is_some();
     let mut filters = target::take_filters(&mut w);
+    if promos {
+        filters.push(Filter::PromoActive(true));
+    }
     if available {
         filters.push(Filter::Available(true));
     }
@@ -51,6 +58,7 @@ pub fn parse(c: &Clause, ctx: &Ctx) -> Option<Result<Intent>> {
         .take_find("products|items|things|skus|ones do|does? we|you? are|is|have|carry|stock|sell|got? there? in|within")
         .is_some();
     const READ_WORDS: &[&str] = &[
+        "go|goes|sell|sells|selling|retail|retails|going for|at",
         "'s? the|their|its|current|currently? base|promo|promotional|sale|list|regular? price|prices|pricing|cost|costs|status|statuses|details|detail|info|information|inventory|stock|availability|names|name|skus|categories|images|image|picture|pictures|photo|photos|urls|url|data|everything|anything|flag|flags of|for|on|in?",
         "is|are|does|do|did|was|were|has|have|there|we|you|currently|right|now|any|got|carry|sell|offer|stock",
         "in the|our? catalog|catalogue|store",

@@ -38,7 +38,7 @@ pub const WISH: &str =
 
 /// Politeness and framing at the end of a clause.
 pub const TRAILING_FILLERS: &[&str] = &[
-    "please|thanks|now|asap|immediately|today|again|too|also|then|thx",
+    "please|thanks|now|asap|immediately|today|again|too|also|then|thx|yet",
     "thank you",
     "right now",
     "for me|us",
@@ -92,7 +92,7 @@ pub const CATEGORY_NOUNS: &[&str] = &[
 
 /// Verbs of being left after a target by a declarative frame ("X ought to be 15% off", "it'd be
 /// nice if X were 15% off"): they carry no meaning once the frame is read.
-pub const COPULAS: &str = "is|are|was|were|be|been|being|become|becomes|get|gets|now|ought|should|must|could|would|will|to|needs|need|has|have|had|go|goes|going|went|finally|officially|currently";
+pub const COPULAS: &str = "is|are|was|were|be|been|being|become|becomes|became|get|gets|now|ought|should|must|could|would|will|to|needs|need|has|have|had|go|goes|going|went|finally|officially|currently|changes|changed|moves|moved|repriced|reset|priced";
 
 /// Phrases that mean the whole catalog wherever they stand ("across the board", "sitewide").
 pub const WHOLE_CATALOG_PHRASES: &[&str] = &[

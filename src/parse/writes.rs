@@ -23,7 +23,22 @@ pub fn parse(c: &Clause, ctx: &Ctx) -> Parsed {
         text: c.text.clone(),
     };
     let c = match labelled.w.take_start(&format!("{PROMO_NOUN} :")) {
-        Some(_) => &labelled,
+        Some(_) => {
+            // "Sale: X at $60": the label says promo, the price is the promo price.
+            let mut w = labelled.w.clone();
+            if let Some(m) = w.take_find("at|for $")
+                && w.toks[m.caps[0]].kind == Kind::Money
+                && !w.unused().any(|t| t.kind == Kind::Percent)
+            {
+                let price = w.value(m.caps[0]);
+                return Some(
+                    labelled
+                        .target(&w, ctx)
+                        .map(|target| Intent::PromoPrice { target, price }),
+                );
+            }
+            &labelled
+        }
         None => c,
     };
     let values = Values::of(&c.w);
@@ -84,7 +99,9 @@ fn end_promo(c: &Clause, ctx: &Ctx, values: &Values) -> Parsed {
     let mut w = c.w.clone();
     // "back to the regular price", "return X to full price".
     let reset = "back? to|at the|its|their? regular|full|normal|original|base|list|standard|usual|old price|prices|pricing";
-    if let Some(m) = w.find(reset) {
+    // "put X back on promo at its old price" starts a promo again.
+    let on_promo = w.find(&format!("on|onto a|the? {PROMO_NOUN}")).is_some();
+    if let Some(m) = w.find(reset).filter(|_| !on_promo) {
         let verb =
             w.at_start("put|set|return|revert|bring|change|move|reset|restore|switch|go|take|send");
         if w.toks[m.start].is_word("back") || verb.is_some() {
@@ -114,6 +131,18 @@ fn end_promo(c: &Clause, ctx: &Ctx, values: &Values) -> Parsed {
                 .is_some())
     {
         return Some(end(c, ctx, &off, false));
+    }
+    // "stop discounting X", "sale's over for X".
+    let mut stop = c.w.clone();
+    if stop
+        .take_start("stop|quit|cease|end discounting|promoting|marking")
+        .is_some()
+        || stop
+            .take_start(&format!("the? {PROMO_NOUN} is|'s|has|have? been? over|ended|finished|done for|on"))
+            .is_some()
+    {
+        stop.take_end("down");
+        return Some(end(c, ctx, &stop, false));
     }
     // "the X deal is finished", "the promo on X is over", "X's sale has ended".
     let mut over = c.w.clone();
@@ -195,7 +224,7 @@ fn base_price(c: &Clause, ctx: &Ctx) -> Parsed {
         Verb::Up
     } else if w.take_start(DOWN_VERBS).is_some() || w.take_start("bring down").is_some() {
         Verb::Down
-    } else if w.take_start(SET_VERBS).is_some() {
+    } else if w.take_start(SET_VERBS).is_some() || w.take_start("bring|push|get").is_some() {
         Verb::Set
     } else if w.take_start("knock|take|shave").is_some() {
         Verb::Off
@@ -230,8 +259,10 @@ fn base_price(c: &Clause, ctx: &Ctx) -> Parsed {
         // or in a frame that only a regular price has ("X ought to cost $N", "raise X by 5%").
         // "X price: $99", "the price of X is now $99": a plain price given a new value.
         let set_frame = SET_FRAMES.iter().any(|p| w.find(p).is_some());
+        let on_promo = c.w.find(&format!("on|onto a|the? {PROMO_NOUN}")).is_some();
         let plain = (matches!(verb, Verb::Up | Verb::Down | Verb::Set)
             || (verb == Verb::None && set_frame))
+            && !on_promo
             && w.take_find(PLAIN_PRICE).is_some();
         let costs = COSTS.iter().any(|p| w.find(p).is_some());
         let by = w.find("by %").is_some() || w.find("by $").is_some();
@@ -255,6 +286,7 @@ const COSTS: &[&str] = &[
     "cost|costs|costing $",
     "sell|sells|selling|sold|retail|retails|retailing|go|goes|going for|at $",
     "be|is|are? priced at|to? $",
+    "be|is|are|was|been|gets|get? repriced|reset at|to $",
 ];
 const MOVES_UP: &str = "go|goes|went|going|gone|move|moves|moved|shoot|shoots|creep|creeps up";
 const MOVES_DOWN: &str = "go|goes|went|going|gone|move|moves|moved|come|comes down";
@@ -288,7 +320,7 @@ fn base_change(c: &Clause, ctx: &Ctx, mut w: Words, verb: Verb) -> Result<Intent
             change = Some(money_change(&w, m.caps[0], adds));
         }
     }
-    if change.is_some() || matches!(verb, Verb::Off | Verb::Add) {
+    if change.is_some() {
     } else if let Some(m) = w.take_find(match up {
         // "bump X up 5%": the direction said twice.
         Some(true) => "up? by? %",
@@ -300,7 +332,11 @@ fn base_change(c: &Clause, ctx: &Ctx, mut w: Words, verb: Verb) -> Result<Intent
             Some(up) => Some(PriceChange::Percent { percent, up }),
             None => return Err(no_direction(c)),
         };
-    } else if let Some(m) = w.take_find("by $") {
+    } else if let Some(m) = w.take_find(match up {
+        Some(true) => "up? by $",
+        Some(false) => "down? by $",
+        None => "by $",
+    }) {
         // "by 10" could be dollars or percent: not guessed.
         if w.toks[m.caps[0]].kind != Kind::Money {
             return Err(Error::input(format!(
@@ -324,6 +360,8 @@ fn base_change(c: &Clause, ctx: &Ctx, mut w: Words, verb: Verb) -> Result<Intent
         .or_else(|| w.take_find(": $"))
         .or_else(|| w.take_find("is|should now? be? $"))
         .or_else(|| w.take_find("to be $"))
+        .or_else(|| w.take_find("now|becomes|become|became $"))
+        .or_else(|| w.take_find("changes|changed|moves|moved|goes|went to $"))
         .or_else(|| COSTS.iter().find_map(|p| w.take_find(p)))
         .or_else(|| {
             // "make the price of X $59.50": a bare amount, only when written as money.
@@ -495,7 +533,7 @@ fn value_frame<'a>(c: &Clause<'a>, value: &str) -> Option<(Words<'a>, super::pat
         ))
         .or_else(|| {
             w.take_find(&format!(
-                "on|at|for|with|to? a|an? {value} {off} on|for|to|from|of|off?"
+                "on|at|for|with|to? a|an? {value} clearance|flash|seasonal|special|holiday|storewide|sitewide|extra? {off} on|for|to|from|of|off?"
             ))
         })
         .or_else(|| {
@@ -836,6 +874,7 @@ fn activate(c: &Clause, ctx: &Ctx, values: &Values) -> Parsed {
         ));
         noun.is_some() || ctx.last_was_promo
     } else if w.take_start("put|place|set|get|bring|go|move").is_some() {
+        w.take_end("at|with its|their|the old|previous|stored|saved|original|usual promo|sale? price|prices");
         w.take_end(&format!("back? on|onto a|the? {PROMO_NOUN}"))
             .is_some()
     } else {

@@ -51,7 +51,9 @@ fn fields(c: &Clause, mut w: Words, sku_index: usize) -> Result<Intent> {
     if let (Some(&first), Some(&last)) = (before.first(), before.last()) {
         let span = strip(
             &toks[first..=last],
-            &["called", "named", "with", "sku", "(", ",", ":", "-", "=", "|"],
+            &[
+                "called", "named", "with", "sku", "(", ",", ":", "-", "=", "|",
+            ],
         );
         if !span.is_empty() {
             name = Some(text(c, span)?);

@@ -132,7 +132,10 @@ fn innocent(w: &Words, m: &Match) -> bool {
         let the = m.start >= 1 && at(m.start - 1, "the|our|its|their");
         let by = m.start >= 2 && at(m.start - 2, "by|from");
         let subject = m.start == 1
-            && at(m.end, "stopped|has|have|is|discontinued|no|ceased|quit|will");
+            && at(
+                m.end,
+                "stopped|has|have|is|discontinued|no|ceased|quit|will",
+            );
         return the && (by || subject);
     }
     // "end all sales": promos, not sales figures.
@@ -171,8 +174,16 @@ pub fn check(w: &Words, clause: &str, names: &HashSet<String>, notify: bool) -> 
             && (["can", "could"].contains(&w.toks[i - 1].text.as_str())
                 || (i >= 2
                     && ["can", "could"].contains(&w.toks[i - 2].text.as_str())
-                    && ["people", "customers", "shoppers", "we", "you", "i", "anyone"]
-                        .contains(&w.toks[i - 1].text.as_str())));
+                    && [
+                        "people",
+                        "customers",
+                        "shoppers",
+                        "we",
+                        "you",
+                        "i",
+                        "anyone",
+                    ]
+                    .contains(&w.toks[i - 1].text.as_str())));
         if (t.is_word("order") || t.is_word("orders"))
             && !buying
             && !(i > 0 && w.toks[i - 1].is_word("pre"))
@@ -238,8 +249,7 @@ pub fn check(w: &Words, clause: &str, names: &HashSet<String>, notify: bool) -> 
         .find(|t| t.text == "sold" && !names.contains(&t.text))
         && !w.toks.iter().any(|n| n.is_word("out"))
         && w.find("sold the|our last|final").is_none()
-        && !(w.find("the|our last|final").is_some()
-            && !w.toks.iter().any(|t| t.kind == crate::parse::lexer::Kind::Number))
+        && !last_one_sold(w)
     {
         return Err(Error::input(format!(
             "\"{clause}\" needs sales figures, which the catalog does not have (\"{}\"); nothing was planned",
@@ -248,6 +258,15 @@ pub fn check(w: &Words, clause: &str, names: &HashSet<String>, notify: bool) -> 
         .with_examples());
     }
     Ok(())
+}
+
+/// "the last X was sold" (no count): a stock state, not sales figures.
+fn last_one_sold(w: &Words) -> bool {
+    w.find("the|our last|final").is_some()
+        && !w
+            .toks
+            .iter()
+            .any(|t| t.kind == crate::parse::lexer::Kind::Number)
 }
 
 fn words(w: &Words, start: usize, end: usize) -> String {

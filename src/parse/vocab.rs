@@ -331,7 +331,10 @@ pub const REPORTED_STATES: &[(&str, InventoryState)] = &[
     ("back into stock", InventoryState::InStock),
     ("is|are|'s back", InventoryState::InStock),
     ("unavailable", InventoryState::OutOfStock),
-    ("is|are|was|to|as|getting|running|very|too|quite|pretty|now low", InventoryState::LowStock),
+    (
+        "is|are|was|to|as|getting|running|very|too|quite|pretty|now low",
+        InventoryState::LowStock,
+    ),
     ("available to buy|order|purchase", InventoryState::InStock),
     ("available", InventoryState::InStock),
     ("can be bought|ordered|purchased", InventoryState::InStock),

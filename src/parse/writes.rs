@@ -138,7 +138,9 @@ fn end_promo(c: &Clause, ctx: &Ctx, values: &Values) -> Parsed {
         .take_start("stop|quit|cease|end discounting|promoting|marking")
         .is_some()
         || stop
-            .take_start(&format!("the? {PROMO_NOUN} is|'s|has|have? been? over|ended|finished|done for|on"))
+            .take_start(&format!(
+                "the? {PROMO_NOUN} is|'s|has|have? been? over|ended|finished|done for|on"
+            ))
             .is_some()
     {
         stop.take_end("down");
@@ -594,9 +596,10 @@ fn counted(c: &Clause, ctx: &Ctx) -> Parsed {
     let tail_count = tail
         .take_end(&format!("{units}? remain|remaining|left|available"))
         .or_else(|| {
-            subject
-                .as_ref()
-                .and_then(|_| tail.take_end("in stock").or_else(|| tail.take_end("on hand")))
+            subject.as_ref().and_then(|_| {
+                tail.take_end("in stock")
+                    .or_else(|| tail.take_end("on hand"))
+            })
         })
         .and_then(|_| tail.take_start("only|just? #"));
     if let Some(m) = tail_count.filter(|_| !unit_first && tail.unused().next().is_some()) {
@@ -687,105 +690,124 @@ fn count_state(c: &Clause, ctx: &Ctx, w: &Words, m: super::pattern::Match) -> Re
         .map(|target| Intent::SetInventory { target, state })
 }
 
-/// Verbs that carry their state: "discontinue X", "restock X", "we are out of X".
+/// Verb frames that carry their state: the words before the products, the words that must
+/// follow them (if any), and the state ("discontinue X", "we are out of X", "the last X sold").
+const STATE_FRAMES: &[(&str, Option<&str>, InventoryState)] = &[
+    (
+        "discontinue|discontinuing|retire|unlist",
+        None,
+        InventoryState::Discontinued,
+    ),
+    ("phase|take out", None, InventoryState::Discontinued),
+    (
+        "we|i|they have|'ve|had|just|finally|officially? discontinued|retired|unlisted",
+        None,
+        InventoryState::Discontinued,
+    ),
+    ("restock|replenish|refill", None, InventoryState::InStock),
+    (
+        "we|i|they have|'ve|had|just? restocked|replenished|refilled",
+        None,
+        InventoryState::InStock,
+    ),
+    (
+        "we|i are|have|had|'ve? ran|run|sold? out of",
+        None,
+        InventoryState::OutOfStock,
+    ),
+    (
+        "we|i just|have|'ve|had? sold the|our last|final one|unit|units|pair|piece|item? of?",
+        None,
+        InventoryState::OutOfStock,
+    ),
+    (
+        "we|i have|'ve got? plenty|lots|loads|tons|heaps of",
+        None,
+        InventoryState::InStock,
+    ),
+    (
+        "nothing|none|zero left|remaining of|for?",
+        None,
+        InventoryState::OutOfStock,
+    ),
+    (
+        "we|i no longer have|stock any?",
+        None,
+        InventoryState::OutOfStock,
+    ),
+    (
+        "there is|are|'s no",
+        Some("left|remaining"),
+        InventoryState::OutOfStock,
+    ),
+    (
+        "there is|are|'s no",
+        Some("in stock"),
+        InventoryState::OutOfStock,
+    ),
+    (
+        "the|our last|final one|unit|units|pair|piece|item? of?",
+        Some("just|was|has|got|have? been? sold|bought|purchased"),
+        InventoryState::OutOfStock,
+    ),
+    (
+        "production|manufacturing|manufacture of",
+        Some("has|is|was? ended|stopped|ceased|finished|over"),
+        InventoryState::Discontinued,
+    ),
+    (
+        "the|our? manufacturer|supplier|vendor|maker|brand|factory|we|i|they has|have|'ve|just? stopped|quit|ceased selling|making|carrying|stocking|producing|offering",
+        None,
+        InventoryState::Discontinued,
+    ),
+    (
+        "we|i|they will|'ll|do? no longer sell|make|carry|stock|produce|offer",
+        None,
+        InventoryState::Discontinued,
+    ),
+    (
+        "we|i are|'re running|getting? low|short on|of",
+        None,
+        InventoryState::LowStock,
+    ),
+    (
+        "stock|inventory is|'s running|getting? low on|for",
+        None,
+        InventoryState::LowStock,
+    ),
+    (
+        "open|take|accept|start|begin|enable|allow pre order|orders|preorders|preorder for|on?",
+        None,
+        InventoryState::PreOrder,
+    ),
+    (
+        "customers|shoppers|people|buyers|clients|everyone|you|they can|could|may only|now? pre order|preorder",
+        None,
+        InventoryState::PreOrder,
+    ),
+    (
+        "customers|shoppers|people|buyers|clients|everyone|you|they can|could|may now? buy|order|purchase",
+        None,
+        InventoryState::InStock,
+    ),
+];
+
+/// The first [`STATE_FRAMES`] frame that fits the clause.
 fn state_verb(c: &Clause, ctx: &Ctx) -> Parsed {
-    let mut w = c.w.clone();
-    let people = "customers|shoppers|people|buyers|clients|everyone|you|they can|could|may";
-    // "we discontinued X", "we've restocked X": who did it does not matter.
-    let mut done = w.clone();
-    if done
-        .take_start("we|i|they have|'ve|had|just|finally|officially? discontinued|retired|unlisted|restocked|replenished|refilled")
-        .is_some()
-    {
-        let said = &done.toks[done.runs().first().map_or(0, |r| r.start).saturating_sub(1)].text;
-        let state = if said.starts_with("re") && said != "retired" {
-            InventoryState::InStock
-        } else {
-            InventoryState::Discontinued
-        };
-        return Some(
-            c.target(&done, ctx)
-                .map(|target| Intent::SetInventory { target, state }),
-        );
-    }
-    let state = if w
-        .take_start("discontinue|discontinuing|retire|unlist")
-        .is_some()
-        || w.take_start("phase|take out").is_some()
-    {
-        w.take_end("of production");
-        InventoryState::Discontinued
-    } else if w.take_start("restock|replenish|refill").is_some() {
-        InventoryState::InStock
-    } else if w
-        .take_start("we|i are|have|had|'ve? ran|run|sold? out of")
-        .is_some()
-        || w.take_start(
-            "we|i just|have|'ve|had? sold the|our last|final one|unit|units|pair|piece|item? of?",
-        )
-        .is_some()
-    {
-        InventoryState::OutOfStock
-    } else if w
-        .take_start("we|i have|'ve got? plenty|lots|loads|tons|heaps of")
-        .is_some()
-    {
-        InventoryState::InStock
-    } else if w
-        .take_start("nothing|none|zero left|remaining of|for?")
-        .or_else(|| w.take_start("we|i no longer have|stock any?"))
-        .is_some()
-        || (w.at_start("there is|are|'s no").is_some()
-            && (w.take_end("left|remaining").is_some() || w.take_end("in stock").is_some())
-            && w.take_start("there is|are|'s no").is_some())
-    {
-        InventoryState::OutOfStock
-    } else if w
-        .take_start("the|our last|final one|unit|units|pair|piece|item? of?")
-        .is_some()
-        && w.take_end("just|was|has|got|have? been? sold|bought|purchased").is_some()
-    {
-        InventoryState::OutOfStock
-    } else if w.take_start("production|manufacturing|manufacture of").is_some()
-        && w
-            .take_end("has|is|was? ended|stopped|ceased|finished|over")
-            .is_some()
-    {
-        InventoryState::Discontinued
-    } else if w
-        .take_start("the|our? manufacturer|supplier|vendor|maker|brand|factory|we|i|they has|have|'ve|just? stopped|quit|ceased selling|making|carrying|stocking|producing|offering")
-        .or_else(|| w.take_start("we|i|they will|'ll|do? no longer sell|make|carry|stock|produce|offer"))
-        .is_some()
-    {
-        InventoryState::Discontinued
-    } else if w
-        .take_start("we|i are|'re running|getting? low|short on|of")
-        .or_else(|| w.take_start("stock|inventory is|'s running|getting? low on|for"))
-        .is_some()
-    {
-        InventoryState::LowStock
-    } else if w
-        .take_start("open|take|accept|start|begin|enable|allow pre order|orders|preorders|preorder for|on?")
-        .is_some()
-    {
-        InventoryState::PreOrder
-    } else if w
-        .take_start(&format!("{people} only|now? pre order|preorder"))
-        .is_some()
-    {
-        InventoryState::PreOrder
-    } else if w
-        .take_start(&format!("{people} now? buy|order|purchase"))
-        .is_some()
-    {
-        InventoryState::InStock
-    } else {
-        return None;
-    };
-    Some(
-        c.target(&w, ctx)
-            .map(|target| Intent::SetInventory { target, state }),
-    )
+    STATE_FRAMES.iter().find_map(|(start, end, state)| {
+        let mut w = c.w.clone();
+        w.take_start(start)?;
+        if let Some(end) = end {
+            w.take_end(end)?;
+        }
+        if *state == InventoryState::Discontinued {
+            w.take_end("of production");
+        }
+        Some(c.target(&w, ctx).map(|target| Intent::SetInventory {
+            target,
+            state: *state,
+        }))
+    })
 }
 
 /// A state phrase at the end: "mark X as low stock", "X is in stock again", "put X on
@@ -796,7 +818,8 @@ fn stated(c: &Clause, ctx: &Ctx) -> Parsed {
     w.take_end("by|from the|its|their|our maker|makers|brand|factory|producer|manufacturer|manufacturers|supplier|suppliers|vendor|vendors");
     // "set X to out-of-stock status".
     let mut bare = w.clone();
-    if bare.take_end("status|state|flag|level").is_some() && take_state(&mut bare.clone()).is_some() {
+    if bare.take_end("status|state|flag|level").is_some() && take_state(&mut bare.clone()).is_some()
+    {
         w = bare;
     }
     let state = take_state(&mut w)?;

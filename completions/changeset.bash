@@ -124,6 +124,9 @@ _changeset() {
             changeset__subcmd__gate,keygen)
                 cmd="changeset__subcmd__gate__subcmd__keygen"
                 ;;
+            changeset__subcmd__gate,serve)
+                cmd="changeset__subcmd__gate__subcmd__serve"
+                ;;
             changeset__subcmd__gate__subcmd__help,check-config)
                 cmd="changeset__subcmd__gate__subcmd__help__subcmd__check__subcmd__config"
                 ;;
@@ -132,6 +135,9 @@ _changeset() {
                 ;;
             changeset__subcmd__gate__subcmd__help,keygen)
                 cmd="changeset__subcmd__gate__subcmd__help__subcmd__keygen"
+                ;;
+            changeset__subcmd__gate__subcmd__help,serve)
+                cmd="changeset__subcmd__gate__subcmd__help__subcmd__serve"
                 ;;
             changeset__subcmd__help,apply)
                 cmd="changeset__subcmd__help__subcmd__apply"
@@ -207,6 +213,9 @@ _changeset() {
                 ;;
             changeset__subcmd__help__subcmd__gate,keygen)
                 cmd="changeset__subcmd__help__subcmd__gate__subcmd__keygen"
+                ;;
+            changeset__subcmd__help__subcmd__gate,serve)
+                cmd="changeset__subcmd__help__subcmd__gate__subcmd__serve"
                 ;;
             changeset__subcmd__help__subcmd__rules,bench)
                 cmd="changeset__subcmd__help__subcmd__rules__subcmd__bench"
@@ -731,7 +740,7 @@ _changeset() {
             return 0
             ;;
         changeset__subcmd__gate)
-            opts="-q -v -h --config --quiet --verbose --help check-config keygen help"
+            opts="-q -v -h --config --quiet --verbose --help check-config serve keygen help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -771,7 +780,7 @@ _changeset() {
             return 0
             ;;
         changeset__subcmd__gate__subcmd__help)
-            opts="check-config keygen help"
+            opts="check-config serve keygen help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -826,6 +835,20 @@ _changeset() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        changeset__subcmd__gate__subcmd__help__subcmd__serve)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         changeset__subcmd__gate__subcmd__keygen)
             opts="-o -q -v -h --name --out --config --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -842,6 +865,28 @@ _changeset() {
                     return 0
                     ;;
                 -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        changeset__subcmd__gate__subcmd__serve)
+            opts="-q -v -h --listen --allow-plain-http --config --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --listen)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1039,7 +1084,7 @@ _changeset() {
             return 0
             ;;
         changeset__subcmd__help__subcmd__gate)
-            opts="check-config keygen"
+            opts="check-config serve keygen"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1067,6 +1112,20 @@ _changeset() {
             return 0
             ;;
         changeset__subcmd__help__subcmd__gate__subcmd__keygen)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        changeset__subcmd__help__subcmd__gate__subcmd__serve)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -365,12 +365,24 @@ set edit:completion:arg-completer[changeset] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
             cand check-config 'Check gate.toml offline (rules pin, approver policy, credentials, signing key); exit 1 listing every problem as FILE:LINE'
+            cand serve 'Run the gate''s HTTP service until SIGTERM or Ctrl-C (requests in flight are finished)'
             cand keygen 'Create the gate''s Ed25519 key that signs receipts and checkpoints; prints its public key'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'changeset;gate;check-config'= {
             cand --format 'Output format on stdout'
             cand --config 'Config file (default: changeset.toml in the data directory, if present)'
+            cand -q 'Print less on stderr'
+            cand --quiet 'Print less on stderr'
+            cand -v 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand --verbose 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'changeset;gate;serve'= {
+            cand --listen 'Address to listen on (port 0 picks a free port; the bound address is printed)'
+            cand --config 'Config file (default: changeset.toml in the data directory, if present)'
+            cand --allow-plain-http 'Serve plain HTTP on a non-loopback address (only behind a TLS-terminating proxy)'
             cand -q 'Print less on stderr'
             cand --quiet 'Print less on stderr'
             cand -v 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
@@ -392,10 +404,13 @@ set edit:completion:arg-completer[changeset] = {|@words|
         }
         &'changeset;gate;help'= {
             cand check-config 'Check gate.toml offline (rules pin, approver policy, credentials, signing key); exit 1 listing every problem as FILE:LINE'
+            cand serve 'Run the gate''s HTTP service until SIGTERM or Ctrl-C (requests in flight are finished)'
             cand keygen 'Create the gate''s Ed25519 key that signs receipts and checkpoints; prints its public key'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'changeset;gate;help;check-config'= {
+        }
+        &'changeset;gate;help;serve'= {
         }
         &'changeset;gate;help;keygen'= {
         }
@@ -518,9 +533,12 @@ set edit:completion:arg-completer[changeset] = {|@words|
         }
         &'changeset;help;gate'= {
             cand check-config 'Check gate.toml offline (rules pin, approver policy, credentials, signing key); exit 1 listing every problem as FILE:LINE'
+            cand serve 'Run the gate''s HTTP service until SIGTERM or Ctrl-C (requests in flight are finished)'
             cand keygen 'Create the gate''s Ed25519 key that signs receipts and checkpoints; prints its public key'
         }
         &'changeset;help;gate;check-config'= {
+        }
+        &'changeset;help;gate;serve'= {
         }
         &'changeset;help;gate;keygen'= {
         }

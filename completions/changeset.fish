@@ -236,19 +236,26 @@ complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_se
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from help" -f -a "explain" -d 'Show every rule\'s result, matched or not, for one set of facts'
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from help" -f -a "bench" -d 'Time the evaluator on a JSON Lines file of facts (same output keys as the peer benchmark)'
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c changeset -n "__fish_changeset_using_subcommand gate; and not __fish_seen_subcommand_from check-config keygen help" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
-complete -c changeset -n "__fish_changeset_using_subcommand gate; and not __fish_seen_subcommand_from check-config keygen help" -s q -l quiet -d 'Print less on stderr'
-complete -c changeset -n "__fish_changeset_using_subcommand gate; and not __fish_seen_subcommand_from check-config keygen help" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
-complete -c changeset -n "__fish_changeset_using_subcommand gate; and not __fish_seen_subcommand_from check-config keygen help" -s h -l help -d 'Print help'
-complete -c changeset -n "__fish_changeset_using_subcommand gate; and not __fish_seen_subcommand_from check-config keygen help" -f -a "check-config" -d 'Check gate.toml offline (rules pin, approver policy, credentials, signing key); exit 1 listing every problem as FILE:LINE'
-complete -c changeset -n "__fish_changeset_using_subcommand gate; and not __fish_seen_subcommand_from check-config keygen help" -f -a "keygen" -d 'Create the gate\'s Ed25519 key that signs receipts and checkpoints; prints its public key'
-complete -c changeset -n "__fish_changeset_using_subcommand gate; and not __fish_seen_subcommand_from check-config keygen help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c changeset -n "__fish_changeset_using_subcommand gate; and not __fish_seen_subcommand_from check-config serve keygen help" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand gate; and not __fish_seen_subcommand_from check-config serve keygen help" -s q -l quiet -d 'Print less on stderr'
+complete -c changeset -n "__fish_changeset_using_subcommand gate; and not __fish_seen_subcommand_from check-config serve keygen help" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+complete -c changeset -n "__fish_changeset_using_subcommand gate; and not __fish_seen_subcommand_from check-config serve keygen help" -s h -l help -d 'Print help'
+complete -c changeset -n "__fish_changeset_using_subcommand gate; and not __fish_seen_subcommand_from check-config serve keygen help" -f -a "check-config" -d 'Check gate.toml offline (rules pin, approver policy, credentials, signing key); exit 1 listing every problem as FILE:LINE'
+complete -c changeset -n "__fish_changeset_using_subcommand gate; and not __fish_seen_subcommand_from check-config serve keygen help" -f -a "serve" -d 'Run the gate\'s HTTP service until SIGTERM or Ctrl-C (requests in flight are finished)'
+complete -c changeset -n "__fish_changeset_using_subcommand gate; and not __fish_seen_subcommand_from check-config serve keygen help" -f -a "keygen" -d 'Create the gate\'s Ed25519 key that signs receipts and checkpoints; prints its public key'
+complete -c changeset -n "__fish_changeset_using_subcommand gate; and not __fish_seen_subcommand_from check-config serve keygen help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from check-config" -l format -d 'Output format on stdout' -r -f -a "text\t''
 json\t''"
 complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from check-config" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from check-config" -s q -l quiet -d 'Print less on stderr'
 complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from check-config" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
 complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from check-config" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from serve" -l listen -d 'Address to listen on (port 0 picks a free port; the bound address is printed)' -r
+complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from serve" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from serve" -l allow-plain-http -d 'Serve plain HTTP on a non-loopback address (only behind a TLS-terminating proxy)'
+complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from serve" -s q -l quiet -d 'Print less on stderr'
+complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from serve" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from keygen" -l name -d 'The key\'s name (signed-note key name, e.g. gate.example.com/changeset)' -r
 complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from keygen" -s o -l out -d 'Where to write the key (0600) and, beside it, `<FILE>.pub`' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from keygen" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
@@ -256,6 +263,7 @@ complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_see
 complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from keygen" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
 complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from keygen" -s h -l help -d 'Print help'
 complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from help" -f -a "check-config" -d 'Check gate.toml offline (rules pin, approver policy, credentials, signing key); exit 1 listing every problem as FILE:LINE'
+complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from help" -f -a "serve" -d 'Run the gate\'s HTTP service until SIGTERM or Ctrl-C (requests in flight are finished)'
 complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from help" -f -a "keygen" -d 'Create the gate\'s Ed25519 key that signs receipts and checkpoints; prints its public key'
 complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c changeset -n "__fish_changeset_using_subcommand show" -l source -d 'Catalog source: a CSV path or `sheets:<spreadsheet-id>[/<tab>]`' -r
@@ -312,4 +320,5 @@ complete -c changeset -n "__fish_changeset_using_subcommand help; and __fish_see
 complete -c changeset -n "__fish_changeset_using_subcommand help; and __fish_seen_subcommand_from rules" -f -a "explain" -d 'Show every rule\'s result, matched or not, for one set of facts'
 complete -c changeset -n "__fish_changeset_using_subcommand help; and __fish_seen_subcommand_from rules" -f -a "bench" -d 'Time the evaluator on a JSON Lines file of facts (same output keys as the peer benchmark)'
 complete -c changeset -n "__fish_changeset_using_subcommand help; and __fish_seen_subcommand_from gate" -f -a "check-config" -d 'Check gate.toml offline (rules pin, approver policy, credentials, signing key); exit 1 listing every problem as FILE:LINE'
+complete -c changeset -n "__fish_changeset_using_subcommand help; and __fish_seen_subcommand_from gate" -f -a "serve" -d 'Run the gate\'s HTTP service until SIGTERM or Ctrl-C (requests in flight are finished)'
 complete -c changeset -n "__fish_changeset_using_subcommand help; and __fish_seen_subcommand_from gate" -f -a "keygen" -d 'Create the gate\'s Ed25519 key that signs receipts and checkpoints; prints its public key'

@@ -242,7 +242,7 @@ impl Command {
             },
             Command::Gate(cmd) => match cmd {
                 GateCommand::CheckConfig { format: f, .. } => format(f),
-                GateCommand::Keygen { .. } => ScopedArgs::default(),
+                GateCommand::Keygen { .. } | GateCommand::Serve { .. } => ScopedArgs::default(),
             },
             Command::Completions(_) | Command::Man(_) => ScopedArgs::default(),
         }
@@ -447,6 +447,17 @@ pub enum GateCommand {
     CheckConfig {
         #[command(flatten)]
         format: FormatArg,
+    },
+    /// Run the gate's HTTP service until SIGTERM or Ctrl-C (requests in flight are finished)
+    ///
+    /// Plain HTTP only on a loopback address unless --allow-plain-http (a proxy terminates TLS).
+    Serve {
+        /// Address to listen on (port 0 picks a free port; the bound address is printed)
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8787")]
+        listen: std::net::SocketAddr,
+        /// Serve plain HTTP on a non-loopback address (only behind a TLS-terminating proxy)
+        #[arg(long)]
+        allow_plain_http: bool,
     },
     /// Create the gate's Ed25519 key that signs receipts and checkpoints; prints its public key
     Keygen {

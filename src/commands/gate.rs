@@ -1,9 +1,13 @@
-//! `changeset gate check-config | keygen`.
+//! `changeset gate check-config | keygen | serve`.
+
+use std::sync::Arc;
 
 use crate::audit::checkpoint::{self, SigningKey};
 use crate::cli::{Format, GateCommand, GlobalArgs};
+use crate::error::Error;
 use crate::error::Result;
 use crate::gate::config::{Approver, GateConfig};
+use crate::gate::server::{self, Gate};
 use crate::output;
 
 pub fn run(global: &GlobalArgs, cmd: GateCommand) -> Result<u8> {
@@ -12,6 +16,28 @@ pub fn run(global: &GlobalArgs, cmd: GateCommand) -> Result<u8> {
         .clone()
         .unwrap_or_else(|| std::path::PathBuf::from("gate.toml"));
     match cmd {
+        GateCommand::Serve {
+            listen,
+            allow_plain_http,
+        } => {
+            server::check_listen(&listen, allow_plain_http)?;
+            // Every start-up check (rules pin, credentials, signing key) before binding.
+            let gate = Arc::new(Gate::new(GateConfig::load(&config)?)?);
+            crate::net::block_on(async move {
+                let listener = tokio::net::TcpListener::bind(listen)
+                    .await
+                    .map_err(|e| Error::runtime(format!("cannot listen on {listen}: {e}")))?;
+                let bound = listener
+                    .local_addr()
+                    .map_err(|e| Error::runtime(format!("the listening address: {e}")))?;
+                output::note(
+                    false,
+                    &format!("changeset gate listening on http://{bound}"),
+                );
+                server::serve(gate, listener, shutdown_signal()).await
+            })?;
+            output::note(global.quiet, "changeset gate stopped");
+        }
         GateCommand::Keygen { name, out } => {
             let key = SigningKey::generate(&name)?;
             let public = checkpoint::write_key_files(&out, &key)?;
@@ -58,4 +84,26 @@ pub fn run(global: &GlobalArgs, cmd: GateCommand) -> Result<u8> {
         }
     }
     Ok(0)
+}
+
+/// Resolves on Ctrl-C or SIGTERM (what systemd and `kill` send).
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
 }

@@ -3,4 +3,5 @@
 //! its own writes.
 
 pub mod config;
+pub mod server;
 pub mod token;

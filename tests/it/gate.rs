@@ -353,3 +353,187 @@ mod access_tokens {
         ));
     }
 }
+
+mod service {
+    //! `gate serve` as a process: start-up checks, the token check on every /v1/ route, the
+    //! signed checkpoint, metrics, and a clean stop on SIGTERM.
+
+    use std::io::{BufRead, BufReader};
+    use std::process::{Child, Stdio};
+    use std::time::Duration;
+
+    use serde_json::json;
+
+    use super::gate_setup;
+    use crate::idp::{AUDIENCE, Idp};
+    use crate::support::{TestEnv, run};
+
+    pub struct GateProcess {
+        child: Child,
+        pub url: String,
+    }
+
+    impl Drop for GateProcess {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    /// A gate.toml for the test IdP as tenant and its API as the gate's audience.
+    pub fn config_for(env: &TestEnv, idp: &Idp) -> std::path::PathBuf {
+        gate_setup(env, |t| {
+            t.replace("http://127.0.0.1:9", &idp.base_url)
+                .replace("https://gate.test/changeset", AUDIENCE)
+        })
+    }
+
+    /// Starts `gate serve` on a free loopback port; panics with its stderr if it does not start.
+    pub fn start(env: &TestEnv, config: &std::path::Path) -> GateProcess {
+        let mut child = env
+            .std_cmd()
+            .env("GATE_TV_SECRET", "test-secret")
+            .args(["gate", "serve", "--listen", "127.0.0.1:0", "--config"])
+            .arg(config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn the gate");
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let mut seen = String::new();
+        while let Ok(line) = rx.recv_timeout(Duration::from_secs(20)) {
+            if let Some(url) = line.strip_prefix("changeset gate listening on ") {
+                // Waited for in Drop.
+                #[allow(clippy::zombie_processes)]
+                return GateProcess {
+                    child,
+                    url: url.to_string(),
+                };
+            }
+            seen.push_str(&line);
+            seen.push('\n');
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("the gate did not start:\n{seen}");
+    }
+
+    fn get(url: &str, token: Option<&str>) -> (u16, String, Option<String>) {
+        changeset::net::block_on(async {
+            let mut req = reqwest::Client::new().get(url);
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            }
+            let r = req.send().await.expect("GET the gate");
+            let challenge = r
+                .headers()
+                .get("www-authenticate")
+                .map(|v| v.to_str().unwrap().to_string());
+            (r.status().as_u16(), r.text().await.unwrap(), challenge)
+        })
+    }
+
+    fn mint(idp: &Idp, scope: &str) -> String {
+        let (_, v) = idp.post(
+            "/_test/access_token",
+            json!({"aud": AUDIENCE, "scope": scope}),
+        );
+        v["access_token"].as_str().unwrap().to_string()
+    }
+
+    #[test]
+    fn serves_health_keys_and_a_signed_checkpoint_only_to_authorized_callers() {
+        let idp = Idp::start();
+        let env = TestEnv::new();
+        let config = config_for(&env, &idp);
+        let gate = start(&env, &config);
+
+        let (status, body, _) = get(&format!("{}/healthz", gate.url), None);
+        assert_eq!((status, body.as_str()), (200, "ok\n"));
+
+        // No token: 401 with a JSON error and the RFC 6750 challenge.
+        let (status, body, challenge) = get(&format!("{}/v1/keys", gate.url), None);
+        assert_eq!(status, 401, "{body}");
+        let error: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(error["error"], "invalid_token");
+        assert!(challenge.unwrap().contains("changeset:audit"));
+
+        // A token for planning only: 403 on an audit route.
+        let (status, body, _) = get(
+            &format!("{}/v1/keys", gate.url),
+            Some(&mint(&idp, "changeset:plan")),
+        );
+        assert_eq!(status, 403, "{body}");
+        assert!(body.contains("insufficient_scope"), "{body}");
+
+        let audit = mint(&idp, "changeset:audit");
+        let (status, body, _) = get(&format!("{}/v1/keys", gate.url), Some(&audit));
+        assert_eq!(status, 200, "{body}");
+        let public = std::fs::read_to_string(env.path().join("gate-signing.key.pub")).unwrap();
+        let keys: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(keys["keys"][0].as_str().unwrap(), public.trim());
+
+        // The checkpoint verifies with the public key from `gate keygen`, offline.
+        let (status, note, _) = get(&format!("{}/v1/checkpoint", gate.url), Some(&audit));
+        assert_eq!(status, 200, "{note}");
+        let key = changeset::audit::checkpoint::VerifierKey::parse(&public).unwrap();
+        let cp = changeset::audit::checkpoint::Checkpoint::verify(&note, &key).unwrap();
+        assert_eq!((cp.origin.as_str(), cp.size), ("gate.test", 0));
+
+        let (_, metrics, _) = get(&format!("{}/metrics", gate.url), None);
+        assert!(
+            metrics.contains("changeset_gate_requests_total{route=\"/v1/keys\",status=\"401\"} 1")
+                && metrics.contains("route=\"/v1/keys\",status=\"403\"} 1")
+                && metrics.contains("route=\"/v1/checkpoint\",status=\"200\"} 1"),
+            "{metrics}"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn sigterm_stops_the_gate_cleanly() {
+        let idp = Idp::start();
+        let env = TestEnv::new();
+        let config = config_for(&env, &idp);
+        let mut gate = start(&env, &config);
+        let pid = gate.child.id() as libc::pid_t;
+        // SAFETY: signalling the child process this test started, by its own pid.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+        let status = gate.child.wait().unwrap();
+        assert_eq!(status.code(), Some(0));
+    }
+
+    #[test]
+    fn start_up_refuses_plain_http_off_loopback_and_an_unpinned_rules_file() {
+        let idp = Idp::start();
+        let env = TestEnv::new();
+        let config = config_for(&env, &idp);
+        let (code, _, stderr) = run(env
+            .cmd()
+            .env("GATE_TV_SECRET", "x")
+            .args(["gate", "serve", "--listen", "0.0.0.0:0", "--config"])
+            .arg(&config));
+        assert_eq!(code, 2, "{stderr}");
+        assert!(stderr.contains("--allow-plain-http"), "{stderr}");
+
+        let rules = env.path().join("rules.toml");
+        let lowered = std::fs::read_to_string(&rules)
+            .unwrap()
+            .replace("default_tier = 3", "default_tier = 1");
+        std::fs::write(&rules, lowered).unwrap();
+        let (code, _, stderr) = run(env
+            .cmd()
+            .env("GATE_TV_SECRET", "x")
+            .args(["gate", "serve", "--listen", "127.0.0.1:0", "--config"])
+            .arg(&config));
+        assert_eq!(code, 1, "{stderr}");
+        assert!(stderr.contains("not the pinned"), "{stderr}");
+        assert!(!stderr.contains("listening"), "{stderr}");
+    }
+}

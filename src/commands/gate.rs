@@ -27,6 +27,7 @@ pub fn run(global: &GlobalArgs, cmd: GateCommand) -> Result<u8> {
                 let listener = tokio::net::TcpListener::bind(listen)
                     .await
                     .map_err(|e| Error::runtime(format!("cannot listen on {listen}: {e}")))?;
+                let shutdown = shutdown_signal()?;
                 let bound = listener
                     .local_addr()
                     .map_err(|e| Error::runtime(format!("the listening address: {e}")))?;
@@ -34,7 +35,7 @@ pub fn run(global: &GlobalArgs, cmd: GateCommand) -> Result<u8> {
                     false,
                     &format!("changeset gate listening on http://{bound}"),
                 );
-                server::serve(gate, listener, shutdown_signal()).await
+                server::serve(gate, listener, shutdown).await
             })?;
             output::note(global.quiet, "changeset gate stopped");
         }
@@ -86,24 +87,26 @@ pub fn run(global: &GlobalArgs, cmd: GateCommand) -> Result<u8> {
     Ok(0)
 }
 
-/// Resolves on Ctrl-C or SIGTERM (what systemd and `kill` send).
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// Resolves on Ctrl-C or SIGTERM (what systemd and `kill` send). The handlers are installed
+/// here, before the gate says it is listening, so an early SIGTERM still stops it cleanly.
+#[cfg(unix)]
+fn shutdown_signal() -> crate::error::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let install =
+        |kind| signal(kind).map_err(|e| Error::runtime(format!("cannot handle signals: {e}")));
+    let mut term = install(SignalKind::terminate())?;
+    let mut int = install(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
-    }
+    })
+}
+
+#[cfg(not(unix))]
+fn shutdown_signal() -> crate::error::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }

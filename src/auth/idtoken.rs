@@ -15,7 +15,7 @@ pub struct Claims {
     pub sub: String,
     pub iss: String,
     #[serde(default)]
-    aud: Audience,
+    pub aud: Audience,
     pub exp: i64,
     #[serde(default)]
     pub name: Option<String>,
@@ -23,9 +23,10 @@ pub struct Claims {
     pub email: Option<String>,
 }
 
+/// A JWT `aud`: one string or a list (RFC 7519 section 4.1.3).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(untagged)]
-enum Audience {
+pub enum Audience {
     One(String),
     Many(Vec<String>),
     #[default]
@@ -33,7 +34,7 @@ enum Audience {
 }
 
 impl Audience {
-    fn contains(&self, client_id: &str) -> bool {
+    pub fn contains(&self, client_id: &str) -> bool {
         match self {
             Audience::One(a) => a == client_id,
             Audience::Many(v) => v.iter().any(|a| a == client_id),

@@ -17,6 +17,8 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use tokio::sync::Mutex;
 
+use crate::auth::idtoken::Audience;
+
 /// Clock skew allowed on `exp` and `nbf`.
 const LEEWAY_SECONDS: i64 = 30;
 const JWKS_TTL: Duration = Duration::from_secs(600);
@@ -95,25 +97,6 @@ struct Claims {
     /// Auth0 adds the API permissions here when RBAC is on.
     #[serde(default)]
     permissions: Vec<String>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(untagged)]
-enum Audience {
-    One(String),
-    Many(Vec<String>),
-    #[default]
-    None,
-}
-
-impl Audience {
-    fn contains(&self, wanted: &str) -> bool {
-        match self {
-            Audience::One(a) => a == wanted,
-            Audience::Many(v) => v.iter().any(|a| a == wanted),
-            Audience::None => false,
-        }
-    }
 }
 
 #[derive(Deserialize)]

@@ -5,8 +5,8 @@
 //! data reaches the mailbox; the recipients come from the config. Header values are built only
 //! from ids, counts and checked addresses, so nothing can inject a header.
 
-use crate::error::{Error, Result};
 use crate::catalog::value::show;
+use crate::error::{Error, Result};
 use crate::receipt::{Check, Receipt};
 
 /// Changes listed in full; the rest are counted (the receipt has them all).

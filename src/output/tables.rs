@@ -215,12 +215,7 @@ pub fn gate_config(summary: &Value) -> String {
         "auto-approve", summary["auto_approve_max_tier"]
     ));
     for t in summary["tiers"].as_array().into_iter().flatten() {
-        let approvers: Vec<&str> = t["approvers"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
+        let approvers = strings(&t["approvers"]);
         out.push_str(&format!(
             "  {:<19} {} of [{}]{}, expires after {} s\n",
             format!("tier {}", t["tier"]),
@@ -234,16 +229,21 @@ pub fn gate_config(summary: &Value) -> String {
             t["expiry_seconds"]
         ));
     }
-    let sources: Vec<&str> = summary["allowed_sources"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
+    let sources = strings(&summary["allowed_sources"]);
     out.push_str(&format!(
         "  {:<19} {}\n",
         "allowed sources",
         sources.join(", ")
     ));
     out
+}
+
+/// The strings of a JSON array (nothing for anything else).
+fn strings(value: &Value) -> Vec<&str> {
+    value
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect()
 }

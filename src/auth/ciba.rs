@@ -130,36 +130,9 @@ impl Ciba {
         let mut failures = 0u32;
         let until = deadline.map_or(pending.expires_at, |d| d.min(pending.expires_at));
         loop {
-            // Wait `interval` seconds, telling the user every second how long is left.
-            let next = Instant::now() + Duration::from_secs(interval);
-            while Instant::now() < next {
-                let left = until.saturating_duration_since(Instant::now());
-                progress(&pending, left);
-                if left.is_zero() {
-                    return Err(self.timed_out(&pending, deadline));
-                }
-                let step = next
-                    .saturating_duration_since(Instant::now())
-                    .min(Duration::from_secs(1))
-                    .min(left);
-                tokio::time::sleep(step).await;
-            }
-            let auth = self.client.auth_params(&self.tenant)?;
-            let form = client::form(
-                &auth,
-                &[
-                    ("grant_type", GRANT),
-                    ("auth_req_id", pending.auth_req_id.expose_secret()),
-                ],
-            );
-            match http::post_form::<Tokens>(
-                &self.http,
-                &self.tenant.url("/oauth/token"),
-                &form,
-                None,
-            )
-            .await
-            {
+            self.count_down(&pending, interval, until, deadline, progress)
+                .await?;
+            match self.poll(&pending).await? {
                 Outcome::Ok(tokens) => {
                     return Ok(Approval {
                         approver: pending.approver.clone(),
@@ -168,39 +141,14 @@ impl Ciba {
                         scope: tokens.scope,
                     });
                 }
-                Outcome::Refused(e) => match e.error.as_str() {
-                    "authorization_pending" => failures = 0,
-                    "slow_down" => {
-                        interval = (interval + SLOW_DOWN_STEP)
-                            .max(e.interval.unwrap_or(0))
-                            .max(e.retry_after.unwrap_or(0));
-                        tracing::debug!(interval, "slow_down: polling less often");
-                    }
-                    "access_denied" => {
-                        return Err(Error::denied(format!(
-                            "{} denied the approval request, or it expired; nothing was written",
-                            pending.approver
-                        ))
-                        .hint("plan again if the change is still wanted"));
-                    }
-                    "expired_token" | "invalid_grant" => {
-                        return Err(Error::denied(format!(
-                            "the approval request to {} expired before an answer; nothing was written",
-                            pending.approver
-                        ))
-                        .hint("apply again and approve on the device in time"));
-                    }
-                    _ => {
-                        return Err(Error::runtime(format!(
-                            "the IdP refused the approval poll: {}",
-                            e.describe()
-                        ))
-                        .hint(format!(
-                            "check {} and its credential, then apply again",
-                            self.client.id_var
-                        )));
-                    }
-                },
+                Outcome::Refused(e) if e.error == "authorization_pending" => failures = 0,
+                Outcome::Refused(e) if e.error == "slow_down" => {
+                    interval = (interval + SLOW_DOWN_STEP)
+                        .max(e.interval.unwrap_or(0))
+                        .max(e.retry_after.unwrap_or(0));
+                    tracing::debug!(interval, "slow_down: polling less often");
+                }
+                Outcome::Refused(e) => return Err(self.refused(&pending, &e)),
                 // A lost connection is retried (backing off) as long as the request is valid.
                 Outcome::Failed(why) => {
                     failures += 1;
@@ -214,6 +162,72 @@ impl Ciba {
                     }
                 }
             }
+        }
+    }
+
+    /// Waits `interval` seconds, telling the user every second how long is left; fails when
+    /// the request or the `--wait` bound runs out first.
+    async fn count_down(
+        &self,
+        pending: &Pending,
+        interval: u64,
+        until: Instant,
+        deadline: Option<Instant>,
+        progress: &(dyn Fn(&Pending, Duration) + Sync),
+    ) -> Result<()> {
+        let next = Instant::now() + Duration::from_secs(interval);
+        while Instant::now() < next {
+            let left = until.saturating_duration_since(Instant::now());
+            progress(pending, left);
+            if left.is_zero() {
+                return Err(self.timed_out(pending, deadline));
+            }
+            let step = next
+                .saturating_duration_since(Instant::now())
+                .min(Duration::from_secs(1))
+                .min(left);
+            tokio::time::sleep(step).await;
+        }
+        Ok(())
+    }
+
+    /// One poll of the token endpoint for the request.
+    async fn poll(&self, pending: &Pending) -> Result<Outcome<Tokens>> {
+        let auth = self.client.auth_params(&self.tenant)?;
+        let form = client::form(
+            &auth,
+            &[
+                ("grant_type", GRANT),
+                ("auth_req_id", pending.auth_req_id.expose_secret()),
+            ],
+        );
+        Ok(
+            http::post_form::<Tokens>(&self.http, &self.tenant.url("/oauth/token"), &form, None)
+                .await,
+        )
+    }
+
+    /// A final answer other than approval: denied, expired, or a refusal to poll at all.
+    fn refused(&self, pending: &Pending, e: &OAuthError) -> Error {
+        match e.error.as_str() {
+            "access_denied" => Error::denied(format!(
+                "{} denied the approval request, or it expired; nothing was written",
+                pending.approver
+            ))
+            .hint("plan again if the change is still wanted"),
+            "expired_token" | "invalid_grant" => Error::denied(format!(
+                "the approval request to {} expired before an answer; nothing was written",
+                pending.approver
+            ))
+            .hint("apply again and approve on the device in time"),
+            _ => Error::runtime(format!(
+                "the IdP refused the approval poll: {}",
+                e.describe()
+            ))
+            .hint(format!(
+                "check {} and its credential, then apply again",
+                self.client.id_var
+            )),
         }
     }
 

@@ -7,8 +7,10 @@
 
 use std::time::Duration;
 
+use oauth2::basic::BasicErrorResponse;
 use oauth2::{
-    DeviceCodeErrorResponseType, RequestTokenError, Scope, StandardDeviceAuthorizationResponse,
+    DeviceCodeErrorResponse, DeviceCodeErrorResponseType, RequestTokenError, Scope,
+    StandardDeviceAuthorizationResponse,
 };
 
 use super::store::Credential;
@@ -52,40 +54,8 @@ pub async fn login(tenant: &Tenant, options: &Options, prompt: &dyn Prompt) -> R
         request = request.add_extra_param("audience", audience.clone());
     }
     let details: StandardDeviceAuthorizationResponse =
-        request.request_async(&send).await.map_err(|e| match e {
-            RequestTokenError::ServerResponse(r) => Error::input(format!(
-                "the IdP refused to start a device login: {}{}",
-                r.error(),
-                r.error_description()
-                    .map(|d| format!(" ({d})"))
-                    .unwrap_or_default()
-            ))
-            .hint("check CHANGESET_CLIENT_ID: it must be a Native application with the Device Code grant"),
-            RequestTokenError::Request(e) => Error::runtime(format!(
-                "could not reach the IdP to start the login: {}",
-                http::transport_message(&e)
-            ))
-            .hint("check the network and CHANGESET_AUTH0_DOMAIN"),
-            other => Error::runtime(format!("starting the device login failed: {other}"))
-                .hint("check CHANGESET_AUTH0_DOMAIN, then run `changeset login` again"),
-        })?;
-
-    let code = details.user_code().secret().clone();
-    let uri = details.verification_uri().to_string();
-    let complete = details
-        .verification_uri_complete()
-        .map(|c| c.secret().clone());
-    let target = complete.clone().unwrap_or_else(|| uri.clone());
-    let qr = options.qr.then(|| qr(&target)).transpose()?;
-    prompt.show(&UserCode {
-        uri,
-        code: code.clone(),
-        complete,
-        qr,
-    });
-    if options.open_browser && !open_browser(&target) {
-        prompt.no_browser();
-    }
+        request.request_async(&send).await.map_err(start_refused)?;
+    let code = show_code(&details, options, prompt)?;
 
     let spinner = crate::report::step(&format!(
         "Waiting for the code {code} to be confirmed in the browser"
@@ -107,7 +77,68 @@ pub async fn login(tenant: &Tenant, options: &Options, prompt: &dyn Prompt) -> R
         }
     };
     drop(spinner);
-    let response = result.map_err(|e| match e {
+    let response = result.map_err(poll_refused)?;
+    let credential = session::credential_from(tenant, response, None)?;
+    if credential.user.is_none() {
+        return Err(
+            Error::runtime("the IdP returned no ID token, so it is unknown who logged in")
+                .hint("the application must allow the `openid` scope"),
+        );
+    }
+    Ok(credential)
+}
+
+/// Shows the user code and the URL (opening a browser when asked); returns the code.
+fn show_code(
+    details: &StandardDeviceAuthorizationResponse,
+    options: &Options,
+    prompt: &dyn Prompt,
+) -> Result<String> {
+    let code = details.user_code().secret().clone();
+    let uri = details.verification_uri().to_string();
+    let complete = details
+        .verification_uri_complete()
+        .map(|c| c.secret().clone());
+    let target = complete.clone().unwrap_or_else(|| uri.clone());
+    let qr = options.qr.then(|| qr(&target)).transpose()?;
+    prompt.show(&UserCode {
+        uri,
+        code: code.clone(),
+        complete,
+        qr,
+    });
+    if options.open_browser && !open_browser(&target) {
+        prompt.no_browser();
+    }
+    Ok(code)
+}
+
+/// Why the device login could not start.
+fn start_refused(e: RequestTokenError<reqwest::Error, BasicErrorResponse>) -> Error {
+    match e {
+        RequestTokenError::ServerResponse(r) => Error::input(format!(
+            "the IdP refused to start a device login: {}{}",
+            r.error(),
+            r.error_description()
+                .map(|d| format!(" ({d})"))
+                .unwrap_or_default()
+        ))
+        .hint(
+            "check CHANGESET_CLIENT_ID: it must be a Native application with the Device Code grant",
+        ),
+        RequestTokenError::Request(e) => Error::runtime(format!(
+            "could not reach the IdP to start the login: {}",
+            http::transport_message(&e)
+        ))
+        .hint("check the network and CHANGESET_AUTH0_DOMAIN"),
+        other => Error::runtime(format!("starting the device login failed: {other}"))
+            .hint("check CHANGESET_AUTH0_DOMAIN, then run `changeset login` again"),
+    }
+}
+
+/// Why waiting for the confirmation ended without a login.
+fn poll_refused(e: RequestTokenError<reqwest::Error, DeviceCodeErrorResponse>) -> Error {
+    match e {
         RequestTokenError::ServerResponse(r) => match r.error() {
             DeviceCodeErrorResponseType::AccessDenied => {
                 Error::denied("the login was denied in the browser")
@@ -134,15 +165,7 @@ pub async fn login(tenant: &Tenant, options: &Options, prompt: &dyn Prompt) -> R
         other => {
             Error::runtime(format!("the login failed: {other}")).hint("run `changeset login` again")
         }
-    })?;
-    let credential = session::credential_from(tenant, response, None)?;
-    if credential.user.is_none() {
-        return Err(
-            Error::runtime("the IdP returned no ID token, so it is unknown who logged in")
-                .hint("the application must allow the `openid` scope"),
-        );
     }
-    Ok(credential)
 }
 
 /// The URL as a QR code drawn with Unicode half blocks (two modules per character cell).

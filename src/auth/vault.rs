@@ -66,8 +66,19 @@ pub async fn exchange_async(
     let auth = client.auth_params(tenant)?;
     let form = client::form(&auth, &rest);
     let http_client = http::client()?;
-    match http::post_form::<Response>(&http_client, &tenant.url("/oauth/token"), &form, None).await
-    {
+    let outcome =
+        http::post_form::<Response>(&http_client, &tenant.url("/oauth/token"), &form, None).await;
+    settle(outcome, tenant, client, connection)
+}
+
+/// The exchange's answer: the token, or why Token Vault refused and what to do about it.
+fn settle(
+    outcome: Outcome<Response>,
+    tenant: &Tenant,
+    client: &Confidential,
+    connection: &str,
+) -> Result<FederatedToken> {
+    match outcome {
         Outcome::Ok(r) => {
             let access_token = SecretString::from(r.access_token);
             tracing::debug!(token = %token_ref(&access_token), scope = ?r.scope, "Token Vault exchange");

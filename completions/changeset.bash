@@ -284,7 +284,7 @@ _changeset() {
             return 0
             ;;
         changeset__subcmd__apply)
-            opts="-y -q -v -h --approval --wait --parser --source --rules --format --no-input --yes --config --quiet --verbose --help"
+            opts="-y -q -v -h --approval --wait --parser --source --rules --format --no-input --yes --fact --config --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -312,6 +312,10 @@ _changeset() {
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --fact)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --config)
@@ -654,7 +658,7 @@ _changeset() {
             return 0
             ;;
         changeset__subcmd__audit__subcmd__verify)
-            opts="-q -v -h --receipt --proof --checkpoint --key --format --config --quiet --verbose --help"
+            opts="-q -v -h --receipt --proof --checkpoint --key --require-rules --format --config --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -673,6 +677,10 @@ _changeset() {
                     return 0
                     ;;
                 --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --require-rules)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1406,7 +1414,7 @@ _changeset() {
             return 0
             ;;
         changeset__subcmd__plan)
-            opts="-o -q -v -h --out --detailed-exitcode --parser --source --rules --format --config --quiet --verbose --help"
+            opts="-o -q -v -h --out --detailed-exitcode --parser --source --rules --format --fact --config --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1434,6 +1442,10 @@ _changeset() {
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --fact)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --config)

@@ -74,6 +74,7 @@ complete -c changeset -n "__fish_changeset_using_subcommand plan" -l source -d '
 complete -c changeset -n "__fish_changeset_using_subcommand plan" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand plan" -l format -d 'Output format on stdout' -r -f -a "text\t''
 json\t''"
+complete -c changeset -n "__fish_changeset_using_subcommand plan" -l fact -d 'A fact you measured, for the rules (repeatable): only facts changeset does not derive' -r
 complete -c changeset -n "__fish_changeset_using_subcommand plan" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand plan" -l detailed-exitcode -d 'Exit 10 (instead of 0) when the plan has changes'
 complete -c changeset -n "__fish_changeset_using_subcommand plan" -s q -l quiet -d 'Print less on stderr'
@@ -88,6 +89,7 @@ complete -c changeset -n "__fish_changeset_using_subcommand apply" -l source -d 
 complete -c changeset -n "__fish_changeset_using_subcommand apply" -l rules -d 'Rules file (default: the embedded rules/default.toml)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand apply" -l format -d 'Output format on stdout' -r -f -a "text\t''
 json\t''"
+complete -c changeset -n "__fish_changeset_using_subcommand apply" -l fact -d 'A fact you measured, for the rules (repeatable): only facts changeset does not derive' -r
 complete -c changeset -n "__fish_changeset_using_subcommand apply" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand apply" -l no-input -d 'Never prompt; fail with exit 4 where an answer would be needed (also CHANGESET_NO_INPUT or CI)'
 complete -c changeset -n "__fish_changeset_using_subcommand apply" -s y -l yes -d 'Approve without asking, but never above the rules\' auto_approve_max_tier'
@@ -144,6 +146,7 @@ complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_se
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from verify" -l proof -d 'With --receipt: an inclusion proof from `audit prove` (needs --checkpoint, --key)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from verify" -l checkpoint -d 'A signed checkpoint from `audit checkpoint` that the log must extend' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from verify" -l key -d 'The log\'s public key (the `.pub` file `audit keygen` wrote)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from verify" -l require-rules -d 'Also fail unless every receipt was scored under one of these rules files (SHA-256 of the file, as `rules check` prints it; `sha256:` prefix optional)' -r
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from verify" -l format -d 'Output format on stdout' -r -f -a "text\t''
 json\t''"
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from verify" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F

@@ -302,6 +302,9 @@ pub struct PlanArgs {
     pub rules: RulesArg,
     #[command(flatten)]
     pub format: FormatArg,
+    /// A fact you measured, for the rules (repeatable): only facts changeset does not derive
+    #[arg(long = "fact", value_name = "NAME=VALUE")]
+    pub facts: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -336,6 +339,9 @@ pub struct ApplyArgs {
     pub no_input: NoInputArg,
     #[command(flatten)]
     pub yes: YesArg,
+    /// A fact you measured, for the rules (repeatable): only facts changeset does not derive
+    #[arg(long = "fact", value_name = "NAME=VALUE")]
+    pub facts: Vec<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -393,6 +399,10 @@ pub enum AuditCommand {
         /// The log's public key (the `.pub` file `audit keygen` wrote)
         #[arg(long, value_name = "FILE", requires = "checkpoint")]
         key: Option<PathBuf>,
+        /// Also fail unless every receipt was scored under one of these rules files (SHA-256 of
+        /// the file, as `rules check` prints it; `sha256:` prefix optional)
+        #[arg(long, value_name = "SHA256[,SHA256...]", value_delimiter = ',')]
+        require_rules: Vec<String>,
         #[command(flatten)]
         format: FormatArg,
     },

@@ -19,6 +19,8 @@ pub const FORMAT: &str = "CHANGESET_FORMAT";
 pub const LOG: &str = "CHANGESET_LOG";
 /// Fixes "now" (RFC 3339) for reproducible plans, receipts and tests.
 pub const NOW: &str = "CHANGESET_NOW";
+/// A measured stress level (0-1) of the person applying, like `--fact user_stress_level=X`.
+pub const USER_STRESS_LEVEL: &str = "CHANGESET_USER_STRESS_LEVEL";
 /// Set by CI systems; like `--no-input`.
 pub const CI: &str = "CI";
 
@@ -98,6 +100,10 @@ pub const ALL: &[(&str, &str)] = &[
     (FORMAT, "output format: text or json"),
     (LOG, "log filter for stderr logs"),
     (NOW, "fixed current time (RFC 3339), for reproducible runs"),
+    (
+        USER_STRESS_LEVEL,
+        "measured stress level (0-1), the user_stress_level fact",
+    ),
     (
         AUTH0_DOMAIN,
         "Auth0 tenant domain (or http://127.0.0.1:PORT in tests)",

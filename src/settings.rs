@@ -235,45 +235,82 @@ impl Settings {
         self.format == Format::Json
     }
 
-    /// The source a plan or receipt was made for; --source may repeat it but not contradict it.
+    /// The source a plan or receipt was made for, checked like `--source`. It must be the source
+    /// the settings select (flag, environment, config or ./catalog.csv): a plan for another source
+    /// is refused unless `--source` names that source explicitly.
     pub fn source_of(&self, recorded: &SourceRef) -> Result<SourceSpec> {
-        let spec = match recorded.kind.as_str() {
-            "csv" => SourceSpec::Csv(recorded.uri.clone().into()),
-            "sheets" => SourceSpec::Sheets {
-                spreadsheet_id: recorded.uri.clone(),
-                tab: recorded.tab.clone(),
-            },
-            other => {
-                return Err(Error::input(format!(
-                    "the plan's source kind `{other}` is unknown"
-                )));
-            }
+        let shown = crate::escape::escape(&recorded.uri);
+        let malformed = || {
+            Error::input(format!(
+                "the recorded source `{shown}` ({}) is not a valid source",
+                crate::escape::escape(&recorded.kind)
+            ))
+            .hint("the file was edited or is not from changeset; plan again")
         };
-        if self.source_given() {
-            let given = self.source()?;
-            let same = match (&given, &spec) {
-                (SourceSpec::Csv(a), SourceSpec::Csv(b)) => {
-                    std::fs::canonicalize(a).ok().as_deref() == Some(b.as_path())
-                }
-                // A spreadsheet named without a tab means its first tab, which the plan recorded.
-                (
-                    SourceSpec::Sheets {
-                        spreadsheet_id: a,
-                        tab: None,
-                    },
-                    SourceSpec::Sheets {
-                        spreadsheet_id: b, ..
-                    },
-                ) => a == b,
-                (a, b) => a == b,
-            };
-            if !same {
-                return Err(Error::input(format!(
-                    "this was made for {} `{}`, not for the given --source",
-                    recorded.kind, recorded.uri
-                ))
-                .hint("drop --source to use the source it was made for"));
+        let spec = match recorded.kind.as_str() {
+            "csv" if recorded.tab.is_none() && !recorded.uri.starts_with("sheets:") => {
+                SourceSpec::parse(&recorded.uri).map_err(|_| malformed())?
             }
+            "sheets" => {
+                let text = format!(
+                    "sheets:{}/{}",
+                    recorded.uri,
+                    recorded.tab.as_deref().unwrap_or("")
+                );
+                match SourceSpec::parse(&text).map_err(|_| malformed())? {
+                    SourceSpec::Sheets {
+                        spreadsheet_id,
+                        tab,
+                    } if spreadsheet_id == recorded.uri && tab == recorded.tab => {
+                        SourceSpec::Sheets {
+                            spreadsheet_id,
+                            tab,
+                        }
+                    }
+                    _ => return Err(malformed()),
+                }
+            }
+            _ => return Err(malformed()),
+        };
+        let configured = match self.source() {
+            Ok(c) => c,
+            // Nothing configured: the recorded source is the only one named.
+            Err(_) if !self.source_given() => return Ok(spec),
+            Err(e) => return Err(e),
+        };
+        let same = match (&configured, &spec) {
+            (SourceSpec::Csv(a), SourceSpec::Csv(b)) => {
+                let a = std::fs::canonicalize(a).ok();
+                a.is_some() && a == std::fs::canonicalize(b).ok()
+            }
+            // A spreadsheet named without a tab means its first tab, which the plan recorded.
+            (
+                SourceSpec::Sheets {
+                    spreadsheet_id: a,
+                    tab: None,
+                },
+                SourceSpec::Sheets {
+                    spreadsheet_id: b, ..
+                },
+            ) => a == b,
+            (a, b) => a == b,
+        };
+        if !same {
+            let name = match &spec {
+                SourceSpec::Csv(p) => p.display().to_string(),
+                SourceSpec::Sheets {
+                    spreadsheet_id,
+                    tab,
+                } => format!("sheets:{spreadsheet_id}/{}", tab.as_deref().unwrap_or("")),
+            };
+            return Err(Error::input(format!(
+                "this was made for {} `{shown}`, not for the configured source",
+                recorded.kind
+            ))
+            .hint(format!(
+                "to use the source it was made for, name it: --source {}",
+                crate::escape::escape(&name)
+            )));
         }
         Ok(spec)
     }

@@ -38,18 +38,18 @@ impl From<ApprovalMethod> for Options {
 const BINDING_ALLOWED: &str = " +-_.,:#";
 pub const BINDING_MAX: usize = 64;
 
-/// "Approve CS-1A2B3C4D: 6 changes, 5 products, 15 off Running", sanitised to Auth0's allowed
-/// set and 64 characters. The id and the size always survive; only the label is shortened.
+/// `CS-1A2B3C4D 6 chg 5 prod T3 #a1b2c3d4: 15 off Running`: the id, the counts, the tier and
+/// the plan-hash prefix come first and are never cut (they fit: the id is checked on every read);
+/// the label, rebuilt from the changes, only fills what is left of Auth0's 64 characters, in
+/// its allowed character set.
 pub fn binding_message(plan: &Plan) -> String {
-    let changes = plan.write_changes().count();
-    let products = plan.affected_products();
-    let plural =
-        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let head = sanitise(&format!(
-        "Approve {}: {}, {}",
+        "{} {} chg {} prod T{} {}",
         plan.id,
-        plural(changes, "change", "changes"),
-        plural(products, "product", "products")
+        plan.write_changes().count(),
+        plan.affected_products(),
+        plan.tier,
+        plan.short_hash()
     ));
     let label = plan
         .operations
@@ -59,10 +59,10 @@ pub fn binding_message(plan: &Plan) -> String {
         .unwrap_or_default();
     let room = BINDING_MAX.saturating_sub(head.chars().count() + 2);
     if label.is_empty() || room < 4 {
-        return head.chars().take(BINDING_MAX).collect();
+        return head;
     }
     let cut: String = label.chars().take(room).collect();
-    format!("{head}, {}", cut.trim_end())
+    format!("{head}: {}", cut.trim_end())
 }
 
 fn sanitise(text: &str) -> String {
@@ -74,23 +74,31 @@ fn sanitise(text: &str) -> String {
     kept.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Which method asks for approval: --approval, the config's `approval.method`, else `ciba` when
-/// Auth0 and the confidential application are configured, else `tty`.
+/// Which method asks for approval: the config's `approval.method`, else `ciba` when Auth0 and
+/// the confidential application are configured, else `tty`. `--approval` may choose a stronger
+/// method than that, never a weaker one: `tty` is refused where `ciba` is selected.
 pub fn method(settings: &Settings, explicit: Option<ApprovalMethod>) -> Result<ApprovalMethod> {
-    if let Some(m) = explicit {
-        return Ok(m);
-    }
-    match settings.config.approval.method.as_deref() {
+    let selected = match settings.config.approval.method.as_deref() {
         None if crate::auth::Tenant::configured(&settings.config.auth0)
             && crate::auth::client::Role::Ciba.configured() =>
         {
-            Ok(ApprovalMethod::Ciba)
+            ApprovalMethod::Ciba
         }
-        None | Some("tty") => Ok(ApprovalMethod::Tty),
-        Some("ciba") => Ok(ApprovalMethod::Ciba),
-        Some(other) => Err(Error::input(format!(
-            "config: approval.method `{other}` is not one of tty, ciba"
-        ))),
+        None | Some("tty") => ApprovalMethod::Tty,
+        Some("ciba") => ApprovalMethod::Ciba,
+        Some(other) => {
+            return Err(Error::input(format!(
+                "config: approval.method `{other}` is not one of tty, ciba"
+            )));
+        }
+    };
+    match explicit {
+        Some(ApprovalMethod::Tty) if selected == ApprovalMethod::Ciba => Err(Error::usage(
+            "--approval tty is refused: the configuration selects ciba, and a flag may choose a stronger approval, never a weaker one",
+        )
+        .hint("approve on your device (CIBA), or change approval.method in the config file")),
+        Some(m) => Ok(m),
+        None => Ok(selected),
     }
 }
 
@@ -107,6 +115,15 @@ pub struct Approved {
     pub record: ApprovalRecord,
 }
 
+/// What the person at this terminal is shown before an approval is asked for, and who is told
+/// of each out-of-band request.
+pub struct Presentation<'a> {
+    /// The full plan as re-derived, its source and its hash prefix, rendered for stderr.
+    pub summary: &'a str,
+    /// Told each approver an out-of-band request went to.
+    pub sent: &'a dyn Fn(&str),
+}
+
 /// Asks for (or grants) approval of the plan, bound to its hash.
 pub fn obtain(
     settings: &Settings,
@@ -114,6 +131,7 @@ pub fn obtain(
     plan: &Plan,
     options: &Options,
     now: &str,
+    shown: &Presentation<'_>,
 ) -> Result<Approved> {
     let plan_hash = plan.hash();
     let record = |method: &str, approvers: Vec<String>, strength: Option<&str>| ApprovalRecord {
@@ -133,8 +151,11 @@ pub fn obtain(
     }
     let approved = match options.method {
         ApprovalMethod::Ciba => {
+            if !settings.quiet {
+                eprintln!("{}", shown.summary);
+            }
             let message = binding_message(plan);
-            let outcome = super::ciba::approve(settings, plan, &message, options.wait)?;
+            let outcome = super::ciba::approve(settings, plan, &message, options.wait, shown.sent)?;
             let mut record = record(
                 "ciba",
                 outcome
@@ -154,9 +175,20 @@ pub fn obtain(
             Approved { record }
         }
         ApprovalMethod::Tty => {
+            if plan.source.kind == "sheets"
+                && crate::auth::Tenant::configured(&settings.config.auth0)
+            {
+                return Err(Error::needs_auth(format!(
+                    "plan {} writes a Google Sheet at tier {}: with Auth0 configured that needs a CIBA approval, and a terminal answer cannot release it; nothing was written",
+                    plan.id, plan.tier
+                ))
+                .hint("set CHANGESET_CONFIDENTIAL_CLIENT_ID (and its secret or key) so that the approver is asked on their device")
+                .hint("then run `changeset apply` again (--approval ciba)"));
+            }
             if !settings.can_prompt {
                 return Err(not_interactive(settings, rules, plan));
             }
+            eprintln!("{}", shown.summary);
             let user = local_user();
             if plan.tier >= 3 {
                 ask_for_id(plan)?;
@@ -208,10 +240,11 @@ fn not_interactive(settings: &Settings, rules: &RuleSet, plan: &Plan) -> Error {
 
 fn ask_yes_no(plan: &Plan) -> Result<()> {
     let question = format!(
-        "Apply {} change(s) to {} product(s) (tier {})?",
+        "Apply {} change(s) to {} product(s) (tier {}, plan {})?",
         plan.write_changes().count(),
         plan.affected_products(),
-        plan.tier
+        plan.tier,
+        plan.short_hash()
     );
     let answer = dialoguer::Confirm::new()
         .with_prompt(question)
@@ -234,22 +267,25 @@ fn ask_for_id(plan: &Plan) -> Result<()> {
 /// can only do having read the plan. `then` says what typing it does.
 pub(super) fn type_changeset_id(plan: &Plan, then: &str) -> Result<()> {
     eprintln!(
-        "This is a tier {} change ({} change(s) on {} product(s)). {then}",
+        "This is a tier {} change ({} change(s) on {} product(s), plan {}). {then}",
         plan.tier,
         plan.write_changes().count(),
-        plan.affected_products()
+        plan.affected_products(),
+        plan.short_hash()
     );
     let typed: String = dialoguer::Input::new()
         .with_prompt(format!("Changeset id ({})", plan.id))
         .allow_empty(true)
         .interact_text()
         .map_err(prompt_error)?;
-    if typed.trim().eq_ignore_ascii_case(&plan.id) {
+    // An empty answer (or an empty id) never matches.
+    let typed_id = typed.trim();
+    if !typed_id.is_empty() && !plan.id.is_empty() && typed_id.eq_ignore_ascii_case(&plan.id) {
         Ok(())
     } else {
         Err(Error::denied(format!(
             "the typed id `{}` is not {}; nothing was written",
-            typed.trim(),
+            crate::escape::escape(typed_id),
             plan.id
         )))
     }

@@ -36,12 +36,14 @@ pub struct Outcome {
     pub strength: Option<Tier3>,
 }
 
-/// Runs the CIBA approval for the plan with the given binding message.
+/// Runs the CIBA approval for the plan with the given binding message. `sent` is told each
+/// approver a request went to (the audit store counts them: `recent_approval_requests`).
 pub fn approve(
     settings: &Settings,
     plan: &Plan,
     binding_message: &str,
     wait: Option<Duration>,
+    sent: &dyn Fn(&str),
 ) -> Result<Outcome> {
     let tenant = Tenant::resolve(&settings.config.auth0)
         .map_err(|e| e.hint("or approve at a terminal with --approval tty"))?;
@@ -64,6 +66,7 @@ pub fn approve(
             let mut pending = Vec::new();
             for approver in &approvers {
                 pending.push(ciba.start(approver, binding_message, expiry).await?);
+                sent(approver);
             }
             announce(quiet, &pending, binding_message, expiry);
             let spinner = crate::output::spinner(quiet, "");

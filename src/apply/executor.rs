@@ -1,8 +1,9 @@
 //! The executor: everything between an approved plan and a sealed receipt.
 //!
-//! Order: refuse a used plan id, stale check against the current rows, re-score (tiers are never
-//! trusted from the file), approval, claim the plan id in the journal, one batch write (the source
-//! re-checks every `before` atomically), read-back, rollback on a failed verification, receipt.
+//! Order: refuse a used plan id, stale check against the current rows, re-derive actions, labels,
+//! facts and tiers (nothing of that is trusted from the file), approval, claim the plan id in the
+//! journal, one batch write (the source re-checks every `before` atomically), read-back, rollback
+//! on a failed verification, receipt.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -14,7 +15,7 @@ use crate::audit::{AuditStore, Claim, state};
 use crate::catalog::{Catalog, CellRef, CellWrite, Field, WriteBatch, value};
 use crate::error::{Error, Kind, Result};
 use crate::parse::InventoryState;
-use crate::plan::facts::PlanContext;
+use crate::plan::facts::Circumstances;
 use crate::plan::{Change, Plan, score};
 use crate::policy::RuleSet;
 use crate::receipt::{
@@ -34,37 +35,66 @@ pub struct Context<'a> {
     pub delegation: Vec<Delegation>,
     /// Mails the summary after a successful apply; None when nobody is to be notified.
     pub notifier: Option<&'a mut crate::notify::Notifier>,
+    /// The moment's facts (clock, login, approval requests, the caller's measurements).
+    pub circumstances: Circumstances,
 }
 
 /// Applies the plan and returns the stored receipt. A failed verification returns the error
 /// (exit 6) after the rolled-back receipt is stored.
-pub fn apply(ctx: &mut Context<'_>, plan: &Plan) -> Result<Receipt> {
+pub fn apply(ctx: &mut Context<'_>, file_plan: &Plan) -> Result<Receipt> {
     let started = Instant::now();
-    let started_at = crate::clock::now()?.to_string();
-    check_rules(ctx.rules, plan)?;
-    ctx.store.check_unclaimed(&plan.id)?;
+    let now = crate::clock::now()?;
+    let started_at = now.to_string();
+    crate::plan::file::check_ids(file_plan)?;
+    check_rules(ctx.rules, file_plan)?;
+    check_created(file_plan, now)?;
+    ctx.store.check_unclaimed(&file_plan.id)?;
     let catalog = ctx.source.read()?;
-    check_fresh(&catalog, plan)?;
-    check_values(&catalog, plan)?;
-    check_tier(&catalog, plan, ctx.rules)?;
-
-    let approval_started = Instant::now();
-    let approved = approval::obtain(
-        ctx.settings,
+    check_fresh(&catalog, file_plan)?;
+    check_values(&catalog, file_plan)?;
+    let effective = score::rederive(
+        file_plan,
+        &catalog,
+        ctx.circumstances.clone(),
         ctx.rules,
-        plan,
-        &ctx.approval,
-        &crate::clock::now()?.to_string(),
-    )?;
-    let approval = approved.record;
-    let approval_ms = elapsed_ms(approval_started);
-    // The approval is for one exact plan: refuse if what we are about to write is not it.
-    if approval.plan_hash != plan.hash() {
-        return Err(
-            Error::stale("the plan changed after it was approved; nothing was written")
-                .hint("plan and approve again"),
+        approval::method_name(ctx.approval.method),
+    );
+    let plan = &effective;
+    if plan.tier != file_plan.tier {
+        crate::output::note(
+            ctx.settings.quiet,
+            &format!(
+                "Plan {} said tier {}; scored again now it is tier {}, and that is the tier that applies.",
+                plan.id, file_plan.tier, plan.tier
+            ),
         );
     }
+
+    let approval_started = Instant::now();
+    // Each CIBA request is counted in the audit store as it goes out (MFA-fatigue fact).
+    let approved = {
+        let store = std::cell::RefCell::new(&mut *ctx.store);
+        let sent = |approver: &str| {
+            let at = crate::clock::now().map_or(0, |t| t.as_second());
+            if let Err(e) = store.borrow_mut().record_approval_request(approver, at) {
+                tracing::warn!("could not record the approval request: {}", e.message);
+            }
+        };
+        let summary = crate::output::tables::approval_summary(plan, crate::output::stderr_colour());
+        approval::obtain(
+            ctx.settings,
+            ctx.rules,
+            plan,
+            &ctx.approval,
+            &crate::clock::now()?.to_string(),
+            &approval::Presentation {
+                summary: &summary,
+                sent: &sent,
+            },
+        )?
+    };
+    let approval = approved.record;
+    let approval_ms = elapsed_ms(approval_started);
 
     let on_behalf_of = approval
         .approvers
@@ -112,10 +142,23 @@ pub fn apply(ctx: &mut Context<'_>, plan: &Plan) -> Result<Receipt> {
             .map(|c| format!("{} {}", c.key, c.field))
             .collect();
         let rollback = roll_back(ctx.source, &catalog, &verified);
+        // Rows the plan appended stay: an update cannot delete a row.
+        let created: Vec<&str> = plan
+            .write_changes()
+            .filter(|c| catalog.row_of(&c.key).is_none())
+            .map(|c| c.key.as_str())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
         let message = match &rollback {
-            Ok(()) => format!(
+            Ok(()) if created.is_empty() => format!(
                 "the read-back did not match for {}; the changes were rolled back and the catalog is as before",
                 names.join(", ")
+            ),
+            Ok(()) => format!(
+                "the read-back did not match for {}; the updated cells were rolled back, but the created row(s) {} remain (a rollback restores cells and cannot delete rows)",
+                names.join(", "),
+                created.join(", ")
             ),
             Err(e) => format!(
                 "the read-back did not match for {}, and the rollback failed too: {}",
@@ -172,6 +215,7 @@ pub fn apply(ctx: &mut Context<'_>, plan: &Plan) -> Result<Receipt> {
         timings,
     );
     receipt.notify = notify;
+    receipt.caller_facts = ctx.circumstances.caller.clone();
     ctx.store.append(&mut receipt, final_state)?;
     if let Some(n) = ctx.notifier.as_deref_mut()
         && receipt
@@ -226,6 +270,8 @@ pub(crate) fn new_receipt(
         delegation,
         notify: None,
         rollback_of: plan.rollback_of.clone(),
+        enforced_by: Some(crate::receipt::ENFORCED_LOCALLY.to_string()),
+        caller_facts: Default::default(),
         timings,
         canon: "RFC8785".into(),
         alg: "sha256".into(),
@@ -299,7 +345,7 @@ pub fn catalog_change(catalog: &Catalog, plan: &Plan) -> Option<String> {
 /// so an edited plan file can neither invent history nor write garbage or formulas.
 fn check_values(catalog: &Catalog, plan: &Plan) -> Result<()> {
     for op in plan.operations.iter().filter(|o| o.is_write()) {
-        let creating = op.action == "create_product";
+        let creating = crate::plan::derive::action(op, catalog) == "create_product";
         for c in &op.changes {
             let field = catalog.field_of(&c.field).ok_or_else(|| {
                 Error::input(format!(
@@ -346,7 +392,7 @@ fn tables_show(v: &Value) -> String {
     crate::output::tables::show(v)
 }
 
-fn valid_after(field: Field, after: &Value) -> std::result::Result<(), &'static str> {
+pub(crate) fn valid_after(field: Field, after: &Value) -> std::result::Result<(), &'static str> {
     let text = value::to_text(Some(field), after);
     match field {
         Field::BasePrice | Field::PromoPrice => match value::parse_money(&text) {
@@ -370,32 +416,17 @@ fn valid_after(field: Field, after: &Value) -> std::result::Result<(), &'static 
     }
 }
 
-/// Re-derives facts and tiers from the plan's changes and the current rows: a plan whose file
-/// claims a lower tier than its changes deserve is refused.
-fn check_tier(catalog: &Catalog, plan: &Plan, rules: &RuleSet) -> Result<()> {
-    let mut ops = plan.operations.clone();
-    let session = plan
-        .operations
-        .first()
-        .and_then(|o| o.facts.get("session_duration_minutes"))
-        .and_then(Value::as_f64);
-    let hour = plan
-        .operations
-        .first()
-        .and_then(|o| o.facts.get("hour_utc"))
-        .and_then(Value::as_u64)
-        .unwrap_or(0);
-    let ctx = PlanContext::new(&ops, u8::try_from(hour).unwrap_or(0), session);
-    let tier = score::score(&mut ops, catalog, &ctx, rules);
-    if tier != plan.tier
-        || ops
-            .iter()
-            .zip(&plan.operations)
-            .any(|(a, b)| a.tier != b.tier)
-    {
+/// A plan dated in the future is refused: its time is the program's, and a forged one could
+/// only serve to dodge a rule. A minute of clock skew between machines is allowed.
+fn check_created(plan: &Plan, now: jiff::Timestamp) -> Result<()> {
+    let created: jiff::Timestamp = plan.created_at.parse().map_err(|_| {
+        Error::input(format!("plan {} has no valid created_at time", plan.id))
+            .hint("plan files are made by `changeset plan`; do not edit them")
+    })?;
+    if created > now + jiff::SignedDuration::from_secs(60) {
         return Err(Error::input(format!(
-            "plan {} says tier {}, but its changes score tier {tier} under the current rules",
-            plan.id, plan.tier
+            "plan {} says it was made at {}, which is in the future",
+            plan.id, plan.created_at
         ))
         .hint("the plan file was edited; plan again"));
     }
@@ -410,7 +441,7 @@ pub(crate) fn batch(catalog: &Catalog, plan: &Plan) -> WriteBatch {
         for c in &op.changes {
             let field = catalog.field_of(&c.field);
             let after = value::to_text(field, &c.after);
-            if op.action == "create_product" {
+            if crate::plan::derive::action(op, catalog) == "create_product" {
                 new_rows
                     .entry(c.key.as_str())
                     .or_default()

@@ -5,6 +5,10 @@
 //! was written, the claim is released; all at `after` → the write landed, the receipt is
 //! sealed; a mix → the written cells are rolled back and a rolled-back receipt is sealed; any
 //! other value → someone else changed them: reported as a conflict, left for a human.
+//!
+//! Nothing read from the journal is trusted: the stored plan must hash to the row's plan hash and
+//! carry valid ids, every value it would restore passes the checks of any write, and a recovery
+//! receipt records no approval (`none (recovery of CS-…)`), never the journal's.
 
 use serde::Serialize;
 
@@ -31,19 +35,17 @@ pub struct Outcome {
 /// --source interacts and where tokens come from).
 pub fn run(
     store: &mut dyn AuditStore,
-    rules_sha256: &str,
     open: impl Fn(&Plan) -> Result<Box<dyn Source>>,
 ) -> Result<Vec<Outcome>> {
     let mut outcomes = Vec::new();
     for entry in store.unfinished()? {
-        outcomes.push(settle(store, rules_sha256, &entry, &open)?);
+        outcomes.push(settle(store, &entry, &open)?);
     }
     Ok(outcomes)
 }
 
 fn settle(
     store: &mut dyn AuditStore,
-    rules_sha256: &str,
     entry: &JournalEntry,
     open: &impl Fn(&Plan) -> Result<Box<dyn Source>>,
 ) -> Result<Outcome> {
@@ -53,12 +55,7 @@ fn settle(
             entry.plan_id
         ))
     })?;
-    let approval: ApprovalRecord = serde_json::from_str(&entry.approval).map_err(|e| {
-        Error::runtime(format!(
-            "journal entry {} is unreadable: {e}",
-            entry.plan_id
-        ))
-    })?;
+    check_entry(entry, &plan)?;
     let mut source = open(&plan)?;
     let catalog = source.read()?;
     let outcome = |action: &str, detail: String, receipt_id: Option<String>| Outcome {
@@ -105,8 +102,34 @@ fn settle(
         ("applied", state::DONE)
     } else {
         let verified = executor::read_back(source.as_mut(), &catalog, &plan)?;
-        executor::roll_back(source.as_mut(), &catalog, &only_written(verified))?;
+        let written = only_written(verified);
+        for c in written.iter().flat_map(|(_, v)| v) {
+            if let Some(field) = catalog.field_of(&c.field) {
+                executor::valid_after(field, &c.before).map_err(|why| {
+                    Error::input(format!(
+                        "journal entry {}: restoring {} {} to {} is refused: {why}; nothing was written",
+                        plan.id,
+                        c.key,
+                        c.field,
+                        crate::escape::escape(&c.before.to_string())
+                    ))
+                    .hint("the journal was edited; settle this apply by hand")
+                })?;
+            }
+        }
+        executor::roll_back(source.as_mut(), &catalog, &written)?;
         ("rolled_back", state::ROLLED_BACK)
+    };
+    // A recovery is not an approval: the journal's approval record is not evidence of one.
+    let approval = ApprovalRecord {
+        method: format!("none (recovery of {})", plan.id),
+        tier: plan.tier,
+        approvers: Vec::new(),
+        approved_at: executor::now_text(),
+        plan_hash: plan.hash(),
+        binding_message: None,
+        transactions: Vec::new(),
+        strength: None,
     };
     let verified = executor::read_back(source.as_mut(), &catalog, &plan)?;
     let delegation = vec![Delegation {
@@ -121,7 +144,7 @@ fn settle(
     }];
     let mut receipt = executor::new_receipt(
         &plan,
-        rules_sha256,
+        &plan.rules.sha256,
         approval,
         delegation,
         verified,
@@ -147,6 +170,21 @@ fn settle(
         detail,
         Some(receipt.id),
     ))
+}
+
+/// The journal row must be what an apply claimed: the stored plan hashes to the row's plan hash
+/// and carries the row's (valid) id.
+fn check_entry(entry: &JournalEntry, plan: &Plan) -> Result<()> {
+    crate::ids::check_plan(&entry.plan_id)?;
+    crate::plan::file::check_ids(plan)?;
+    if plan.id != entry.plan_id || plan.hash() != entry.plan_hash {
+        return Err(Error::input(format!(
+            "journal entry {}: the stored plan does not match the entry's plan id and hash; nothing was written",
+            entry.plan_id
+        ))
+        .hint("the journal was edited outside changeset; settle this apply by hand"));
+    }
+    Ok(())
 }
 
 /// Keeps the changes that were actually written (read back at their `after`).

@@ -62,6 +62,8 @@ pub struct Summary {
 #[derive(Debug, Clone)]
 pub struct JournalEntry {
     pub plan_id: String,
+    /// The hash the apply claimed the plan under (recover checks the plan against it).
+    pub plan_hash: String,
     /// The plan as claimed (JSON).
     pub plan: String,
     /// The approval it was applied under (JSON `ApprovalRecord`).
@@ -111,8 +113,16 @@ pub trait AuditStore: Send {
 
     fn set_journal_state(&mut self, plan_id: &str, state: &str, now: &str) -> Result<()>;
 
-    /// Forgets a claim whose apply provably wrote nothing, so the plan may be applied again.
+    /// Forgets a claim whose apply provably left nothing written (it never wrote, or it wrote
+    /// and was fully rolled back), so the plan may be applied again, with a new approval.
     fn release_plan(&mut self, plan_id: &str) -> Result<()>;
+
+    /// Records that an approval request (a CIBA push) went to `approver` at `at` (Unix
+    /// seconds): the count over the last hour is the `recent_approval_requests` fact.
+    fn record_approval_request(&mut self, approver: &str, at: i64) -> Result<()>;
+
+    /// Approval requests sent to `approver` at or after `since` (Unix seconds).
+    fn approval_requests_since(&mut self, approver: &str, since: i64) -> Result<u64>;
 
     /// Unfinished applies (neither done nor rolled back), oldest first.
     fn unfinished(&mut self) -> Result<Vec<JournalEntry>>;

@@ -68,6 +68,12 @@ const MIGRATIONS: &[&str] = &[
         hash  BYTEA NOT NULL,
         PRIMARY KEY (level, idx)
     );",
+    // 2: approval requests per approver, for the `recent_approval_requests` fact.
+    "CREATE TABLE approval_requests (
+        approver TEXT NOT NULL,
+        sent_at  BIGINT NOT NULL
+    );
+    CREATE INDEX approval_requests_by_approver ON approval_requests (approver, sent_at);",
 ];
 
 /// An arbitrary, fixed key for `pg_advisory_xact_lock` while migrating.
@@ -204,18 +210,40 @@ impl AuditStore for PostgresStore {
     fn release_plan(&mut self, plan_id: &str) -> Result<()> {
         self.client
             .execute(
-                "DELETE FROM journal WHERE plan_id = $1 AND state = 'started'",
+                "DELETE FROM journal WHERE plan_id = $1 AND state IN ('started', 'written')",
                 &[&plan_id],
             )
             .pg()?;
         Ok(())
     }
 
+    fn record_approval_request(&mut self, approver: &str, at: i64) -> Result<()> {
+        self.client
+            .execute(
+                "INSERT INTO approval_requests (approver, sent_at) VALUES ($1, $2)",
+                &[&approver, &at],
+            )
+            .pg()?;
+        Ok(())
+    }
+
+    fn approval_requests_since(&mut self, approver: &str, since: i64) -> Result<u64> {
+        let n: i64 = self
+            .client
+            .query_one(
+                "SELECT COUNT(*) FROM approval_requests WHERE approver = $1 AND sent_at >= $2",
+                &[&approver, &since],
+            )
+            .pg()?
+            .get(0);
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     fn unfinished(&mut self) -> Result<Vec<JournalEntry>> {
         Ok(self
             .client
             .query(
-                "SELECT plan_id, plan, approval FROM journal
+                "SELECT plan_id, plan_hash, plan, approval FROM journal
                  WHERE state NOT IN ('done', 'rolled_back') ORDER BY updated_at",
                 &[],
             )
@@ -223,8 +251,9 @@ impl AuditStore for PostgresStore {
             .iter()
             .map(|r| JournalEntry {
                 plan_id: r.get(0),
-                plan: r.get(1),
-                approval: r.get(2),
+                plan_hash: r.get(1),
+                plan: r.get(2),
+                approval: r.get(3),
             })
             .collect())
     }

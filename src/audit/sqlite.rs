@@ -37,6 +37,11 @@ CREATE TABLE IF NOT EXISTS notifications (
     record       TEXT NOT NULL,
     updated_at   TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS approval_requests (
+    approver   TEXT NOT NULL,
+    sent_at    INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS approval_requests_by_approver ON approval_requests (approver, sent_at);
 CREATE TABLE IF NOT EXISTS chain_head (
     one        INTEGER PRIMARY KEY CHECK (one = 1),
     count      INTEGER NOT NULL,
@@ -59,12 +64,18 @@ impl SqliteStore {
     pub fn open(data_dir: &Path) -> Result<SqliteStore> {
         crate::private_dir::create(data_dir).io_context("creating the data directory", data_dir)?;
         let path = data_dir.join("audit.db");
+        // Created 0600 before SQLite opens it: its -wal and -shm files take the same mode.
+        crate::private_files::open(&path).io_context("creating the audit store", &path)?;
+        crate::private_files::restrict(&path)?;
         let conn = Connection::open(&path)
             .map_err(|e| Error::runtime(format!("opening `{}`: {e}", path.display())))?;
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.execute_batch(SCHEMA)?;
+        for side in ["audit.db-wal", "audit.db-shm"] {
+            crate::private_files::restrict(&data_dir.join(side))?;
+        }
         let mut store = SqliteStore { conn, path };
         store.migrate()?;
         Ok(store)
@@ -143,21 +154,39 @@ impl AuditStore for SqliteStore {
 
     fn release_plan(&mut self, plan_id: &str) -> Result<()> {
         self.conn.execute(
-            "DELETE FROM journal WHERE plan_id = ?1 AND state = 'started'",
+            "DELETE FROM journal WHERE plan_id = ?1 AND state IN ('started', 'written')",
             [plan_id],
         )?;
         Ok(())
     }
 
+    fn record_approval_request(&mut self, approver: &str, at: i64) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO approval_requests (approver, sent_at) VALUES (?1, ?2)",
+            params![approver, at],
+        )?;
+        Ok(())
+    }
+
+    fn approval_requests_since(&mut self, approver: &str, since: i64) -> Result<u64> {
+        let n: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM approval_requests WHERE approver = ?1 AND sent_at >= ?2",
+            params![approver, since],
+            |r| r.get(0),
+        )?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     fn unfinished(&mut self) -> Result<Vec<JournalEntry>> {
         let mut stmt = self.conn.prepare(
-            "SELECT plan_id, plan, approval FROM journal WHERE state NOT IN ('done', 'rolled_back') ORDER BY updated_at",
+            "SELECT plan_id, plan_hash, plan, approval FROM journal WHERE state NOT IN ('done', 'rolled_back') ORDER BY updated_at",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok(JournalEntry {
                 plan_id: r.get(0)?,
-                plan: r.get(1)?,
-                approval: r.get(2)?,
+                plan_hash: r.get(1)?,
+                plan: r.get(2)?,
+                approval: r.get(3)?,
             })
         })?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)

@@ -17,6 +17,9 @@ pub struct Claims {
     #[serde(default)]
     pub aud: Audience,
     pub exp: i64,
+    /// When the user authenticated (kept across refreshes): the start of the session.
+    #[serde(default)]
+    pub auth_time: Option<i64>,
     #[serde(default)]
     pub name: Option<String>,
     #[serde(default)]

@@ -92,12 +92,7 @@ pub struct AuthLock(#[allow(dead_code)] File);
 pub fn lock(data_dir: &Path) -> Result<AuthLock> {
     crate::private_dir::create(data_dir).io_context("creating the data directory", data_dir)?;
     let path = data_dir.join("auth.lock");
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .io_context("opening the login lock", &path)?;
+    let file = crate::private_files::open(&path).io_context("opening the login lock", &path)?;
     file.lock().io_context("locking", &path)?;
     Ok(AuthLock(file))
 }
@@ -193,10 +188,17 @@ pub fn credential_from(
     let user = match &response.extra_fields().id_token {
         Some(id_token) => {
             let claims = idtoken::verify(id_token, &tenant.issuer(), &tenant.client_id, now)?;
+            // The session starts at the ID token's auth_time, else when this login was made
+            // (kept across refreshes): the `session_duration_minutes` fact.
+            let auth_time = claims
+                .auth_time
+                .or_else(|| old.and_then(|o| o.user.as_ref()?.auth_time))
+                .or_else(|| old.is_none().then_some(now));
             Some(User {
                 sub: claims.sub,
                 name: claims.name,
                 email: claims.email,
+                auth_time,
             })
         }
         None => old.and_then(|o| o.user.clone()),

@@ -25,6 +25,9 @@ pub struct User {
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// Unix seconds of the authentication (ID token `auth_time`, else the login time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<i64>,
 }
 
 /// A login: tokens stay secret in memory; only the stores see them in clear.
@@ -309,7 +312,7 @@ impl FileStore {
         let bytes = serde_json::to_vec_pretty(all)?;
         // Write a private temporary file, then rename: readers never see half a file and the
         // token is never readable by others, not even for a moment.
-        let tmp = dir.join(format!(".credentials.{}.tmp", std::process::id()));
+        let tmp = crate::private_files::temp_name(&self.path, "tmp");
         write_private(&tmp, &bytes).io_context("writing the credential file", &tmp)?;
         std::fs::rename(&tmp, &self.path).io_context("writing the credential file", &self.path)
     }
@@ -317,14 +320,7 @@ impl FileStore {
 
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
+    let mut file = crate::private_files::create_new(path)?;
     file.write_all(bytes)?;
     file.sync_all()
 }
@@ -582,6 +578,7 @@ mod tests {
                 sub: "auth0|u".into(),
                 name: None,
                 email: None,
+                auth_time: None,
             }),
         }
     }

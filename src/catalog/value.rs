@@ -6,11 +6,12 @@ use serde_json::Value;
 
 use super::Field;
 
-/// A cell value for people (tables, timelines, e-mail): text as is, numbers as money-like text, empty as "(empty)".
+/// A cell value for people (tables, timelines, e-mail): text with control characters escaped,
+/// numbers as money-like text, empty as "(empty)".
 pub fn show(value: &Value) -> String {
     match value {
         Value::String(s) if s.is_empty() => "(empty)".to_string(),
-        Value::String(s) => s.clone(),
+        Value::String(s) => crate::escape::escape(s),
         Value::Null => "(none)".to_string(),
         other => other.to_string(),
     }

@@ -25,12 +25,14 @@ pub fn run(settings: &Settings, args: &ApplyArgs) -> Result<u8> {
     } else {
         let spec = settings.source()?;
         let mut source = context::open_source(settings, &spec)?;
-        let (plan, _) =
-            commands::plan::make(settings, &rules, source.as_mut(), &args.target, args.parser)?;
-        // Show what is about to happen before asking (on stderr: stdout is for the receipt).
-        if !settings.quiet {
-            eprint!("{}", output::tables::plan(&plan, output::stderr_colour()));
-        }
+        let (plan, _) = commands::plan::make(
+            settings,
+            &rules,
+            source.as_mut(),
+            &args.target,
+            args.parser,
+            &args.facts,
+        )?;
         (plan, spec)
     };
     if !plan.has_changes() {
@@ -45,7 +47,7 @@ pub fn run(settings: &Settings, args: &ApplyArgs) -> Result<u8> {
         wait: args.wait.map(std::time::Duration::from_secs),
         plan_file: is_file.then(|| Path::new(&args.target).to_path_buf()),
     };
-    execute(settings, &rules, &plan, &spec, options)
+    execute(settings, &rules, &plan, &spec, options, &args.facts)
 }
 
 /// Runs the executor on a plan and prints the receipt.
@@ -55,9 +57,12 @@ pub fn execute(
     plan: &Plan,
     spec: &SourceSpec,
     approval: approval::Options,
+    caller_facts: &[String],
 ) -> Result<u8> {
     let mut source = context::open_source(settings, spec)?;
     let mut store = crate::audit::open(&settings.audit_location())?;
+    let circumstances =
+        commands::plan::circumstances(settings, Some(store.as_mut()), caller_facts)?;
     let mut notifier = context::notifier(settings)?;
     let mut ctx = executor::Context {
         settings,
@@ -67,6 +72,7 @@ pub fn execute(
         approval,
         delegation: local_delegation(spec),
         notifier: notifier.as_mut(),
+        circumstances,
     };
     let receipt = executor::apply(&mut ctx, plan)?;
     if settings.json() {

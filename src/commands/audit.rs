@@ -19,6 +19,7 @@ pub fn run(settings: &Settings, cmd: AuditCommand) -> Result<u8> {
             proof,
             checkpoint,
             key,
+            require_rules,
             ..
         } => {
             return verify_receipt_file(
@@ -27,6 +28,7 @@ pub fn run(settings: &Settings, cmd: AuditCommand) -> Result<u8> {
                 proof.as_deref(),
                 checkpoint.as_deref(),
                 key.as_deref(),
+                require_rules,
             );
         }
         AuditCommand::Migrate { to, .. } => {
@@ -85,8 +87,10 @@ pub fn run(settings: &Settings, cmd: AuditCommand) -> Result<u8> {
         AuditCommand::Verify {
             checkpoint: Some(old),
             key: Some(key),
+            require_rules,
             ..
         } => {
+            check_store_rules(store.as_mut(), &require_rules)?;
             let key = checkpoint::read_verifier_key(&key)?;
             let old = Checkpoint::verify(&read(&old, "the checkpoint")?, &key)
                 .map_err(|e| e.context(format!("`{}`", old.display())))?;
@@ -107,8 +111,9 @@ pub fn run(settings: &Settings, cmd: AuditCommand) -> Result<u8> {
                 &current.root_base64(),
             );
         }
-        AuditCommand::Verify { .. } => {
+        AuditCommand::Verify { require_rules, .. } => {
             let count = store.verify()?;
+            check_store_rules(store.as_mut(), &require_rules)?;
             let head = store
                 .list()?
                 .last()
@@ -161,6 +166,55 @@ pub fn run(settings: &Settings, cmd: AuditCommand) -> Result<u8> {
     Ok(0)
 }
 
+/// `--require-rules` over every receipt in the store.
+fn check_store_rules(store: &mut dyn crate::audit::AuditStore, required: &[String]) -> Result<()> {
+    if required.is_empty() {
+        return Ok(());
+    }
+    let receipts: Vec<Receipt> = store
+        .receipts()?
+        .iter()
+        .map(|stored| Receipt::verify_text(&stored.body))
+        .collect::<Result<_>>()?;
+    check_rules(&receipts, required)
+}
+
+/// `--require-rules`: every receipt must have been scored under one of the given rules files;
+/// the error names the receipts that were not.
+fn check_rules(receipts: &[Receipt], required: &[String]) -> Result<()> {
+    if required.is_empty() {
+        return Ok(());
+    }
+    let mut wanted = Vec::new();
+    for r in required {
+        let hex = r.trim().trim_start_matches("sha256:").to_ascii_lowercase();
+        if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Error::usage(format!(
+                "--require-rules `{}` is not a SHA-256 (64 hex digits)",
+                crate::output::escape(r)
+            ))
+            .hint("`changeset rules check FILE` prints a rules file's sha256"));
+        }
+        wanted.push(format!("sha256:{hex}"));
+    }
+    let other: Vec<String> = receipts
+        .iter()
+        .filter(|r| !wanted.contains(&r.rules_sha256))
+        .map(|r| format!("{} ({})", r.id, r.rules_sha256))
+        .collect();
+    if other.is_empty() {
+        return Ok(());
+    }
+    Err(Error::input(format!(
+        "{} receipt(s) were scored under rules other than the required ones: {}",
+        other.len(),
+        other.join(", ")
+    ))
+    .hint(
+        "those changes were approved under other rules; review them with `changeset audit show ID`",
+    ))
+}
+
 fn report_ok(settings: &Settings, message: &str, count: usize, head: &str) -> Result<u8> {
     if settings.json() {
         output::json(&serde_json::json!({ "ok": true, "receipts": count, "head": head }))?;
@@ -181,10 +235,12 @@ fn verify_receipt_file(
     proof: Option<&Path>,
     checkpoint: Option<&Path>,
     key: Option<&Path>,
+    require_rules: &[String],
 ) -> Result<u8> {
     let text = read(path, "the receipt")?;
     let receipt =
         Receipt::verify_text(&text).map_err(|e| e.context(format!("`{}`", path.display())))?;
+    check_rules(std::slice::from_ref(&receipt), require_rules)?;
     let (Some(checkpoint), Some(key)) = (checkpoint, key) else {
         return report_ok(
             settings,

@@ -25,6 +25,7 @@ pub fn run(settings: &Settings, args: &PlanArgs) -> Result<u8> {
         source.as_mut(),
         &args.request,
         args.parser,
+        &args.facts,
     )?;
     if let Some(path) = &args.out {
         file::write(path, &plan)?;
@@ -72,6 +73,7 @@ pub fn make(
     source: &mut dyn Source,
     request: &str,
     parser: ParserKind,
+    caller_facts: &[String],
 ) -> Result<(Plan, Catalog)> {
     // The grammar refuses what it cannot read before the catalog is fetched; the model needs
     // the catalog's names first.
@@ -113,6 +115,7 @@ pub fn make(
         request,
         operations,
         None,
+        caller_facts,
     )?;
     plan.answer = answer;
     Ok((plan, catalog))
@@ -134,6 +137,7 @@ fn with_rephrasing(e: Error, request: &str, source: &mut dyn Source) -> Error {
 }
 
 /// Scores the operations and wraps them in a plan bound to these rows and rules.
+#[allow(clippy::too_many_arguments)]
 pub fn assemble(
     settings: &Settings,
     rules: &RuleSet,
@@ -142,10 +146,21 @@ pub fn assemble(
     request: &str,
     mut operations: Vec<Operation>,
     rollback_of: Option<String>,
+    caller_facts: &[String],
 ) -> Result<Plan> {
     let now = crate::clock::now()?;
-    let hour = u8::try_from(now.to_zoned(jiff::tz::TimeZone::UTC).hour()).unwrap_or(0);
-    let ctx = PlanContext::new(&operations, hour, None);
+    // The recent-approvals count comes from the audit store. At plan time the tier is a
+    // preview (apply derives it again, and there the store is required), so a store that
+    // cannot be opened only leaves the count out.
+    let mut store = crate::audit::open(&settings.audit_location()).ok();
+    let circumstances = circumstances(
+        settings,
+        store
+            .as_mut()
+            .map(|s| s.as_mut() as &mut dyn crate::audit::AuditStore),
+        caller_facts,
+    )?;
+    let ctx = PlanContext::new(&operations, circumstances);
     // The fingerprint hashes the whole catalog: on the other core, while the rules score.
     let (tier, fingerprint) = std::thread::scope(|s| {
         let fingerprint = s.spawn(|| catalog.fingerprint());
@@ -178,4 +193,78 @@ pub fn assemble(
             "typed_id",
         ),
     })
+}
+
+/// The window of `recent_approval_requests`.
+pub const RECENT_WINDOW_SECONDS: i64 = 60 * 60;
+
+/// The facts of the moment, measured each time a plan is scored (at `plan`, and again at
+/// `apply`): the clock's hour, minutes since the login's authentication, approval requests
+/// recently sent to the approver, and the facts a caller measured (`--fact`). A plan file
+/// carries none of them into an apply.
+///
+/// Gathered now. `store` counts recent approval requests (None: not counted);
+/// `caller` are the `--fact NAME=VALUE` arguments.
+pub fn circumstances(
+    settings: &Settings,
+    store: Option<&mut dyn crate::audit::AuditStore>,
+    caller: &[String],
+) -> Result<crate::plan::facts::Circumstances> {
+    let now = crate::clock::now()?;
+    let hour = now.to_zoned(jiff::tz::TimeZone::UTC).hour();
+    let login = stored_login(settings);
+    let session_duration_minutes = login
+        .as_ref()
+        .and_then(|u| u.auth_time)
+        .map(|t| ((now.as_second() - t).max(0) / 60) as f64);
+    let recent_approval_requests = match store {
+        Some(store) => {
+            let mut approvers: Vec<String> = settings
+                .config
+                .approval
+                .approvers
+                .iter()
+                .map(|a| a.trim().to_string())
+                .filter(|a| !a.is_empty())
+                .collect();
+            if approvers.is_empty() {
+                approvers.extend(login.as_ref().map(|u| u.sub.clone()));
+            }
+            let since = now.as_second() - RECENT_WINDOW_SECONDS;
+            let mut most: Option<u64> = None;
+            for a in &approvers {
+                let n = store.approval_requests_since(a, since)?;
+                most = Some(most.map_or(n, |m| m.max(n)));
+            }
+            most
+        }
+        None => None,
+    };
+    let mut caller_facts = serde_json::Map::new();
+    if let Some(level) = crate::env::var(crate::env::USER_STRESS_LEVEL) {
+        let (name, value) = crate::plan::facts::caller_fact(&format!("user_stress_level={level}"))
+            .map_err(|e| e.context(crate::env::USER_STRESS_LEVEL))?;
+        caller_facts.insert(name, value);
+    }
+    for text in caller {
+        let (name, value): (String, serde_json::Value) = crate::plan::facts::caller_fact(text)?;
+        caller_facts.insert(name, value);
+    }
+    Ok(crate::plan::facts::Circumstances {
+        hour_utc: u8::try_from(hour).unwrap_or(0),
+        session_duration_minutes,
+        recent_approval_requests,
+        caller: caller_facts,
+    })
+}
+
+/// The stored login's user, without any network call; None when Auth0 is not configured or
+/// nobody is logged in.
+fn stored_login(settings: &Settings) -> Option<crate::auth::store::User> {
+    if !crate::auth::Tenant::configured(&settings.config.auth0) {
+        return None;
+    }
+    let tenant = crate::auth::Tenant::resolve(&settings.config.auth0).ok()?;
+    let store = crate::auth::store::current(&settings.data_dir, &tenant).ok()??;
+    store.load().ok()??.user
 }

@@ -3,15 +3,13 @@
 use crate::apply::recover;
 use crate::error::{Error, Result};
 use crate::output;
-use crate::policy::RuleSet;
 use crate::settings::Settings;
 
 use super::context;
 
 pub fn run(settings: &Settings) -> Result<u8> {
-    let rules = RuleSet::load(settings.rules_path.as_deref())?;
     let mut store = crate::audit::open(&settings.audit_location())?;
-    let outcomes = recover::run(store.as_mut(), &rules.sha256, |plan| {
+    let outcomes = recover::run(store.as_mut(), |plan| {
         context::open_source(settings, &settings.source_of(&plan.source)?)
     })?;
     if settings.json() {

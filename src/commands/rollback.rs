@@ -34,6 +34,7 @@ pub fn run(settings: &Settings, args: &RollbackArgs) -> Result<u8> {
         &request,
         operations,
         Some(receipt.id.clone()),
+        &[],
     )?;
     if let Some(path) = &args.out {
         file::write(path, &plan)?;
@@ -49,14 +50,12 @@ pub fn run(settings: &Settings, args: &RollbackArgs) -> Result<u8> {
         );
         return Ok(0);
     }
-    if !settings.quiet {
-        eprint!("{}", output::tables::plan(&plan, output::stderr_colour()));
-    }
     apply::execute(
         settings,
         &rules,
         &plan,
         &spec,
         approval::method(settings, args.approval)?.into(),
+        &[],
     )
 }

@@ -3,7 +3,7 @@
 //! Everything that comes from the catalog or the request (keys, values, labels, the request
 //! itself) goes through [`crate::pii::redact`], so no e-mail address or phone number from the
 //! data reaches the mailbox; the recipients come from the config. Header values are built only
-//! from ids, counts and checked addresses, so nothing can inject a header.
+//! from checked ids, counts and checked addresses, so nothing can inject a header.
 
 use crate::catalog::value::show;
 use crate::error::{Error, Result};
@@ -54,6 +54,9 @@ pub fn compose(receipt: &Receipt, recipients: &[String]) -> Result<String> {
     for r in recipients {
         check_address(r)?;
     }
+    // The subject and Message-ID carry the ids: only well-formed ones (no CR/LF) go in a header.
+    crate::ids::check_plan(&receipt.plan_id)?;
+    crate::ids::check_receipt(&receipt.id)?;
     let changes: Vec<_> = receipt
         .operations
         .iter()
@@ -72,7 +75,7 @@ pub fn compose(receipt: &Receipt, recipients: &[String]) -> Result<String> {
         format!("To: {}", recipients.join(", ")),
         format!(
             "Subject: changeset {} {}: {} change(s) on {} product(s)",
-            receipt.outcome,
+            clean(&receipt.outcome),
             receipt.plan_id,
             changes.len(),
             products.len()

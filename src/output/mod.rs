@@ -91,6 +91,8 @@ pub fn stderr_colour() -> bool {
     colour_enabled(std::io::stderr().is_terminal())
 }
 
+pub use crate::escape::escape;
+
 /// Wraps text in an ANSI colour when enabled.
 pub fn paint(enabled: bool, code: &str, text: &str) -> String {
     if enabled {
@@ -107,9 +109,12 @@ pub fn error(err: &Error, json: bool) {
         return;
     }
     let colour = stderr_colour();
-    eprintln!("{} {}", paint(colour, "1;31", "error:"), err.message);
+    // Messages quote data (ids, cells, file names): multi-line messages keep their newlines,
+    // every other control character is escaped.
+    let lines: Vec<String> = err.message.split('\n').map(escape).collect();
+    eprintln!("{} {}", paint(colour, "1;31", "error:"), lines.join("\n"));
     for hint in &err.hints {
-        eprintln!("  {} {hint}", paint(colour, "1;36", "hint:"));
+        eprintln!("  {} {}", paint(colour, "1;36", "hint:"), escape(hint));
     }
 }
 

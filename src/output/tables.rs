@@ -3,7 +3,7 @@
 use comfy_table::{ContentArrangement, Table, presets};
 use serde_json::Value;
 
-use super::{paint, tier_code};
+use super::{escape, paint, tier_code};
 use crate::audit::Summary;
 use crate::plan::Plan;
 use crate::plan::answer::Answer;
@@ -30,26 +30,33 @@ fn tier_label(tier: u8) -> &'static str {
 
 /// The plan as a table per operation plus a summary line.
 pub fn plan(plan: &Plan, colour: bool) -> String {
-    let mut out = format!("Plan {} for \"{}\"\n", plan.id, plan.request);
+    let mut out = format!(
+        "Plan {} for \"{}\"\n",
+        escape(&plan.id),
+        escape(&plan.request)
+    );
     for op in &plan.operations {
         let tier = paint(colour, tier_code(op.tier), &format!("tier {}", op.tier));
         out.push_str(&format!(
             "\n{}  {}  {}  ({tier})\n",
-            op.id, op.action, op.label
+            escape(&op.id),
+            escape(&op.action),
+            escape(&op.label)
         ));
-        out.push_str(&format!("  why: {}\n", op.explanation));
+        out.push_str(&format!("  why: {}\n", escape(&op.explanation)));
         for err in &op.rule_errors {
             out.push_str(&format!(
-                "  {} {err}\n",
-                paint(colour, "1;31", "rule error:")
+                "  {} {}\n",
+                paint(colour, "1;31", "rule error:"),
+                escape(err)
             ));
         }
         if !op.changes.is_empty() {
             let mut t = table(&["Key", "Field", "Before", "After"]);
             for c in &op.changes {
                 t.add_row(vec![
-                    c.key.clone(),
-                    c.field.clone(),
+                    escape(&c.key),
+                    escape(&c.field),
                     show(&c.before),
                     show(&c.after),
                 ]);
@@ -138,8 +145,8 @@ pub fn receipt(r: &Receipt, colour: bool) -> String {
                 Check::Fail => paint(colour, "1;31", "FAIL"),
             };
             t.add_row(vec![
-                c.key.clone(),
-                c.field.clone(),
+                escape(&c.key),
+                escape(&c.field),
                 show(&c.before),
                 show(&c.after),
                 show(&c.actual),
@@ -150,15 +157,15 @@ pub fn receipt(r: &Receipt, colour: bool) -> String {
     let approvers = if r.approval.approvers.is_empty() {
         String::new()
     } else {
-        format!(" by {}", r.approval.approvers.join(", "))
+        format!(" by {}", escape(&r.approval.approvers.join(", ")))
     };
     format!(
         "Receipt {} ({})\n{t}\nplan {} · tier {} · approved: {}{approvers}\nhash {}\nprev {}\n",
-        r.id,
-        r.outcome,
-        r.plan_id,
+        escape(&r.id),
+        escape(&r.outcome),
+        escape(&r.plan_id),
         r.tier,
-        r.approval.method,
+        escape(&r.approval.method),
         r.hash,
         r.prev_hash.as_deref().unwrap_or("(first receipt)")
     )
@@ -183,13 +190,13 @@ pub fn receipts(list: &[Summary]) -> String {
             s.request.clone()
         };
         t.add_row(vec![
-            s.id.clone(),
-            s.plan_id.clone(),
+            escape(&s.id),
+            escape(&s.plan_id),
             crate::clock::human(&s.created_at),
-            s.outcome.clone(),
+            escape(&s.outcome),
             s.tier.to_string(),
             s.changes.to_string(),
-            request,
+            escape(&request),
         ]);
     }
     format!("{t}\n")
@@ -246,4 +253,20 @@ fn strings(value: &Value) -> Vec<&str> {
         .flatten()
         .filter_map(Value::as_str)
         .collect()
+}
+
+/// What an approver at this terminal reads before answering: the full plan (as re-derived at
+/// apply), the source it writes and the plan-hash prefix that the binding message also carries.
+pub fn approval_summary(plan: &Plan, colour: bool) -> String {
+    let source = match &plan.source.tab {
+        Some(tab) => format!("{} {} / {}", plan.source.kind, plan.source.uri, tab),
+        None => format!("{} {}", plan.source.kind, plan.source.uri),
+    };
+    format!(
+        "{}Source: {}\nPlan hash: {} ({})\n",
+        self::plan(plan, colour),
+        escape(&source),
+        plan.short_hash(),
+        plan.hash()
+    )
 }

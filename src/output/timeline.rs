@@ -1,12 +1,15 @@
 //! `audit show`: a receipt as a readable timeline, one humane line per step and permission.
 
+use super::escape;
 use super::tables::show;
 use crate::clock::human;
 use crate::receipt::{Check, Receipt};
 
 pub fn render(r: &Receipt) -> String {
-    let mut lines = vec![format!("Receipt {} · {}", r.id, r.outcome)];
-    let mut at = |time: &str, text: String| lines.push(format!("  {}  {text}", human(time)));
+    let mut lines = vec![escape(&format!("Receipt {} · {}", r.id, r.outcome))];
+    // Every line quotes receipt data (requests, cells, labels): escaped as a whole.
+    let mut at =
+        |time: &str, text: String| lines.push(escape(&format!("  {}  {text}", human(time))));
     at(
         &r.planned_at,
         format!(
@@ -28,12 +31,20 @@ pub fn render(r: &Receipt) -> String {
             r.tier
         ),
     );
+    if r.rules_sha256 != default_rules_sha256() {
+        at(
+            &r.planned_at,
+            "WARNING: scored under rules other than the embedded default; check them with `audit verify --require-rules`".to_string(),
+        );
+    }
     let approval = &r.approval;
     let mut text = if approval.method == "auto" {
         format!(
             "approved automatically: tier {} is within auto_approve_max_tier",
             approval.tier
         )
+    } else if approval.method.starts_with("none") {
+        format!("no approval: {}", approval.method)
     } else {
         format!(
             "approved via {} by {}",
@@ -52,6 +63,27 @@ pub fn render(r: &Receipt) -> String {
         text.push_str(&format!(", transaction {t}"));
     }
     at(&approval.approved_at, text);
+    at(
+        &approval.approved_at,
+        match r.enforced_by.as_deref() {
+            Some(crate::receipt::ENFORCED_LOCALLY) => {
+                "enforced by: local (this CLI, trusting the user who ran it)".to_string()
+            }
+            Some(other) => format!("enforced by: {other}"),
+            None => "enforced by: not recorded (receipt made before enforced_by)".to_string(),
+        },
+    );
+    if !r.caller_facts.is_empty() {
+        let facts: Vec<String> = r
+            .caller_facts
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        at(
+            &r.planned_at,
+            format!("facts given by the caller: {}", facts.join(", ")),
+        );
+    }
     for d in &r.delegation {
         let token = d
             .token_ref
@@ -139,12 +171,18 @@ pub fn notify_outcome(at: &str, n: &crate::receipt::NotifyRecord) -> String {
         (Some(id), None) => format!(" (message {id})"),
         (None, None) => String::new(),
     };
-    format!(
-        "  {}  notify {} to {} recipient(s){detail} (recorded after sealing)\n",
+    let line = format!(
+        "  {}  notify {} to {} recipient(s){detail} (recorded after sealing)",
         human(at),
         n.status,
         n.recipients
-    )
+    );
+    format!("{}\n", escape(&line))
+}
+
+/// The hash of the embedded default rules, as receipts record rules.
+pub fn default_rules_sha256() -> String {
+    crate::digest::sha256_prefixed(crate::policy::DEFAULT_RULES.as_bytes())
 }
 
 /// The first 16 hex digits of a `sha256:` hash, for display.

@@ -11,20 +11,76 @@ use serde_json::{Map, Value, json};
 use super::{Agent, Operation};
 use crate::catalog::{Catalog, Field, value};
 
+/// Facts about the moment and the people rather than the changes, measured by the program when
+/// it scores (at plan and again at apply), never read from a plan file.
+#[derive(Debug, Clone, Default)]
+pub struct Circumstances {
+    /// Hour of the day (UTC) by the clock at scoring time.
+    pub hour_utc: u8,
+    /// Minutes since the login's authentication time; None without a login.
+    pub session_duration_minutes: Option<f64>,
+    /// Approval requests sent to the approver in the last 60 minutes (audit store).
+    pub recent_approval_requests: Option<u64>,
+    /// Facts the caller measured (`--fact`, `CHANGESET_USER_STRESS_LEVEL`): only declared facts
+    /// that the program does not derive (checked by [`caller_fact`]).
+    pub caller: Map<String, Value>,
+}
+
+/// Facts a caller may supply: declared by the rules' fact table and derived by nothing here.
+pub const CALLER_FACTS: &[&str] = &["user_stress_level"];
+
+/// Checks and parses one caller fact `NAME=VALUE`.
+pub fn caller_fact(text: &str) -> crate::error::Result<(String, Value)> {
+    use crate::error::Error;
+    let (name, value) = text.split_once('=').ok_or_else(|| {
+        Error::usage(format!("--fact `{text}` is not NAME=VALUE"))
+            .hint("for example --fact user_stress_level=0.8")
+    })?;
+    let name = name.trim();
+    let Some((_, kind)) = crate::policy::FACTS.iter().find(|(n, _)| *n == name) else {
+        return Err(
+            Error::usage(format!("--fact `{name}`: the rules declare no such fact")).hint(format!(
+                "facts a caller may give: {}",
+                CALLER_FACTS.join(", ")
+            )),
+        );
+    };
+    if !CALLER_FACTS.contains(&name) {
+        return Err(Error::usage(format!(
+            "--fact `{name}`: changeset derives this fact itself; a caller cannot set it"
+        ))
+        .hint(format!(
+            "facts a caller may give: {}",
+            CALLER_FACTS.join(", ")
+        )));
+    }
+    let value = value.trim();
+    let parsed = match kind {
+        crate::policy::FactType::Number => value
+            .parse::<f64>()
+            .ok()
+            .filter(|f| f.is_finite())
+            .and_then(serde_json::Number::from_f64)
+            .map(Value::Number),
+        crate::policy::FactType::Bool => value.parse::<bool>().ok().map(Value::Bool),
+        crate::policy::FactType::Text => Some(Value::String(value.to_string())),
+    };
+    let parsed = parsed
+        .ok_or_else(|| Error::usage(format!("--fact {name}=`{value}` is not a {}", kind.name())))?;
+    Ok((name.to_string(), parsed))
+}
+
 /// Context shared by every operation of a plan.
 #[derive(Debug, Clone, Default)]
 pub struct PlanContext {
     /// Distinct products written by the whole plan.
     pub plan_affected_records: usize,
     pub plan_operation_count: usize,
-    /// Hour of the day (UTC) at planning time.
-    pub hour_utc: u8,
-    /// Minutes since login, when logged in.
-    pub session_duration_minutes: Option<f64>,
+    pub circumstances: Circumstances,
 }
 
 impl PlanContext {
-    pub fn new(ops: &[Operation], hour_utc: u8, session_duration_minutes: Option<f64>) -> Self {
+    pub fn new(ops: &[Operation], circumstances: Circumstances) -> Self {
         let keys: BTreeSet<&str> = ops
             .iter()
             .filter(|o| o.is_write())
@@ -33,8 +89,7 @@ impl PlanContext {
         PlanContext {
             plan_affected_records: keys.len(),
             plan_operation_count: ops.len(),
-            hour_utc,
-            session_duration_minutes,
+            circumstances,
         }
     }
 }
@@ -49,7 +104,7 @@ pub fn derive(op: &Operation, catalog: &Catalog, ctx: &PlanContext) -> Map<Strin
     let keys: BTreeSet<&str> = op.changes.iter().map(|c| c.key.as_str()).collect();
     let mut facts = Map::new();
     facts.insert("operation_type".into(), json!(operation_type));
-    facts.insert("action".into(), json!(op.action));
+    facts.insert("action".into(), json!(super::derive::action(op, catalog)));
     if op.is_write() {
         facts.insert("affected_records".into(), json!(keys.len()));
     }
@@ -64,13 +119,21 @@ pub fn derive(op: &Operation, catalog: &Catalog, ctx: &PlanContext) -> Map<Strin
         "plan_operation_count".into(),
         json!(ctx.plan_operation_count),
     );
-    facts.insert("hour_utc".into(), json!(ctx.hour_utc));
+    let circumstances = &ctx.circumstances;
+    facts.insert("hour_utc".into(), json!(circumstances.hour_utc));
     facts.insert(
         "pii_detected".into(),
         json!(op.changes.iter().any(|c| contains_pii(&c.after))),
     );
-    if let Some(minutes) = ctx.session_duration_minutes {
+    if let Some(minutes) = circumstances.session_duration_minutes {
         facts.insert("session_duration_minutes".into(), json!(minutes));
+    }
+    if let Some(n) = circumstances.recent_approval_requests {
+        facts.insert("recent_approval_requests".into(), json!(n));
+    }
+    for (name, value) in &circumstances.caller {
+        // caller_fact admitted only names nothing above derives; never overwrite one anyway.
+        facts.entry(name.clone()).or_insert_with(|| value.clone());
     }
     facts
 }

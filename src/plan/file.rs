@@ -37,8 +37,19 @@ pub fn parse(text: &str) -> Result<Plan> {
         }
         _ => return Err(Error::input("not a plan file (no valid format_version)")),
     }
-    serde_json::from_value(value)
-        .map_err(|e| Error::input(format!("the plan file is malformed: {e}")))
+    let plan: Plan = serde_json::from_value(value)
+        .map_err(|e| Error::input(format!("the plan file is malformed: {e}")))?;
+    check_ids(&plan)?;
+    Ok(plan)
+}
+
+/// The ids a plan carries into prompts, binding messages, headers and the journal.
+pub fn check_ids(plan: &Plan) -> Result<()> {
+    crate::ids::check_plan(&plan.id)?;
+    if let Some(r) = &plan.rollback_of {
+        crate::ids::check_receipt(r)?;
+    }
+    Ok(())
 }
 
 /// Serialised straight into the file (a large plan is never held as one string).

@@ -2,6 +2,7 @@
 
 pub mod answer;
 pub mod build;
+pub mod derive;
 pub mod facts;
 pub mod file;
 pub mod resolve;
@@ -149,9 +150,39 @@ impl Plan {
         keys.len()
     }
 
-    /// SHA-256 over the plan's canonical JSON: what an approval and a receipt are bound to.
+    /// SHA-256 over the canonical JSON (RFC 8785) of what the plan writes and where: ids,
+    /// request, source, fingerprint, rules, and each operation's agent and changes. What an
+    /// approval and a receipt are bound to. Labels, actions, facts and tiers are left out on
+    /// purpose: the program derives them again whenever it uses them, so editing them in a file
+    /// changes nothing, and the hash shown at `plan` is the one the approver sees at `apply`.
     pub fn hash(&self) -> String {
-        let value = serde_json::to_value(self).expect("plans always serialise");
+        let operations: Vec<Value> = self
+            .operations
+            .iter()
+            .map(|o| serde_json::json!({"id": o.id, "agent": o.agent, "changes": o.changes}))
+            .collect();
+        let value = serde_json::json!({
+            "format_version": self.format_version,
+            "id": self.id,
+            "created_at": self.created_at,
+            "request": self.request,
+            "source": self.source,
+            "fingerprint": self.fingerprint,
+            "rules": self.rules,
+            "operations": operations,
+            "rollback_of": self.rollback_of,
+        });
         crate::digest::sha256_prefixed(&serde_jcs::to_vec(&value).expect("plans always serialise"))
     }
+
+    /// The first 8 hex digits of the hash, as shown to approvers (`#a1b2c3d4`).
+    pub fn short_hash(&self) -> String {
+        short_hash(&self.hash())
+    }
+}
+
+/// `#` and the first 8 hex digits of a `sha256:` hash.
+pub fn short_hash(hash: &str) -> String {
+    let hex = hash.strip_prefix("sha256:").unwrap_or(hash);
+    format!("#{}", hex.chars().take(8).collect::<String>())
 }

@@ -1,7 +1,7 @@
 //! Scoring: facts for every operation, the rules' decision, the plan's tier and approval need.
 
-use super::facts::{self, PlanContext};
-use super::{ApprovalNeed, Operation};
+use super::facts::{self, Circumstances, PlanContext};
+use super::{ApprovalNeed, Operation, Plan, derive};
 use crate::catalog::Catalog;
 use crate::policy::RuleSet;
 
@@ -33,6 +33,27 @@ pub fn score(ops: &mut [Operation], catalog: &Catalog, ctx: &PlanContext, rules:
         op.rule_errors = decision.errors;
     }
     ops.iter().map(|o| o.tier).max().unwrap_or(0)
+}
+
+/// The plan as the program sees it now: actions and labels rebuilt from the changes, facts
+/// derived again (with this moment's circumstances), every tier decided again under `rules`,
+/// and the approval need that follows. Nothing the file says about these is kept.
+pub fn rederive(
+    plan: &Plan,
+    catalog: &Catalog,
+    circumstances: Circumstances,
+    rules: &RuleSet,
+    method: &str,
+) -> Plan {
+    let mut effective = plan.clone();
+    for op in &mut effective.operations {
+        op.action = derive::action(op, catalog);
+        op.label = derive::label(op, catalog);
+    }
+    let ctx = PlanContext::new(&effective.operations, circumstances);
+    effective.tier = score(&mut effective.operations, catalog, &ctx, rules);
+    effective.approval = approval_need(effective.tier, rules, method, "typed_id");
+    effective
 }
 
 /// What approval a plan of this tier needs under these rules.

@@ -39,6 +39,7 @@ pub const FACTS: &[(&str, FactType)] = &[
     ("pii_detected", FactType::Bool),
     ("plan_affected_records", FactType::Number),
     ("plan_operation_count", FactType::Number),
+    ("recent_approval_requests", FactType::Number),
 ];
 
 const SLOT_COUNT: usize = FACTS.len();

@@ -11,6 +11,9 @@ use crate::digest::sha256_prefixed;
 use crate::error::{Error, Result};
 use crate::plan::Operation;
 
+/// `enforced_by` of a receipt whose approval this CLI enforced on its own.
+pub const ENFORCED_LOCALLY: &str = "local";
+
 /// The receipt format's major version.
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -168,6 +171,13 @@ pub struct Receipt {
     /// The receipt this one undoes, for rollbacks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollback_of: Option<String>,
+    /// Who enforced the approval: `local` (this CLI, trusting its user) or `gate`. Absent in
+    /// receipts made before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enforced_by: Option<String>,
+    /// Facts the caller supplied (`--fact`), as the rules saw them.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub caller_facts: serde_json::Map<String, Value>,
     pub timings: Timings,
     pub canon: String,
     pub alg: String,
@@ -217,8 +227,14 @@ impl Receipt {
             .as_object_mut()
             .expect("checked above")
             .insert("hash".into(), Value::String(stated));
-        serde_json::from_value(value)
-            .map_err(|e| Error::input(format!("the receipt is malformed: {e}")))
+        let receipt: Receipt = serde_json::from_value(value)
+            .map_err(|e| Error::input(format!("the receipt is malformed: {e}")))?;
+        crate::ids::check_receipt(&receipt.id)?;
+        crate::ids::check_plan(&receipt.plan_id)?;
+        if let Some(of) = &receipt.rollback_of {
+            crate::ids::check_receipt(of)?;
+        }
+        Ok(receipt)
     }
 }
 

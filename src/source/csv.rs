@@ -264,9 +264,10 @@ fn write_atomically(
     path: &Path,
     contents: impl FnOnce(&mut BufWriter<&File>) -> std::io::Result<()>,
 ) -> Result<()> {
-    let tmp = sidecar(path, &format!("tmp-{}", std::process::id()));
+    let tmp = crate::private_files::temp_name(path, "tmp");
     let result = (|| {
-        let file = File::create(&tmp).io_context("creating", &tmp)?;
+        // A fresh file: never through a symlink or over a file planted at the name.
+        let file = crate::private_files::create_new(&tmp).io_context("creating", &tmp)?;
         if let Ok(meta) = fs::metadata(path) {
             let _ = file.set_permissions(meta.permissions());
         }

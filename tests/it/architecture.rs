@@ -22,6 +22,8 @@ const LAYERS: &[(&str, u8)] = &[
     ("pii", 0),
     ("report", 0),
     ("net", 0),
+    ("escape", 0),
+    ("private_files", 0),
     ("catalog", 1),
     ("parse", 1),
     ("policy", 1),

@@ -96,7 +96,11 @@ fn tier_2_approved_on_the_device_is_applied_and_recorded() {
     assert_eq!(approval["binding_message"], message);
     let plan_id = plan_json(&plan)["id"].as_str().unwrap().to_string();
     assert!(message.contains(&plan_id), "{message}");
-    assert!(message.contains("2 changes, 1 product"), "{message}");
+    let hash = receipt["plan_hash"].as_str().unwrap();
+    assert!(
+        message.starts_with(&format!("{plan_id} 2 chg 1 prod T2 #{}: ", &hash[7..15])),
+        "{message}"
+    );
     assert!(message.len() <= 64);
     assert!(
         message

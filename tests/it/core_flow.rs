@@ -250,9 +250,11 @@ fn an_edited_plan_file_cannot_lower_its_tier_or_write_bad_values() {
         .unwrap()
         .replace("\"tier\": 3", "\"tier\": 2");
     std::fs::write(&plan, text).unwrap();
+    // The tier is scored again from the changes: the file's claim changes nothing, and tier 3
+    // is above auto_approve_max_tier 2, so nothing is written without a prompt.
     let (code, _, stderr) = apply_auto(&env, &plan, &rules);
-    assert_eq!(code, 1, "{stderr}");
-    assert!(stderr.contains("score tier 3"), "{stderr}");
+    assert_eq!(code, 4, "{stderr}");
+    assert!(stderr.contains("now it is tier 3"), "{stderr}");
 
     let plan = save_plan(&env, "mark STR-002 out of stock", Some(&rules));
     let text = std::fs::read_to_string(&plan).unwrap().replace(

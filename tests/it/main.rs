@@ -27,6 +27,7 @@ mod core_flow;
 mod csv_bytes;
 mod doctor;
 mod gate;
+mod integrity;
 mod keychain;
 mod licences;
 mod parse_fuzz;

@@ -117,6 +117,8 @@ pub fn filters() -> Vec<(&'static str, &'static str)> {
             r#""${1}_ms": "[MS]""#,
         ),
         (r"local:[A-Za-z0-9_.-]+", "local:[USER]"),
+        // The plan-hash prefix shown to approvers.
+        (r"#[0-9a-f]{8}\b", "#[HASH8]"),
     ]
 }
 

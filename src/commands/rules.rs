@@ -8,9 +8,8 @@ use serde_json::{Map, Value};
 
 use crate::cli::{BenchEngine, RulesCommand};
 use crate::error::{Error, IoContext, Result};
-use crate::output::{self, paint, tier_code};
+use crate::output;
 use crate::plan::file;
-use crate::policy::explain::Explanation;
 use crate::policy::{EMBEDDED_ORIGIN, Finding, RuleSet, bench, cases};
 use crate::settings::Settings;
 
@@ -74,22 +73,7 @@ fn check(settings: &Settings, file: Option<&Path>) -> Result<u8> {
         let noun = if n == 1 { "rule" } else { "rules" };
         output::stdout(&format!("ok: {origin}: {n} {noun}, {}", rules.sha256))?;
     } else {
-        let lines: Vec<String> = problems
-            .iter()
-            .map(|f| {
-                let place = f
-                    .line
-                    .map(|l| format!("{origin}:{l}"))
-                    .unwrap_or(origin.clone());
-                let rule = f
-                    .rule
-                    .as_ref()
-                    .map(|r| format!("rule `{r}`: "))
-                    .unwrap_or_default();
-                format!("{place}: {rule}{}", f.message)
-            })
-            .collect();
-        output::stdout(&lines.join("\n"))?;
+        output::stdout(&output::rules::problems(&origin, problems))?;
         output::note(
             settings.quiet,
             &format!("{} problem(s) in {origin}", problems.len()),
@@ -101,10 +85,10 @@ fn check(settings: &Settings, file: Option<&Path>) -> Result<u8> {
 fn test(settings: &Settings, dir: Option<&Path>) -> Result<u8> {
     let rules = RuleSet::load(settings.rules_path.as_deref())?;
     let files = match (dir, &settings.rules_path) {
-        (Some(dir), _) => case_files(dir)?,
+        (Some(dir), _) => cases::files(dir)?,
         (None, Some(path)) => {
             let dir = path.parent().unwrap_or(Path::new(".")).join("tests");
-            case_files(&dir)?
+            cases::files(&dir)?
         }
         (None, None) => cases::DEFAULT_CASES
             .iter()
@@ -119,64 +103,16 @@ fn test(settings: &Settings, dir: Option<&Path>) -> Result<u8> {
     if settings.json() {
         output::json(&report)?;
     } else {
-        let colour = output::stdout_colour();
-        let mut out = String::new();
-        for case in &report.cases {
-            let status = if case.passed {
-                paint(colour, "32", "PASS")
-            } else {
-                paint(colour, "1;31", "FAIL")
-            };
-            out.push_str(&format!("{status}  {}  {}\n", case.file, case.name));
-            for problem in &case.problems {
-                out.push_str(&format!("        {problem}\n"));
-            }
-        }
-        out.push_str(&format!(
-            "\n{} passed, {} failed ({})\n",
-            report.passed, report.failed, report.rules
-        ));
-        if !report.uncovered.is_empty() {
-            out.push_str(&format!(
-                "not matched by any case: {}\n",
-                report.uncovered.join(", ")
-            ));
-        }
-        output::stdout(&out)?;
+        output::stdout(&output::rules::test_report(
+            &report,
+            output::stdout_colour(),
+        ))?;
     }
     if report.cases.is_empty() {
         return Err(Error::input("no test cases found")
             .hint("write [[case]] tables with name, facts and expect_tier in DIR/*.toml"));
     }
     Ok(if report.ok() { 0 } else { EXIT_FINDINGS })
-}
-
-/// Every `*.toml` file in `dir`, by name.
-fn case_files(dir: &Path) -> Result<Vec<(String, String)>> {
-    let entries = std::fs::read_dir(dir).map_err(|e| {
-        Error::input(format!(
-            "cannot read the test case directory {}: {e}",
-            dir.display()
-        ))
-        .hint("pass the directory: `changeset rules test DIR` (default: tests/ next to the rules file)")
-    })?;
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    paths.sort();
-    paths
-        .into_iter()
-        .map(|p| {
-            let text = std::fs::read_to_string(&p).io_context("reading the test cases", &p)?;
-            let name = p
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned();
-            Ok((name, text))
-        })
-        .collect()
 }
 
 fn explain(
@@ -232,94 +168,17 @@ fn explain(
     if settings.json() {
         output::json(&explanation)?;
     } else {
-        output::stdout(&explain_text(&explanation, output::stdout_colour()))?;
+        output::stdout(&output::rules::explanation(
+            &explanation,
+            output::stdout_colour(),
+        ))?;
     }
     Ok(0)
 }
 
-fn explain_text(e: &Explanation, colour: bool) -> String {
-    let given: Vec<String> = e
-        .facts
-        .iter()
-        .filter(|f| !f.absent)
-        .map(|f| format!("{} = {}", f.name, f.value))
-        .collect();
-    let absent: Vec<&str> = e
-        .facts
-        .iter()
-        .filter(|f| f.absent)
-        .map(|f| f.name.as_str())
-        .collect();
-    let tier = paint(colour, tier_code(e.tier), &format!("Tier {}", e.tier));
-    let mut out = format!("{tier}: {}\n", e.reason);
-    out.push_str(&format!("Rules: {}\n", e.rules));
-    out.push_str(&format!("Facts: {}\n", or_none(&given.join(", "))));
-    out.push_str(&format!(
-        "Absent (NaN, \"\" or false, so comparisons with them are false): {}\n",
-        or_none(&absent.join(", "))
-    ));
-    if !e.ignored.is_empty() {
-        out.push_str(&format!(
-            "Ignored (not facts any rule can read): {}\n",
-            e.ignored.join(", ")
-        ));
-    }
-    for t in &e.trace {
-        let result = match t.result {
-            "matched" => paint(colour, "1", "matched    "),
-            "error" => paint(colour, "1;31", "ERROR      "),
-            _ => "not matched".to_string(),
-        };
-        out.push_str(&format!("\n{result}  {} (tier {})\n", t.id, t.tier));
-        out.push_str(&format!("  when: {}\n", t.when));
-        let reads: Vec<String> = t
-            .reads
-            .iter()
-            .map(|f| {
-                if f.absent {
-                    format!("{} = (absent)", f.name)
-                } else {
-                    format!("{} = {}", f.name, f.value)
-                }
-            })
-            .collect();
-        out.push_str(&format!("  read: {}\n", or_none(&reads.join(", "))));
-        if let Some(error) = &t.error {
-            out.push_str(&format!(
-                "  {} {error} (forces tier {})\n",
-                paint(colour, "1;31", "error:"),
-                crate::policy::ERROR_TIER
-            ));
-        }
-    }
-    out
-}
-
-fn or_none(s: &str) -> &str {
-    if s.is_empty() { "(none)" } else { s }
-}
-
 fn run_bench(settings: &Settings, path: &Path, engine: BenchEngine) -> Result<u8> {
     let rules = RuleSet::load(settings.rules_path.as_deref())?;
-    let text = std::fs::read_to_string(path).io_context("reading the facts file", path)?;
-    let mut records = Vec::new();
-    for (i, line) in text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-    {
-        match serde_json::from_str(line) {
-            Ok(Value::Object(map)) => records.push(map),
-            _ => {
-                return Err(Error::input(format!(
-                    "{}:{}: not a JSON object of facts",
-                    path.display(),
-                    i + 1
-                ))
-                .hint("the facts file is JSON Lines: one object per line (see gen-facts.js)"));
-            }
-        }
-    }
+    let records = bench::read_facts(path)?;
     let engine = match engine {
         BenchEngine::Compiled => bench::Engine::Compiled,
         BenchEngine::Evalexpr => bench::Engine::Interpreted,

@@ -3,6 +3,7 @@
 
 pub mod login;
 pub mod printer;
+pub mod rules;
 pub mod tables;
 pub mod timeline;
 

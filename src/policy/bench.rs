@@ -5,6 +5,7 @@
 //! As in peer.js, only the evaluation loop is timed: the records are already parsed JSON
 //! objects, and each evaluation binds the object's facts and runs every rule.
 
+use std::path::Path;
 use std::time::Instant;
 
 use serde::Serialize;
@@ -12,6 +13,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::RuleSet;
+use crate::error::{Error, IoContext, Result};
 
 /// Which evaluator to time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,6 +98,30 @@ pub fn run(rules: &RuleSet, records: &[Map<String, Value>], engine: Engine) -> B
         tier_counts: counts,
         digest: hex::encode(Sha256::digest(&digits)),
     }
+}
+
+/// The records of a JSON Lines facts file: one object of facts a line.
+pub fn read_facts(path: &Path) -> Result<Vec<Map<String, Value>>> {
+    let text = std::fs::read_to_string(path).io_context("reading the facts file", path)?;
+    let mut records = Vec::new();
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        match serde_json::from_str(line) {
+            Ok(Value::Object(map)) => records.push(map),
+            _ => {
+                return Err(Error::input(format!(
+                    "{}:{}: not a JSON object of facts",
+                    path.display(),
+                    i + 1
+                ))
+                .hint("the facts file is JSON Lines: one object per line (see gen-facts.js)"));
+            }
+        }
+    }
+    Ok(records)
 }
 
 #[cfg(test)]

@@ -14,11 +14,13 @@
 //! case matches are reported, as test coverage.
 
 use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::RuleSet;
+use crate::error::{Error, IoContext, Result};
 
 /// Test cases shipped with the embedded default rules (file name, text), so `rules test`
 /// works from an installed binary too. A unit test keeps this list equal to `rules/tests/`.
@@ -173,6 +175,34 @@ fn sorted(ids: &[String]) -> Vec<&str> {
     let mut v: Vec<&str> = ids.iter().map(String::as_str).collect();
     v.sort_unstable();
     v
+}
+
+/// Every `*.toml` file in `dir`, by name.
+pub fn files(dir: &Path) -> Result<Vec<(String, String)>> {
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        Error::input(format!(
+            "cannot read the test case directory {}: {e}",
+            dir.display()
+        ))
+        .hint("pass the directory: `changeset rules test DIR` (default: tests/ next to the rules file)")
+    })?;
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).io_context("reading the test cases", &p)?;
+            let name = p
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            Ok((name, text))
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -52,7 +52,7 @@ fn fields(c: &Clause, mut w: Words, sku_index: usize) -> Result<Intent> {
         let span = strip(
             &toks[first..=last],
             &[
-                "called", "named", "with", "sku", "(", ",", ":", "-", "=", "|",
+                "called", "named", "with", "sku", "(", ",", ":", "-", "=", "|", "for",
             ],
         );
         if !span.is_empty() {
@@ -61,6 +61,10 @@ fn fields(c: &Clause, mut w: Words, sku_index: usize) -> Result<Intent> {
         w.take_range(first, last + 1);
     }
     w.take_range(sku_index, sku_index + 1);
+    // "add HL-171 to the catalog: ...": where it goes is not a field.
+    if let Some(m) = w.find("to|into the|our catalog|catalogue|store|shop|range|lineup :?") {
+        w.take(&m);
+    }
     let mut category = None;
     let mut price = None;
     let mut inventory = None;
@@ -69,7 +73,8 @@ fn fields(c: &Clause, mut w: Words, sku_index: usize) -> Result<Intent> {
     let n = toks.len();
     while i < n {
         let t = &toks[i];
-        if t.is_punct(',')
+        if w.is_used(i)
+            || t.is_punct(',')
             || t.is_punct(')')
             || t.is_punct(';')
             || t.is_punct('-')

@@ -208,7 +208,11 @@ pub fn check(w: &Words, clause: &str, names: &HashSet<String>, notify: bool) -> 
                 .hint("to stop selling a product, discontinue it: \"discontinue STR-001\"")
                 .with_examples());
             }
-            if w.find("price|prices|pricing").is_none() {
+            // "drop X to $49 for the sale" lowers a price.
+            let to_money = w
+                .find("to|by $")
+                .is_some_and(|m| w.toks[m.caps[0]].kind == crate::parse::lexer::Kind::Money);
+            if w.find("price|prices|pricing").is_none() && !to_money {
                 return Err(Error::input(format!(
                     "\"{clause}\": removing products is not something changeset does; nothing was planned"
                 ))

@@ -44,7 +44,7 @@ pub fn parse(c: &Clause, ctx: &Ctx) -> Option<Result<Intent>> {
             .is_some();
     // "any discounts on Bakeware?", "deals in Knives": what is on promo.
     let promos = w
-        .take_find("promos|promo|sales|sale|discounts|discount|deals|deal|markdowns|offers|specials|clearance on|in|for|across|within")
+        .take_find("on|any? promos|promo|sales|sale|discounts|discount|deals|deal|markdowns|offers|specials|clearance on|in|for|across|within")
         .is_some();
     let mut filters = target::take_filters(&mut w);
     if promos {

@@ -157,6 +157,14 @@ fn end_promo(c: &Clause, ctx: &Ctx, values: &Values) -> Parsed {
     {
         return Some(end(c, ctx, &over, false));
     }
+    // "X is full price again".
+    let mut full = c.w.clone();
+    if full
+        .take_end("is|are|'s now|back? at? full|regular|normal|original price|priced")
+        .is_some()
+    {
+        return Some(end(c, ctx, &full, false));
+    }
     // "X is off sale", "X is out of the promo".
     let mut off_now = c.w.clone();
     if off_now
@@ -290,8 +298,8 @@ const COSTS: &[&str] = &[
     "be|is|are? priced at|to? $",
     "be|is|are|was|been|gets|get? repriced|reset at|to $",
 ];
-const MOVES_UP: &str = "go|goes|went|going|gone|move|moves|moved|shoot|shoots|creep|creeps up";
-const MOVES_DOWN: &str = "go|goes|went|going|gone|move|moves|moved|come|comes down";
+const MOVES_UP: &str = "go|goes|went|going|gone|move|moves|moved|shoot|shoots|creep|creeps|rise|rises|rose|rising|climb|climbs|jump|jumps|increase|increases|grow|grows up?";
+const MOVES_DOWN: &str = "go|goes|went|going|gone|move|moves|moved|come|comes|fall|falls|fell|sink|sinks|decrease|decreases down?";
 /// "new price for X: $N", "X's new list price".
 const NEW_PRICE: &str = "'s? the|its|their|a? new|updated|revised base|list|regular|retail|normal|standard? price|prices|pricing of|for|on?";
 
@@ -458,9 +466,15 @@ fn promo_price(c: &Clause, ctx: &Ctx) -> Parsed {
     let mut w = c.w.clone();
     if let Some(m) = w
         .take_find(&format!("on|onto a|the? {PROMO_NOUN} at|for $"))
-        .or_else(|| w.take_find(&format!("at|for $ on|as a|the? {PROMO_NOUN}")))
+        .or_else(|| {
+            w.take_find(&format!(
+                "at|for|to $ on|as|for|during|in? a|the|this? {PROMO_NOUN}"
+            ))
+        })
+        .or_else(|| w.take_find(&format!("{PROMO_NOUN} :|= $")))
     {
-        w.take_start("put|place|set|run|list|have|get|throw|go|feature");
+        w.take_start("put|place|set|run|list|have|get|throw|go|feature|drop|lower|reduce|cut|bring|mark|knock|make|price|change");
+        w.take_end("down");
         let price = w.value(m.caps[0]);
         return Some(
             c.target(&w, ctx)
@@ -535,13 +549,17 @@ fn value_frame<'a>(c: &Clause<'a>, value: &str) -> Option<(Words<'a>, super::pat
         ))
         .or_else(|| {
             w.take_find(&format!(
-                "on|at|for|with|to? a|an? {value} clearance|flash|seasonal|special|holiday|storewide|sitewide|extra? {off} on|for|to|from|of|off?"
+                "on|at|for|with|to? a|an? {value} clearance|flash|seasonal|special|holiday|storewide|sitewide|extra? {off} sale|promo|deal|promotion|clearance? on|for|to|from|of|off?"
             ))
         })
         .or_else(|| {
             w.take_find(&format!(
-                "a|an? markdown|discount|reduction of {value} on|for|to|from?"
+                "a|an? markdown|discount|reduction|sale|deal|promo|promotion|clearance of {value} off? on|for|to|from?"
             ))
+        })
+        .or_else(|| {
+            // "X should be discounted by 15%", "we'd like Knives marked down 10%".
+            w.take_find(&format!("discounted|reduced|marked down? by? {value}"))
         });
     let m = match m {
         Some(m) => m,
@@ -711,7 +729,7 @@ const STATE_FRAMES: &[(&str, Option<&str>, InventoryState)] = &[
         InventoryState::InStock,
     ),
     (
-        "we|i are|have|had|'ve? ran|run|sold? out of",
+        "we|i are|'re|have|had|'ve? completely|totally|all|now|just? ran|run|sold? out of",
         None,
         InventoryState::OutOfStock,
     ),
@@ -842,6 +860,7 @@ fn stated(c: &Clause, ctx: &Ctx) -> Parsed {
         }
     }
     w.take_start("mark|set|flag|make|update|change|list|switch|move|put|label|tag|show|get|turn");
+    w.take_start("we|i just|now|finally? got|have|'ve got?");
     for cue in [
         "the? stock|inventory status|state|flag|level of|for|on?",
         "the? inventory|stock|availability|status|flag|state of|for|on?",
@@ -868,7 +887,7 @@ fn take_state(w: &mut Words) -> Option<InventoryState> {
         .chain(vocab::STATES)
         .find_map(|(pattern, state)| w.take_end(pattern).map(|_| *state))?;
     for _ in 0..3 {
-        w.take_end("is|are|was|were|has|have|had|got|went|gone|became|become|being|been|now|as|to|into|back|be|should|will|officially|just|finally|currently|temporarily|completely|totally|entirely|still|read|reads|say|says|show|shows|came|come|comes|once|again|:|-|>");
+        w.take_end("is|are|was|were|has|have|had|got|went|gone|became|become|being|been|now|as|to|into|back|be|should|will|officially|just|finally|currently|temporarily|completely|totally|entirely|still|read|reads|say|says|show|shows|came|come|comes|once|again|marked|flagged|listed|labelled|labeled|needs|need|must|:|-|>");
     }
     Some(state)
 }
@@ -893,7 +912,7 @@ fn activate(c: &Clause, ctx: &Ctx, values: &Values) -> Parsed {
         || w.take_start("turn|switch|bring on|back").is_some()
     {
         let noun = w.take_find(&format!(
-            "'s? the|its|their|a|an? old|previous|stored|saved|original|earlier|last|usual? {PROMO_NOUN} price|prices? on|for|of|again|back?"
+            "'s? the|its|their|a|an? old|previous|stored|saved|original|earlier|last|usual? {PROMO_NOUN}|promotional price|prices? on|for|of|again|back?"
         ));
         noun.is_some() || ctx.last_was_promo
     } else if w.take_start("put|place|set|get|bring|go|move").is_some() {

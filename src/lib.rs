@@ -1,9 +1,19 @@
 //! changeset: plan, approve, apply and audit product-catalog changes safely.
 //!
-//! The pipeline flows one way (DESIGN section 2): request → source read → parse → plan (diffs) →
-//! policy (tiers) → plan file → stale check → approval → write (one batch) → read back →
-//! receipt (JCS + SHA-256, chained) → audit store.
-
+//! The pipeline flows one way: request → source read → parse → plan (diffs) → policy (tiers) →
+//! plan file → stale check → approval → write (one batch) → read back → receipt (JCS + SHA-256,
+//! chained) → audit store.
+//!
+//! Modules sit in layers and import only from layers below (`tests/it/architecture.rs` checks):
+//! - 0 base: `error`, `env`, `digest`, `clock`, `ids`, `pii`, `escape`, `net`, `report`,
+//!   `local_user`, `private_files`, `private_dir`
+//! - 1 model: `catalog` (rows, values, the stale-write check), `parse` (text → intents),
+//!   `policy` (rules → tiers), `plan` (intents + catalog → operations), `receipt`
+//! - 2 adapters: `source` (CSV, Sheets; handed a token source), `google` (HTTP; handed tokens),
+//!   `auth` (login, credential store, CIBA, Token Vault), `audit`, `notify`, `llm`
+//! - 3 pipeline: `apply` (check → approve → write → verify → seal → notify), `gate`
+//! - 4 edge: `cli`, `settings`, `output` (every renderer and the printer), `commands` (one file
+//!   per command; `commands::context` decides where tokens come from)
 pub mod apply;
 pub mod audit;
 pub mod auth;

@@ -4,10 +4,12 @@
 # category, write the changed cells as JSON), and Python's csv module merely reading the file as
 # a second reference. Each command runs 5 times, alternating; the medians, the ratios, peak RSS
 # against the file size and the scaling from the first size to the last are printed.
-# Usage: scripts/bench-plan.sh [ROWS...]   (default: 100000 1000000; RUNS=5)
+# Usage: scripts/bench-plan.sh [ROWS...]   (default: 100000 1000000; RUNS=5; BIN=path to an
+# already built release binary, e.g. one built with symbols for perf, instead of building)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet
+bin=${BIN:-target/release/changeset}
+[ -n "${BIN:-}" ] || cargo build --release --quiet
 venv=target/bench-venv
 if ! "$venv/bin/python" -c "import duckdb" 2>/dev/null; then
     python3 -m venv "$venv"
@@ -20,10 +22,11 @@ sizes=("${@:-100000 1000000}")
 for n in ${sizes[*]}; do
     python3 scripts/gen-catalog.py "$n" > "$work/catalog-$n.csv"
 done
-"$venv/bin/python" - "$work" "${RUNS:-5}" ${sizes[*]} <<'PY'
+"$venv/bin/python" - "$work" "${RUNS:-5}" "$bin" ${sizes[*]} <<'PY'
 import json, os, statistics, subprocess, sys, time
 
-work, runs, sizes = sys.argv[1], int(sys.argv[2]), [int(n) for n in sys.argv[3:]]
+work, runs, bin = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+sizes = [int(n) for n in sys.argv[4:]]
 request = "take 10% off all running shoes"
 
 def run(cmd, out):
@@ -43,7 +46,7 @@ for n in sizes:
     csv = f"{work}/catalog-{n}.csv"
     size_mib = os.path.getsize(csv) / 2**20
     jobs = {
-        "changeset": ["target/release/changeset", "plan", request, "--source", csv, "--format", "json"],
+        "changeset": [bin, "plan", request, "--source", csv, "--format", "json"],
         "duckdb": [sys.executable, "scripts/bench-duckdb.py", csv, f"{work}/duckdb-{n}.jsonl"],
         "python_csv": ["python3", "-c", "import csv,sys; sum(1 for _ in csv.reader(open(sys.argv[1])))", csv],
     }

@@ -163,7 +163,9 @@ impl SourceSpec {
 pub struct Catalog {
     pub headers: Vec<String>,
     pub rows: Rows,
-    columns: HashMap<Field, usize>,
+    /// The column of each field, by `Field as usize`: looked up for every cell read, so an
+    /// array rather than a hashed map.
+    columns: [Option<usize>; Field::ALL.len()],
     /// Row indices sorted by key, for binary search: 4 bytes a row instead of a map of
     /// owned keys. None when the rows are in key order already.
     by_key: Option<Vec<u32>>,
@@ -177,13 +179,13 @@ impl Catalog {
         names: &ColumnNames,
     ) -> Result<Catalog> {
         let rows = rows.into();
-        let mut columns = HashMap::new();
+        let mut columns = [None; Field::ALL.len()];
         let mut missing = Vec::new();
         for field in Field::ALL {
             let name = names.header(field);
             match headers.iter().position(|h| h.trim() == name) {
                 Some(i) => {
-                    columns.insert(field, i);
+                    columns[field as usize] = Some(i);
                 }
                 None if field.required() => missing.push(name.to_string()),
                 None => {}
@@ -197,7 +199,7 @@ impl Catalog {
             ))
             .hint("map your column names in the config file's [columns] table, e.g. base_price = \"Price\""));
         }
-        let key_col = columns[&Field::Sku];
+        let key_col = columns[Field::Sku as usize].expect("the key column is required");
         let key = |r: usize| rows.get(r, key_col).unwrap_or_default().trim();
         if let Some(r) = (0..rows.len()).find(|&r| key(r).is_empty()) {
             return Err(Error::input(format!(
@@ -238,7 +240,7 @@ impl Catalog {
 
     /// The column index of a logical field, if the catalog has it.
     pub fn column(&self, field: Field) -> Option<usize> {
-        self.columns.get(&field).copied()
+        self.columns[field as usize]
     }
 
     /// The header name of a logical field, if the catalog has it.

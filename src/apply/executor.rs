@@ -19,7 +19,7 @@ use crate::plan::facts::Circumstances;
 use crate::plan::{Change, Plan, score};
 use crate::policy::RuleSet;
 use crate::receipt::{
-    ApprovalRecord, Check, Delegation, Receipt, ReceiptOperation, Timings, VerifiedChange,
+    ApprovalRecord, Check, Delegation, Outcome, Receipt, ReceiptOperation, Timings, VerifiedChange,
 };
 use crate::settings::Settings;
 use crate::source::Source;
@@ -37,14 +37,55 @@ pub struct Context<'a> {
     pub notifier: Option<&'a mut crate::notify::Notifier>,
     /// The moment's facts (clock, login, approval requests, the caller's measurements).
     pub circumstances: Circumstances,
+    /// The plan as the approver is shown it before being asked (rendered by the edge).
+    pub summarise: fn(&Plan) -> String,
 }
 
 /// Applies the plan and returns the stored receipt. A failed verification returns the error
 /// (exit 6) after the rolled-back receipt is stored.
+///
+/// The steps, in order: check -> approve -> write -> verify-or-roll-back -> seal -> notify.
 pub fn apply(ctx: &mut Context<'_>, file_plan: &Plan) -> Result<Receipt> {
     let started = Instant::now();
     let now = crate::clock::now()?;
-    let started_at = now.to_string();
+    let (catalog, plan) = check(ctx, file_plan, now)?;
+    let approval_started = Instant::now();
+    let approval = approve(ctx, &plan)?;
+    let approval_ms = elapsed_ms(approval_started);
+    let on_behalf_of = authorize(ctx, &approval)?;
+    let write_started = Instant::now();
+    write(ctx, &catalog, &plan, &approval, &now.to_string())?;
+    let write_ms = elapsed_ms(write_started);
+    let verify_started = Instant::now();
+    let (verified, outcome) = verify_or_roll_back(ctx, &catalog, &plan)?;
+    let timings = Timings {
+        approval_ms,
+        write_ms,
+        verify_ms: elapsed_ms(verify_started),
+        total_ms: elapsed_ms(started),
+    };
+    let sealed = Sealed {
+        approval,
+        verified,
+        outcome: outcome.result,
+        started_at: now.to_string(),
+        timings,
+        state: outcome.state,
+    };
+    let receipt = seal(ctx, &plan, sealed, &on_behalf_of)?;
+    notify(ctx, &receipt);
+    match outcome.failure {
+        Some(e) => Err(e.hint(format!(
+            "receipt {} records what happened: `changeset audit show {}`",
+            receipt.id, receipt.id
+        ))),
+        None => Ok(receipt),
+    }
+}
+
+/// Step 1: everything that must hold before anyone is asked. Returns the catalog as read now
+/// and the plan as the program derives it (actions, labels, facts, tiers: never the file's).
+fn check(ctx: &mut Context<'_>, file_plan: &Plan, now: jiff::Timestamp) -> Result<(Catalog, Plan)> {
     crate::plan::file::check_ids(file_plan)?;
     check_rules(ctx.rules, file_plan)?;
     check_created(file_plan, now)?;
@@ -52,50 +93,53 @@ pub fn apply(ctx: &mut Context<'_>, file_plan: &Plan) -> Result<Receipt> {
     let catalog = ctx.source.read()?;
     check_fresh(&catalog, file_plan)?;
     check_values(&catalog, file_plan)?;
-    let effective = score::rederive(
+    let plan = score::rederive(
         file_plan,
         &catalog,
         ctx.circumstances.clone(),
         ctx.rules,
         approval::method_name(ctx.approval.method),
     );
-    let plan = &effective;
     if plan.tier != file_plan.tier {
-        crate::output::note(
-            ctx.settings.quiet,
-            &format!(
-                "Plan {} said tier {}; scored again now it is tier {}, and that is the tier that applies.",
-                plan.id, file_plan.tier, plan.tier
-            ),
-        );
+        crate::report::note(&format!(
+            "Plan {} said tier {}; scored again now it is tier {}, and that is the tier that applies.",
+            plan.id, file_plan.tier, plan.tier
+        ));
     }
+    Ok((catalog, plan))
+}
 
-    let approval_started = Instant::now();
-    // Each CIBA request is counted in the audit store as it goes out (MFA-fatigue fact).
-    let approved = {
-        let store = std::cell::RefCell::new(&mut *ctx.store);
-        let sent = |approver: &str| {
-            let at = crate::clock::now().map_or(0, |t| t.as_second());
-            if let Err(e) = store.borrow_mut().record_approval_request(approver, at) {
-                tracing::warn!("could not record the approval request: {}", e.message);
-            }
-        };
-        let summary = crate::output::tables::approval_summary(plan, crate::output::stderr_colour());
-        approval::obtain(
-            ctx.settings,
-            ctx.rules,
-            plan,
-            &ctx.approval,
-            &crate::clock::now()?.to_string(),
-            &approval::Presentation {
-                summary: &summary,
-                sent: &sent,
-            },
-        )?
+/// Step 2: the approval the plan's tier needs. Each CIBA request is counted in the audit store
+/// as it goes out (the MFA-fatigue fact).
+fn approve(ctx: &mut Context<'_>, plan: &Plan) -> Result<ApprovalRecord> {
+    let store = std::cell::RefCell::new(&mut *ctx.store);
+    let sent = |approver: &str| {
+        let at = crate::clock::now().map_or(0, |t| t.as_second());
+        if let Err(e) = store.borrow_mut().record_approval_request(approver, at) {
+            crate::report::warn(&format!(
+                "could not record the approval request: {}",
+                e.message
+            ));
+        }
     };
-    let approval = approved.record;
-    let approval_ms = elapsed_ms(approval_started);
+    let summary = (ctx.summarise)(plan);
+    let approved = approval::obtain(
+        ctx.settings,
+        ctx.rules,
+        plan,
+        &ctx.approval,
+        &crate::clock::now()?.to_string(),
+        &approval::Presentation {
+            summary: &summary,
+            sent: &sent,
+        },
+    )?;
+    Ok(approved.record)
+}
 
+/// After approval, and only then, the source gets its write credentials; their grants join
+/// the delegation chain. Returns whom the agents act for.
+fn authorize(ctx: &mut Context<'_>, approval: &ApprovalRecord) -> Result<String> {
     let on_behalf_of = approval
         .approvers
         .first()
@@ -104,17 +148,25 @@ pub fn apply(ctx: &mut Context<'_>, file_plan: &Plan) -> Result<Receipt> {
     for grant in ctx.source.authorize_write()? {
         ctx.delegation.push(grant.for_user(&on_behalf_of));
     }
+    Ok(on_behalf_of)
+}
 
+/// Step 3: claim the plan id in the journal, then one batch write.
+fn write(
+    ctx: &mut Context<'_>,
+    catalog: &Catalog,
+    plan: &Plan,
+    approval: &ApprovalRecord,
+    started_at: &str,
+) -> Result<()> {
     ctx.store.claim_plan(&Claim {
         plan_id: &plan.id,
         plan_hash: &plan.hash(),
         plan: &serde_json::to_string(plan)?,
-        approval: &serde_json::to_string(&approval)?,
-        now: &started_at,
+        approval: &serde_json::to_string(approval)?,
+        now: started_at,
     })?;
-    let batch = batch(&catalog, plan);
-    let write_started = Instant::now();
-    if let Err(e) = ctx.source.write(&batch) {
+    if let Err(e) = ctx.source.write(&batch(catalog, plan)) {
         // A stale refusal wrote nothing and the plan can never apply, so its journal entry is
         // closed; any other failure may have left the outcome unknown: `recover` settles it.
         if e.kind == Kind::Stale {
@@ -123,83 +175,98 @@ pub fn apply(ctx: &mut Context<'_>, file_plan: &Plan) -> Result<Receipt> {
         }
         return Err(e);
     }
-    let write_ms = elapsed_ms(write_started);
     ctx.store
-        .set_journal_state(&plan.id, state::WRITTEN, &now_text())?;
+        .set_journal_state(&plan.id, state::WRITTEN, &now_text())
+}
 
-    let verify_started = Instant::now();
-    let verified = read_back(ctx.source, &catalog, plan)?;
-    let failed: Vec<&VerifiedChange> = verified
+/// How an apply ended after its write.
+struct Settled {
+    result: Outcome,
+    /// The journal state the receipt closes the entry with.
+    state: &'static str,
+    failure: Option<Error>,
+}
+
+/// Step 4: read back; on any failed cell, roll back and say exactly what is left.
+fn verify_or_roll_back(
+    ctx: &mut Context<'_>,
+    catalog: &Catalog,
+    plan: &Plan,
+) -> Result<(Vec<(String, Vec<VerifiedChange>)>, Settled)> {
+    let verified = read_back(ctx.source, catalog, plan)?;
+    let failed: Vec<String> = verified
         .iter()
         .flat_map(|(_, v)| v)
         .filter(|c| c.check == Check::Fail)
+        .map(|c| format!("{} {}", c.key, c.field))
         .collect();
-    let (outcome, final_state, failure) = if failed.is_empty() {
-        ("applied", state::DONE, None)
-    } else {
-        let names: Vec<String> = failed
-            .iter()
-            .map(|c| format!("{} {}", c.key, c.field))
-            .collect();
-        let rollback = roll_back(ctx.source, &catalog, &verified);
-        // Rows the plan appended stay: an update cannot delete a row.
-        let created: Vec<&str> = plan
-            .write_changes()
-            .filter(|c| catalog.row_of(&c.key).is_none())
-            .map(|c| c.key.as_str())
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        let message = match &rollback {
-            Ok(()) if created.is_empty() => format!(
-                "the read-back did not match for {}; the changes were rolled back and the catalog is as before",
-                names.join(", ")
-            ),
-            Ok(()) => format!(
-                "the read-back did not match for {}; the updated cells were rolled back, but the created row(s) {} remain (a rollback restores cells and cannot delete rows)",
-                names.join(", "),
-                created.join(", ")
-            ),
-            Err(e) => format!(
-                "the read-back did not match for {}, and the rollback failed too: {}",
-                names.join(", "),
-                e.message
-            ),
+    if failed.is_empty() {
+        let settled = Settled {
+            result: Outcome::Applied,
+            state: state::DONE,
+            failure: None,
         };
-        let outcome = if rollback.is_ok() {
-            "rolled_back"
-        } else {
-            "verification_failed"
-        };
-        let state = if rollback.is_ok() {
-            state::ROLLED_BACK
-        } else {
-            state::WRITTEN
-        };
-        (
-            outcome,
-            state,
-            Some(
-                Error::verification(message)
-                    .hint("check the source for concurrent writers or formulas on these cells"),
-            ),
-        )
+        return Ok((verified, settled));
+    }
+    let rollback = roll_back(ctx.source, catalog, &verified);
+    let message = rollback_message(catalog, plan, &failed.join(", "), &rollback);
+    let (result, state) = match rollback {
+        Ok(()) => (Outcome::RolledBack, state::ROLLED_BACK),
+        Err(_) => (Outcome::VerificationFailed, state::WRITTEN),
     };
-    let verify_ms = elapsed_ms(verify_started);
+    let failure = Error::verification(message)
+        .hint("check the source for concurrent writers or formulas on these cells");
+    let settled = Settled {
+        result,
+        state,
+        failure: Some(failure),
+    };
+    Ok((verified, settled))
+}
 
-    let timings = Timings {
-        approval_ms,
-        write_ms,
-        verify_ms,
-        total_ms: elapsed_ms(started),
-    };
-    // Only a successful apply notifies; the notifier's token is in the chain before the seal,
-    // the message (carrying the sealed hash) goes out after it (see `crate::notify`).
+/// What a failed verification left: never "as before" while created rows remain.
+fn rollback_message(catalog: &Catalog, plan: &Plan, names: &str, rollback: &Result<()>) -> String {
+    // Rows the plan appended stay: an update cannot delete a row.
+    let created: Vec<&str> = plan
+        .write_changes()
+        .filter(|c| catalog.row_of(&c.key).is_none())
+        .map(|c| c.key.as_str())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    match rollback {
+        Ok(()) if created.is_empty() => format!(
+            "the read-back did not match for {names}; the changes were rolled back and the catalog is as before"
+        ),
+        Ok(()) => format!(
+            "the read-back did not match for {names}; the updated cells were rolled back, but the created row(s) {} remain (a rollback restores cells and cannot delete rows)",
+            created.join(", ")
+        ),
+        Err(e) => format!(
+            "the read-back did not match for {names}, and the rollback failed too: {}",
+            e.message
+        ),
+    }
+}
+
+/// What the receipt records besides the plan.
+struct Sealed {
+    approval: ApprovalRecord,
+    verified: Vec<(String, Vec<VerifiedChange>)>,
+    outcome: Outcome,
+    started_at: String,
+    timings: Timings,
+    state: &'static str,
+}
+
+/// Step 5: the receipt, chained and sealed in the audit store. Only a successful apply
+/// notifies: the notifier's token is in the chain before the seal.
+fn seal(ctx: &mut Context<'_>, plan: &Plan, s: Sealed, on_behalf_of: &str) -> Result<Receipt> {
     let notify = match ctx.notifier.as_deref_mut() {
-        Some(n) if failure.is_none() => {
+        Some(n) if s.outcome == Outcome::Applied => {
             let (grant, record) = n.prepare();
             ctx.delegation
-                .extend(grant.map(|g| g.for_user(&on_behalf_of)));
+                .extend(grant.map(|g| g.for_user(on_behalf_of)));
             Some(record)
         }
         _ => None,
@@ -207,30 +274,28 @@ pub fn apply(ctx: &mut Context<'_>, file_plan: &Plan) -> Result<Receipt> {
     let mut receipt = new_receipt(
         plan,
         &ctx.rules.sha256,
-        approval,
+        s.approval,
         ctx.delegation.clone(),
-        verified,
-        outcome,
-        started_at,
-        timings,
+        s.verified,
+        s.outcome,
+        s.started_at,
+        s.timings,
     );
     receipt.notify = notify;
     receipt.caller_facts = ctx.circumstances.caller.clone();
-    ctx.store.append(&mut receipt, final_state)?;
+    ctx.store.append(&mut receipt, s.state)?;
+    Ok(receipt)
+}
+
+/// Step 6: the message, carrying the sealed hash, goes out after the seal (see `crate::notify`).
+fn notify(ctx: &mut Context<'_>, receipt: &Receipt) {
     if let Some(n) = ctx.notifier.as_deref_mut()
         && receipt
             .notify
             .as_ref()
             .is_some_and(|r| r.status == "pending")
     {
-        n.deliver(&mut *ctx.store, &receipt);
-    }
-    match failure {
-        Some(e) => Err(e.hint(format!(
-            "receipt {} records what happened: `changeset audit show {}`",
-            receipt.id, receipt.id
-        ))),
-        None => Ok(receipt),
+        n.deliver(&mut *ctx.store, receipt);
     }
 }
 
@@ -242,7 +307,7 @@ pub(crate) fn new_receipt(
     approval: ApprovalRecord,
     delegation: Vec<Delegation>,
     verified: Verified,
-    outcome: &str,
+    outcome: Outcome,
     started_at: String,
     timings: Timings,
 ) -> Receipt {
@@ -263,7 +328,7 @@ pub(crate) fn new_receipt(
         planned_at: plan.created_at.clone(),
         started_at,
         finished_at: now_text(),
-        outcome: outcome.to_string(),
+        outcome,
         tier: plan.tier,
         operations,
         approval,

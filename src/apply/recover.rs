@@ -17,7 +17,7 @@ use crate::audit::{AuditStore, JournalEntry, state};
 use crate::catalog::{CellRef, value};
 use crate::error::{Error, Result};
 use crate::plan::{Change, Plan};
-use crate::receipt::{ApprovalRecord, Check, Delegation, Timings};
+use crate::receipt::{self, ApprovalRecord, Check, Delegation, Timings};
 use crate::source::Source;
 
 /// What recover did with one unfinished apply.
@@ -99,7 +99,7 @@ fn settle(
         ));
     }
     let (action, final_state) = if at_before == 0 {
-        ("applied", state::DONE)
+        (receipt::Outcome::Applied, state::DONE)
     } else {
         let verified = executor::read_back(source.as_mut(), &catalog, &plan)?;
         let written = only_written(verified);
@@ -118,7 +118,7 @@ fn settle(
             }
         }
         executor::roll_back(source.as_mut(), &catalog, &written)?;
-        ("rolled_back", state::ROLLED_BACK)
+        (receipt::Outcome::RolledBack, state::ROLLED_BACK)
     };
     // A recovery is not an approval: the journal's approval record is not evidence of one.
     let approval = ApprovalRecord {
@@ -153,7 +153,7 @@ fn settle(
         Timings::default(),
     );
     store.append(&mut receipt, final_state)?;
-    let detail = if action == "applied" {
+    let detail = if action == receipt::Outcome::Applied {
         "the write had landed; its receipt is sealed now".to_string()
     } else {
         format!(
@@ -162,7 +162,7 @@ fn settle(
         )
     };
     Ok(outcome(
-        if action == "applied" {
+        if action == receipt::Outcome::Applied {
             "completed"
         } else {
             "rolled_back"

@@ -183,7 +183,7 @@ pub trait AuditStore: Send {
                     id: r.id,
                     plan_id: r.plan_id,
                     created_at: r.finished_at,
-                    outcome: r.outcome,
+                    outcome: r.outcome.name().to_string(),
                     tier: r.tier,
                     request: r.request,
                     hash: r.hash,

@@ -73,6 +73,7 @@ pub fn execute(
         delegation: local_delegation(spec),
         notifier: notifier.as_mut(),
         circumstances,
+        summarise: |plan| output::tables::approval_summary(plan, output::stderr_colour()),
     };
     let receipt = executor::apply(&mut ctx, plan)?;
     if settings.json() {

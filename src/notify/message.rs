@@ -75,7 +75,7 @@ pub fn compose(receipt: &Receipt, recipients: &[String]) -> Result<String> {
         format!("To: {}", recipients.join(", ")),
         format!(
             "Subject: changeset {} {}: {} change(s) on {} product(s)",
-            clean(&receipt.outcome),
+            clean(receipt.outcome.name()),
             receipt.plan_id,
             changes.len(),
             products.len()

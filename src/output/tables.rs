@@ -162,7 +162,7 @@ pub fn receipt(r: &Receipt, colour: bool) -> String {
     format!(
         "Receipt {} ({})\n{t}\nplan {} · tier {} · approved: {}{approvers}\nhash {}\nprev {}\n",
         escape(&r.id),
-        escape(&r.outcome),
+        r.outcome,
         escape(&r.plan_id),
         r.tier,
         escape(&r.approval.method),

@@ -1,7 +1,7 @@
 //! The inverse of an applied changeset, for `changeset rollback`: every cell written goes back
 //! to its `before`, planned against the current rows like any other plan.
 
-use super::{Check, Receipt, VerifiedChange};
+use super::{Check, Outcome, Receipt, VerifiedChange};
 use crate::catalog::{Catalog, value};
 use crate::error::{Error, Result};
 use crate::plan::{Agent, Change, Operation};
@@ -40,10 +40,11 @@ pub fn operations(receipt: &Receipt, catalog: &Catalog) -> Result<Vec<Operation>
 
 /// Only an applied changeset that created no rows can be undone by writing cells back.
 fn check_undoable(receipt: &Receipt) -> Result<()> {
-    if receipt.outcome != "applied" {
+    if receipt.outcome != Outcome::Applied {
         return Err(Error::input(format!(
             "receipt {} has outcome `{}`: only applied changesets can be rolled back",
-            receipt.id, receipt.outcome
+            receipt.id,
+            receipt.outcome.name()
         )));
     }
     let created: Vec<&str> = receipt

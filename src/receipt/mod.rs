@@ -17,6 +17,35 @@ pub const ENFORCED_LOCALLY: &str = "local";
 /// The receipt format's major version.
 pub const FORMAT_VERSION: u32 = 1;
 
+/// How an apply ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Written and verified.
+    Applied,
+    /// The read-back failed and the written cells were restored.
+    RolledBack,
+    /// The read-back failed and so did the rollback.
+    VerificationFailed,
+}
+
+impl Outcome {
+    /// The name receipts and tables use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Applied => "applied",
+            Outcome::RolledBack => "rolled_back",
+            Outcome::VerificationFailed => "verification_failed",
+        }
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// How a read-back compared with the planned value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -160,8 +189,7 @@ pub struct Receipt {
     pub planned_at: String,
     pub started_at: String,
     pub finished_at: String,
-    /// `applied`, `rolled_back` or `verification_failed`.
-    pub outcome: String,
+    pub outcome: Outcome,
     pub tier: u8,
     pub operations: Vec<ReceiptOperation>,
     pub approval: ApprovalRecord,

@@ -17,7 +17,7 @@ pub trait Reporter: Send + Sync {
 }
 
 /// A slow step in progress.
-pub trait Step {
+pub trait Step: Send + Sync {
     /// Replaces the step's label (a countdown, the state of a poll).
     fn update(&self, label: &str);
 }

@@ -69,9 +69,9 @@ pub fn approve(
                 sent(approver);
             }
             announce(quiet, &pending, binding_message, expiry);
-            let spinner = crate::output::spinner(quiet, "");
+            let step = crate::report::step("");
             let progress = |p: &Pending, left: Duration| {
-                spinner.set_message(format!(
+                step.update(&format!(
                     "Waiting for {} to approve \"{binding_message}\" ({} s left)",
                     p.approver,
                     left.as_secs()
@@ -94,7 +94,7 @@ pub fn approve(
                     .map(|(a, b)| vec![a, b])
                 }
             };
-            spinner.finish_and_clear();
+            drop(step);
             result
         };
         tokio::select! {

@@ -435,14 +435,14 @@ fn check_values(catalog: &Catalog, plan: &Plan) -> Result<()> {
                         "{} {}: the plan says it was `{}`, the catalog holds `{now}`",
                         c.key,
                         c.field,
-                        tables_show(&c.before)
+                        value::show(&c.before)
                     )));
                 }
             }
             valid_after(field, &c.after).map_err(|why| {
                 Error::input(format!(
                     "the plan would write {} to {} {}: {why}",
-                    tables_show(&c.after),
+                    value::show(&c.after),
                     c.key,
                     c.field
                 ))
@@ -451,10 +451,6 @@ fn check_values(catalog: &Catalog, plan: &Plan) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn tables_show(v: &Value) -> String {
-    crate::output::tables::show(v)
 }
 
 pub(crate) fn valid_after(field: Field, after: &Value) -> std::result::Result<(), &'static str> {

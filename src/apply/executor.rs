@@ -192,7 +192,7 @@ fn verify_or_roll_back(
     ctx: &mut Context<'_>,
     catalog: &Catalog,
     plan: &Plan,
-) -> Result<(Vec<(String, Vec<VerifiedChange>)>, Settled)> {
+) -> Result<(Verified, Settled)> {
     let verified = read_back(ctx.source, catalog, plan)?;
     let failed: Vec<String> = verified
         .iter()
@@ -252,7 +252,7 @@ fn rollback_message(catalog: &Catalog, plan: &Plan, names: &str, rollback: &Resu
 /// What the receipt records besides the plan.
 struct Sealed {
     approval: ApprovalRecord,
-    verified: Vec<(String, Vec<VerifiedChange>)>,
+    verified: Verified,
     outcome: Outcome,
     started_at: String,
     timings: Timings,

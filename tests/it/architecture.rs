@@ -65,6 +65,8 @@ const FORBIDDEN: &[(&str, &str, &str)] = &[
 /// Violations that exist today and are being removed. The test fails on any violation not
 /// listed here AND on a listed one that no longer occurs, so this list can only shrink.
 const KNOWN: &[&str] = &[
+    "src/commands/rollback.rs:command `rollback` imports command `apply`: commands never import each other",
+    "src/commands/rollback.rs:command `rollback` imports command `plan`: commands never import each other",
     "src/apply/approval.rs:`apply` (layer 3) imports `settings` (layer 4): imports only go down",
     "src/apply/approval.rs:`apply` (layer 3) imports `cli` (layer 4): imports only go down",
     "src/apply/ciba.rs:`apply` (layer 3) imports `settings` (layer 4): imports only go down",
@@ -261,19 +263,38 @@ fn command_cross_imports(src: &Path) -> Vec<String> {
         let text = std::fs::read_to_string(dir.join(format!("{name}.rs"))).unwrap_or_default();
         for (i, line) in text.lines().enumerate() {
             let code = line.split("//").next().unwrap_or("");
-            for other in names.iter().filter(|o| *o != name) {
-                if code.contains(&format!("commands::{other}::"))
-                    || code.contains(&format!("super::{other}::"))
-                {
-                    out.push(format!(
-                        "src/commands/{name}.rs:{}: command `{name}` imports command `{other}`: commands never import each other",
-                        i + 1
-                    ));
-                }
+            let used = [
+                modules_after(code, "commands::"),
+                modules_after(code, "super::"),
+            ]
+            .concat();
+            for other in names.iter().filter(|o| *o != name && used.contains(o)) {
+                out.push(format!(
+                    "src/commands/{name}.rs:{}: command `{name}` imports command `{other}`: commands never import each other",
+                    i + 1
+                ));
             }
         }
     }
     out
+}
+
+/// The module names a line reaches after `prefix`: `prefix x::…` or `prefix {x, y::…}`.
+fn modules_after(code: &str, prefix: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut rest = code;
+    while let Some(at) = rest.find(prefix) {
+        let after = &rest[at + prefix.len()..];
+        if let Some(group) = after.strip_prefix('{') {
+            let mut names = Vec::new();
+            take_group(group, &mut 1, 0, &mut names);
+            found.extend(names.into_iter().map(|(_, n)| n));
+        } else {
+            found.push(ident(after).to_string());
+        }
+        rest = after;
+    }
+    found
 }
 
 /// Cycles between top-level modules, each named by one import that closes it.
@@ -360,12 +381,18 @@ fn the_checker_catches_each_kind_of_violation() {
     write("google/mod.rs", "fn f() { crate::auth::token(); }\n");
     write("auth/mod.rs", "use crate::error::Error;\n");
     write("commands/plan.rs", "use super::apply::helper;\n");
+    write(
+        "commands/rollback.rs",
+        "use crate::commands::{apply, plan::make};\n",
+    );
     write("commands/apply.rs", "pub fn helper() {}\n");
     write("mystery.rs", "use crate::error::Error;\n");
     let found = violations(src);
     let expect = [
         "src/apply/mod.rs:3: `apply` (layer 3) imports `cli` (layer 4): imports only go down",
         "src/commands/plan.rs:1: command `plan` imports command `apply`: commands never import each other",
+        "src/commands/rollback.rs:1: command `rollback` imports command `apply`: commands never import each other",
+        "src/commands/rollback.rs:1: command `rollback` imports command `plan`: commands never import each other",
         "src/google/mod.rs:1: `google` imports `auth`: google/ is plain HTTP to Google: it is handed tokens, never fetches them",
         "src/mystery.rs:1: module `mystery` has no layer (add it to LAYERS)",
         "src/plan/mod.rs:1: `plan` imports `receipt`, which leads back to `plan`: a cycle between modules",

@@ -94,30 +94,41 @@ pub fn make(
         ms = started.elapsed().as_millis() as u64,
         "read the catalog"
     );
-    let intents = match parsing {
-        Parsing::Done(intents) => intents,
-        Parsing::Model(endpoint) => crate::llm::parse(request, &catalog, &endpoint)?,
-    };
-    let started = std::time::Instant::now();
-    let operations = build::operations(&catalog, &intents)?;
-    tracing::info!(
-        operations = operations.len(),
-        changes = operations.iter().map(|o| o.changes.len()).sum::<usize>(),
-        ms = started.elapsed().as_millis() as u64,
-        "resolved the targets and built the changes"
-    );
-    let answer = answer::answer(&catalog, &intents)?;
-    let mut plan = assemble(
-        settings,
-        rules,
-        source.describe(),
-        &catalog,
-        request,
-        operations,
-        None,
-        caller_facts,
-    )?;
-    plan.answer = answer;
+    // The fingerprint hashes the whole catalog: on the other core, from now until the plan is
+    // assembled.
+    let plan = std::thread::scope(|s| -> Result<Plan> {
+        let fingerprint = s.spawn(|| catalog.fingerprint());
+        let intents = match parsing {
+            Parsing::Done(intents) => intents,
+            Parsing::Model(endpoint) => crate::llm::parse(request, &catalog, &endpoint)?,
+        };
+        let started = std::time::Instant::now();
+        let operations = build::operations(&catalog, &intents)?;
+        tracing::info!(
+            operations = operations.len(),
+            changes = operations.iter().map(|o| o.changes.len()).sum::<usize>(),
+            ms = started.elapsed().as_millis() as u64,
+            "resolved the targets and built the changes"
+        );
+        let answer = answer::answer(&catalog, &intents)?;
+        let mut plan = assemble(
+            settings,
+            rules,
+            source.describe(),
+            &catalog,
+            request,
+            operations,
+            None,
+            caller_facts,
+            || {
+                fingerprint
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            },
+        )?;
+        plan.answer = answer;
+        Ok(plan)
+    })?;
     Ok((plan, catalog))
 }
 
@@ -137,6 +148,8 @@ fn with_rephrasing(e: Error, request: &str, source: &mut dyn Source) -> Error {
 }
 
 /// Scores the operations and wraps them in a plan bound to these rows and rules.
+/// `fingerprint` gives the catalog's fingerprint once scoring is done (a caller may compute it
+/// on another thread meanwhile).
 #[allow(clippy::too_many_arguments)]
 pub fn assemble(
     settings: &Settings,
@@ -147,6 +160,7 @@ pub fn assemble(
     mut operations: Vec<Operation>,
     rollback_of: Option<String>,
     caller_facts: &[String],
+    fingerprint: impl FnOnce() -> String,
 ) -> Result<Plan> {
     let now = crate::clock::now()?;
     // The recent-approvals count comes from the audit store. At plan time the tier is a
@@ -161,15 +175,7 @@ pub fn assemble(
         caller_facts,
     )?;
     let ctx = PlanContext::new(&operations, circumstances);
-    // The fingerprint hashes the whole catalog: on the other core, while the rules score.
-    let (tier, fingerprint) = std::thread::scope(|s| {
-        let fingerprint = s.spawn(|| catalog.fingerprint());
-        let tier = score::score(&mut operations, catalog, &ctx, rules);
-        let fingerprint = fingerprint
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (tier, fingerprint)
-    });
+    let tier = score::score(&mut operations, catalog, &ctx, rules);
     let method = apply::approval::method(settings, None)?;
     Ok(Plan {
         format_version: FORMAT_VERSION,
@@ -177,7 +183,7 @@ pub fn assemble(
         created_at: now.to_string(),
         request: request.to_string(),
         source,
-        fingerprint,
+        fingerprint: fingerprint(),
         rules: RulesRef {
             path: rules.origin.clone(),
             sha256: rules.sha256.clone(),

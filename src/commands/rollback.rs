@@ -35,6 +35,7 @@ pub fn run(settings: &Settings, args: &RollbackArgs) -> Result<u8> {
         operations,
         Some(receipt.id.clone()),
         &[],
+        || catalog.fingerprint(),
     )?;
     if let Some(path) = &args.out {
         file::write(path, &plan)?;

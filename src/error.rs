@@ -29,7 +29,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    /// The exit code table (DESIGN section 10). This is the only place that maps kinds to codes.
+    /// The exit code table (README "Exit codes"). This is the only place that maps kinds to codes.
     pub fn exit_code(self) -> u8 {
         match self {
             Kind::Input | Kind::Runtime => 1,

@@ -1,4 +1,4 @@
-//! Out-of-band approval with Auth0 CIBA (DESIGN section 6).
+//! Out-of-band approval with Auth0 CIBA.
 //!
 //! Tier 2: one approver (the first of `approval.approvers`, default the logged-in user) approves
 //! the binding message on their device. Tier 3 is stronger, with half the expiry: two distinct

@@ -1,5 +1,5 @@
 //! Signed checkpoints of the Merkle log, in the C2SP `tlog-checkpoint` format carried in a C2SP
-//! `signed-note`, with Ed25519 keys in the signed-note key formats (DESIGN section 14):
+//! `signed-note`, with Ed25519 keys in the signed-note key formats:
 //!
 //! ```text
 //! <origin>                      checkpoint body: origin, tree size, base64 root hash

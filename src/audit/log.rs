@@ -1,5 +1,5 @@
 //! The audit store as a transparency log: checkpoints, inclusion proofs, and the check that the
-//! current log extends an old signed checkpoint (DESIGN section 14).
+//! current log extends an old signed checkpoint.
 //!
 //! The hash chain alone proves nothing to someone who does not trust the holder of the store:
 //! they can edit a receipt and re-seal every later one. A checkpoint kept by an outsider pins

@@ -1,6 +1,6 @@
 //! The audit store: sealed receipts in a hash chain, the apply journal, consumed plan ids and
 //! notification outcomes, behind one [`AuditStore`] trait with two backends: SQLite (WAL) in the
-//! data directory, and PostgreSQL for a team sharing one chain (DESIGN sections 9, 11, 14).
+//! data directory, and PostgreSQL for a team sharing one chain.
 //!
 //! Backends implement only storage primitives; what a receipt list looks like, how a prefix is
 //! resolved and how the chain is verified is written once, here, over those primitives.

@@ -1,5 +1,5 @@
 //! The PostgreSQL audit store (`CHANGESET_AUDIT_URL=postgres://…`): one chain for a team or
-//! several gates (DESIGN section 14), through tokio-postgres (its blocking `postgres` face, as
+//! several gates, through tokio-postgres (its blocking `postgres` face, as
 //! the rest of the store API is blocking) with rustls.
 //!
 //! Why it stays one linear chain: the chain head is one row that every append locks

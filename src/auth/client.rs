@@ -1,7 +1,7 @@
 //! The confidential applications (CIBA and Token Vault) and how they authenticate: a client
 //! secret (`client_secret_post`) or a private_key_jwt assertion signed with an RSA key in the
-//! algorithm the Auth0 credential was registered with. All of it comes from the environment only
-//! (DESIGN section 7), never from argv, the config file or the binary.
+//! algorithm the Auth0 credential was registered with. All of it comes from the environment only,
+//! never from argv, the config file or the binary.
 //!
 //! Auth0 needs two applications here (auth0-protocols.md section 4.3): CIBA is sent by a
 //! first-party confidential app with the CIBA grant, and the access-token exchange at Token Vault

@@ -1,4 +1,4 @@
-//! `gate.toml`: everything the gate alone holds (DESIGN section 13). Read once at start-up and by
+//! `gate.toml`: everything the gate alone holds. Read once at start-up and by
 //! `changeset gate check-config`; every problem is reported at once as `FILE:LINE: message`, so
 //! a broken config never half-starts a gate.
 //!
@@ -516,7 +516,7 @@ fn policy_of(tier: u8, t: &TierFile) -> std::result::Result<TierPolicy, String> 
             approvers.len()
         ));
     }
-    // Tier 3 must be stronger than tier 2 (DESIGN section 6); the gate has no typed phrase, so
+    // Tier 3 must be stronger than tier 2; the gate has no typed phrase, so
     // that means two different people.
     if tier == 3 && t.count < 2 {
         return Err("tier 3 needs count = 2 or more (two distinct approvers)".to_string());

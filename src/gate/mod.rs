@@ -1,4 +1,4 @@
-//! The approval gate (DESIGN section 13): a service that alone holds the confidential clients,
+//! The approval gate: a service that alone holds the confidential clients,
 //! the pinned rules and the approver policy, so a requester (an agent, a CI job) cannot approve
 //! its own writes.
 

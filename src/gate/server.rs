@@ -1,5 +1,5 @@
-//! The gate's HTTP service on axum: liveness, metrics, and the authenticated routes of DESIGN
-//! section 13 that exist so far (public keys and the signed checkpoint of the gate's log).
+//! The gate's HTTP service on axum: liveness, metrics, and the authenticated routes that
+//! exist so far (public keys and the signed checkpoint of the gate's log).
 //!
 //! Every `/v1/` route checks the bearer token and its route scope before doing anything; a
 //! refusal is a JSON body `{"error", "error_description"}` with the RFC 6750 `WWW-Authenticate`

@@ -1,5 +1,5 @@
 //! The bearer token on every gate request: an Auth0 access token for the gate's API, checked
-//! against the tenant's JWKS (DESIGN section 13). Only RS256 is accepted (Auth0 signs access
+//! against the tenant's JWKS. Only RS256 is accepted (Auth0 signs access
 //! tokens for an API with RS256): `alg: none`, HS256 (the public key used as an HMAC secret) and
 //! every other algorithm are refused before any key is looked at.
 //!
@@ -24,7 +24,7 @@ const LEEWAY_SECONDS: i64 = 30;
 const JWKS_TTL: Duration = Duration::from_secs(600);
 const JWKS_MIN_REFETCH: Duration = Duration::from_secs(10);
 
-/// The route scopes (DESIGN section 13).
+/// The scope each route needs.
 pub const SCOPE_PLAN: &str = "changeset:plan";
 pub const SCOPE_APPLY: &str = "changeset:apply";
 pub const SCOPE_AUDIT: &str = "changeset:audit";

@@ -1,4 +1,4 @@
-//! One Google API call under the retry policy of DESIGN section 8 (reference section 4).
+//! One Google API call under Google's documented retry policy.
 //!
 //! 408, 429, 5xx and connection errors are retried with exponential backoff and jitter
 //! (`min(2^n + U(0,1) s, 32 s)`), honouring `Retry-After`, under an overall deadline. A 401

@@ -1,4 +1,4 @@
-//! Google APIs with hand-written reqwest calls (DESIGN section 8): the Sheets values API and
+//! Google APIs with hand-written reqwest calls: the Sheets values API and
 //! Gmail send, their endpoints, the retry policy and the per-agent access tokens.
 
 pub mod a1;

@@ -400,3 +400,22 @@ fn the_checker_catches_each_kind_of_violation() {
     ];
     assert_eq!(found, expect, "got:\n{}", found.join("\n"));
 }
+
+/// Comments stand alone: they never send the reader to a design document outside the repository.
+#[test]
+fn comments_do_not_point_outside_the_repository() {
+    let mut files = Vec::new();
+    rust_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+    let found: Vec<String> = files
+        .iter()
+        .flat_map(|path| {
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            text.lines()
+                .enumerate()
+                .filter(|(_, l)| l.contains("DESIGN section") || l.contains("DESIGN sections"))
+                .map(|(i, _)| format!("{}:{}", path.display(), i + 1))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(found.is_empty(), "comments citing DESIGN:\n{}", found.join("\n"));
+}

@@ -100,6 +100,8 @@ fn check(ctx: &mut Context<'_>, file_plan: &Plan, now: jiff::Timestamp) -> Resul
         ctx.rules,
         approval::method_name(ctx.approval.method),
     );
+    // No approval, --yes or tier setting can release a forbidden plan.
+    crate::plan::forbid::check(&plan.operations, &catalog, ctx.rules)?;
     if plan.tier != file_plan.tier {
         crate::report::note(&format!(
             "Plan {} said tier {}; scored again now it is tier {}, and that is the tier that applies.",

@@ -176,6 +176,7 @@ pub fn assemble(
     )?;
     let ctx = PlanContext::new(&operations, circumstances);
     let tier = score::score(&mut operations, catalog, &ctx, rules);
+    crate::plan::forbid::check(&operations, catalog, rules)?;
     let method = apply::approval::method(settings, None)?;
     Ok(Plan {
         format_version: FORMAT_VERSION,

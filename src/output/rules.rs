@@ -79,13 +79,40 @@ pub fn explanation(e: &Explanation, colour: bool) -> String {
             e.ignored.join(", ")
         ));
     }
-    for t in &e.trace {
+    out.push_str(&rule_traces(&e.trace, colour, false));
+    if !e.forbids.is_empty() {
+        let verdict = if e.forbidden {
+            paint(
+                colour,
+                "1;31",
+                "FORBIDDEN: a row ending in this state refuses the plan, whatever the approval",
+            )
+        } else {
+            "not forbidden".to_string()
+        };
+        out.push_str(&format!(
+            "\nForbid rules (on a written row's end state): {verdict}\n"
+        ));
+        out.push_str(&rule_traces(&e.forbids, colour, true));
+    }
+    out
+}
+
+/// One block per rule: its result, expression, the values it read and any error.
+fn rule_traces(traces: &[crate::policy::explain::RuleTrace], colour: bool, forbid: bool) -> String {
+    let mut out = String::new();
+    for t in traces {
         let result = match t.result {
             "matched" => paint(colour, "1", "matched    "),
             "error" => paint(colour, "1;31", "ERROR      "),
             _ => "not matched".to_string(),
         };
-        out.push_str(&format!("\n{result}  {} (tier {})\n", t.id, t.tier));
+        let what = if forbid {
+            "forbid".to_string()
+        } else {
+            format!("tier {}", t.tier)
+        };
+        out.push_str(&format!("\n{result}  {} ({what})\n", t.id));
         out.push_str(&format!("  when: {}\n", t.when));
         let reads: Vec<String> = t
             .reads

@@ -5,6 +5,7 @@ pub mod build;
 pub mod derive;
 pub mod facts;
 pub mod file;
+pub mod forbid;
 pub mod resolve;
 pub mod score;
 pub mod suggest;

@@ -9,8 +9,12 @@
 //! expect_errors = []                       # optional: rules expected to fail (default none)
 //! ```
 //!
-//! A case passes when the tier, and the matched rules and failing rules where given, are as
-//! expected. A rule that fails without the case expecting it fails the case. Rules that no
+//! A case for the forbid rules gives the end-state facts of a row (`base_price`, `promo_price`,
+//! `promo_active`, `inventory`) and `expect_forbidden = true` (or false); `expect_tier` may then
+//! be left out.
+//!
+//! A case passes when the tier, and the matched rules, failing rules and forbidden verdict where
+//! given, are as expected. A rule that fails without the case expecting it fails the case. Rules that no
 //! case matches are reported, as test coverage.
 
 use std::collections::BTreeSet;
@@ -29,6 +33,11 @@ pub const DEFAULT_CASES: &[(&str, &str)] = &[
         "boundaries.toml",
         include_str!("../../rules/tests/boundaries.toml"),
     ),
+    (
+        "fatigue.toml",
+        include_str!("../../rules/tests/fatigue.toml"),
+    ),
+    ("forbid.toml", include_str!("../../rules/tests/forbid.toml")),
     (
         "original-vectors.toml",
         include_str!("../../rules/tests/original-vectors.toml"),
@@ -52,8 +61,10 @@ struct Case {
     name: String,
     #[serde(default)]
     facts: toml::Table,
-    expect_tier: u8,
+    expect_tier: Option<u8>,
     expect_rules: Option<Vec<String>>,
+    /// Whether a forbid rule must match (None: not checked).
+    expect_forbidden: Option<bool>,
     #[serde(default)]
     expect_errors: Vec<String>,
 }
@@ -64,9 +75,13 @@ pub struct CaseResult {
     pub file: String,
     pub name: String,
     pub passed: bool,
-    pub expect_tier: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expect_tier: Option<u8>,
     pub tier: u8,
     pub matched: Vec<String>,
+    /// Forbid rules that matched.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub forbidden: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<String>,
     /// What differed, one sentence per difference.
@@ -101,6 +116,7 @@ pub fn run(rules: &RuleSet, files: &[(String, String)]) -> Result<Report, String
         for case in parsed.cases {
             let result = run_case(rules, file, case)?;
             covered.extend(result.matched.iter().cloned());
+            covered.extend(result.forbidden.iter().cloned());
             results.push(result);
         }
     }
@@ -112,6 +128,7 @@ pub fn run(rules: &RuleSet, files: &[(String, String)]) -> Result<Report, String
         uncovered: rules
             .rules
             .iter()
+            .chain(&rules.forbids)
             .filter(|r| !covered.contains(&r.id))
             .map(|r| r.id.clone())
             .collect(),
@@ -136,12 +153,30 @@ fn run_case(rules: &RuleSet, file: &str, case: Case) -> Result<CaseResult, Strin
         .iter()
         .map(|e| e.split(':').next().unwrap_or(e).to_string())
         .collect();
+    let forbidden: Vec<String> = rules.forbidden(&facts).into_iter().map(|m| m.id).collect();
     let mut problems = Vec::new();
-    if decision.tier != case.expect_tier {
-        problems.push(format!(
-            "expected tier {}, got {}",
-            case.expect_tier, decision.tier
+    if case.expect_tier.is_none() && case.expect_forbidden.is_none() {
+        return Err(format!(
+            "{file}: case `{}`: give expect_tier, expect_forbidden or both",
+            case.name
         ));
+    }
+    if let Some(expected) = case.expect_tier
+        && decision.tier != expected
+    {
+        problems.push(format!("expected tier {expected}, got {}", decision.tier));
+    }
+    if let Some(expected) = case.expect_forbidden
+        && expected == forbidden.is_empty()
+    {
+        problems.push(if expected {
+            "expected a forbid rule to match, none did".to_string()
+        } else {
+            format!(
+                "expected no forbid rule to match, got [{}]",
+                forbidden.join(", ")
+            )
+        });
     }
     if let Some(expected) = &case.expect_rules
         && sorted(expected) != sorted(&matched)
@@ -166,6 +201,7 @@ fn run_case(rules: &RuleSet, file: &str, case: Case) -> Result<CaseResult, Strin
         expect_tier: case.expect_tier,
         tier: decision.tier,
         matched,
+        forbidden,
         errors: decision.errors,
         problems,
     })

@@ -42,6 +42,10 @@ pub struct Explanation {
     /// Keys of the facts object that are not declared facts (no rule can read them).
     pub ignored: Vec<String>,
     pub trace: Vec<RuleTrace>,
+    /// True when a forbid rule matched (or failed): a plan with such a row is refused.
+    pub forbidden: bool,
+    /// Every forbid rule's result on the same facts (the end state of a row).
+    pub forbids: Vec<RuleTrace>,
 }
 
 impl RuleSet {
@@ -53,25 +57,23 @@ impl RuleSet {
             absent: !slots.is_present(slot),
         };
         let mut context = None;
-        let trace: Vec<RuleTrace> = self
-            .rules
-            .iter()
-            .map(|rule| {
-                let (result, error) = match self.outcome(rule, &slots, &mut context) {
-                    Outcome::Matched => ("matched", None),
-                    Outcome::NotMatched => ("not_matched", None),
-                    Outcome::Failed(e) => ("error", Some(e)),
-                };
-                RuleTrace {
-                    id: rule.id.clone(),
-                    tier: rule.tier,
-                    when: rule.when.clone(),
-                    result,
-                    error,
-                    reads: lint::reads(&rule.node).into_iter().map(fact).collect(),
-                }
-            })
-            .collect();
+        let mut traced = |rule: &super::Rule| {
+            let (result, error) = match self.outcome(rule, &slots, &mut context) {
+                Outcome::Matched => ("matched", None),
+                Outcome::NotMatched => ("not_matched", None),
+                Outcome::Failed(e) => ("error", Some(e)),
+            };
+            RuleTrace {
+                id: rule.id.clone(),
+                tier: rule.tier,
+                when: rule.when.clone(),
+                result,
+                error,
+                reads: lint::reads(&rule.node).into_iter().map(fact).collect(),
+            }
+        };
+        let trace: Vec<RuleTrace> = self.rules.iter().map(&mut traced).collect();
+        let forbids: Vec<RuleTrace> = self.forbids.iter().map(&mut traced).collect();
         let (tier, reason) = self.reason(&trace);
         Explanation {
             rules: self.origin.clone(),
@@ -85,6 +87,8 @@ impl RuleSet {
                 .cloned()
                 .collect(),
             trace,
+            forbidden: forbids.iter().any(|t| t.result != "not_matched"),
+            forbids,
         }
     }
 

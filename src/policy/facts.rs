@@ -40,6 +40,11 @@ pub const FACTS: &[(&str, FactType)] = &[
     ("plan_affected_records", FactType::Number),
     ("plan_operation_count", FactType::Number),
     ("recent_approval_requests", FactType::Number),
+    // The end state of a written row, for forbid rules.
+    ("base_price", FactType::Number),
+    ("promo_price", FactType::Number),
+    ("promo_active", FactType::Bool),
+    ("inventory", FactType::Text),
 ];
 
 const SLOT_COUNT: usize = FACTS.len();

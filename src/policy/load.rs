@@ -32,11 +32,12 @@ impl std::fmt::Display for Finding {
     }
 }
 
-/// The top-level settings and rules of a file that passed every check.
+/// The top-level settings, rules and forbid rules of a file that passed every check.
 pub struct Parsed {
     pub default_tier: u8,
     pub auto_approve_max_tier: u8,
     pub rules: Vec<Rule>,
+    pub forbids: Vec<Rule>,
 }
 
 const TOP_FIELDS: &[&str] = &[
@@ -44,8 +45,27 @@ const TOP_FIELDS: &[&str] = &[
     "default_tier",
     "auto_approve_max_tier",
     "rule",
+    "forbid",
 ];
 const RULE_FIELDS: &[&str] = &["id", "description", "tier", "when"];
+/// A forbid rule has no tier: a match refuses the plan, whatever approval it could get.
+const FORBID_FIELDS: &[&str] = &["id", "description", "when"];
+
+/// Which list of tables an entry comes from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Rule,
+    Forbid,
+}
+
+impl Kind {
+    fn key(self) -> &'static str {
+        match self {
+            Kind::Rule => "rule",
+            Kind::Forbid => "forbid",
+        }
+    }
+}
 
 /// Checks a rules file and builds its rules; `Err` holds every finding.
 pub fn parse(text: &str) -> Result<Parsed, Vec<Finding>> {
@@ -91,56 +111,75 @@ pub fn parse(text: &str) -> Result<Parsed, Vec<Finding>> {
         top("auto_approve_max_tier", e);
         1
     });
-    let not_tables = "`rule` must be a list of tables: write each rule as `[[rule]]`";
-    let entries: Vec<&Table> = match table.get("rule") {
-        None => Vec::new(),
-        Some(Value::Array(items)) => {
-            let tables: Vec<&Table> = items.iter().filter_map(Value::as_table).collect();
-            if tables.len() != items.len() {
-                top("rule", not_tables.to_string());
+    let mut first_line_of_id: HashMap<String, Option<usize>> = HashMap::new();
+    let mut built: [Vec<Rule>; 2] = [Vec::new(), Vec::new()];
+    for (slot, kind) in [Kind::Rule, Kind::Forbid].into_iter().enumerate() {
+        let key = kind.key();
+        let not_tables = format!("`{key}` must be a list of tables: write each one as `[[{key}]]`");
+        let entries: Vec<&Table> = match table.get(key) {
+            None => Vec::new(),
+            Some(Value::Array(items)) => {
+                let tables: Vec<&Table> = items.iter().filter_map(Value::as_table).collect();
+                if tables.len() != items.len() {
+                    findings.push(Finding {
+                        line: lines.top(key),
+                        rule: None,
+                        message: not_tables.clone(),
+                    });
+                }
+                tables
             }
-            tables
-        }
-        Some(_) => {
-            top("rule", not_tables.to_string());
-            Vec::new()
-        }
-    };
-    let mut rules = Vec::new();
-    let mut first_line_of_id: HashMap<&str, Option<usize>> = HashMap::new();
-    for (i, entry) in entries.into_iter().enumerate() {
-        let (rule, problems) = rule(entry, i, &lines);
-        findings.extend(problems);
-        rules.extend(rule);
-        let Some(Value::String(id)) = entry.get("id") else {
-            continue;
+            Some(_) => {
+                findings.push(Finding {
+                    line: lines.top(key),
+                    rule: None,
+                    message: not_tables.clone(),
+                });
+                Vec::new()
+            }
         };
-        if let Some(first) = first_line_of_id.get(id.as_str()) {
-            let at = first
-                .map(|l| format!(" (first defined on line {l})"))
-                .unwrap_or_default();
-            findings.push(Finding {
-                line: lines.rule(i, "id"),
-                rule: Some(id.clone()),
-                message: format!("duplicate rule id `{id}`{at}: ids must be unique"),
-            });
-        } else {
-            first_line_of_id.insert(id, lines.rule(i, "id"));
+        for (i, entry) in entries.into_iter().enumerate() {
+            let (rule, problems) = rule(entry, kind, i, &lines);
+            findings.extend(problems);
+            built[slot].extend(rule);
+            let Some(Value::String(id)) = entry.get("id") else {
+                continue;
+            };
+            let here = lines.entry(kind, i, "id");
+            if let Some(first) = first_line_of_id.get(id.as_str()) {
+                let at = first
+                    .map(|l| format!(" (first defined on line {l})"))
+                    .unwrap_or_default();
+                findings.push(Finding {
+                    line: here,
+                    rule: Some(id.clone()),
+                    message: format!("duplicate rule id `{id}`{at}: ids must be unique"),
+                });
+            } else {
+                first_line_of_id.insert(id.clone(), here);
+            }
         }
     }
+    let [rules, forbids] = built;
     if findings.is_empty() {
         Ok(Parsed {
             default_tier,
             auto_approve_max_tier,
             rules,
+            forbids,
         })
     } else {
         Err(findings)
     }
 }
 
-/// Checks and builds the `i`th rule. Returns the rule when it is usable and the problems found.
-fn rule(entry: &Table, i: usize, lines: &Lines) -> (Option<Rule>, Vec<Finding>) {
+/// Checks and builds the `i`th rule (or forbid rule). Returns it when it is usable and the
+/// problems found.
+fn rule(entry: &Table, kind: Kind, i: usize, lines: &Lines) -> (Option<Rule>, Vec<Finding>) {
+    let fields = match kind {
+        Kind::Rule => RULE_FIELDS,
+        Kind::Forbid => FORBID_FIELDS,
+    };
     let id = match entry.get("id") {
         Some(Value::String(s)) if valid_id(s) => Some(s.clone()),
         _ => None,
@@ -149,14 +188,20 @@ fn rule(entry: &Table, i: usize, lines: &Lines) -> (Option<Rule>, Vec<Finding>) 
     let mut problems = Vec::new();
     let mut problem = |key: &str, message: String| {
         problems.push(Finding {
-            line: lines.rule(i, key),
+            line: lines.entry(kind, i, key),
             rule: Some(label.clone()),
             message,
         })
     };
     for key in entry.keys() {
-        if !RULE_FIELDS.contains(&key.as_str()) {
-            problem(key, unknown_field(key, RULE_FIELDS));
+        if kind == Kind::Forbid && key == "tier" {
+            problem(
+                key,
+                "a forbid rule has no tier: a match refuses the plan whatever the approval"
+                    .to_string(),
+            );
+        } else if !fields.contains(&key.as_str()) {
+            problem(key, unknown_field(key, fields));
         }
     }
     match entry.get("id") {
@@ -179,6 +224,8 @@ fn rule(entry: &Table, i: usize, lines: &Lines) -> (Option<Rule>, Vec<Finding>) 
         }
     };
     let tier = match entry.get("tier") {
+        // Forbid rules carry the most restrictive tier; it is never used to score.
+        _ if kind == Kind::Forbid => Some(super::MAX_TIER),
         Some(Value::Integer(t)) if (0..=3).contains(t) => u8::try_from(*t).ok(),
         Some(other) => {
             problem("tier", format!("tier = {other} is outside 0-3"));
@@ -264,12 +311,15 @@ fn line_of(text: &str, offset: usize) -> usize {
 struct Lines {
     top: BTreeMap<String, usize>,
     rules: Vec<BTreeMap<String, usize>>,
+    forbids: Vec<BTreeMap<String, usize>>,
 }
 
 #[derive(Deserialize)]
 struct SpannedRules {
     #[serde(default)]
     rule: Vec<BTreeMap<String, Spanned<Value>>>,
+    #[serde(default)]
+    forbid: Vec<BTreeMap<String, Spanned<Value>>>,
 }
 
 impl Lines {
@@ -279,11 +329,18 @@ impl Lines {
                 .map(|(k, v)| (k, line_of(text, v.span().start)))
                 .collect()
         };
+        let (rules, forbids) = toml::from_str::<SpannedRules>(text)
+            .map(|file| {
+                (
+                    file.rule.into_iter().map(lines).collect(),
+                    file.forbid.into_iter().map(lines).collect(),
+                )
+            })
+            .unwrap_or_default();
         Lines {
             top: toml::from_str(text).map(lines).unwrap_or_default(),
-            rules: toml::from_str::<SpannedRules>(text)
-                .map(|file| file.rule.into_iter().map(lines).collect())
-                .unwrap_or_default(),
+            rules,
+            forbids,
         }
     }
 
@@ -291,9 +348,12 @@ impl Lines {
         self.top.get(key).copied()
     }
 
-    /// The line of `key` in rule `i`, else the rule's first line.
-    fn rule(&self, i: usize, key: &str) -> Option<usize> {
-        let keys = self.rules.get(i)?;
+    /// The line of `key` in rule (or forbid rule) `i`, else the entry's first line.
+    fn entry(&self, kind: Kind, i: usize, key: &str) -> Option<usize> {
+        let keys = match kind {
+            Kind::Rule => self.rules.get(i)?,
+            Kind::Forbid => self.forbids.get(i)?,
+        };
         keys.get(key).or_else(|| keys.values().min()).copied()
     }
 }

@@ -74,6 +74,9 @@ pub struct RuleSet {
     pub default_tier: u8,
     pub auto_approve_max_tier: u8,
     pub rules: Vec<Rule>,
+    /// `[[forbid]]` rules: checked on the end state of every written row; a match refuses the
+    /// plan whatever the approval.
+    pub forbids: Vec<Rule>,
     /// Where the rules came from (`<embedded default>` or a path).
     pub origin: String,
     /// SHA-256 of the file's bytes, `sha256:`-prefixed.
@@ -132,6 +135,7 @@ impl RuleSet {
             default_tier: parsed.default_tier,
             auto_approve_max_tier: parsed.auto_approve_max_tier,
             rules: parsed.rules,
+            forbids: parsed.forbids,
             origin: origin.to_string(),
             sha256: crate::digest::sha256_prefixed(text.as_bytes()),
         })
@@ -164,6 +168,28 @@ impl RuleSet {
             matched,
             errors,
         }
+    }
+
+    /// The forbid rules that match one set of facts. A forbid rule that fails to evaluate
+    /// forbids too (with its error): a check that cannot run must not let the plan through.
+    pub fn forbidden(&self, facts: &Map<String, Value>) -> Vec<MatchedRule> {
+        let slots = Slots::bind(facts);
+        let mut context = None;
+        self.forbids
+            .iter()
+            .filter_map(|rule| {
+                let description = match self.outcome(rule, &slots, &mut context) {
+                    Outcome::Matched => rule.description.clone(),
+                    Outcome::NotMatched => return None,
+                    Outcome::Failed(e) => format!("{} (the rule failed: {e})", rule.description),
+                };
+                Some(MatchedRule {
+                    id: rule.id.clone(),
+                    tier: rule.tier,
+                    description,
+                })
+            })
+            .collect()
     }
 
     /// Only the tier: the allocation-free path for bulk scoring and the benchmark.
@@ -261,7 +287,8 @@ mod tests {
     #[test]
     fn default_rules_are_all_compiled() {
         let rules = RuleSet::load(None).unwrap();
-        assert_eq!(rules.rules.len(), 8);
+        assert_eq!(rules.rules.len(), 9);
+        assert_eq!(rules.forbids.len(), 2);
         assert!(rules.rules.iter().all(Rule::is_compiled));
     }
 

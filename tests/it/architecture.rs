@@ -405,7 +405,10 @@ fn the_checker_catches_each_kind_of_violation() {
 #[test]
 fn comments_do_not_point_outside_the_repository() {
     let mut files = Vec::new();
-    rust_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+    rust_files(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut files,
+    );
     let found: Vec<String> = files
         .iter()
         .flat_map(|path| {
@@ -417,5 +420,9 @@ fn comments_do_not_point_outside_the_repository() {
                 .collect::<Vec<_>>()
         })
         .collect();
-    assert!(found.is_empty(), "comments citing DESIGN:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "comments citing DESIGN:\n{}",
+        found.join("\n")
+    );
 }

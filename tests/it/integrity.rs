@@ -444,3 +444,54 @@ fn the_data_directory_and_its_files_are_private() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+#[test]
+fn a_forbidden_end_state_is_refused_whatever_the_approval() {
+    let env = TestEnv::new();
+    let rules = rules(&env, 3, "");
+    let original = env.catalog_text();
+    // STR-003 and STR-005 have active promos above the new base prices.
+    let (code, _, stderr) = run(env
+        .cmd()
+        .args(["plan", "lower the base price of all running shoes by 30%"])
+        .arg("--rules")
+        .arg(&rules));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("promo-not-below-base"), "{stderr}");
+    assert!(stderr.contains("STR-003, STR-005"), "{stderr}");
+    let (code, _, stderr) = run(env
+        .cmd()
+        .args([
+            "apply",
+            "lower the base price of all running shoes by 30%",
+            "--yes",
+        ])
+        .arg("--rules")
+        .arg(&rules)
+        .arg("--no-input"));
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(env.catalog_text(), original);
+
+    // A plan file edited into a forbidden state is refused at apply, with
+    // auto_approve_max_tier = 3 and --yes.
+    let plan = save_plan(&env, "put STR-001 on 20% off", &rules);
+    edit(&plan, |p| {
+        p["operations"][0]["changes"][0]["after"] = Value::from("139.99");
+    });
+    let (code, _, stderr) = apply(&env, &plan, &rules);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("forbidden by the rules"), "{stderr}");
+    assert_eq!(env.catalog_text(), original);
+
+    // A config cannot lift it either: the default rules hold the forbid rules, and a rules
+    // file without them is recorded as other rules in every receipt (`audit show`,
+    // `audit verify --require-rules`).
+    let (code, stdout, _) = run(env.cmd().args([
+        "rules",
+        "explain",
+        "--facts",
+        r#"{"operation_type":"write","base_price":0,"promo_active":false}"#,
+    ]));
+    assert_eq!(code, 0);
+    assert!(stdout.contains("FORBIDDEN"), "{stdout}");
+}

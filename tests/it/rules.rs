@@ -31,7 +31,7 @@ fn check_accepts_the_default_rules() {
     let (code, stdout, _) = run(env.cmd().args(["rules", "check"]));
     assert_eq!(code, 0);
     assert!(
-        stdout.starts_with("ok: <embedded default>: 8 rules, sha256:"),
+        stdout.starts_with("ok: <embedded default>: 9 rules, sha256:"),
         "{stdout}"
     );
     let file = repo_root().join("rules/default.toml");
@@ -197,7 +197,7 @@ fn test_passes_on_the_shipped_rules_embedded_and_from_the_source_tree() {
         .arg("--rules")
         .arg(repo_root().join("rules/default.toml")));
     assert_eq!(code, 0, "{stdout}");
-    assert!(stdout.contains("29 passed, 0 failed"), "{stdout}");
+    assert!(stdout.contains("40 passed, 0 failed"), "{stdout}");
 }
 
 #[test]
@@ -227,7 +227,7 @@ fn test_fails_when_a_case_is_changed() {
         ),
         "{stdout}"
     );
-    assert!(stdout.contains("28 passed, 1 failed"), "{stdout}");
+    assert!(stdout.contains("39 passed, 1 failed"), "{stdout}");
 
     let (code, stdout, _) = run(env
         .cmd()
@@ -312,7 +312,8 @@ fn explain_shows_every_rule_and_the_values_it_read() {
     let e: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(e["tier"], 3);
     assert_eq!(e["reason"], "no rule matched: default_tier 3");
-    assert_eq!(e["trace"].as_array().unwrap().len(), 8);
+    assert_eq!(e["trace"].as_array().unwrap().len(), 9);
+    assert_eq!(e["forbids"].as_array().unwrap().len(), 2);
     assert!(
         e["trace"]
             .as_array()

@@ -15,7 +15,7 @@ python3 scripts/gen-catalog.py "$rows" > "$work/pristine.csv"
 sed 's/^auto_approve_max_tier = 1/auto_approve_max_tier = 3/' rules/default.toml > "$work/rules.toml"
 cp "$work/pristine.csv" "$work/catalog.csv"
 CHANGESET_DATA_DIR="$work/data-plan" "$bin" plan "take 10% off all running shoes" \
-    --source "$work/catalog.csv" --rules "$work/rules.toml" -o "$work/plan.json" --quiet
+    --source "$work/catalog.csv" --rules "$work/rules.toml" -o "$work/plan.json" --quiet > /dev/null
 python3 - "$work" "$bin" "${RUNS:-5}" <<'PY'
 import json, os, shutil, statistics, subprocess, sys, time
 

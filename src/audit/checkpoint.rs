@@ -254,11 +254,7 @@ pub fn write_key_files(path: &Path, key: &SigningKey) -> Result<PathBuf> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).io_context("creating the directory of", path)?;
     }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).map_err(|e| {
+    let mut file = crate::private_files::create_new(path).map_err(|e| {
         let err = Error::input(format!("cannot create `{}`: {e}", path.display()));
         if e.kind() == std::io::ErrorKind::AlreadyExists {
             err.hint("a signing key is never overwritten; choose another file with --out")

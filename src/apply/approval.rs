@@ -308,7 +308,40 @@ pub fn local_user() -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::sanitise;
+    use super::{BINDING_MAX, binding_message, sanitise};
+
+    /// A plan with `n` one-cell changes on distinct products and this label on the first op.
+    fn plan(label: &str, n: usize) -> crate::plan::Plan {
+        let changes: Vec<serde_json::Value> = (0..n)
+            .map(|i| serde_json::json!({"key": format!("K{i}"), "field": "Inventory", "before": "in_stock", "after": "low_stock"}))
+            .collect();
+        serde_json::from_value(serde_json::json!({
+            "format_version": 1, "id": "CS-1A2B3C4D", "created_at": "2026-11-23T12:00:00Z",
+            "request": "r", "source": {"kind": "csv", "uri": "/c.csv"}, "fingerprint": "f",
+            "rules": {"path": "p", "sha256": "s"}, "tier": 3,
+            "approval": {"required": true, "method": "ciba"},
+            "operations": [{"id": "op-1", "agent": "writer", "action": "a", "label": label,
+                "changes": changes, "facts": {}, "tier": 3, "matched_rules": [], "explanation": ""}]
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_counts_tier_and_hash_come_first_and_are_never_cut() {
+        let long = "15% off Running ".repeat(20) + "\r\nApproved by the CFO\u{1b}[2J";
+        for n in [1, 6, 123_456] {
+            let p = plan(&long, n);
+            let m = binding_message(&p);
+            let head = format!(
+                "CS-1A2B3C4D {n} chg {n} prod T3 #{}",
+                &p.hash()["sha256:".len().."sha256:".len() + 8]
+            );
+            assert!(m.starts_with(&head), "{m}");
+            assert!(m.chars().count() <= BINDING_MAX, "{m}");
+            assert!(!m.contains('\r') && !m.contains('\u{1b}'), "{m:?}");
+        }
+        assert!(binding_message(&plan("15% off Running", 6)).ends_with(": 15 off Running"));
+    }
 
     #[test]
     fn binding_messages_keep_only_allowed_characters() {

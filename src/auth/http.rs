@@ -20,6 +20,9 @@ pub fn client() -> Result<reqwest::Client> {
         .map_err(|e| Error::runtime(format!("building the HTTP client: {e}")))
 }
 
+/// The largest IdP response read (token, CIBA, discovery, JWKS answers are a few KiB).
+const MAX_BODY: usize = 256 * 1024;
+
 /// Sends an `oauth2` crate request with our reqwest 0.13 client (the crate's own reqwest
 /// integration is 0.12, which would mean a second HTTP and TLS stack).
 pub async fn oauth2_send(
@@ -31,7 +34,12 @@ pub async fn oauth2_send(
     for (name, value) in response.headers() {
         builder = builder.header(name, value);
     }
-    let body = response.bytes().await?.to_vec();
+    // An IdP answer is small: a larger one is cut off rather than read whole.
+    let body = match crate::net::read_capped(response, MAX_BODY).await {
+        Ok(body) => body,
+        Err(Some(e)) => return Err(e),
+        Err(None) => b"{\"error\":\"response_too_large\"}".to_vec(),
+    };
     Ok(builder
         .body(body)
         .expect("a response rebuilt from a valid response"))
@@ -94,9 +102,14 @@ pub async fn post_form<T: DeserializeOwned>(
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    let body = match response.bytes().await {
+    let body = match crate::net::read_capped(response, MAX_BODY).await {
         Ok(b) => b,
-        Err(e) => return Outcome::Failed(transport_message(&e)),
+        Err(Some(e)) => return Outcome::Failed(transport_message(&e)),
+        Err(None) => {
+            return Outcome::Failed(format!(
+                "{url} answered with more than {MAX_BODY} bytes; nothing of it was used"
+            ));
+        }
     };
     if status.is_success() {
         // An empty body (revocation answers 200 with none) reads as JSON null.

@@ -48,9 +48,11 @@ impl Endpoint {
             })
         };
         let base_url = need(env::LLM_URL, "the base URL of an OpenAI-compatible API")?;
-        if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
+        // The request and the catalog's names go to this endpoint, with the API key: only over
+        // TLS, except to this machine.
+        if !(base_url.starts_with("https://") || crate::net::is_loopback_http(&base_url)) {
             return Err(Error::usage(format!(
-                "{}: `{base_url}` is not an http(s) URL",
+                "{}: `{base_url}` is not an https URL (plain http is accepted only on loopback)",
                 env::LLM_URL
             )));
         }
@@ -147,13 +149,12 @@ async fn call(endpoint: &Endpoint, body: &Value) -> Result<Value> {
         })
     })?;
     let status = response.status();
-    let bytes = response
-        .bytes()
+    let bytes = crate::net::read_capped(response, MAX_BODY)
         .await
-        .map_err(|_| failed("broke off its answer".to_string()))?;
-    if bytes.len() > MAX_BODY {
-        return Err(failed(format!("answered with more than {MAX_BODY} bytes")));
-    }
+        .map_err(|e| match e {
+            None => failed(format!("answered with more than {MAX_BODY} bytes")),
+            Some(_) => failed("broke off its answer".to_string()),
+        })?;
     let value: Option<Value> = serde_json::from_slice(&bytes).ok();
     if !status.is_success() {
         // The provider's own message, without anything that could echo the key.

@@ -495,3 +495,28 @@ fn a_forbidden_end_state_is_refused_whatever_the_approval() {
     assert_eq!(code, 0);
     assert!(stdout.contains("FORBIDDEN"), "{stdout}");
 }
+
+#[test]
+fn the_model_endpoint_is_https_except_on_loopback_and_its_answer_is_capped() {
+    let env = TestEnv::new();
+    // Plain http to another host: refused before anything is sent.
+    let (code, _, stderr) = run(env
+        .cmd()
+        .args(["plan", "put STR-001 on 20% off", "--parser", "llm"])
+        .env("CHANGESET_LLM_URL", "http://llm.example.com/v1")
+        .env("CHANGESET_LLM_MODEL", "m"));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("not an https URL"), "{stderr}");
+    // A loopback endpoint that answers with a huge body: refused, nothing planned.
+    let llm = crate::fake_llm::FakeLlm::start(|_| {
+        (200, serde_json::json!({ "padding": "x".repeat(3 << 20) }))
+    });
+    let (code, stdout, stderr) = run(env
+        .cmd()
+        .args(["plan", "put STR-001 on 20% off", "--parser", "llm"])
+        .env("CHANGESET_LLM_URL", llm.url())
+        .env("CHANGESET_LLM_MODEL", "m"));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("more than"), "{stderr}");
+    assert!(stdout.is_empty());
+}

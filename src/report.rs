@@ -10,6 +10,9 @@ use std::sync::OnceLock;
 
 /// Where reports go; implemented by the edge.
 pub trait Reporter: Send + Sync {
+    /// Conversation the person must see as it is (what they are asked to approve), even when
+    /// quiet: the caller decides whether it is needed.
+    fn tell(&self, text: &str);
     fn note(&self, text: &str);
     fn warn(&self, text: &str);
     /// A slow step starts (a spinner at a terminal); it ends when the returned value drops.
@@ -27,6 +30,14 @@ static REPORTER: OnceLock<Box<dyn Reporter>> = OnceLock::new();
 /// Installs the process's reporter; the first one installed stays.
 pub fn install(reporter: Box<dyn Reporter>) {
     let _ = REPORTER.set(reporter);
+}
+
+/// Text shown as it is: the plan before a prompt, what an approver was sent.
+pub fn tell(text: &str) {
+    match REPORTER.get() {
+        Some(r) => r.tell(text),
+        None => tracing::info!("{text}"),
+    }
 }
 
 /// Something worth knowing that needs no action.

@@ -152,7 +152,7 @@ pub fn obtain(
     let approved = match options.method {
         ApprovalMethod::Ciba => {
             if !settings.quiet {
-                eprintln!("{}", shown.summary);
+                crate::report::tell(shown.summary);
             }
             let message = binding_message(plan);
             let outcome = super::ciba::approve(settings, plan, &message, options.wait, shown.sent)?;
@@ -188,7 +188,7 @@ pub fn obtain(
             if !settings.can_prompt {
                 return Err(not_interactive(settings, rules, plan));
             }
-            eprintln!("{}", shown.summary);
+            crate::report::tell(shown.summary);
             let user = local_user();
             if plan.tier >= 3 {
                 ask_for_id(plan)?;
@@ -266,13 +266,13 @@ fn ask_for_id(plan: &Plan) -> Result<()> {
 /// Tier 3's typed confirmation: the person at the terminal types the changeset id, which they
 /// can only do having read the plan. `then` says what typing it does.
 pub(super) fn type_changeset_id(plan: &Plan, then: &str) -> Result<()> {
-    eprintln!(
+    crate::report::tell(&format!(
         "This is a tier {} change ({} change(s) on {} product(s), plan {}). {then}",
         plan.tier,
         plan.write_changes().count(),
         plan.affected_products(),
         plan.short_hash()
-    );
+    ));
     let typed: String = dialoguer::Input::new()
         .with_prompt(format!("Changeset id ({})", plan.id))
         .allow_empty(true)

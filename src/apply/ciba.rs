@@ -175,10 +175,10 @@ fn announce(quiet: bool, pending: &[Pending], binding_message: &str, expiry: u64
         return;
     }
     let who: Vec<&str> = pending.iter().map(|p| p.approver.as_str()).collect();
-    eprintln!(
+    crate::report::tell(&format!(
         "Approval requested from {} on their device: \"{binding_message}\" (expires in {expiry} s).",
         who.join(" and ")
-    );
+    ));
 }
 
 #[cfg(test)]

@@ -29,6 +29,15 @@ impl Printer {
 }
 
 impl Reporter for Printer {
+    fn tell(&self, text: &str) {
+        if self.json {
+            let line = serde_json::json!({ "level": "info", "message": text });
+            eprintln!("{line}");
+        } else {
+            eprintln!("{text}");
+        }
+    }
+
     fn note(&self, text: &str) {
         if !self.quiet {
             self.line("note", text);

@@ -1,5 +1,8 @@
 //! The one integration-test binary: one module per area (`cargo test --test it`).
 
+// Tests may print what they measure.
+#![allow(clippy::print_stdout, clippy::print_stderr, clippy::exit)]
+
 mod idp;
 mod support;
 

@@ -496,7 +496,9 @@ fn check_created(plan: &Plan, now: jiff::Timestamp) -> Result<()> {
     Ok(())
 }
 
-/// Updates for existing rows, one appended row per created product.
+/// Updates for existing rows, one appended row per created product, and guards: the cells of
+/// each updated row that its facts and the forbid rules read (Base Price, Promo Price, Promo
+/// Active, Inventory) but the plan does not write, so that they are checked at write time too.
 pub(crate) fn batch(catalog: &Catalog, plan: &Plan) -> WriteBatch {
     let mut batch = WriteBatch::default();
     let mut new_rows: BTreeMap<&str, Vec<(String, String)>> = BTreeMap::new();
@@ -520,6 +522,38 @@ pub(crate) fn batch(catalog: &Catalog, plan: &Plan) -> WriteBatch {
         }
     }
     batch.appends = new_rows.into_values().collect();
+    let written: std::collections::BTreeSet<(&str, &str)> = batch
+        .updates
+        .iter()
+        .map(|w| (w.key.as_str(), w.field.as_str()))
+        .collect();
+    let rows: std::collections::BTreeSet<&str> =
+        batch.updates.iter().map(|w| w.key.as_str()).collect();
+    let mut guards = Vec::new();
+    for key in rows {
+        for field in [
+            Field::BasePrice,
+            Field::PromoPrice,
+            Field::PromoActive,
+            Field::Inventory,
+        ] {
+            let (Some(header), Some(now)) = (
+                catalog.header(field),
+                catalog.header(field).and_then(|h| catalog.lookup(key, h)),
+            ) else {
+                continue;
+            };
+            if !written.contains(&(key, header)) {
+                guards.push(CellWrite {
+                    key: key.to_string(),
+                    field: header.to_string(),
+                    before: now.to_string(),
+                    after: now.to_string(),
+                });
+            }
+        }
+    }
+    batch.guards = guards;
     batch
 }
 

@@ -351,6 +351,10 @@ pub struct CellWrite {
 pub struct WriteBatch {
     pub updates: Vec<CellWrite>,
     pub appends: Vec<Vec<(String, String)>>,
+    /// Cells not written that the plan's facts were derived from (the Base Price of a promo
+    /// target, the end state the forbid rules judged): checked like `updates` (`before`) in the
+    /// same pre-write read, never written.
+    pub guards: Vec<CellWrite>,
 }
 
 impl WriteBatch {

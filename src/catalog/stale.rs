@@ -15,7 +15,8 @@ pub enum Found {
     Holds(String),
 }
 
-/// Checks a batch against what the source found. `found` is aligned with `batch.updates`;
+/// Checks a batch against what the source found. `found` is aligned with `batch.updates`
+/// followed by `batch.guards`;
 /// `where_` names the source in the message ("catalog", "sheet").
 pub fn check(
     batch: &WriteBatch,
@@ -26,7 +27,7 @@ pub fn check(
     where_: &str,
 ) -> Result<()> {
     let mut conflicts = Vec::new();
-    for (w, now) in batch.updates.iter().zip(found) {
+    for (w, now) in batch.updates.iter().chain(&batch.guards).zip(found) {
         match now {
             Found::Gone => {
                 conflicts.push(format!("{} {}: the cell no longer exists", w.key, w.field))

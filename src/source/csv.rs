@@ -211,7 +211,7 @@ impl Source for CsvSource {
         let _lock = self.lock()?;
         let catalog = self.read()?;
 
-        let found = batch.updates.iter().map(|w| {
+        let found = batch.updates.iter().chain(&batch.guards).map(|w| {
             match (catalog.row_of(&w.key), catalog.column_by_header(&w.field)) {
                 (Some(row), Some(col)) => {
                     Found::Holds(catalog.rows.get(row, col).unwrap_or_default().to_string())

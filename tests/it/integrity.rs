@@ -520,3 +520,41 @@ fn the_model_endpoint_is_https_except_on_loopback_and_its_answer_is_capped() {
     assert!(stderr.contains("more than"), "{stderr}");
     assert!(stdout.is_empty());
 }
+
+#[test]
+fn the_write_time_check_covers_the_cells_the_facts_were_derived_from() {
+    use crate::fake_google::{Action, Op};
+    let env = TestEnv::new();
+    let google = FakeGoogle::start("sheet-1");
+    let text = std::fs::read_to_string(crate::support::example_catalog()).unwrap();
+    google.add_tab("Products", crate::fake_google::typed_rows_from_csv(&text));
+    google.allow_token(TOKEN, &[SCOPE_READ, SCOPE_WRITE]);
+    let rules = rules(&env, 3, "");
+    let sheets = |cmd: &mut assert_cmd::Command| {
+        cmd.env("CHANGESET_SOURCE", "sheets:sheet-1/Products")
+            .env("CHANGESET_SHEETS_API_URL", google.url())
+            .env("CHANGESET_GOOGLE_ACCESS_TOKEN", TOKEN)
+            .env("CHANGESET_RULES", &rules);
+    };
+    let mut cmd = env.cmd();
+    sheets(&mut cmd);
+    let (code, _, stderr) = run(cmd.args(["plan", "put STR-001 on 20% off", "-o", "plan.json"]));
+    assert_eq!(code, 0, "{stderr}");
+    // After the apply's read, before its pre-write check: someone halves STR-001's Base Price,
+    // so the planned promo (103.99) would now be above it and 20% off would be a lie.
+    google.inject(
+        Op::BatchGet,
+        1,
+        Action::EditBefore {
+            key: "STR-001".into(),
+            header: "Base Price".into(),
+            value: serde_json::json!(60),
+        },
+    );
+    let mut cmd = env.cmd();
+    sheets(&mut cmd);
+    let (code, _, stderr) = run(cmd.args(["apply", "plan.json", "--no-input"]));
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("STR-001 Base Price"), "{stderr}");
+    assert_eq!(google.count(Op::BatchUpdate), 0, "nothing was written");
+}

@@ -655,6 +655,7 @@ fn new_rows_are_appended_in_the_same_apply_and_read_back() {
     let mut src = source(&s.google);
     src.read().unwrap();
     let batch = WriteBatch {
+        guards: Vec::new(),
         updates: vec![promo_update()],
         appends: vec![new_product("STR-050")],
     };
@@ -705,6 +706,7 @@ fn a_new_row_whose_key_exists_now_is_stale_and_nothing_is_written() {
     let mut src = source(&s.google);
     src.read().unwrap();
     let batch = WriteBatch {
+        guards: Vec::new(),
         updates: vec![promo_update()],
         appends: vec![new_product("STR-019")],
     };
@@ -737,6 +739,7 @@ fn a_refused_append_undoes_the_updates_so_the_batch_stays_all_or_nothing() {
         },
     );
     let batch = WriteBatch {
+        guards: Vec::new(),
         updates: vec![promo_update()],
         appends: vec![new_product("STR-050")],
     };
@@ -837,6 +840,7 @@ fn each_agent_uses_its_own_narrow_token() {
     let agents: Vec<&str> = grants.iter().map(|g| g.agent.as_str()).collect();
     assert_eq!(agents, ["reader", "writer"]);
     src.write(&WriteBatch {
+        guards: Vec::new(),
         updates: vec![promo_update()],
         appends: Vec::new(),
     })

@@ -124,12 +124,14 @@ impl SheetsSource {
         Ok(self.layout.as_ref().expect("read sets the layout"))
     }
 
-    /// Locates every update (`None`: its row or column is gone), in the batch's order.
+    /// Locates every update and then every guard (`None`: its row or column is gone), in the
+    /// batch's order.
     fn locate(&mut self, batch: &WriteBatch) -> Result<Vec<Option<Target>>> {
         let layout = self.layout()?;
         Ok(batch
             .updates
             .iter()
+            .chain(&batch.guards)
             .map(|w| {
                 let (row, col) = (*layout.rows.get(&w.key)?, layout.column(&w.field)?);
                 Some(Target {
@@ -285,10 +287,16 @@ impl Source for SheetsSource {
         if batch.is_empty() {
             return Ok(());
         }
+        // The updates, then the guards: all read in the one pre-write probe, only the updates
+        // written.
         let located = self.locate(batch)?;
-        let targets: Vec<Target> = located.iter().flatten().cloned().collect();
-        let rows: Vec<u32> = targets.iter().map(|t| t.row).collect();
-        let cols: Vec<usize> = targets.iter().map(|t| t.col).collect();
+        let targets: Vec<Target> = located[..batch.updates.len()]
+            .iter()
+            .flatten()
+            .cloned()
+            .collect();
+        let rows: Vec<u32> = located.iter().flatten().map(|t| t.row).collect();
+        let cols: Vec<usize> = located.iter().flatten().map(|t| t.col).collect();
         let probe = self.probe(
             Agent::Writer,
             &rows,

@@ -61,6 +61,10 @@ pub struct ApprovalConfig {
     /// Seconds an out-of-band approval may take (tier 2; tier 3 gets half): 1-300 for a push,
     /// 301-259200 for an e-mail (Auth0 picks the channel from this number).
     pub expiry_seconds: Option<u64>,
+    /// Also send Rich Authorization Request details (plan hash, source, tier, counts, the first
+    /// changes) and require the token response to echo the plan hash.
+    #[serde(default)]
+    pub rich_details: bool,
 }
 
 /// The CIBA notification channel. Auth0 chooses it from `requested_expiry` alone: up to 300 s

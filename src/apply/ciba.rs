@@ -58,6 +58,9 @@ pub fn approve(
         confirm_phrase(settings, plan)?;
     }
     let ciba = Ciba::new(tenant, client)?;
+    let details = conf
+        .rich_details
+        .then(|| super::rar::authorization_details(plan).to_string());
     let deadline = wait.map(|w| Instant::now() + w);
     let quiet = settings.quiet;
     crate::net::block_on(async {
@@ -65,7 +68,10 @@ pub fn approve(
         let run = async {
             let mut pending = Vec::new();
             for approver in &approvers {
-                pending.push(ciba.start(approver, binding_message, expiry).await?);
+                pending.push(
+                    ciba.start(approver, binding_message, expiry, details.as_deref())
+                        .await?,
+                );
                 sent(approver);
             }
             announce(quiet, &pending, binding_message, expiry);
@@ -98,7 +104,15 @@ pub fn approve(
             result
         };
         tokio::select! {
-            approvals = run => Ok(Outcome { approvals: approvals?, strength }),
+            approvals = run => {
+                let approvals = approvals?;
+                if details.is_some() {
+                    for a in &approvals {
+                        super::rar::check_echo(plan, a)?;
+                    }
+                }
+                Ok(Outcome { approvals, strength })
+            }
             _ = tokio::signal::ctrl_c() => Err(Error::interrupted().context("waiting for approval")),
         }
     })

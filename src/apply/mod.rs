@@ -4,4 +4,5 @@
 pub mod approval;
 pub mod ciba;
 pub mod executor;
+pub mod rar;
 pub mod recover;

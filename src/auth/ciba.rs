@@ -45,6 +45,8 @@ pub struct Approval {
     pub reference: String,
     pub access_token: SecretString,
     pub scope: Option<String>,
+    /// The Rich Authorization Request details the token response echoed, if any.
+    pub authorization_details: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -59,6 +61,8 @@ struct Started {
 struct Tokens {
     access_token: String,
     #[serde(default)]
+    authorization_details: Option<serde_json::Value>,
+    #[serde(default)]
     scope: Option<String>,
 }
 
@@ -71,12 +75,14 @@ impl Ciba {
         })
     }
 
-    /// Sends the request to the approver (`sub`), bound to the message, valid for `expiry` s.
+    /// Sends the request to the approver (`sub`), bound to the message, valid for `expiry` s;
+    /// with Rich Authorization Request `authorization_details` (a JSON array) when given.
     pub async fn start(
         &self,
         approver: &str,
         binding_message: &str,
         expiry: u64,
+        authorization_details: Option<&str>,
     ) -> Result<Pending> {
         let login_hint = serde_json::json!({
             "format": "iss_sub",
@@ -93,6 +99,9 @@ impl Ciba {
         ];
         if let Some(audience) = &self.tenant.audience {
             rest.push(("audience", audience.as_str()));
+        }
+        if let Some(details) = authorization_details {
+            rest.push(("authorization_details", details));
         }
         let auth = self.client.auth_params(&self.tenant)?;
         let form = client::form(&auth, &rest);
@@ -139,6 +148,7 @@ impl Ciba {
                         reference: pending.reference.clone(),
                         access_token: SecretString::from(tokens.access_token),
                         scope: tokens.scope,
+                        authorization_details: tokens.authorization_details,
                     });
                 }
                 Outcome::Refused(e) if e.error == "authorization_pending" => failures = 0,

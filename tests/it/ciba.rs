@@ -452,3 +452,63 @@ fn tier_3_with_one_approver_takes_the_typed_id_and_the_push() {
     );
     assert_ne!(env.catalog_text(), before);
 }
+
+#[test]
+fn rich_details_show_the_plan_and_an_answer_for_another_plan_is_refused() {
+    for (echo, want) in [("echo", 0), ("tamper", 5), ("drop", 5)] {
+        let idp = Idp::start_with(&[("RAR_ECHO", echo)]);
+        let (env, plan) = setup(&idp, TIER3);
+        let before = env.catalog_text();
+        let conf = config(
+            &env,
+            &format!("approvers = [\"{ALICE}\", \"{BOB}\"]\nrich_details = true"),
+        );
+        let (code, stdout, stderr) = std::thread::scope(|s| {
+            s.spawn(|| {
+                for who in [ALICE, BOB] {
+                    let request = idp.wait_ciba_pending(who);
+                    idp.settle_ciba(&request, true);
+                }
+            });
+            apply(&env, &idp, &plan, &["--config", conf.to_str().unwrap()])
+        });
+        assert_eq!(code, want, "{echo}: {stderr}");
+        // What the approvers' screens got: one object of Auth0's shape naming this plan.
+        let sent = &idp.ciba_requests()[0];
+        let details: Value =
+            serde_json::from_str(sent["authorization_details"].as_str().unwrap()).unwrap();
+        let details = details.as_array().unwrap();
+        assert_eq!(details.len(), 1);
+        assert_eq!(
+            details[0]["type"],
+            "urn:auth0:schemas:authorization-details:v1:changeset"
+        );
+        let props = details[0]["properties"].as_array().unwrap();
+        assert!(props.len() <= 10);
+        assert!(
+            props
+                .iter()
+                .all(|p| p["value"].as_str().unwrap().chars().count() <= 255)
+        );
+        let plan_hash = changeset::plan::file::read(&plan).unwrap().hash();
+        assert!(
+            props
+                .iter()
+                .any(|p| p["name"] == "plan_hash" && p["value"] == plan_hash.as_str())
+        );
+        assert!(
+            props.iter().any(|p| p["value"]
+                .as_str()
+                .unwrap()
+                .starts_with("STR-001 Promo Price: ")),
+            "{props:?}"
+        );
+        if want == 0 {
+            let receipt: Value = serde_json::from_str(&stdout).unwrap();
+            assert_eq!(receipt["plan_hash"], plan_hash.as_str());
+        } else {
+            assert!(stderr.contains("does not echo"), "{stderr}");
+            assert_eq!(env.catalog_text(), before, "{echo}: nothing written");
+        }
+    }
+}

@@ -41,7 +41,7 @@ fn approve_once(idp: &Idp, client: Confidential, message: &str) {
             idp.settle_ciba(&request, true);
         });
         changeset::net::block_on(async {
-            let pending = ciba.start(idp::USER, message, 30).await.unwrap();
+            let pending = ciba.start(idp::USER, message, 30, None).await.unwrap();
             ciba.wait(pending, None, &|_, _| {}).await.unwrap()
         })
     });
@@ -129,7 +129,7 @@ fn only_the_client_linked_to_the_tokens_audience_may_exchange_it() {
     // The CIBA application cannot exchange at all; the Custom API Client cannot send CIBA.
     assert!(exchange(&idp, &client(idp::CIBA_CLIENT), &subject).is_err());
     let ciba = Ciba::new(tenant(&idp), client(idp::VAULT_CLIENT)).unwrap();
-    let err = changeset::net::block_on(ciba.start(idp::USER, "Approve test 3", 30))
+    let err = changeset::net::block_on(ciba.start(idp::USER, "Approve test 3", 30, None))
         .err()
         .unwrap();
     assert!(
@@ -224,7 +224,7 @@ fn private_key_jwt_authenticates_ciba_and_the_exchange() {
         Confidential::with_key_pem("cli-confidential-jwt", &pem, Alg::Rs256, "test key").unwrap(),
     ] {
         let ciba = Ciba::new(tenant(&idp), wrong).unwrap();
-        let err = changeset::net::block_on(ciba.start(idp::USER, "Approve test 2", 30))
+        let err = changeset::net::block_on(ciba.start(idp::USER, "Approve test 2", 30, None))
             .err()
             .unwrap();
         assert_eq!(err.kind, Kind::Input);

@@ -66,6 +66,8 @@ const TT_REFRESH = 'urn:ietf:params:oauth:token-type:refresh_token';
 const TT_ACCESS = 'urn:ietf:params:oauth:token-type:access_token';
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 const CIBA_GRANT = 'urn:openid:params:grant-type:ciba';
+// The RAR type registered on the API (Auth0: authorization_details on the resource server).
+const RAR_TYPE = 'urn:auth0:schemas:authorization-details:v1:changeset';
 
 // ---- signing key: RS256 like Auth0. SIGNING_JWK_FILE = a private RSA JWK (fast, stable kid);
 // otherwise an ephemeral 2048-bit key is generated (50-450 ms of start-up on 2 cores).
@@ -125,6 +127,7 @@ const configuration = {
       response_types: [],
       redirect_uris: [],
       backchannel_token_delivery_mode: 'poll',
+      authorization_details_types: [RAR_TYPE],
       resource_server_identifier: API_AUDIENCE,
     },
     { // same, but HTTP Basic client auth
@@ -135,6 +138,7 @@ const configuration = {
       response_types: [],
       redirect_uris: [],
       backchannel_token_delivery_mode: 'poll',
+      authorization_details_types: [RAR_TYPE],
       resource_server_identifier: API_AUDIENCE,
     },
     { // a first-party confidential app with the CIBA grant only (Auth0's CIBA client)
@@ -145,6 +149,7 @@ const configuration = {
       response_types: [],
       redirect_uris: [],
       backchannel_token_delivery_mode: 'poll',
+      authorization_details_types: [RAR_TYPE],
     },
     { // the Custom API Client: app_type resource_server, linked to the API, Token Vault grant only
       client_id: 'cli-vault',
@@ -173,6 +178,7 @@ const configuration = {
       response_types: [],
       redirect_uris: [],
       backchannel_token_delivery_mode: 'poll',
+      authorization_details_types: [RAR_TYPE],
       resource_server_identifier: API_AUDIENCE,
     }] : []),
   ],
@@ -232,6 +238,34 @@ const configuration = {
     revocation: { enabled: true },
     introspection: { enabled: true },
     deviceFlow: { enabled: true, charset: 'base-20', mask: '****-****' },
+    // Rich Authorization Requests, as Auth0 accepts them with CIBA: one registered type; the token
+    // response echoes the details (RAR_ECHO=tamper changes the plan hash, =drop leaves them out).
+    // oidc-provider ties RAR to a resource: only a CIBA request that carries authorization_details
+    // gets one (the API audience); every other request is issued exactly as before.
+    resourceIndicators: {
+      enabled: true,
+      defaultResource(ctx) {
+        return ctx.oidc.params?.authorization_details ? (ctx.oidc.params.audience || API_AUDIENCE) : undefined;
+      },
+      useGrantedResource: () => true,
+      getResourceServerInfo: () => ({ scope: 'openid', accessTokenFormat: 'opaque' }),
+    },
+    richAuthorizationRequests: {
+      enabled: true,
+      types: {
+        [RAR_TYPE]: {
+          async validate(ctx, detail) {
+            const props = detail.properties;
+            const ok = typeof detail.instruction === 'string'
+              && Array.isArray(props) && props.length <= 10
+              && props.every((p) => typeof p.name === 'string' && typeof p.value === 'string'
+                && p.name.length <= 255 && p.value.length <= 255);
+            if (!ok) throw new errors.InvalidAuthorizationDetails('not the changeset details shape');
+          },
+        },
+      },
+      async authorizationDetailsForAccessToken(ctx, token, source) { return source?.rar; },
+    },
     ciba: {
       enabled: true,
       deliveryModes: ['poll'],
@@ -273,6 +307,7 @@ const configuration = {
           account_id: account.accountId,
           client_id: client.clientId,
           binding_message: request.params.binding_message,
+          authorization_details: request.params.authorization_details,
           scope: request.scope,
           audience: request.params.audience,
           created_at: Date.now(),
@@ -314,7 +349,12 @@ async function settleCiba(authReqId, approve) {
   if (req.claims) grant.addOIDCClaims(Object.keys({ ...req.claims.id_token, ...req.claims.userinfo }));
   await grant.save();
   grantAudience.set(grant.jti, req.params.audience);
-  await provider.backchannelResult(req, grant, { amr: ['mfa'], authTime: Math.floor(Date.now() / 1000) });
+  let rar = req.params.authorization_details ? JSON.parse(req.params.authorization_details) : undefined;
+  if (rar && env('RAR_ECHO', 'echo') === 'tamper') {
+    rar = rar.map((d) => ({ ...d, properties: d.properties.map((p) => (p.name === 'plan_hash' ? { ...p, value: `sha256:${'0'.repeat(64)}` } : p)) }));
+  }
+  if (env('RAR_ECHO', 'echo') === 'drop') rar = undefined;
+  await provider.backchannelResult(req, grant, { amr: ['mfa'], authTime: Math.floor(Date.now() / 1000), rar });
   return { auth_req_id: authReqId, result: 'approved', grant_id: grant.jti };
 }
 

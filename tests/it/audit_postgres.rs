@@ -161,7 +161,8 @@ fn four_processes_applying_250_times_each_make_one_linear_chain() {
                 let env = TestEnv::new();
                 let rules = env.rules_with_auto_approve(3);
                 for i in 0..APPLIES {
-                    let request = format!("set STR-00{} price to {}", 1 + w % 3, 100 + i);
+                    // Above every promo price, so no forbid rule applies (STR-003's runs at 135.99).
+                    let request = format!("set STR-00{} price to {}", 1 + w % 3, 200 + i);
                     let (code, _, stderr) = apply(&env, &url, &rules, &request);
                     assert_eq!(code, 0, "worker {w}, apply {i}: {stderr}");
                 }

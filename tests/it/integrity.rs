@@ -558,3 +558,55 @@ fn the_write_time_check_covers_the_cells_the_facts_were_derived_from() {
     assert!(stderr.contains("STR-001 Base Price"), "{stderr}");
     assert_eq!(google.count(Op::BatchUpdate), 0, "nothing was written");
 }
+
+#[test]
+fn the_terminal_shows_the_plan_source_and_hash_before_asking_and_an_empty_id_never_matches() {
+    let env = TestEnv::new();
+    let plan = env.path().join("plan.json");
+    let (code, _, stderr) = run(env
+        .cmd()
+        .args(["plan", "take 15% off all running shoes", "-o"])
+        .arg(&plan));
+    assert_eq!(code, 0, "{stderr}");
+    let short = &changeset::plan::file::read(&plan).unwrap().hash()[7..15];
+    let original = env.catalog_text();
+    let out = env
+        .interactive(&["apply", plan.to_str().unwrap()], &[("Changeset id", "")])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(5), "{text}");
+    for shown in [
+        format!("Plan hash: #{short}"),
+        format!("Source: csv {}", env.catalog().display()),
+        "STR-001".to_string(),
+        "Promo Price".to_string(),
+        format!("plan #{short}"),
+    ] {
+        assert!(text.contains(&shown), "missing {shown:?} in {text}");
+    }
+    assert_eq!(env.catalog_text(), original);
+}
+
+#[test]
+fn a_journal_entry_written_then_fully_rolled_back_is_released() {
+    use changeset::audit::AuditStore;
+    let env = TestEnv::new();
+    let rules = rules(&env, 3, "");
+    let path = save_plan(&env, "mark STR-002 out of stock", &rules);
+    let plan = changeset::plan::file::read(&path).unwrap();
+    claim(&env, &serde_json::to_value(&plan).unwrap(), &plan.hash());
+    let mut store = changeset::audit::SqliteStore::open(&env.data_dir()).unwrap();
+    store
+        .set_journal_state(&plan.id, "written", "2026-11-23T12:00:01Z")
+        .unwrap();
+    drop(store);
+    // The catalog is as before (the write was undone): recover releases the claim...
+    let (code, stdout, stderr) = run(env.cmd().args(["recover"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("released"), "{stdout}");
+    let (_, stdout, _) = run(env.cmd().args(["recover"]));
+    assert!(stdout.contains("Nothing to recover"), "{stdout}");
+    // ... and the plan can be applied (with a new approval).
+    assert_eq!(apply(&env, &path, &rules).0, 0);
+}

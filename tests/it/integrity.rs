@@ -386,13 +386,25 @@ fn recover_trusts_nothing_it_reads_from_the_journal() {
     assert_eq!(env.catalog_text(), half);
 }
 
-#[test]
-fn a_recovery_is_recorded_as_no_approval_under_the_plans_rules() {
+/// A saved plan marking STR-002 out of stock, claimed in the journal as an apply that was cut
+/// off: (env, rules file, plan file, plan).
+fn interrupted() -> (
+    TestEnv,
+    std::path::PathBuf,
+    std::path::PathBuf,
+    changeset::plan::Plan,
+) {
     let env = TestEnv::new();
     let rules = rules(&env, 3, "");
     let path = save_plan(&env, "mark STR-002 out of stock", &rules);
     let plan = changeset::plan::file::read(&path).unwrap();
     claim(&env, &serde_json::to_value(&plan).unwrap(), &plan.hash());
+    (env, rules, path, plan)
+}
+
+#[test]
+fn a_recovery_is_recorded_as_no_approval_under_the_plans_rules() {
+    let (env, _, _, plan) = interrupted();
     let written = env.catalog_text().replace(
         "STR-002,Cloud Runner,Running,149.99,,FALSE,in_stock",
         "STR-002,Cloud Runner,Running,149.99,,FALSE,out_of_stock",
@@ -591,11 +603,7 @@ fn the_terminal_shows_the_plan_source_and_hash_before_asking_and_an_empty_id_nev
 #[test]
 fn a_journal_entry_written_then_fully_rolled_back_is_released() {
     use changeset::audit::AuditStore;
-    let env = TestEnv::new();
-    let rules = rules(&env, 3, "");
-    let path = save_plan(&env, "mark STR-002 out of stock", &rules);
-    let plan = changeset::plan::file::read(&path).unwrap();
-    claim(&env, &serde_json::to_value(&plan).unwrap(), &plan.hash());
+    let (env, rules, path, plan) = interrupted();
     let mut store = changeset::audit::SqliteStore::open(&env.data_dir()).unwrap();
     store
         .set_journal_state(&plan.id, "written", "2026-11-23T12:00:01Z")

@@ -307,7 +307,9 @@ pub struct PlanArgs {
     pub facts: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+/// Also `approval.method` in the config file, parsed when the file is loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ApprovalMethod {
     /// Ask at this terminal
     Tty,

@@ -50,12 +50,12 @@ pub struct GateConfig {
 #[serde(deny_unknown_fields)]
 pub struct ApprovalConfig {
     /// `tty` or `ciba` (default: ciba when Auth0 is configured, else tty).
-    pub method: Option<String>,
+    pub method: Option<crate::cli::ApprovalMethod>,
     /// Approver user ids (Auth0 `sub`); default the logged-in user.
     #[serde(default)]
     pub approvers: Vec<String>,
     /// Tier 3: `two_approvers` or `approver_and_phrase` (default: two approvers when two are configured).
-    pub tier3: Option<String>,
+    pub tier3: Option<crate::apply::ciba::Tier3>,
     /// How Auth0 reaches the approver: `push` (Guardian, the default) or `email`.
     pub channel: Option<Channel>,
     /// Seconds an out-of-band approval may take (tier 2; tier 3 gets half): 1-300 for a push,
@@ -335,8 +335,14 @@ impl Settings {
 fn load_config(path: &Path) -> Result<Config> {
     let text = std::fs::read_to_string(path).io_context("reading the config file", path)?;
     let config: Config = toml::from_str(&text).map_err(|e| {
+        // Where: the line and its text, so a typo in a value names its key too.
+        let at = e.span().map_or(String::new(), |span| {
+            let line = text[..span.start].matches('\n').count() + 1;
+            let shown = text.lines().nth(line - 1).unwrap_or("").trim();
+            format!(":{line} (`{shown}`)")
+        });
         Error::input(format!(
-            "config file `{}`: {}",
+            "config file `{}`{at}: {}",
             path.display(),
             e.message().trim()
         ))

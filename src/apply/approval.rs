@@ -78,19 +78,14 @@ fn sanitise(text: &str) -> String {
 /// the confidential application are configured, else `tty`. `--approval` may choose a stronger
 /// method than that, never a weaker one: `tty` is refused where `ciba` is selected.
 pub fn method(settings: &Settings, explicit: Option<ApprovalMethod>) -> Result<ApprovalMethod> {
-    let selected = match settings.config.approval.method.as_deref() {
+    let selected = match settings.config.approval.method {
         None if crate::auth::Tenant::configured(&settings.config.auth0)
             && crate::auth::client::Role::Ciba.configured() =>
         {
             ApprovalMethod::Ciba
         }
-        None | Some("tty") => ApprovalMethod::Tty,
-        Some("ciba") => ApprovalMethod::Ciba,
-        Some(other) => {
-            return Err(Error::input(format!(
-                "config: approval.method `{other}` is not one of tty, ciba"
-            )));
-        }
+        None => ApprovalMethod::Tty,
+        Some(method) => method,
     };
     match explicit {
         Some(ApprovalMethod::Tty) if selected == ApprovalMethod::Ciba => Err(Error::usage(

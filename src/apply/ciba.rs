@@ -14,8 +14,9 @@ use crate::error::{Error, Result};
 use crate::plan::Plan;
 use crate::settings::Settings;
 
-/// How tier 3 is strengthened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How tier 3 is strengthened (`approval.tier3` in the config file, parsed when it is loaded).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Tier3 {
     TwoApprovers,
     ApproverAndPhrase,
@@ -50,7 +51,7 @@ pub fn approve(
     let client = Confidential::required(Role::Ciba)?;
     let conf = &settings.config.approval;
     let strength = (plan.tier >= 3)
-        .then(|| tier3_mode(conf.tier3.as_deref(), conf.approvers.len()))
+        .then(|| tier3_mode(conf.tier3, conf.approvers.len()))
         .transpose()?;
     // Tier 3 gets half the time: a stronger approval should also be a fresher one.
     let expiry = conf.expiry(strength.is_some());
@@ -119,18 +120,15 @@ pub fn approve(
 }
 
 /// Tier 3's mode: the config's `approval.tier3`, else two approvers when two are configured.
-fn tier3_mode(configured: Option<&str>, approvers: usize) -> Result<Tier3> {
+fn tier3_mode(configured: Option<Tier3>, approvers: usize) -> Result<Tier3> {
     match configured {
         None if approvers >= 2 => Ok(Tier3::TwoApprovers),
-        None | Some("approver_and_phrase") => Ok(Tier3::ApproverAndPhrase),
-        Some("two_approvers") if approvers >= 2 => Ok(Tier3::TwoApprovers),
-        Some("two_approvers") => Err(Error::input(
+        None | Some(Tier3::ApproverAndPhrase) => Ok(Tier3::ApproverAndPhrase),
+        Some(Tier3::TwoApprovers) if approvers >= 2 => Ok(Tier3::TwoApprovers),
+        Some(Tier3::TwoApprovers) => Err(Error::input(
             "config: approval.tier3 = \"two_approvers\" needs two user ids in approval.approvers",
         )
         .hint("add a second approver, or set approval.tier3 = \"approver_and_phrase\"")),
-        Some(other) => Err(Error::input(format!(
-            "config: approval.tier3 `{other}` is not one of two_approvers, approver_and_phrase"
-        ))),
     }
 }
 
@@ -205,10 +203,9 @@ mod tests {
         assert_eq!(tier3_mode(None, 1).unwrap(), Tier3::ApproverAndPhrase);
         assert_eq!(tier3_mode(None, 0).unwrap(), Tier3::ApproverAndPhrase);
         assert_eq!(
-            tier3_mode(Some("approver_and_phrase"), 2).unwrap(),
+            tier3_mode(Some(Tier3::ApproverAndPhrase), 2).unwrap(),
             Tier3::ApproverAndPhrase
         );
-        assert!(tier3_mode(Some("two_approvers"), 1).is_err());
-        assert!(tier3_mode(Some("three"), 3).is_err());
+        assert!(tier3_mode(Some(Tier3::TwoApprovers), 1).is_err());
     }
 }

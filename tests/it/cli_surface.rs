@@ -249,3 +249,28 @@ fn a_closed_stdout_ends_the_command_quietly() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }
+
+/// A typo in a config value is an error when the file is loaded, before anything is read or
+/// asked, naming the file's line and its text.
+#[test]
+fn a_typo_in_an_approval_setting_is_refused_at_start_naming_the_line() {
+    let env = TestEnv::new();
+    for (line, expected) in [
+        ("tier3 = \"three\"", "two_approvers"),
+        ("method = \"push\"", "ciba"),
+    ] {
+        let config = env.path().join("changeset.toml");
+        std::fs::write(&config, format!("[approval]\n{line}\n")).unwrap();
+        let (code, stdout, stderr) = run(env
+            .cmd()
+            .env("CHANGESET_CONFIG", &config)
+            .args(["plan", "mark STR-002 out of stock"]));
+        assert_eq!(code, 1, "{stderr}");
+        assert_eq!(stdout, "");
+        assert!(
+            stderr.contains(&format!("changeset.toml`:2 (`{line}`)")),
+            "{stderr}"
+        );
+        assert!(stderr.contains(expected), "{stderr}");
+    }
+}

@@ -55,7 +55,7 @@ pub struct ApprovalConfig {
     #[serde(default)]
     pub approvers: Vec<String>,
     /// Tier 3: `two_approvers` or `approver_and_phrase` (default: two approvers when two are configured).
-    pub tier3: Option<crate::apply::ciba::Tier3>,
+    pub tier3: Option<crate::policy::Tier3>,
     /// How Auth0 reaches the approver: `push` (Guardian, the default) or `email`.
     pub channel: Option<Channel>,
     /// Seconds an out-of-band approval may take (tier 2; tier 3 gets half): 1-300 for a push,

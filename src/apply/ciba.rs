@@ -12,24 +12,8 @@ use crate::auth::client::{Confidential, Role};
 use crate::auth::{Tenant, session};
 use crate::error::{Error, Result};
 use crate::plan::Plan;
+use crate::policy::Tier3;
 use crate::settings::Settings;
-
-/// How tier 3 is strengthened (`approval.tier3` in the config file, parsed when it is loaded).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Tier3 {
-    TwoApprovers,
-    ApproverAndPhrase,
-}
-
-impl Tier3 {
-    pub fn name(self) -> &'static str {
-        match self {
-            Tier3::TwoApprovers => "two_approvers",
-            Tier3::ApproverAndPhrase => "approver_and_phrase",
-        }
-    }
-}
 
 /// What the gate obtained: the approvals in approver order and how tier 3 was met.
 pub struct Outcome {

@@ -38,6 +38,24 @@ pub struct MatchedRule {
     pub description: String,
 }
 
+/// How tier 3's approval is made stronger than tier 2's (`approval.tier3` in the config file,
+/// parsed when it is loaded).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tier3 {
+    TwoApprovers,
+    ApproverAndPhrase,
+}
+
+impl Tier3 {
+    pub fn name(self) -> &'static str {
+        match self {
+            Tier3::TwoApprovers => "two_approvers",
+            Tier3::ApproverAndPhrase => "approver_and_phrase",
+        }
+    }
+}
+
 /// The rules the binary embeds, used when no rules file is given.
 pub const DEFAULT_RULES: &str = include_str!("../../rules/default.toml");
 

@@ -344,7 +344,9 @@ pub(crate) fn new_receipt(
         alg: "sha256".into(),
         prev_id: None,
         prev_hash: None,
+        key_id: None,
         hash: String::new(),
+        signature: None,
     }
 }
 

@@ -2,6 +2,7 @@
 //! the pinned rules and the approver policy, so a requester (an agent, a CI job) cannot approve
 //! its own writes.
 
+pub mod api;
 pub mod config;
 pub mod server;
 pub mod token;

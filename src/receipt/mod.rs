@@ -212,17 +212,30 @@ pub struct Receipt {
     /// Id and hash of the previous receipt in the store (null for the first).
     pub prev_id: Option<String>,
     pub prev_hash: Option<String>,
+    /// The key that signs this receipt (`<name>+<8 hex key id>`, as in its verifier key):
+    /// receipts sealed by the gate; covered by the hash, so set before sealing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
     pub hash: String,
+    /// The gate's Ed25519 signature (base64) over [`signed_message`] of `hash`: added after
+    /// the seal, so the one field besides `hash` that the hash leaves out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+}
+
+/// What a receipt signature covers: the receipt's hash, behind a context line so the key can
+/// sign nothing else by accident (its checkpoints are signed notes, which start otherwise).
+pub fn signed_message(hash: &str) -> String {
+    format!("changeset receipt v1\n{hash}\n")
 }
 
 impl Receipt {
-    /// SHA-256 over the JCS canonical JSON of every field except `hash`.
+    /// SHA-256 over the JCS canonical JSON of every field except `hash` and `signature`.
     pub fn compute_hash(&self) -> String {
         let mut value = serde_json::to_value(self).expect("receipts always serialise");
-        value
-            .as_object_mut()
-            .expect("a receipt is an object")
-            .remove("hash");
+        let object = value.as_object_mut().expect("a receipt is an object");
+        object.remove("hash");
+        object.remove("signature");
         sha256_prefixed(&serde_jcs::to_vec(&value).expect("receipts always serialise"))
     }
 
@@ -243,6 +256,7 @@ impl Receipt {
             .remove("hash")
             .and_then(|h| h.as_str().map(str::to_string))
             .ok_or_else(|| Error::input("not a receipt (no hash)"))?;
+        let signature = object.remove("signature");
         let actual =
             sha256_prefixed(&serde_jcs::to_vec(&value).map_err(|e| Error::input(e.to_string()))?);
         if actual != stated {
@@ -251,10 +265,11 @@ impl Receipt {
             ))
             .hint("the receipt was changed after it was sealed"));
         }
-        value
-            .as_object_mut()
-            .expect("checked above")
-            .insert("hash".into(), Value::String(stated));
+        let object = value.as_object_mut().expect("checked above");
+        object.insert("hash".into(), Value::String(stated));
+        if let Some(signature) = signature {
+            object.insert("signature".into(), signature);
+        }
         let receipt: Receipt = serde_json::from_value(value)
             .map_err(|e| Error::input(format!("the receipt is malformed: {e}")))?;
         crate::ids::check_receipt(&receipt.id)?;

@@ -338,6 +338,7 @@ pub(crate) fn new_receipt(
         notify: None,
         rollback_of: plan.rollback_of.clone(),
         enforced_by: Some(crate::receipt::ENFORCED_LOCALLY.to_string()),
+        requester: None,
         caller_facts: Default::default(),
         timings,
         canon: "RFC8785".into(),

@@ -194,6 +194,16 @@ impl SigningKey {
         ))
     }
 
+    /// `<name>+<8 hex key id>`: names this key in a signed receipt's `key_id`.
+    pub fn key_id(&self) -> String {
+        format!("{}+{}", self.name, hex::encode(self.id))
+    }
+
+    /// A bare Ed25519 signature over `message` (receipts; checkpoints are signed notes).
+    pub fn sign_raw(&self, message: &[u8]) -> Vec<u8> {
+        self.pair.sign(message).as_ref().to_vec()
+    }
+
     pub fn verifier(&self) -> VerifierKey {
         let mut public = [0u8; 32];
         public.copy_from_slice(self.pair.public_key().as_ref());
@@ -234,6 +244,18 @@ impl VerifierKey {
             id,
             public,
         })
+    }
+
+    /// `<name>+<8 hex key id>`, as [`SigningKey::key_id`].
+    pub fn key_id(&self) -> String {
+        format!("{}+{}", self.name, hex::encode(self.id))
+    }
+
+    /// Whether `signature` is this key's Ed25519 signature over `message`.
+    pub fn verify_raw(&self, message: &[u8], signature: &[u8]) -> bool {
+        UnparsedPublicKey::new(&ED25519, self.public)
+            .verify(message, signature)
+            .is_ok()
     }
 
     pub fn text(&self) -> String {

@@ -10,6 +10,7 @@ pub mod copy;
 pub mod log;
 pub mod merkle;
 pub mod postgres;
+pub mod signed;
 pub mod sqlite;
 
 pub use postgres::PostgresStore;
@@ -98,6 +99,16 @@ pub struct ChainHead {
     pub hash: String,
 }
 
+/// An apply the gate holds (its pending-apply store): the gate's own JSON record, indexed by
+/// apply id and plan id (one apply per plan id) and by status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GateApply {
+    pub id: String,
+    pub plan_id: String,
+    pub status: String,
+    pub body: String,
+}
+
 /// What every command, the executor, `recover` and the notifier need from an audit store.
 /// Every method takes `&mut self`: a database connection is used by one caller at a time.
 pub trait AuditStore: Send {
@@ -129,7 +140,38 @@ pub trait AuditStore: Send {
 
     /// Chains to the current head, seals and stores a receipt, and closes its journal entry, in
     /// one transaction that holds the chain head, so concurrent appends make one linear chain.
-    fn append(&mut self, receipt: &mut Receipt, final_state: &str) -> Result<()>;
+    fn append(&mut self, receipt: &mut Receipt, final_state: &str) -> Result<()> {
+        self.append_signed(receipt, final_state, &|_| {})
+    }
+
+    /// [`AuditStore::append`], with `sign` called on the sealed receipt before it is stored (the
+    /// gate adds its signature over the hash, which the hash leaves out).
+    fn append_signed(
+        &mut self,
+        receipt: &mut Receipt,
+        final_state: &str,
+        sign: &dyn Fn(&mut Receipt),
+    ) -> Result<()>;
+
+    /// Stores a new gate apply unless its plan id has one already; returns the stored one
+    /// (the new one, or the existing one for that plan id).
+    fn gate_apply_insert(&mut self, apply: &GateApply, now: &str) -> Result<GateApply>;
+
+    /// Replaces a gate apply's status and body if its status is still `expected` (so two
+    /// gates, or a cancel and an approval, never both move it); true when it was replaced.
+    fn gate_apply_update(
+        &mut self,
+        id: &str,
+        expected: &str,
+        status: &str,
+        body: &str,
+        now: &str,
+    ) -> Result<bool>;
+
+    fn gate_apply(&mut self, id: &str) -> Result<Option<GateApply>>;
+
+    /// Gate applies in one of `statuses`, oldest first.
+    fn gate_applies(&mut self, statuses: &[&str]) -> Result<Vec<GateApply>>;
 
     /// Claims the one notification of a sealed receipt before it is sent, so that it is sent at
     /// most once: false when it was claimed before (sent, failed, or cut off mid-send).

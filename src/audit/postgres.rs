@@ -21,7 +21,9 @@ use postgres::{Client, Config, GenericClient, NoTls};
 
 use super::log::leaf_data;
 use super::merkle::{self, Hash, Nodes};
-use super::{AuditStore, ChainHead, Claim, JournalEntry, StoredReceipt, already_applied, state};
+use super::{
+    AuditStore, ChainHead, Claim, GateApply, JournalEntry, StoredReceipt, already_applied, state,
+};
 use crate::error::{Error, Result};
 use crate::receipt::{NotifyRecord, Receipt};
 
@@ -74,6 +76,16 @@ const MIGRATIONS: &[&str] = &[
         sent_at  BIGINT NOT NULL
     );
     CREATE INDEX approval_requests_by_approver ON approval_requests (approver, sent_at);",
+    // 3: the gate's pending applies (one per plan id), so that several gates share them.
+    "CREATE TABLE gate_applies (
+        id         TEXT PRIMARY KEY,
+        plan_id    TEXT NOT NULL UNIQUE,
+        status     TEXT NOT NULL,
+        body       TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX gate_applies_by_status ON gate_applies (status, created_at);",
 ];
 
 /// An arbitrary, fixed key for `pg_advisory_xact_lock` while migrating.
@@ -258,7 +270,12 @@ impl AuditStore for PostgresStore {
             .collect())
     }
 
-    fn append(&mut self, receipt: &mut Receipt, final_state: &str) -> Result<()> {
+    fn append_signed(
+        &mut self,
+        receipt: &mut Receipt,
+        final_state: &str,
+        sign: &dyn Fn(&mut Receipt),
+    ) -> Result<()> {
         let mut tx = self.client.transaction().pg()?;
         // The lock that makes concurrent appends one chain: held until commit.
         let head = tx
@@ -272,6 +289,7 @@ impl AuditStore for PostgresStore {
         receipt.prev_id = (count > 0).then_some(prev_id);
         receipt.prev_hash = (count > 0).then_some(prev_hash);
         receipt.seal();
+        sign(receipt);
         let body = serde_json::to_string(receipt)?;
         tx.execute(
             "INSERT INTO receipts (seq, id, plan_id, created_at, hash, prev_hash, body)
@@ -311,6 +329,68 @@ impl AuditStore for PostgresStore {
         )
         .pg()?;
         tx.commit().pg()
+    }
+
+    fn gate_apply_insert(&mut self, apply: &GateApply, now: &str) -> Result<GateApply> {
+        self.client
+            .execute(
+                "INSERT INTO gate_applies (id, plan_id, status, body, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (plan_id) DO NOTHING",
+                &[&apply.id, &apply.plan_id, &apply.status, &apply.body, &now],
+            )
+            .pg()?;
+        let row = self
+            .client
+            .query_one(
+                "SELECT id, plan_id, status, body FROM gate_applies WHERE plan_id = $1",
+                &[&apply.plan_id],
+            )
+            .pg()?;
+        Ok(gate_apply_row(&row))
+    }
+
+    fn gate_apply_update(
+        &mut self,
+        id: &str,
+        expected: &str,
+        status: &str,
+        body: &str,
+        now: &str,
+    ) -> Result<bool> {
+        let n = self
+            .client
+            .execute(
+                "UPDATE gate_applies SET status = $3, body = $4, updated_at = $5 WHERE id = $1 AND status = $2",
+                &[&id, &expected, &status, &body, &now],
+            )
+            .pg()?;
+        Ok(n == 1)
+    }
+
+    fn gate_apply(&mut self, id: &str) -> Result<Option<GateApply>> {
+        Ok(self
+            .client
+            .query_opt(
+                "SELECT id, plan_id, status, body FROM gate_applies WHERE id = $1",
+                &[&id],
+            )
+            .pg()?
+            .as_ref()
+            .map(gate_apply_row))
+    }
+
+    fn gate_applies(&mut self, statuses: &[&str]) -> Result<Vec<GateApply>> {
+        let statuses: Vec<String> = statuses.iter().map(|s| s.to_string()).collect();
+        Ok(self
+            .client
+            .query(
+                "SELECT id, plan_id, status, body FROM gate_applies WHERE status = ANY($1) ORDER BY created_at, id",
+                &[&statuses],
+            )
+            .pg()?
+            .iter()
+            .map(gate_apply_row)
+            .collect())
     }
 
     fn claim_notification(
@@ -610,5 +690,14 @@ impl<T> Pg<T> for std::result::Result<T, postgres::Error> {
                 err
             }
         })
+    }
+}
+
+fn gate_apply_row(r: &postgres::Row) -> GateApply {
+    GateApply {
+        id: r.get(0),
+        plan_id: r.get(1),
+        status: r.get(2),
+        body: r.get(3),
     }
 }

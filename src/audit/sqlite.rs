@@ -8,7 +8,9 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::log::leaf_data;
 use super::merkle::{self, Hash, InMemory, Nodes};
-use super::{AuditStore, ChainHead, Claim, JournalEntry, StoredReceipt, already_applied, state};
+use super::{
+    AuditStore, ChainHead, Claim, GateApply, JournalEntry, StoredReceipt, already_applied, state,
+};
 use crate::error::{Error, IoContext, Result};
 use crate::receipt::{NotifyRecord, Receipt};
 
@@ -42,6 +44,15 @@ CREATE TABLE IF NOT EXISTS approval_requests (
     sent_at    INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS approval_requests_by_approver ON approval_requests (approver, sent_at);
+CREATE TABLE IF NOT EXISTS gate_applies (
+    id         TEXT PRIMARY KEY,
+    plan_id    TEXT NOT NULL UNIQUE,
+    status     TEXT NOT NULL,
+    body       TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS gate_applies_by_status ON gate_applies (status, created_at);
 CREATE TABLE IF NOT EXISTS chain_head (
     one        INTEGER PRIMARY KEY CHECK (one = 1),
     count      INTEGER NOT NULL,
@@ -192,7 +203,12 @@ impl AuditStore for SqliteStore {
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
-    fn append(&mut self, receipt: &mut Receipt, final_state: &str) -> Result<()> {
+    fn append_signed(
+        &mut self,
+        receipt: &mut Receipt,
+        final_state: &str,
+        sign: &dyn Fn(&mut Receipt),
+    ) -> Result<()> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -200,6 +216,7 @@ impl AuditStore for SqliteStore {
         receipt.prev_id = head.as_ref().map(|h| h.id.clone());
         receipt.prev_hash = head.as_ref().map(|h| h.hash.clone());
         receipt.seal();
+        sign(receipt);
         let body = serde_json::to_string(receipt)?;
         tx.execute(
             "INSERT INTO receipts (id, plan_id, created_at, hash, prev_hash, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -228,6 +245,64 @@ impl AuditStore for SqliteStore {
         )?;
         tx.commit()?;
         Ok(())
+    }
+
+    fn gate_apply_insert(&mut self, apply: &GateApply, now: &str) -> Result<GateApply> {
+        self.conn.execute(
+            "INSERT INTO gate_applies (id, plan_id, status, body, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT(plan_id) DO NOTHING",
+            params![apply.id, apply.plan_id, apply.status, apply.body, now],
+        )?;
+        let stored = self
+            .conn
+            .query_row(
+                "SELECT id, plan_id, status, body FROM gate_applies WHERE plan_id = ?1",
+                [&apply.plan_id],
+                gate_apply_row,
+            )
+            .optional()?;
+        stored.ok_or_else(|| Error::runtime("the gate apply vanished after it was stored"))
+    }
+
+    fn gate_apply_update(
+        &mut self,
+        id: &str,
+        expected: &str,
+        status: &str,
+        body: &str,
+        now: &str,
+    ) -> Result<bool> {
+        let n = self.conn.execute(
+            "UPDATE gate_applies SET status = ?3, body = ?4, updated_at = ?5 WHERE id = ?1 AND status = ?2",
+            params![id, expected, status, body, now],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn gate_apply(&mut self, id: &str) -> Result<Option<GateApply>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id, plan_id, status, body FROM gate_applies WHERE id = ?1",
+                [id],
+                gate_apply_row,
+            )
+            .optional()?)
+    }
+
+    fn gate_applies(&mut self, statuses: &[&str]) -> Result<Vec<GateApply>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, plan_id, status, body FROM gate_applies ORDER BY created_at, id",
+        )?;
+        let rows = stmt.query_map([], gate_apply_row)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let row = row?;
+            if statuses.contains(&row.status.as_str()) {
+                out.push(row);
+            }
+        }
+        Ok(out)
     }
 
     fn claim_notification(
@@ -358,4 +433,13 @@ fn head_in(conn: &Connection) -> Result<Option<ChainHead>> {
             },
         )
         .optional()?)
+}
+
+fn gate_apply_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<GateApply> {
+    Ok(GateApply {
+        id: r.get(0)?,
+        plan_id: r.get(1)?,
+        status: r.get(2)?,
+        body: r.get(3)?,
+    })
 }

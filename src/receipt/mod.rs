@@ -203,6 +203,10 @@ pub struct Receipt {
     /// receipts made before it was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enforced_by: Option<String>,
+    /// Who asked for the apply (the `sub` of the access token the gate was called with); absent
+    /// in receipts the CLI enforced locally.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requester: Option<String>,
     /// Facts the caller supplied (`--fact`), as the rules saw them.
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub caller_facts: serde_json::Map<String, Value>,

@@ -252,7 +252,7 @@ impl VerifierKey {
     }
 
     /// Whether `signature` is this key's Ed25519 signature over `message`.
-    pub fn verify_raw(&self, message: &[u8], signature: &[u8]) -> bool {
+    pub fn verify_bytes(&self, message: &[u8], signature: &[u8]) -> bool {
         UnparsedPublicKey::new(&ED25519, self.public)
             .verify(message, signature)
             .is_ok()

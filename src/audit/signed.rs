@@ -37,7 +37,7 @@ pub fn verify(text: &str, key: &VerifierKey) -> Result<Receipt> {
     }
     let valid = B64
         .decode(signature)
-        .is_ok_and(|sig| key.verify_raw(signed_message(&receipt.hash).as_bytes(), &sig));
+        .is_ok_and(|sig| key.verify_bytes(signed_message(&receipt.hash).as_bytes(), &sig));
     if !valid {
         return Err(Error::input(format!(
             "the signature of receipt {} does not verify with {}",

@@ -888,13 +888,21 @@ _changeset() {
             return 0
             ;;
         changeset__subcmd__gate__subcmd__serve)
-            opts="-q -v -h --listen --allow-plain-http --config --quiet --verbose --help"
+            opts="-q -v -h --listen --allow-plain-http --tls-cert --tls-key --config --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -384,6 +384,8 @@ set edit:completion:arg-completer[changeset] = {|@words|
         }
         &'changeset;gate;serve'= {
             cand --listen 'Address to listen on (port 0 picks a free port; the bound address is printed)'
+            cand --tls-cert 'Serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key'
+            cand --tls-key 'The PEM private key of --tls-cert (readable by its owner only)'
             cand --config 'Config file (default: changeset.toml in the data directory, if present)'
             cand --allow-plain-http 'Serve plain HTTP on a non-loopback address (only behind a TLS-terminating proxy)'
             cand -q 'Print less on stderr'

@@ -254,6 +254,8 @@ complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_see
 complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from check-config" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
 complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from check-config" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from serve" -l listen -d 'Address to listen on (port 0 picks a free port; the bound address is printed)' -r
+complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from serve" -l tls-cert -d 'Serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from serve" -l tls-key -d 'The PEM private key of --tls-cert (readable by its owner only)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from serve" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from serve" -l allow-plain-http -d 'Serve plain HTTP on a non-loopback address (only behind a TLS-terminating proxy)'
 complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from serve" -s q -l quiet -d 'Print less on stderr'

@@ -462,14 +462,21 @@ pub enum GateCommand {
     },
     /// Run the gate's HTTP service until SIGTERM or Ctrl-C (requests in flight are finished)
     ///
-    /// Plain HTTP only on a loopback address unless --allow-plain-http (a proxy terminates TLS).
+    /// HTTPS with --tls-cert/--tls-key; plain HTTP only on a loopback address unless
+    /// --allow-plain-http (a proxy in front terminates TLS).
     Serve {
         /// Address to listen on (port 0 picks a free port; the bound address is printed)
         #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8787")]
         listen: std::net::SocketAddr,
         /// Serve plain HTTP on a non-loopback address (only behind a TLS-terminating proxy)
-        #[arg(long)]
+        #[arg(long, conflicts_with = "tls_cert")]
         allow_plain_http: bool,
+        /// Serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key
+        #[arg(long, value_name = "FILE", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The PEM private key of --tls-cert (readable by its owner only)
+        #[arg(long, value_name = "FILE", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Create the gate's Ed25519 key that signs receipts and checkpoints; prints its public key
     Keygen {

@@ -304,21 +304,14 @@ pub fn read_signing_key(path: &Path) -> Result<SigningKey> {
     let text = std::fs::read_to_string(path)
         .io_context("reading the audit signing key", path)
         .map_err(|e| e.hint("create one with `changeset audit keygen`"))?;
-    #[cfg(unix)]
+    if let Some(mode) =
+        crate::private_files::readable_by_others(path).io_context("reading", path)?
     {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(path)
-            .io_context("reading", path)?
-            .permissions()
-            .mode();
-        if mode & 0o077 != 0 {
-            return Err(Error::input(format!(
-                "the audit signing key `{}` is readable by others (mode {:o})",
-                path.display(),
-                mode & 0o777
-            ))
-            .hint(format!("run `chmod 600 {}`", path.display())));
-        }
+        return Err(Error::input(format!(
+            "the audit signing key `{}` is readable by others (mode {mode:o})",
+            path.display(),
+        ))
+        .hint(format!("run `chmod 600 {}`", path.display())));
     }
     SigningKey::parse(&text).map_err(|e| e.context(format!("`{}`", path.display())))
 }

@@ -299,22 +299,16 @@ pub fn read_private(var: &str, path: &Path) -> Result<String> {
     std::fs::read_to_string(path).io_context("reading the credential", path)
 }
 
-#[cfg(unix)]
 fn check_private(var: &str, path: &Path) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let meta = std::fs::metadata(path).io_context("reading the client assertion key", path)?;
-    if meta.permissions().mode() & 0o077 != 0 {
+    let others = crate::private_files::readable_by_others(path)
+        .io_context("reading the client assertion key", path)?;
+    if others.is_some() {
         return Err(Error::input(format!(
             "{var}: `{}` is readable by other users",
             path.display()
         ))
         .hint(format!("chmod 600 {}", path.display())));
     }
-    Ok(())
-}
-
-#[cfg(not(unix))]
-fn check_private(_var: &str, _path: &Path) -> Result<()> {
     Ok(())
 }
 

@@ -8,6 +8,7 @@ use crate::error::Error;
 use crate::error::Result;
 use crate::gate::config::{Approver, GateConfig};
 use crate::gate::server::{self, Gate};
+use crate::gate::tls;
 use crate::output;
 
 pub fn run(global: &GlobalArgs, cmd: GateCommand) -> Result<u8> {
@@ -19,9 +20,17 @@ pub fn run(global: &GlobalArgs, cmd: GateCommand) -> Result<u8> {
         GateCommand::Serve {
             listen,
             allow_plain_http,
+            tls_cert,
+            tls_key,
         } => {
-            server::check_listen(&listen, allow_plain_http)?;
-            // Every start-up check (rules pin, credentials, signing key) before binding.
+            // Every start-up check (TLS files, rules pin, credentials, key) before binding.
+            let tls = match (&tls_cert, &tls_key) {
+                (Some(cert), Some(key)) => Some(tls::server_config(cert, key)?),
+                _ => {
+                    server::check_listen(&listen, allow_plain_http)?;
+                    None
+                }
+            };
             let gate = Arc::new(Gate::new(GateConfig::load(&config)?)?);
             crate::net::block_on(async move {
                 let listener = tokio::net::TcpListener::bind(listen)
@@ -31,11 +40,19 @@ pub fn run(global: &GlobalArgs, cmd: GateCommand) -> Result<u8> {
                 let bound = listener
                     .local_addr()
                     .map_err(|e| Error::runtime(format!("the listening address: {e}")))?;
+                let scheme = if tls.is_some() { "https" } else { "http" };
                 output::note(
                     false,
-                    &format!("changeset gate listening on http://{bound}"),
+                    &format!("changeset gate listening on {scheme}://{bound}"),
                 );
-                server::serve(gate, listener, shutdown).await
+                match tls {
+                    Some(config) => {
+                        let listener = tls::TlsListener::new(listener, config)
+                            .map_err(|e| Error::runtime(format!("the listening address: {e}")))?;
+                        server::serve(gate, listener, shutdown).await
+                    }
+                    None => server::serve(gate, listener, shutdown).await,
+                }
             })?;
             output::note(global.quiet, "changeset gate stopped");
         }

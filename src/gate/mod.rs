@@ -5,4 +5,5 @@
 pub mod api;
 pub mod config;
 pub mod server;
+pub mod tls;
 pub mod token;

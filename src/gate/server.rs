@@ -108,12 +108,17 @@ pub fn router(gate: Arc<Gate>) -> Router {
         .with_state(gate)
 }
 
-/// Serves until `shutdown` resolves, then finishes the requests in flight.
-pub async fn serve(
+/// Serves until `shutdown` resolves, then finishes the requests in flight. `listener` is a
+/// plain TCP listener or `tls::TlsListener`.
+pub async fn serve<L>(
     gate: Arc<Gate>,
-    listener: tokio::net::TcpListener,
+    listener: L,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<()> {
+) -> Result<()>
+where
+    L: axum::serve::Listener,
+    L::Addr: std::fmt::Debug,
+{
     axum::serve(listener, router(gate))
         .with_graceful_shutdown(shutdown)
         .await

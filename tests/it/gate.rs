@@ -354,7 +354,7 @@ mod access_tokens {
     }
 }
 
-mod service {
+pub mod service {
     //! `gate serve` as a process: start-up checks, the token check on every /v1/ route, the
     //! signed checkpoint, metrics, and a clean stop on SIGTERM.
 
@@ -390,10 +390,17 @@ mod service {
 
     /// Starts `gate serve` on a free loopback port; panics with its stderr if it does not start.
     pub fn start(env: &TestEnv, config: &std::path::Path) -> GateProcess {
+        start_with(env, config, &["--listen", "127.0.0.1:0"])
+    }
+
+    /// `start` with other `gate serve` arguments (--listen, --tls-cert, ...).
+    pub fn start_with(env: &TestEnv, config: &std::path::Path, args: &[&str]) -> GateProcess {
         let mut child = env
             .std_cmd()
             .env("GATE_TV_SECRET", "test-secret")
-            .args(["gate", "serve", "--listen", "127.0.0.1:0", "--config"])
+            .args(["gate", "serve"])
+            .args(args)
+            .arg("--config")
             .arg(config)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

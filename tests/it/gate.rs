@@ -395,13 +395,19 @@ pub mod service {
 
     /// `start` with other `gate serve` arguments (--listen, --tls-cert, ...).
     pub fn start_with(env: &TestEnv, config: &std::path::Path, args: &[&str]) -> GateProcess {
-        let mut child = env
-            .std_cmd()
-            .env("GATE_TV_SECRET", "test-secret")
-            .args(["gate", "serve"])
-            .args(args)
-            .arg("--config")
-            .arg(config)
+        spawn(
+            env.std_cmd()
+                .env("GATE_TV_SECRET", "test-secret")
+                .args(["gate", "serve"])
+                .args(args)
+                .arg("--config")
+                .arg(config),
+        )
+    }
+
+    /// Runs a `gate serve` command and waits until it listens.
+    pub fn spawn(cmd: &mut std::process::Command) -> GateProcess {
+        let mut child = cmd
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::gate::gate_setup;
-use crate::gate::service::start_with;
+use crate::gate::service::{spawn, start_with};
 use crate::support::{TestEnv, filters, transcript};
 
 fn write_mode(path: &Path, text: &str, mode: u32) {
@@ -188,4 +188,130 @@ fn secrets_and_the_signing_key_may_come_from_systemd_credentials() {
         assert_eq!(code, 1, "mode {mode:o}: {stderr}");
         assert!(stderr.contains("ciba-secret"), "{stderr}");
     }
+}
+
+/// The shipped deployment, run the way systemd would run it: every `LoadCredential=ID:SOURCE`
+/// of examples/gate/changeset-gate.service becomes a file ID in a credentials directory (mode
+/// 0440, as systemd's ACL shows it), examples/gate/gate.toml is read from those paths, and the
+/// unit's own ExecStart starts an HTTPS gate that answers /healthz.
+#[cfg(unix)]
+#[test]
+fn the_example_unit_and_config_start_a_gate_from_systemd_credentials() {
+    const RUN_CREDS: &str = "/run/credentials/changeset-gate.service";
+    let root = crate::support::repo_root().join("examples/gate");
+    let unit = std::fs::read_to_string(root.join("changeset-gate.service")).unwrap();
+    let example = std::fs::read_to_string(root.join("gate.toml")).unwrap();
+    let directive = |name: &str| -> Vec<String> {
+        unit.lines()
+            .filter_map(|l| l.strip_prefix(&format!("{name}=")))
+            .map(str::to_string)
+            .collect()
+    };
+    for hardening in [
+        "DynamicUser=yes",
+        "NoNewPrivileges=yes",
+        "ProtectSystem=strict",
+        "ProtectHome=yes",
+        "PrivateTmp=yes",
+        "CapabilityBoundingSet=",
+    ] {
+        assert!(unit.lines().any(|l| l == hardening), "{hardening} missing");
+    }
+    let state = directive("StateDirectory");
+    assert_eq!(state, ["changeset-gate"]);
+    assert!(
+        example.contains("url = \"sqlite:/var/lib/changeset-gate\""),
+        "the audit log must live in the unit's StateDirectory"
+    );
+    let pinned = changeset::digest::sha256_prefixed(changeset::policy::DEFAULT_RULES.as_bytes());
+    assert!(
+        example.contains(&format!("sha256 = \"{pinned}\"")),
+        "examples/gate/gate.toml pins rules/default.toml: update its sha256 to {pinned}"
+    );
+
+    let env = TestEnv::new();
+    let [etc, creds, lib] = ["etc", "credentials", "lib"].map(|d| env.path().join(d));
+    for d in [&etc, &creds, &lib] {
+        std::fs::create_dir(d).unwrap();
+    }
+    let (cert, key) = self_signed(env.path(), "tls");
+    let (rsa_key, _) = crate::vault::key_pair();
+    let made = env.path().join("made.key");
+    let (code, _, stderr) = crate::support::run(
+        env.cmd()
+            .args(["gate", "keygen", "--name", "gate.example.com/changeset", "-o"])
+            .arg(&made),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let signing = std::fs::read_to_string(&made).unwrap();
+    let credentials = directive("LoadCredential");
+    assert!(!credentials.is_empty());
+    for credential in &credentials {
+        let (id, _source) = credential.split_once(':').unwrap();
+        let text = match id {
+            "ciba-secret" => "ciba-client-secret\n".to_string(),
+            "token-vault-key.pem" => rsa_key.clone(),
+            "signing-key" => signing.clone(),
+            "tls.crt" => std::fs::read_to_string(&cert).unwrap(),
+            "tls.key" => std::fs::read_to_string(&key).unwrap(),
+            other => panic!("the unit loads a credential this test does not know: {other}"),
+        };
+        write_mode(&creds.join(id), &text, 0o440);
+    }
+    // Every credential gate.toml and ExecStart name is one the unit loads.
+    let exec = directive("ExecStart").concat();
+    let prefix = format!("{RUN_CREDS}/");
+    let named = example
+        .split(&prefix)
+        .skip(1)
+        .chain(exec.split("%d/").skip(1))
+        .map(|rest| rest.split(['"', ' ']).next().unwrap())
+        .filter(|id| !id.is_empty()); // the comment naming the directory itself
+    for id in named {
+        assert!(
+            credentials.iter().any(|c| c.starts_with(&format!("{id}:"))),
+            "`{id}` is used but not loaded by the unit"
+        );
+    }
+
+    std::fs::write(etc.join("rules.toml"), changeset::policy::DEFAULT_RULES).unwrap();
+    let config = etc.join("gate.toml");
+    std::fs::write(
+        &config,
+        example
+            .replace(RUN_CREDS, creds.to_str().unwrap())
+            .replace("/var/lib/changeset-gate", lib.to_str().unwrap()),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = crate::support::run(
+        env.cmd()
+            .env("CREDENTIALS_DIRECTORY", &creds)
+            .args(["gate", "check-config", "--config"])
+            .arg(&config),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stdout.contains("ciba-client-secret"), "{stdout}");
+
+    // ExecStart as systemd runs it: %d is the credentials directory; a free port for the test.
+    let args: Vec<String> = exec
+        .split_whitespace()
+        .map(|a| a.replace("%d", creds.to_str().unwrap()))
+        .map(|a| a.replace(":8443", ":0"))
+        .collect();
+    assert_eq!(args[..3], ["/usr/local/bin/changeset", "gate", "serve"]);
+    let config_at = args.iter().position(|a| a == "--config").unwrap();
+    assert_eq!(args[config_at + 1], "/etc/changeset-gate/gate.toml");
+    let gate = spawn(
+        env.std_cmd()
+            .env("CREDENTIALS_DIRECTORY", &creds)
+            .args(&args[1..config_at])
+            .arg("--config")
+            .arg(&config)
+            .args(&args[config_at + 2..]),
+    );
+    let port = gate.url.rsplit(':').next().unwrap();
+    assert_eq!(
+        get(&format!("https://127.0.0.1:{port}/healthz"), Some(&cert)),
+        Ok((200, "ok\n".to_string()))
+    );
 }

@@ -239,7 +239,13 @@ fn the_example_unit_and_config_start_a_gate_from_systemd_credentials() {
     let made = env.path().join("made.key");
     let (code, _, stderr) = crate::support::run(
         env.cmd()
-            .args(["gate", "keygen", "--name", "gate.example.com/changeset", "-o"])
+            .args([
+                "gate",
+                "keygen",
+                "--name",
+                "gate.example.com/changeset",
+                "-o",
+            ])
             .arg(&made),
     );
     assert_eq!(code, 0, "{stderr}");

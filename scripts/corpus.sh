@@ -12,7 +12,7 @@ bin="$target_dir/debug/changeset"
 corpus=../shared/corpus
 [ -f "$corpus/check.py" ] || corpus=tests/corpus
 
-check() { # cases catalog [crash-only]
+check() { # cases catalog
     local line
     line=$(python3 "$corpus/check.py" --bin "$bin" --cases "$1" --catalog "$2" --jobs 2 | tail -n 1)
     if [[ ! $line =~ ^corpus:\ ([0-9]+)/([0-9]+)\ pass,\ ([0-9]+)\ wrong,\ ([0-9]+)\ safe_refusal,\ ([0-9]+)\ crash$ ]]; then
@@ -21,9 +21,6 @@ check() { # cases catalog [crash-only]
         return 1
     fi
     echo "$1: $line ($(( 1000 * BASH_REMATCH[1] / BASH_REMATCH[2] / 10 )).$(( 1000 * BASH_REMATCH[1] / BASH_REMATCH[2] % 10 ))% pass)"
-    if [[ ${3:-} == crash-only ]] && (( BASH_REMATCH[5] == 0 )); then
-        return 0
-    fi
     if (( BASH_REMATCH[3] > 0 || BASH_REMATCH[5] > 0 )); then
         echo "corpus: ${BASH_REMATCH[3]} wrong, ${BASH_REMATCH[5]} crash" >&2
         return 1
@@ -36,6 +33,5 @@ check tests/corpus/extra.jsonl tests/corpus/extra-catalog.csv
 # Held out (issue 16): written against a third catalog by someone who had not read src/parse,
 # before the grammar was tuned; only its summary is looked at. blind-tune.jsonl was open for tuning.
 check tests/corpus/blind-tune.jsonl tests/corpus/blind-catalog.csv
-# Issue 16 asks for 0 wrong here too; one base_price case is still planned wrongly (not
-# identified: its sentence is not read), so for now only crashes fail this run.
-check tests/corpus/blind.jsonl tests/corpus/blind-catalog.csv crash-only
+# Gated like the others: a wrong plan or a crash fails the run; refusals only lower the rate.
+check tests/corpus/blind.jsonl tests/corpus/blind-catalog.csv

@@ -470,6 +470,9 @@ fn is_unit_word(word: &str) -> bool {
             | "remaining"
             | "items"
             | "in"
+            | "dollars"
+            | "dollar"
+            | "bucks"
     )
 }
 
@@ -511,6 +514,7 @@ mod tests {
         assert_eq!(value("twenty-five percent")[0], Some(Decimal::from(25)));
         assert_eq!(kinds("20 per cent").len(), 1);
         assert_eq!(kinds("99 dollars")[0].0, Kind::Money);
+        assert_eq!(kinds("five dollars")[0], (Kind::Money, "5".into()));
         assert_eq!(kinds("$ 99")[0].0, Kind::Money);
         assert_eq!(kinds("20 %")[0].0, Kind::Percent);
     }

@@ -129,7 +129,10 @@ pub fn selectors(w: &mut Words, src: &str, filters: Vec<Filter>) -> Result<Targe
         let toks = &w.toks[run.clone()];
         let mut start = 0;
         for i in 0..=toks.len() {
-            let at_separator = i < toks.len() && is_separator(&toks[i]);
+            // A word separator that ends the phrase is part of a name ("Stand Mixer Plus").
+            let at_separator = i < toks.len()
+                && is_separator(&toks[i])
+                && !(toks[i].kind == Kind::Word && i + 1 == toks.len());
             if i == toks.len() || at_separator {
                 if start < i {
                     match item(&toks[start..i], src) {

@@ -41,6 +41,9 @@ pub fn parse(c: &Clause, ctx: &Ctx) -> Parsed {
         }
         None => c,
     };
+    if let Some(e) = ambiguous_deal(c) {
+        return Some(Err(e));
+    }
     let values = Values::of(&c.w);
     end_promo(c, ctx, &values)
         .or_else(|| base_price(c, ctx))
@@ -50,6 +53,49 @@ pub fn parse(c: &Clause, ctx: &Ctx) -> Parsed {
         .or_else(|| inventory(c, ctx))
         .or_else(|| activate(c, ctx, &values))
         .or_else(|| unknown_state(c))
+}
+
+/// Sale nouns that say a promo runs but not how a value before them applies: "a $60 deal" is
+/// a price of $60 or $60 off; "a deal at 60" is $60 or 60%. Neither is guessed.
+const VAGUE_SALE: &str = "deal|deals|sale|sales|promo|promos|promotion|promotions|special|specials|offer|offers|clearance|bargain";
+
+/// "put X on a $60 deal", "a deal at 60": refused, asking which was meant.
+fn ambiguous_deal(c: &Clause) -> Option<Error> {
+    let w = &c.w;
+    let before = w
+        .find_every(&format!("$ {VAGUE_SALE}"))
+        .into_iter()
+        .find(|m| {
+            // "a $60 sale price" is a price, "3 sale items" a count, "$60 off deal" an amount off.
+            !w.toks.get(m.end).is_some_and(|t| {
+                ["price", "prices", "pricing"].contains(&t.text.as_str())
+                    || vocab::is_collection_noun(&t.text)
+            })
+        });
+    let bare_after = w
+        .find_every("deal|deals|special|specials|offer|offers|bargain at|for|of $")
+        .into_iter()
+        .find(|m| w.toks[m.caps[0]].kind == Kind::Number);
+    let m = before.or(bare_after)?;
+    let value = &w.toks[m.caps[0]];
+    let n = value
+        .value
+        .map(|v| v.normalize().to_string())
+        .unwrap_or_default();
+    let readings = match value.kind {
+        Kind::Money => format!("a sale price of ${n} or ${n} off"),
+        _ => format!("a sale price of ${n}, ${n} off or {n}% off"),
+    };
+    Some(
+        Error::input(format!(
+            "\"{}\" is ambiguous: \"{}\" could be {readings}; nothing was planned",
+            c.text,
+            c.token_text(value)
+        ))
+        .hint(format!(
+            "say \"put ... on sale at ${n}\" for a sale price, \"take ${n} off ...\" for an amount off, or \"{n}% off ...\" for a percentage"
+        )),
+    )
 }
 
 /// Which values the clause has outside price conditions ("under $60" belongs to the target).

@@ -127,12 +127,14 @@ fn name_rows(catalog: &Catalog, phrase: &str) -> Result<Found> {
     if let Some(found) = exact_or_category(catalog, phrase)? {
         return Ok(found);
     }
-    let parts = split_list(phrase);
-    if parts.len() > 1 {
+    let parts = split_list(phrase, &[",", "&", " and "]);
+    if parts.len() > 1 || phrase_has_plus(phrase) {
         let mut found = Found::default();
         for part in parts {
-            let Some(f) = exact_or_category(catalog, part)? else {
-                return Err(unknown_name(catalog, part));
+            // "Stand Mixer Plus" is a name; "Pro Blender plus Loaf Tin" is a list.
+            let f = match exact_or_category(catalog, part)? {
+                Some(f) => f,
+                None => plus_list(catalog, part)?,
             };
             found.specific.extend(f.specific);
             found.group.extend(f.group);
@@ -338,9 +340,30 @@ fn candidates(catalog: &Catalog, rows: &[usize]) -> String {
 }
 
 /// Splits "A and B, C & D" into its parts.
-fn split_list(phrase: &str) -> Vec<&str> {
+/// A part joined by "plus" or "+": each piece must be a name or category.
+fn plus_list(catalog: &Catalog, part: &str) -> Result<Found> {
+    let pieces = split_list(part, &["+", " plus "]);
+    if pieces.len() < 2 {
+        return Err(unknown_name(catalog, part));
+    }
+    let mut found = Found::default();
+    for piece in pieces {
+        let Some(f) = exact_or_category(catalog, piece)? else {
+            return Err(unknown_name(catalog, piece));
+        };
+        found.specific.extend(f.specific);
+        found.group.extend(f.group);
+    }
+    Ok(found)
+}
+
+fn phrase_has_plus(phrase: &str) -> bool {
+    split_list(phrase, &["+", " plus "]).len() > 1
+}
+
+fn split_list<'a>(phrase: &'a str, separators: &[&str]) -> Vec<&'a str> {
     let mut parts = vec![phrase];
-    for sep in [",", "&", "+", " and ", " plus "] {
+    for sep in separators {
         parts = parts
             .into_iter()
             .flat_map(|p| split_ignore_case(p, sep))

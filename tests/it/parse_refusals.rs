@@ -195,3 +195,48 @@ fn refusal_messages_as_users_see_them() {
         });
     }
 }
+
+/// "a $60 deal" could be a sale price or an amount off, and "a deal at 60" also a percentage:
+/// refused with the readings and how to say each, and no "did you mean" guess.
+#[test]
+fn a_value_attached_to_a_vague_sale_word_is_ambiguous() {
+    for (request, value, readings) in [
+        (
+            "put Cloud Runner on a $60 deal",
+            "\"$60\"",
+            "a sale price of $60 or $60 off",
+        ),
+        (
+            "run a $60 sale on STR-002",
+            "\"$60\"",
+            "a sale price of $60 or $60 off",
+        ),
+        (
+            "put STR-002 on a deal at 60",
+            "\"60\"",
+            "a sale price of $60, $60 off or 60% off",
+        ),
+    ] {
+        let e = refused(request);
+        assert_has(
+            &e,
+            &[
+                "is ambiguous",
+                value,
+                readings,
+                "hint: say \"put ... on sale at $60\" for a sale price, \"take $60 off ...\" for an amount off",
+            ],
+        );
+        assert!(!e.contains("did you mean"), "{e}");
+    }
+    // The unambiguous neighbours plan.
+    let env = TestEnv::new();
+    for request in [
+        "put Cloud Runner on a 20% deal",
+        "give Cloud Runner a $10 discount",
+        "put Cloud Runner on sale at $99",
+    ] {
+        let (code, _, stderr) = run(env.cmd().args(["plan", request]));
+        assert_eq!(code, 0, "{request}: {stderr}");
+    }
+}

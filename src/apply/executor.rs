@@ -375,7 +375,7 @@ pub fn check_rules(rules: &RuleSet, plan: &Plan) -> Result<()> {
 
 /// The catalog must be exactly as it was at plan time (fingerprint); the error names the cells
 /// of the plan that changed, if any.
-fn check_fresh(catalog: &Catalog, plan: &Plan) -> Result<()> {
+pub(crate) fn check_fresh(catalog: &Catalog, plan: &Plan) -> Result<()> {
     match catalog_change(catalog, plan) {
         None => Ok(()),
         Some(detail) => Err(Error::stale(format!(
@@ -413,7 +413,7 @@ pub fn catalog_change(catalog: &Catalog, plan: &Plan) -> Option<String> {
 
 /// Every `before` must be the catalog's value and every `after` a valid value for its column,
 /// so an edited plan file can neither invent history nor write garbage or formulas.
-fn check_values(catalog: &Catalog, plan: &Plan) -> Result<()> {
+pub(crate) fn check_values(catalog: &Catalog, plan: &Plan) -> Result<()> {
     for op in plan.operations.iter().filter(|o| o.is_write()) {
         let creating = crate::plan::derive::action(op, catalog) == "create_product";
         for c in &op.changes {
@@ -484,7 +484,7 @@ pub(crate) fn valid_after(field: Field, after: &Value) -> std::result::Result<()
 
 /// A plan dated in the future is refused: its time is the program's, and a forged one could
 /// only serve to dodge a rule. A minute of clock skew between machines is allowed.
-fn check_created(plan: &Plan, now: jiff::Timestamp) -> Result<()> {
+pub(crate) fn check_created(plan: &Plan, now: jiff::Timestamp) -> Result<()> {
     let created: jiff::Timestamp = plan.created_at.parse().map_err(|_| {
         Error::input(format!("plan {} has no valid created_at time", plan.id))
             .hint("plan files are made by `changeset plan`; do not edit them")

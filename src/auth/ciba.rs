@@ -49,6 +49,40 @@ pub struct Approval {
     pub authorization_details: Option<serde_json::Value>,
 }
 
+impl Pending {
+    /// What a service stores to resume polling after a restart (the id is a credential only
+    /// together with the CIBA client's secret, which is never stored with it).
+    pub fn auth_req_id(&self) -> &SecretString {
+        &self.auth_req_id
+    }
+
+    pub fn interval(&self) -> u64 {
+        self.interval
+    }
+
+    pub fn seconds_left(&self) -> u64 {
+        self.expires_at
+            .saturating_duration_since(Instant::now())
+            .as_secs()
+    }
+
+    /// A request sent earlier (by this process or one before it), to poll again.
+    pub fn resume(
+        approver: &str,
+        auth_req_id: SecretString,
+        seconds_left: u64,
+        interval: u64,
+    ) -> Pending {
+        Pending {
+            approver: approver.to_string(),
+            reference: token_ref(&auth_req_id),
+            auth_req_id,
+            expires_at: Instant::now() + Duration::from_secs(seconds_left),
+            interval: interval.max(1),
+        }
+    }
+}
+
 #[derive(Deserialize)]
 struct Started {
     auth_req_id: String,

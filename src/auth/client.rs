@@ -127,7 +127,8 @@ impl Alg {
     }
 }
 
-/// A confidential application.
+/// A confidential application (cloned cheaply: a key is shared, not copied).
+#[derive(Clone)]
 pub struct Confidential {
     pub client_id: String,
     /// The variable that named it, for hints ("check CHANGESET_TOKEN_VAULT_CLIENT_ID ...").
@@ -135,9 +136,10 @@ pub struct Confidential {
     auth: Auth,
 }
 
+#[derive(Clone)]
 enum Auth {
     Secret(SecretString),
-    Key(RsaKeyPair, Alg),
+    Key(std::sync::Arc<RsaKeyPair>, Alg),
 }
 
 impl Confidential {
@@ -151,7 +153,7 @@ impl Confidential {
         };
         let auth = match (env::var(vars.secret), env::var(vars.key)) {
             (Some(secret), None) => Auth::Secret(SecretString::from(secret)),
-            (None, Some(key)) => Auth::Key(load_key(vars.key, &key)?, alg(&vars)?),
+            (None, Some(key)) => Auth::Key(load_key(vars.key, &key)?.into(), alg(&vars)?),
             (Some(_), Some(_)) => {
                 return Err(Error::input(format!(
                     "both {} and {} are set; the application `{client_id}` uses one of them",
@@ -197,7 +199,7 @@ impl Confidential {
         Ok(Confidential {
             client_id: client_id.to_string(),
             id_var: SHARED.id,
-            auth: Auth::Key(parse_pem(origin, pem)?, alg),
+            auth: Auth::Key(parse_pem(origin, pem)?.into(), alg),
         })
     }
 

@@ -1,4 +1,4 @@
-//! The gate's HTTP API on the wire (DESIGN section 13): request and response bodies, with serde
+//! The gate's HTTP API on the wire: request and response bodies, with serde
 //! both ways so the server and the CLI in gate mode share one definition.
 //!
 //! ```text
@@ -41,7 +41,7 @@ pub struct ApplyRequest {
 }
 
 /// Where an apply is. `pending_approval` and `approved` are the only non-final states.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ApplyStatus {
     /// Waiting for the approvers' answers.

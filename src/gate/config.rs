@@ -65,6 +65,8 @@ pub struct GateConfig {
     pub tiers: BTreeMap<u8, TierPolicy>,
     /// Spreadsheet ids and CSV paths (CSV paths made absolute against the config's directory).
     pub allowed_sources: Vec<String>,
+    /// `[sources] reader_token_env`: where the gate's Sheets reader token is read from.
+    pub reader_token_env: Option<String>,
     pub signing_key: SigningKey,
     pub signing_key_path: PathBuf,
     pub audit: AuditUrl,
@@ -219,6 +221,9 @@ fn default_expiry() -> u64 {
 #[serde(deny_unknown_fields)]
 struct SourcesFile {
     allow: Spanned<Vec<String>>,
+    /// The environment variable holding the gate's own Google token for reading Sheets (a
+    /// read-only service account's); never the requester's, so nothing is exchanged to plan.
+    reader_token_env: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -336,6 +341,7 @@ fn check(path: &Path, text: &str, p: &mut Problems<'_>) -> Option<GateConfig> {
         rules_path,
         tiers: tiers?,
         allowed_sources,
+        reader_token_env: file.sources.reader_token_env.clone(),
         signing_key,
         signing_key_path,
         audit: audit?,

@@ -3,7 +3,13 @@
 //! its own writes.
 
 pub mod api;
+pub mod applies;
 pub mod config;
+pub mod pipeline;
+pub mod policy;
+pub mod record;
+pub mod runner;
 pub mod server;
+pub mod sources;
 pub mod tls;
 pub mod token;

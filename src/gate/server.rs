@@ -5,7 +5,7 @@
 //! refusal is a JSON body `{"error", "error_description"}` with the RFC 6750 `WWW-Authenticate`
 //! header, so clients can tell "log in again" (401) from "ask for access" (403).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -14,11 +14,17 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
+use secrecy::SecretString;
 
+use super::api::{self, ApplyStatus};
 use super::config::GateConfig;
+use super::record::Record;
 use super::token::{Rejection, Requester, SCOPE_AUDIT, Verifier};
+use super::{applies, runner};
 use crate::audit::log;
+use crate::auth::Tenant;
+use crate::auth::ciba::Ciba;
 use crate::error::{Error, Result};
 
 /// Plain HTTP is for loopback, or behind a proxy that terminates TLS (`--allow-plain-http`).
@@ -32,30 +38,107 @@ pub fn check_listen(addr: &SocketAddr, allow_plain_http: bool) -> Result<()> {
     .hint("listen on 127.0.0.1, or pass --allow-plain-http when a proxy in front terminates TLS"))
 }
 
-/// What every handler shares.
+/// What every handler and every apply's task shares.
 pub struct Gate {
-    config: GateConfig,
+    pub config: GateConfig,
     verifier: Verifier,
+    /// The gate's CIBA client.
+    pub ciba: Ciba,
     metrics: Mutex<BTreeMap<(&'static str, u16), u64>>,
+    /// Applies that entered each status since start, and the approval latencies seen.
+    applies: Mutex<BTreeMap<ApplyStatus, u64>>,
+    approval_seconds: Mutex<(f64, u64)>,
+    /// Woken whenever an apply changes (long polls and tasks re-check).
+    pub changed: tokio::sync::Notify,
+    /// Apply id -> the requester's access token and its expiry: memory only, never stored.
+    tokens: Mutex<HashMap<String, (SecretString, i64)>>,
+    /// Applies a task drives, and applies being written, in this process.
+    drivers: Mutex<HashSet<String>>,
+    writers: Mutex<HashSet<String>>,
+}
+
+fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Gate {
     pub fn new(config: GateConfig) -> Result<Gate> {
         let verifier = Verifier::new(&config.issuer(), &config.audience)?;
+        let tenant = Tenant {
+            base_url: config.tenant_url.clone(),
+            client_id: config.ciba_client.client_id.clone(),
+            audience: Some(config.audience.clone()),
+        };
+        let ciba = Ciba::new(tenant, config.ciba_client.clone())?;
         Ok(Gate {
             config,
             verifier,
+            ciba,
             metrics: Mutex::new(BTreeMap::new()),
+            applies: Mutex::new(BTreeMap::new()),
+            approval_seconds: Mutex::new((0.0, 0)),
+            changed: tokio::sync::Notify::new(),
+            tokens: Mutex::new(HashMap::new()),
+            drivers: Mutex::new(HashSet::new()),
+            writers: Mutex::new(HashSet::new()),
         })
     }
 
-    fn count(&self, route: &'static str, status: StatusCode) {
+    pub fn claim_driver(&self, id: &str) -> bool {
+        locked(&self.drivers).insert(id.to_string())
+    }
+
+    pub fn release_driver(&self, id: &str) {
+        locked(&self.drivers).remove(id);
+    }
+
+    pub fn claim_writer(&self, id: &str) -> bool {
+        locked(&self.writers).insert(id.to_string())
+    }
+
+    pub fn release_writer(&self, id: &str) {
+        locked(&self.writers).remove(id);
+    }
+
+    /// Keeps the requester's token for the apply's write (a later one replaces an earlier).
+    pub fn remember_token(&self, id: &str, requester: &Requester) {
+        locked(&self.tokens).insert(
+            id.to_string(),
+            (requester.token.clone(), requester.expires_at),
+        );
+    }
+
+    /// The requester's token for the apply if it is valid until at least `until`.
+    pub fn requester_token(&self, id: &str, until: i64) -> Option<SecretString> {
+        locked(&self.tokens)
+            .get(id)
+            .filter(|(_, exp)| *exp >= until)
+            .map(|(t, _)| t.clone())
+    }
+
+    pub fn forget_token(&self, id: &str) {
+        locked(&self.tokens).remove(id);
+    }
+
+    /// Counts an apply entering its current status (and, when approved, how long it took).
+    pub fn entered(&self, r: &Record) {
+        *locked(&self.applies).entry(r.status()).or_default() += 1;
+        if r.status() == ApplyStatus::Approved
+            && let Some(at) = r.approved_at
+        {
+            let mut l = locked(&self.approval_seconds);
+            l.0 += (at - r.created_at).max(0) as f64;
+            l.1 += 1;
+        }
+    }
+
+    pub fn count(&self, route: &'static str, status: StatusCode) {
         let mut m = self.metrics.lock().unwrap_or_else(|e| e.into_inner());
         *m.entry((route, status.as_u16())).or_default() += 1;
     }
 
     /// The requester, or the refusal to send.
-    async fn authorize(
+    pub async fn authorize(
         &self,
         route: &'static str,
         headers: &HeaderMap,
@@ -94,7 +177,7 @@ fn refusal(rejection: &Rejection, scope: &str) -> Response {
     response
 }
 
-fn failure(error: &Error) -> Response {
+pub fn failure(error: &Error) -> Response {
     let body = serde_json::json!({ "error": "server_error", "error_description": error.message });
     (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response()
 }
@@ -105,6 +188,13 @@ pub fn router(gate: Arc<Gate>) -> Router {
         .route("/metrics", get(metrics))
         .route("/v1/keys", get(keys))
         .route("/v1/checkpoint", get(checkpoint))
+        .route(api::APPLIES, post(applies::create))
+        .route(
+            "/v1/applies/{id}",
+            get(applies::status).delete(applies::cancel),
+        )
+        .route(api::RECEIPTS, get(applies::receipts))
+        .route("/v1/receipts/{id}", get(applies::receipt))
         .with_state(gate)
 }
 
@@ -119,6 +209,12 @@ where
     L: axum::serve::Listener,
     L::Addr: std::fmt::Debug,
 {
+    // Applies left waiting by an earlier run (or another gate) are driven again.
+    match runner::resume_all(&gate).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!("resumed {n} open apply(s)"),
+        Err(e) => tracing::warn!("could not resume the open applies: {}", e.message),
+    }
     axum::serve(listener, router(gate))
         .with_graceful_shutdown(shutdown)
         .await
@@ -143,6 +239,23 @@ async fn metrics(State(gate): State<Arc<Gate>>) -> Response {
             "changeset_gate_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}\n"
         ));
     }
+    drop(m);
+    text.push_str(
+        "# HELP changeset_gate_applies_total Applies that entered each status since start.\n\
+         # TYPE changeset_gate_applies_total counter\n",
+    );
+    for (status, n) in locked(&gate.applies).iter() {
+        text.push_str(&format!(
+            "changeset_gate_applies_total{{status=\"{status}\"}} {n}\n"
+        ));
+    }
+    let (sum, count) = *locked(&gate.approval_seconds);
+    text.push_str(&format!(
+        "# HELP changeset_gate_approval_seconds From an apply's request to its last approval.\n\
+         # TYPE changeset_gate_approval_seconds summary\n\
+         changeset_gate_approval_seconds_sum {sum}\n\
+         changeset_gate_approval_seconds_count {count}\n"
+    ));
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 

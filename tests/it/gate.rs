@@ -4,6 +4,8 @@ use std::path::{Path, PathBuf};
 
 use crate::support::{TestEnv, filters, run, transcript};
 
+mod applies;
+
 fn snapshot(name: &str, text: &str) {
     insta::with_settings!({ filters => filters() }, {
         insta::assert_snapshot!(name, text);

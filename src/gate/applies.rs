@@ -1,0 +1,424 @@
+//! The apply and receipt routes: `POST /v1/applies`, `GET`/`DELETE /v1/applies/{id}`,
+//! `GET /v1/receipts[/{id}]`.
+//!
+//! Every apply belongs to its requester: another subject gets 404 for it, as for an apply that
+//! does not exist. Each authenticated call of the requester hands the gate their current access
+//! token, which is what an approved apply waiting for a token writes with.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use super::api::{
+    AnswerState, ApplyRequest, ApplyStatus, ApplyView, ApproverView, ErrorBody, MAX_WAIT_SECONDS,
+    ReceiptPage, ReceiptQuery, WaitQuery,
+};
+use super::pipeline;
+use super::policy;
+use super::record::{self, Record};
+use super::runner::{self, body_of, with_store};
+use super::server::Gate;
+use super::sources;
+use super::token::{SCOPE_APPLY, SCOPE_AUDIT};
+use crate::error::{Error, Kind};
+use crate::plan::Plan;
+use crate::receipt::Receipt;
+
+/// Receipts per page of `GET /v1/receipts`.
+const PAGE: usize = 100;
+
+/// A JSON error answer.
+pub fn reply(status: StatusCode, body: ErrorBody) -> Response {
+    (status, axum::Json(body)).into_response()
+}
+
+/// The HTTP status and code of an error from the pipeline.
+pub fn refusal_of(e: &Error) -> (StatusCode, &'static str) {
+    match e.kind {
+        Kind::Input | Kind::Usage => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_plan"),
+        Kind::Stale => (StatusCode::CONFLICT, "stale"),
+        Kind::Denied => (StatusCode::FORBIDDEN, "forbidden_change"),
+        Kind::NeedsAuth => (StatusCode::BAD_GATEWAY, "upstream_refused"),
+        _ => (StatusCode::INTERNAL_SERVER_ERROR, "server_error"),
+    }
+}
+
+fn error_reply(e: &Error) -> Response {
+    let (status, code) = refusal_of(e);
+    // A forbid rule's refusal is an input error in the CLI; here it names itself.
+    let code = if e.message.contains("forbid") && status == StatusCode::UNPROCESSABLE_ENTITY {
+        "forbidden_change"
+    } else {
+        code
+    };
+    reply(status, body_of(code, e))
+}
+
+/// `A-` and 12 hex digits derived from the plan id: a retried POST of a plan names the same apply.
+fn apply_id(plan_id: &str) -> String {
+    let digest =
+        crate::digest::sha256_prefixed(format!("changeset gate apply\n{plan_id}").as_bytes());
+    let hex = digest.trim_start_matches("sha256:");
+    format!("A-{}", hex[..12].to_ascii_uppercase())
+}
+
+/// `POST /v1/applies {plan}` -> 202 with the apply.
+pub async fn create(State(gate): State<Arc<Gate>>, headers: HeaderMap, body: Bytes) -> Response {
+    const ROUTE: &str = "/v1/applies";
+    let requester = match gate.authorize(ROUTE, &headers, SCOPE_APPLY).await {
+        Ok(r) => r,
+        Err(refused) => return refused,
+    };
+    let answer = create_for(&gate, &requester, &body).await;
+    gate.count(ROUTE, answer.status());
+    answer
+}
+
+async fn create_for(
+    gate: &Arc<Gate>,
+    requester: &super::token::Requester,
+    body: &[u8],
+) -> Response {
+    let submitted: Plan = match serde_json::from_slice::<ApplyRequest>(body) {
+        Ok(r) => r.plan,
+        Err(e) => {
+            return reply(
+                StatusCode::BAD_REQUEST,
+                ErrorBody::new(
+                    "invalid_request",
+                    format!("the body is not {{\"plan\": PLAN}}: {e}"),
+                ),
+            );
+        }
+    };
+    if let Err(e) = crate::plan::file::check_ids(&submitted) {
+        return error_reply(&e);
+    }
+    let spec = match sources::allowed_ref(&gate.config, &submitted.source) {
+        Ok(spec) => spec,
+        Err(not) => {
+            return reply(
+                StatusCode::FORBIDDEN,
+                ErrorBody::new("source_not_allowed", not.0),
+            );
+        }
+    };
+    let id = apply_id(&submitted.id);
+    let submitted_hash = submitted.hash();
+    let hash = submitted_hash.clone();
+    let sub = requester.sub.clone();
+    let lookup = {
+        let id = id.clone();
+        with_store(gate, move |_, store| record::load(store, &id)).await
+    };
+    let existing = match lookup {
+        Ok(found) => found,
+        Err(e) => return error_reply(&e),
+    };
+    if let Some(r) = existing {
+        return same_or_conflict(gate, r, &submitted_hash, requester);
+    }
+    let made = with_store(gate, move |gate, store| {
+        let config = &gate.config;
+        let mut source = sources::open(config, &spec, None)?;
+        let everyone: Vec<String> = config
+            .tiers
+            .keys()
+            .filter_map(|t| policy::select(config, *t, &sub).ok())
+            .flat_map(|s| s.approvers)
+            .collect();
+        let circumstances = pipeline::circumstances(store, &everyone)?;
+        let (plan, _) = pipeline::derive(config, source.as_mut(), &submitted, circumstances)?;
+        if !plan.has_changes() {
+            return Err(Error::input(format!("plan {} writes nothing", plan.id)));
+        }
+        let selection = policy::select(config, plan.tier, &sub).map_err(|u| {
+            Error::denied(u.0).hint("ask the gate's operator for the approver policy")
+        })?;
+        let now = crate::auth::unix_now();
+        let expires_at = now + i64::try_from(selection.expiry_seconds).unwrap_or(i64::MAX / 2);
+        let auto = selection.required == 0;
+        let record = Record {
+            view: ApplyView {
+                id: id.clone(),
+                status: if auto {
+                    ApplyStatus::Approved
+                } else {
+                    ApplyStatus::PendingApproval
+                },
+                plan_id: plan.id.clone(),
+                plan_hash: plan.hash(),
+                tier: plan.tier,
+                required: selection.required,
+                approvers: selection
+                    .approvers
+                    .iter()
+                    .map(|a| ApproverView {
+                        sub: a.clone(),
+                        state: AnswerState::Pending,
+                    })
+                    .collect(),
+                binding_message: (!auto).then(|| crate::apply::approval::binding_message(&plan)),
+                expires_at: jiff::Timestamp::from_second(expires_at)
+                    .map(|t| t.to_string())
+                    .unwrap_or_default(),
+                requester: sub.clone(),
+                receipt: None,
+                error: None,
+            },
+            plan,
+            submitted_hash,
+            distinct_from_requester: selection.distinct_from_requester,
+            requests: Vec::new(),
+            approvals: Vec::new(),
+            expires_at,
+            created_at: now,
+            approved_at: auto.then_some(now),
+        };
+        record::insert(store, &record)
+    })
+    .await;
+    match made {
+        Ok(stored) => {
+            if stored.submitted_hash != hash || stored.view.requester != requester.sub {
+                return same_or_conflict(gate, stored, &hash, requester);
+            }
+            gate.entered(&stored);
+            gate.remember_token(&stored.view.id, requester);
+            runner::start(gate, &stored.view.id);
+            (StatusCode::ACCEPTED, axum::Json(stored.view)).into_response()
+        }
+        Err(e) if e.kind == Kind::Denied && e.message.contains("approver") => {
+            reply(StatusCode::FORBIDDEN, body_of("approval_impossible", &e))
+        }
+        Err(e) => error_reply(&e),
+    }
+}
+
+/// A retried POST: the same plan by the same requester gets its apply back; anything else under
+/// that plan id is refused (an approval is for one plan, never for another carrying its id).
+fn same_or_conflict(
+    gate: &Arc<Gate>,
+    r: Record,
+    submitted_hash: &str,
+    requester: &super::token::Requester,
+) -> Response {
+    if r.submitted_hash != submitted_hash || r.view.requester != requester.sub {
+        return reply(
+            StatusCode::CONFLICT,
+            ErrorBody::new(
+                "plan_id_in_use",
+                format!(
+                    "plan id {} already names another plan at this gate (apply {})",
+                    r.view.plan_id, r.view.id
+                ),
+            ),
+        );
+    }
+    took_token(gate, &r, requester);
+    (StatusCode::ACCEPTED, axum::Json(r.view)).into_response()
+}
+
+/// The requester called: their token is the freshest, and an approved apply waiting for one
+/// can now be written.
+fn took_token(gate: &Arc<Gate>, r: &Record, requester: &super::token::Requester) {
+    if r.view.requester != requester.sub || r.status().is_final() {
+        return;
+    }
+    gate.remember_token(&r.view.id, requester);
+    runner::start(gate, &r.view.id);
+}
+
+async fn owned(gate: &Arc<Gate>, id: &str, sub: &str) -> std::result::Result<Record, Response> {
+    let key = id.to_string();
+    match with_store(gate, move |_, store| record::load(store, &key)).await {
+        Ok(Some(r)) if r.view.requester == sub => Ok(r),
+        Ok(_) => Err(reply(
+            StatusCode::NOT_FOUND,
+            ErrorBody::new(
+                "not_found",
+                format!("no apply {} of yours", crate::escape::escape(id)),
+            ),
+        )),
+        Err(e) => Err(error_reply(&e)),
+    }
+}
+
+/// `GET /v1/applies/{id}?wait=N`: the apply, once its status differs from when the call came
+/// (or the wait is over).
+pub async fn status(
+    State(gate): State<Arc<Gate>>,
+    Path(id): Path<String>,
+    Query(q): Query<WaitQuery>,
+    headers: HeaderMap,
+) -> Response {
+    const ROUTE: &str = "/v1/applies/{id}";
+    let requester = match gate.authorize(ROUTE, &headers, SCOPE_APPLY).await {
+        Ok(r) => r,
+        Err(refused) => return refused,
+    };
+    let mut r = match owned(&gate, &id, &requester.sub).await {
+        Ok(r) => r,
+        Err(answer) => {
+            gate.count(ROUTE, answer.status());
+            return answer;
+        }
+    };
+    took_token(&gate, &r, &requester);
+    let first = r.status();
+    let wait = Duration::from_secs(q.wait.unwrap_or(0).min(MAX_WAIT_SECONDS));
+    let deadline = tokio::time::Instant::now() + wait;
+    while r.status() == first && !first.is_final() && tokio::time::Instant::now() < deadline {
+        let changed = gate.changed.notified();
+        // Woken on a change in this process; a change by another gate is seen within a second.
+        let _ = tokio::time::timeout_at(
+            deadline.min(tokio::time::Instant::now() + Duration::from_secs(1)),
+            changed,
+        )
+        .await;
+        match owned(&gate, &id, &requester.sub).await {
+            Ok(now) => r = now,
+            Err(answer) => return answer,
+        }
+    }
+    gate.count(ROUTE, StatusCode::OK);
+    axum::Json(r.view).into_response()
+}
+
+/// `DELETE /v1/applies/{id}`: cancels an apply that has not been written.
+pub async fn cancel(
+    State(gate): State<Arc<Gate>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    const ROUTE: &str = "/v1/applies/{id}";
+    let requester = match gate.authorize(ROUTE, &headers, SCOPE_APPLY).await {
+        Ok(r) => r,
+        Err(refused) => return refused,
+    };
+    if let Err(answer) = owned(&gate, &id, &requester.sub).await {
+        return answer;
+    }
+    let key = id.clone();
+    let cancelled = with_store(&gate, move |_, store| {
+        let Some(mut r) = record::load(store, &key)? else {
+            return Ok(None);
+        };
+        let before = r.status();
+        if before.is_final() {
+            return Ok(Some((false, r)));
+        }
+        r.view.status = ApplyStatus::Cancelled;
+        r.view.error = Some(ErrorBody::new(
+            "cancelled",
+            "cancelled by the requester; nothing was written",
+        ));
+        let moved = record::replace(store, before, &r)?;
+        let now = record::load(store, &key)?.unwrap_or(r);
+        Ok(Some((moved, now)))
+    })
+    .await;
+    let answer = match cancelled {
+        Ok(Some((moved, r))) => {
+            if moved {
+                gate.entered(&r);
+                gate.forget_token(&id);
+                gate.changed.notify_waiters();
+                axum::Json(r.view).into_response()
+            } else {
+                reply(
+                    StatusCode::CONFLICT,
+                    ErrorBody::new(
+                        "not_cancellable",
+                        format!(
+                            "apply {id} is {} and can no longer be cancelled",
+                            r.status()
+                        ),
+                    ),
+                )
+            }
+        }
+        Ok(None) => reply(
+            StatusCode::NOT_FOUND,
+            ErrorBody::new("not_found", "no such apply"),
+        ),
+        Err(e) => error_reply(&e),
+    };
+    gate.count(ROUTE, answer.status());
+    answer
+}
+
+/// `GET /v1/receipts/{id}`: one signed receipt (by receipt id, plan id, or a unique prefix).
+pub async fn receipt(
+    State(gate): State<Arc<Gate>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    const ROUTE: &str = "/v1/receipts/{id}";
+    if let Err(refused) = gate.authorize(ROUTE, &headers, SCOPE_AUDIT).await {
+        return refused;
+    }
+    let found = with_store(&gate, move |_, store| {
+        let body = store.find(&id)?;
+        Ok(serde_json::from_str::<Receipt>(&body)?)
+    })
+    .await;
+    let answer = match found {
+        Ok(r) => axum::Json(r).into_response(),
+        Err(e) if e.kind == Kind::Input => reply(StatusCode::NOT_FOUND, body_of("not_found", &e)),
+        Err(e) => error_reply(&e),
+    };
+    gate.count(ROUTE, answer.status());
+    answer
+}
+
+/// `GET /v1/receipts?after=R-…`: receipts in chain order, a page at a time.
+pub async fn receipts(
+    State(gate): State<Arc<Gate>>,
+    Query(q): Query<ReceiptQuery>,
+    headers: HeaderMap,
+) -> Response {
+    const ROUTE: &str = "/v1/receipts";
+    if let Err(refused) = gate.authorize(ROUTE, &headers, SCOPE_AUDIT).await {
+        return refused;
+    }
+    let page = with_store(&gate, move |_, store| {
+        let rows = store.receipts()?;
+        let start = match &q.after {
+            None => 0,
+            Some(after) => match rows.iter().position(|r| &r.id == after) {
+                Some(i) => i + 1,
+                None => {
+                    return Err(Error::input(format!(
+                        "no receipt {} at this gate",
+                        crate::escape::escape(after)
+                    )));
+                }
+            },
+        };
+        let receipts: Vec<Receipt> = rows[start..]
+            .iter()
+            .take(PAGE)
+            .map(|r| serde_json::from_str(&r.body))
+            .collect::<std::result::Result<_, _>>()?;
+        let next_after = (start + receipts.len() < rows.len())
+            .then(|| receipts.last().map(|r| r.id.clone()))
+            .flatten();
+        Ok(ReceiptPage {
+            receipts,
+            next_after,
+        })
+    })
+    .await;
+    let answer = match page {
+        Ok(p) => axum::Json(p).into_response(),
+        Err(e) if e.kind == Kind::Input => reply(StatusCode::NOT_FOUND, body_of("not_found", &e)),
+        Err(e) => error_reply(&e),
+    };
+    gate.count(ROUTE, answer.status());
+    answer
+}

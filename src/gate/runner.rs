@@ -1,0 +1,405 @@
+//! Drives each apply through its states: send the CIBA requests, poll every approver until the
+//! tier's policy is met or can no longer be, then (and never before) write with the requester's
+//! token. One task per apply; started when the apply is made and, after a restart, for every
+//! apply the store still holds open.
+//!
+//! ```text
+//! pending_approval --enough distinct approvals--> approved --write--> applied | failed | stale
+//!        |--a refusal leaves too few--> denied        |--no valid requester token: waits for
+//!        |--time runs out-------------> expired       |  the requester's next call
+//!        `--DELETE by the requester---> cancelled  <--'
+//! ```
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use secrecy::SecretString;
+use tokio::task::JoinSet;
+
+use super::api::{AnswerState, ApplyStatus, ErrorBody};
+use super::pipeline;
+use super::policy::{self, Selection};
+use super::record::{self, Approval, Record, Request};
+use super::server::Gate;
+use crate::auth::ciba::Pending;
+use crate::error::{Error, Kind, Result};
+
+/// A requester's token is not used for a write when it expires sooner than this (seconds).
+const TOKEN_MARGIN: i64 = 30;
+
+/// Runs `f` on the store, off the async threads.
+pub async fn with_store<T: Send + 'static>(
+    gate: &Arc<Gate>,
+    f: impl FnOnce(&Gate, &mut dyn crate::audit::AuditStore) -> Result<T> + Send + 'static,
+) -> Result<T> {
+    let gate = Arc::clone(gate);
+    tokio::task::spawn_blocking(move || {
+        let mut store = crate::audit::open(&gate.config.audit_location())?;
+        f(&gate, store.as_mut())
+    })
+    .await
+    .map_err(|e| Error::runtime(format!("a gate task failed: {e}")))?
+}
+
+/// Starts driving the apply unless a task already does.
+pub fn start(gate: &Arc<Gate>, id: &str) {
+    if !gate.claim_driver(id) {
+        return;
+    }
+    let gate = Arc::clone(gate);
+    let id = id.to_string();
+    tokio::spawn(async move {
+        if let Err(e) = drive(&gate, &id).await {
+            tracing::warn!(apply = %id, "driving the apply failed: {}", e.message);
+        }
+        gate.release_driver(&id);
+        gate.changed.notify_waiters();
+    });
+}
+
+/// Resumes every open apply in the store (at start-up).
+pub async fn resume_all(gate: &Arc<Gate>) -> Result<usize> {
+    let open = with_store(gate, |_, store| record::open(store)).await?;
+    for r in &open {
+        start(gate, &r.view.id);
+    }
+    Ok(open.len())
+}
+
+async fn load(gate: &Arc<Gate>, id: &str) -> Result<Record> {
+    let id = id.to_string();
+    with_store(gate, move |_, store| {
+        record::load(store, &id)?.ok_or_else(|| Error::runtime(format!("apply {id} vanished")))
+    })
+    .await
+}
+
+/// Applies `change` to the stored record, unless another task moved its status meanwhile;
+/// returns the record stored.
+async fn update(
+    gate: &Arc<Gate>,
+    id: &str,
+    change: impl FnOnce(&mut Record) + Send + 'static,
+) -> Result<Option<Record>> {
+    let id = id.to_string();
+    let updated = with_store(gate, move |_, store| {
+        let Some(mut r) = record::load(store, &id)? else {
+            return Ok(None);
+        };
+        let expected = r.status();
+        change(&mut r);
+        Ok(record::replace(store, expected, &r)?.then_some((expected, r)))
+    })
+    .await?;
+    Ok(updated.map(|(before, r)| {
+        if before != r.status() {
+            gate.entered(&r);
+        }
+        gate.changed.notify_waiters();
+        r
+    }))
+}
+
+async fn drive(gate: &Arc<Gate>, id: &str) -> Result<()> {
+    loop {
+        let r = load(gate, id).await?;
+        match r.status() {
+            ApplyStatus::PendingApproval => wait_for_approvals(gate, r).await?,
+            ApplyStatus::Approved => {
+                try_write(gate, id).await?;
+                return Ok(());
+            }
+            _ => return Ok(()),
+        }
+    }
+}
+
+fn now_unix() -> i64 {
+    crate::auth::unix_now()
+}
+
+/// Sends the requests not sent yet, then polls until the answers settle the apply.
+async fn wait_for_approvals(gate: &Arc<Gate>, mut r: Record) -> Result<()> {
+    if r.requests.is_empty() {
+        r = send_requests(gate, r).await?;
+        if r.status() != ApplyStatus::PendingApproval {
+            return Ok(());
+        }
+    }
+    let mut polls = JoinSet::new();
+    for req in &r.requests {
+        let answered = r
+            .view
+            .approvers
+            .iter()
+            .any(|a| a.sub == req.approver && a.state != AnswerState::Pending);
+        if answered {
+            continue;
+        }
+        let seconds_left = u64::try_from(req.expires_at - now_unix()).unwrap_or(0);
+        let pending = Pending::resume(
+            &req.approver,
+            SecretString::from(req.auth_req_id.clone()),
+            seconds_left,
+            req.interval,
+        );
+        let g = Arc::clone(gate);
+        polls.spawn(async move {
+            let approver = pending.approver.clone();
+            let reference = pending.reference.clone();
+            let expires_at = now_unix() + i64::try_from(pending.seconds_left()).unwrap_or(0);
+            let result = g.ciba.wait(pending, None, &|_, _| {}).await;
+            (approver, reference, expires_at, result)
+        });
+    }
+    let deadline = tokio::time::Instant::now()
+        + Duration::from_secs(u64::try_from(r.expires_at - now_unix()).unwrap_or(0));
+    loop {
+        tokio::select! {
+            joined = polls.join_next() => {
+                let Some(joined) = joined else {
+                    // Every poll ended without settling it: the time is up.
+                    expire(gate, &r.view.id).await?;
+                    return Ok(());
+                };
+                let (approver, reference, expires_at, result) =
+                    joined.map_err(|e| Error::runtime(format!("an approval poll failed: {e}")))?;
+                let settled =
+                    answer(gate, &r, approver, reference, expires_at, result).await?;
+                if settled.is_none_or(|s| s != ApplyStatus::PendingApproval) {
+                    return Ok(());
+                }
+            }
+            _ = tokio::time::sleep_until(deadline) => {
+                expire(gate, &r.view.id).await?;
+                return Ok(());
+            }
+            _ = gate.changed.notified() => {
+                // A cancel (or another gate) may have moved it: stop polling if so.
+                if load(gate, &r.view.id).await?.status() != ApplyStatus::PendingApproval {
+                    return Ok(());
+                }
+            }
+        }
+    }
+}
+
+/// Sends one CIBA request to each selected approver and stores them.
+async fn send_requests(gate: &Arc<Gate>, r: Record) -> Result<Record> {
+    let message = r.view.binding_message.clone().unwrap_or_default();
+    let details = crate::apply::rar::authorization_details(&r.plan).to_string();
+    let expiry = u64::try_from(r.expires_at - now_unix()).unwrap_or(1).max(1);
+    let mut requests = Vec::new();
+    let mut failure = None;
+    for a in &r.view.approvers {
+        match gate
+            .ciba
+            .start(&a.sub, &message, expiry, Some(&details))
+            .await
+        {
+            Ok(p) => requests.push(Request {
+                approver: a.sub.clone(),
+                auth_req_id: secrecy::ExposeSecret::expose_secret(p.auth_req_id()).to_string(),
+                expires_at: now_unix() + i64::try_from(p.seconds_left()).unwrap_or(0),
+                interval: p.interval(),
+            }),
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
+        }
+    }
+    let sent: Vec<String> = requests.iter().map(|q| q.approver.clone()).collect();
+    let _ = with_store(gate, move |_, store| {
+        for a in &sent {
+            store.record_approval_request(a, now_unix())?;
+        }
+        Ok(())
+    })
+    .await;
+    let updated = update(gate, &r.view.id, move |rec| {
+        if rec.status() != ApplyStatus::PendingApproval {
+            return;
+        }
+        rec.requests = requests;
+        if let Some(e) = failure {
+            rec.view.status = ApplyStatus::Failed;
+            rec.view.error = Some(body_of("approval_request_failed", &e));
+        }
+    })
+    .await?;
+    match updated {
+        Some(rec) => Ok(rec),
+        None => load(gate, &r.view.id).await,
+    }
+}
+
+/// Records one approver's answer; returns the status it leaves the apply in.
+async fn answer(
+    gate: &Arc<Gate>,
+    r: &Record,
+    approver: String,
+    reference: String,
+    expires_at: i64,
+    result: Result<crate::auth::ciba::Approval>,
+) -> Result<Option<ApplyStatus>> {
+    let outcome: std::result::Result<(), (AnswerState, Error)> = match result {
+        // The answer must echo the hash of the plan the gate stored (RAR): an approval of
+        // another plan does not count for this one.
+        Ok(approval) => {
+            crate::apply::rar::check_echo(&r.plan, &approval).map_err(|e| (AnswerState::Denied, e))
+        }
+        Err(e) if e.kind == Kind::Denied && now_unix() >= expires_at => {
+            Err((AnswerState::Expired, e))
+        }
+        Err(e) if e.kind == Kind::Denied => Err((AnswerState::Denied, e)),
+        Err(e) => Err((AnswerState::Expired, e)),
+    };
+    let updated = update(gate, &r.view.id, move |r| {
+        if r.status() != ApplyStatus::PendingApproval {
+            return;
+        }
+        let selection = Selection {
+            approvers: r.view.approvers.iter().map(|a| a.sub.clone()).collect(),
+            required: r.view.required,
+            expiry_seconds: 0,
+            distinct_from_requester: r.distinct_from_requester,
+        };
+        let state = match &outcome {
+            Ok(()) if policy::may_count(&selection, &r.view.requester, &approver) => {
+                if !r.approvals.iter().any(|a| a.sub == approver) {
+                    r.approvals.push(Approval {
+                        sub: approver.clone(),
+                        reference: reference.clone(),
+                        at: pipeline_now(),
+                    });
+                }
+                AnswerState::Approved
+            }
+            Ok(()) => AnswerState::Denied,
+            Err((state, _)) => *state,
+        };
+        for a in r.view.approvers.iter_mut().filter(|a| a.sub == approver) {
+            a.state = state;
+        }
+        let status = policy::settle(r.view.required, &r.view.approvers);
+        r.view.status = status;
+        match status {
+            ApplyStatus::Approved => r.approved_at = Some(now_unix()),
+            ApplyStatus::Denied | ApplyStatus::Expired => {
+                let why = match &outcome {
+                    Err((_, e)) => body_of(status.name(), e),
+                    Ok(()) => ErrorBody::new(status.name(), "too few approvals"),
+                };
+                r.view.error = Some(why);
+            }
+            _ => {}
+        }
+    })
+    .await?;
+    Ok(updated.map(|r| r.status()))
+}
+
+async fn expire(gate: &Arc<Gate>, id: &str) -> Result<()> {
+    update(gate, id, |r| {
+        if r.status() == ApplyStatus::PendingApproval {
+            r.view.status = ApplyStatus::Expired;
+            r.view.error = Some(ErrorBody::new(
+                "expired",
+                "the approvals did not come in time; nothing was written",
+            ));
+            for a in r.view.approvers.iter_mut() {
+                if a.state == AnswerState::Pending {
+                    a.state = AnswerState::Expired;
+                }
+            }
+        }
+    })
+    .await
+    .map(|_| ())
+}
+
+/// Writes an approved apply if the gate holds a valid token of the requester's (Sheets) or
+/// needs none (a CSV file); otherwise it stays `approved` until the requester calls again.
+pub async fn try_write(gate: &Arc<Gate>, id: &str) -> Result<()> {
+    let r = load(gate, id).await?;
+    if r.status() != ApplyStatus::Approved {
+        return Ok(());
+    }
+    let token = gate.requester_token(id, now_unix() + TOKEN_MARGIN);
+    let token = match (token, r.plan.source.kind.as_str()) {
+        (Some(t), _) => t,
+        // A local file needs no Google identity: nothing is exchanged.
+        (None, "csv") => SecretString::from(String::new()),
+        (None, _) => {
+            tracing::info!(apply = %id, "approved; waiting for the requester's next call for a fresh token");
+            return Ok(());
+        }
+    };
+    if !gate.claim_writer(id) {
+        return Ok(());
+    }
+    let rec = r.clone();
+    let written = with_store(gate, move |gate, store| {
+        // Already written by a gate that stopped before recording it: settle from the journal.
+        if let Some((_, Some(receipt_id))) = store.claim_of(&rec.plan.id)? {
+            let body = store.find(&receipt_id)?;
+            let receipt: crate::receipt::Receipt = serde_json::from_str(&body)?;
+            return Ok(Ok((receipt, None)));
+        }
+        Ok(pipeline::write(&gate.config, store, &rec, token))
+    })
+    .await;
+    gate.release_writer(id);
+    let written = written?;
+    if let Err(e) = &written
+        && e.kind == Kind::NeedsAuth
+    {
+        // The requester's token was refused at Token Vault: wait for a fresh one.
+        gate.forget_token(id);
+        tracing::info!(apply = %id, "the requester's token was refused: {}", e.message);
+        return Ok(());
+    }
+    update(gate, id, move |rec| {
+        if rec.status() != ApplyStatus::Approved {
+            return;
+        }
+        match written {
+            Ok((receipt, None)) => {
+                rec.view.status = ApplyStatus::Applied;
+                rec.view.receipt = Some(receipt);
+            }
+            Ok((receipt, Some(e))) => {
+                rec.view.status = ApplyStatus::Failed;
+                rec.view.receipt = Some(receipt);
+                rec.view.error = Some(body_of("verification_failed", &e));
+            }
+            Err(e) if e.kind == Kind::Stale => {
+                rec.view.status = ApplyStatus::Stale;
+                rec.view.error = Some(body_of("stale", &e));
+            }
+            Err(e) => {
+                rec.view.status = ApplyStatus::Failed;
+                rec.view.error = Some(body_of("write_failed", &e));
+            }
+        }
+    })
+    .await?;
+    gate.forget_token(id);
+    Ok(())
+}
+
+fn pipeline_now() -> String {
+    crate::clock::now()
+        .map(|t| t.to_string())
+        .unwrap_or_default()
+}
+
+/// An error as the API reports it.
+pub fn body_of(code: &str, e: &Error) -> ErrorBody {
+    ErrorBody {
+        error: code.to_string(),
+        error_description: e.message.clone(),
+        hints: e.hints.clone(),
+    }
+}

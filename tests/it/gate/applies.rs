@@ -1,0 +1,385 @@
+//! The gate's apply flow on loopback: the test IdP (JWT access tokens for the gate's API, CIBA
+//! with RAR for the gate's CIBA client) and a CSV source on the gate's allow-list. Every attack
+//! named by the issue gets a test in which it fails.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::service::{self, GateProcess};
+use crate::idp::{AUDIENCE, CIBA_CLIENT, Idp, USER, VAULT_CLIENT};
+use crate::support::{TestEnv, run};
+
+const TIER2: &str = "put STR-001 on 20% off";
+const OTHER_TIER2: &str = "put STR-002 on 10% off";
+const TIER3: &str = "take 30% off all running shoes";
+const ALICE: &str = "auth0|alice";
+const BOB: &str = "auth0|bob";
+
+struct Setup {
+    idp: Idp,
+    env: TestEnv,
+    gate: GateProcess,
+}
+
+fn setup() -> Setup {
+    let idp = Idp::start();
+    let env = TestEnv::new();
+    let config = service::config_for(&env, &idp);
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("gate-ciba", CIBA_CLIENT)
+        .replace("gate-api-client", VAULT_CLIENT);
+    std::fs::write(&config, text).unwrap();
+    let gate = service::start(&env, &config);
+    Setup { idp, env, gate }
+}
+
+impl Setup {
+    fn token(&self, sub: &str, scope: &str) -> String {
+        let (_, v) = self.idp.post(
+            "/_test/access_token",
+            json!({"sub": sub, "aud": AUDIENCE, "scope": scope}),
+        );
+        v["access_token"].as_str().unwrap().to_string()
+    }
+
+    /// A plan made by the CLI (locally, as an agent would), as JSON.
+    fn plan(&self, request: &str, source: &str) -> Value {
+        let out = self.env.path().join("plan.json");
+        let (code, _, stderr) = run(self.env.cmd().args([
+            "plan",
+            request,
+            "--source",
+            source,
+            "-o",
+            out.to_str().unwrap(),
+        ]));
+        assert_eq!(code, 0, "{stderr}");
+        serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap()
+    }
+
+    fn call(&self, method: &str, path: &str, token: &str, body: Option<Value>) -> (u16, Value) {
+        let url = format!("{}{path}", self.gate.url);
+        changeset::net::block_on(async {
+            let client = reqwest::Client::new();
+            let mut req = match method {
+                "POST" => client.post(&url),
+                "DELETE" => client.delete(&url),
+                _ => client.get(&url),
+            }
+            .bearer_auth(token)
+            .timeout(Duration::from_secs(90));
+            if let Some(b) = body {
+                req = req.json(&b);
+            }
+            let r = req.send().await.expect("call the gate");
+            let status = r.status().as_u16();
+            let text = r.text().await.unwrap();
+            (
+                status,
+                serde_json::from_str(&text).unwrap_or(Value::String(text)),
+            )
+        })
+    }
+
+    fn post_apply(&self, token: &str, plan: &Value) -> (u16, Value) {
+        self.call("POST", "/v1/applies", token, Some(json!({ "plan": plan })))
+    }
+
+    /// The apply once its status is no longer `from` (long poll, up to 60 s).
+    fn wait_past(&self, token: &str, id: &str, from: &str) -> Value {
+        for _ in 0..4 {
+            let (status, view) =
+                self.call("GET", &format!("/v1/applies/{id}?wait=15"), token, None);
+            assert_eq!(status, 200, "{view}");
+            if view["status"] != from {
+                return view;
+            }
+        }
+        panic!("apply {id} stayed {from}");
+    }
+
+    /// The pending CIBA request whose binding message is `message`.
+    fn pending_request(&self, message: &str) -> Value {
+        for _ in 0..200 {
+            let pending = self.idp.get("/_test/ciba/pending");
+            if let Some(p) = pending
+                .as_array()
+                .and_then(|a| a.iter().find(|p| p["binding_message"] == message))
+            {
+                return p.clone();
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("no CIBA request with the binding message {message}");
+    }
+
+    fn receipts(&self) -> Vec<Value> {
+        let audit = self.token(USER, "changeset:audit");
+        let (status, page) = self.call("GET", "/v1/receipts", &audit, None);
+        assert_eq!(status, 200, "{page}");
+        page["receipts"].as_array().cloned().unwrap_or_default()
+    }
+
+    fn catalog_path(&self) -> String {
+        self.env.catalog().to_str().unwrap().to_string()
+    }
+}
+
+#[test]
+fn an_apply_approved_on_the_requesters_device_is_written_once_with_a_signed_receipt() {
+    let s = setup();
+    let before = s.env.catalog_text();
+    let plan = s.plan(TIER2, &s.catalog_path());
+    let apply = s.token(USER, "changeset:apply");
+    let (status, view) = s.post_apply(&apply, &plan);
+    assert_eq!(status, 202, "{view}");
+    assert_eq!(view["status"], "pending_approval", "{view}");
+    assert_eq!(view["tier"], 2);
+    assert_eq!(
+        view["approvers"],
+        json!([{"sub": USER, "state": "pending"}])
+    );
+    let message = view["binding_message"].as_str().unwrap().to_string();
+    assert!(
+        message.starts_with(plan["id"].as_str().unwrap()),
+        "{message}"
+    );
+
+    // The approver's device shows the gate's binding message and the RAR details of the plan.
+    let request = s.pending_request(&message);
+    assert_eq!(request["client_id"], CIBA_CLIENT);
+    let details = request["authorization_details"].as_str().unwrap();
+    assert!(
+        details.contains(view["plan_hash"].as_str().unwrap()),
+        "{details}"
+    );
+    // Nothing is written while the approval is pending.
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(s.env.catalog_text(), before);
+    s.idp.settle_ciba(&request, true);
+
+    let id = view["id"].as_str().unwrap();
+    let done = s.wait_past(&apply, id, "pending_approval");
+    let done = if done["status"] == "approved" {
+        s.wait_past(&apply, id, "approved")
+    } else {
+        done
+    };
+    assert_eq!(done["status"], "applied", "{done}");
+    assert_ne!(s.env.catalog_text(), before, "approved but not written");
+    let receipt = &done["receipt"];
+    assert_eq!(receipt["enforced_by"], "gate");
+    assert_eq!(receipt["requester"], USER);
+    assert_eq!(receipt["approval"]["approvers"], json!([USER]));
+    assert_eq!(receipt["approval"]["plan_hash"], view["plan_hash"]);
+
+    // The receipt verifies offline with the gate's public key; an edit does not.
+    let public = std::fs::read_to_string(s.env.path().join("gate-signing.key.pub")).unwrap();
+    let key = changeset::audit::checkpoint::VerifierKey::parse(&public).unwrap();
+    let text = receipt.to_string();
+    changeset::audit::signed::verify(&text, &key).unwrap();
+    let forged = text.replace(USER, "auth0|mallory");
+    assert!(changeset::audit::signed::verify(&forged, &key).is_err());
+
+    // A replayed POST returns the same apply and writes nothing more.
+    let after = s.env.catalog_text();
+    let (status, again) = s.post_apply(&apply, &plan);
+    assert_eq!(status, 202, "{again}");
+    assert_eq!(
+        (&again["id"], &again["status"]),
+        (&view["id"], &json!("applied"))
+    );
+    assert_eq!(s.env.catalog_text(), after);
+    let receipts = s.receipts();
+    assert_eq!(receipts.len(), 1, "{receipts:?}");
+    assert_eq!(receipts[0]["id"], receipt["id"]);
+
+    // One CIBA request in all, and the metrics count the apply.
+    assert_eq!(s.idp.ciba_requests().len(), 1);
+    let metrics = changeset::net::block_on(async {
+        reqwest::get(format!("{}/metrics", s.gate.url))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    });
+    assert!(
+        metrics.contains("changeset_gate_applies_total{status=\"applied\"} 1")
+            && metrics.contains("changeset_gate_approval_seconds_count 1"),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn a_plan_with_lowered_tiers_edited_facts_and_other_rules_is_scored_again() {
+    let s = setup();
+    let honest = s.plan(TIER2, &s.catalog_path());
+    let mut forged = honest.clone();
+    forged["tier"] = json!(0);
+    forged["rules"]["sha256"] = json!(format!("sha256:{}", "0".repeat(64)));
+    forged["approval"] = json!({"required": false, "method": "auto"});
+    for op in forged["operations"].as_array_mut().unwrap() {
+        op["tier"] = json!(0);
+        op["facts"]["affected_records"] = json!(0);
+        op["facts"]["operation_type"] = json!("read");
+        op["label"] = json!("harmless");
+    }
+    let apply = s.token(USER, "changeset:apply");
+    let (status, view) = s.post_apply(&apply, &forged);
+    assert_eq!(status, 202, "{view}");
+    assert_eq!(view["tier"], honest["tier"], "{view}");
+    assert_eq!(view["status"], "pending_approval");
+    assert_eq!(view["required"], 1);
+
+    // The honest plan under the same id is not the apply already made: refused, not merged.
+    let (status, conflict) = s.post_apply(&apply, &honest);
+    assert_eq!(status, 409, "{conflict}");
+    assert_eq!(conflict["error"], "plan_id_in_use");
+}
+
+#[test]
+fn tier_3_needs_two_distinct_approvers_and_never_the_requester() {
+    let s = setup();
+    let plan = s.plan(TIER3, &s.catalog_path());
+    assert_eq!(plan["tier"], 3);
+
+    // Alice asks: the policy bars her, which leaves one approver for two approvals.
+    let alice = s.token(ALICE, "changeset:apply");
+    let (status, refused) = s.post_apply(&alice, &plan);
+    assert_eq!(status, 403, "{refused}");
+    assert_eq!(refused["error"], "approval_impossible");
+    assert!(s.idp.ciba_requests().is_empty(), "asked someone anyway");
+
+    // USER asks: Alice and Bob are asked.
+    let before = s.env.catalog_text();
+    let requester = s.token(USER, "changeset:apply");
+    let (status, view) = s.post_apply(&requester, &plan);
+    assert_eq!(status, 202, "{view}");
+    assert_eq!(view["required"], 2);
+    let id = view["id"].as_str().unwrap();
+    let first = s.idp.wait_ciba_pending(ALICE);
+    s.idp.settle_ciba(&first, true);
+    // Alice approving again: there is nothing of hers left to approve; still one of two.
+    let (again, _) = s
+        .idp
+        .post("/_test/ciba/approve", json!({"account_id": ALICE}));
+    assert_eq!(again, 404);
+    std::thread::sleep(Duration::from_secs(3));
+    let (_, still) = s.call("GET", &format!("/v1/applies/{id}"), &requester, None);
+    assert_eq!(still["status"], "pending_approval", "{still}");
+    assert_eq!(
+        still["approvers"][0],
+        json!({"sub": ALICE, "state": "approved"})
+    );
+    assert_eq!(
+        s.env.catalog_text(),
+        before,
+        "written with one approval of two"
+    );
+    // No request ever went to the requester.
+    assert!(
+        s.idp
+            .ciba_requests()
+            .iter()
+            .all(|r| r["account_id"] != USER),
+        "the requester was asked"
+    );
+
+    let second = s.idp.wait_ciba_pending(BOB);
+    s.idp.settle_ciba(&second, true);
+    let mut done = s.wait_past(&requester, id, "pending_approval");
+    if done["status"] == "approved" {
+        done = s.wait_past(&requester, id, "approved");
+    }
+    assert_eq!(done["status"], "applied", "{done}");
+    assert_eq!(
+        done["receipt"]["approval"]["approvers"],
+        json!([ALICE, BOB])
+    );
+    assert_eq!(done["receipt"]["approval"]["strength"], "two_approvers");
+}
+
+#[test]
+fn an_approval_of_plan_a_does_not_release_plan_b() {
+    let s = setup();
+    let plan_a = s.plan(TIER2, &s.catalog_path());
+    let plan_b = s.plan(OTHER_TIER2, &s.catalog_path());
+    let token = s.token(USER, "changeset:apply");
+    let (_, a) = s.post_apply(&token, &plan_a);
+    let (_, b) = s.post_apply(&token, &plan_b);
+    assert_ne!(a["plan_hash"], b["plan_hash"]);
+    let request_a = s.pending_request(a["binding_message"].as_str().unwrap());
+    s.idp.settle_ciba(&request_a, true);
+    let mut done = s.wait_past(&token, a["id"].as_str().unwrap(), "pending_approval");
+    if done["status"] == "approved" {
+        done = s.wait_past(&token, a["id"].as_str().unwrap(), "approved");
+    }
+    assert_eq!(done["status"], "applied", "{done}");
+    let (_, b_now) = s.call(
+        "GET",
+        &format!("/v1/applies/{}", b["id"].as_str().unwrap()),
+        &token,
+        None,
+    );
+    assert_eq!(b_now["status"], "pending_approval", "{b_now}");
+    assert_eq!(s.receipts().len(), 1);
+
+    // Plan B's content under plan A's id (reusing A's approval) is refused.
+    let mut b_as_a = plan_b.clone();
+    b_as_a["id"] = plan_a["id"].clone();
+    let (status, refused) = s.post_apply(&token, &b_as_a);
+    assert_eq!(status, 409, "{refused}");
+}
+
+#[test]
+fn a_source_off_the_allow_list_is_refused_with_403() {
+    let s = setup();
+    let other = s.env.path().join("other.csv");
+    std::fs::copy(s.env.catalog(), &other).unwrap();
+    let plan = s.plan(TIER2, other.to_str().unwrap());
+    let token = s.token(USER, "changeset:apply");
+    let (status, refused) = s.post_apply(&token, &plan);
+    assert_eq!(status, 403, "{refused}");
+    assert_eq!(refused["error"], "source_not_allowed");
+    // `..` does not lead around the list either.
+    let mut sneaky = plan.clone();
+    sneaky["source"]["uri"] = json!(format!(
+        "{}/../{}/other.csv",
+        s.env.path().display(),
+        s.env.path().file_name().unwrap().to_str().unwrap()
+    ));
+    let (status, _) = s.post_apply(&token, &sneaky);
+    assert_eq!(status, 403);
+    assert!(s.idp.ciba_requests().is_empty());
+}
+
+#[test]
+fn the_requester_cancels_and_others_cannot_see_the_apply() {
+    let s = setup();
+    let before = s.env.catalog_text();
+    let plan = s.plan(TIER2, &s.catalog_path());
+    let token = s.token(USER, "changeset:apply");
+    let (_, view) = s.post_apply(&token, &plan);
+    let id = view["id"].as_str().unwrap();
+    let stranger = s.token(ALICE, "changeset:apply");
+    let (status, _) = s.call("GET", &format!("/v1/applies/{id}"), &stranger, None);
+    assert_eq!(status, 404);
+    let (status, _) = s.call("DELETE", &format!("/v1/applies/{id}"), &stranger, None);
+    assert_eq!(status, 404);
+
+    let (status, cancelled) = s.call("DELETE", &format!("/v1/applies/{id}"), &token, None);
+    assert_eq!(status, 200, "{cancelled}");
+    assert_eq!(cancelled["status"], "cancelled");
+    // An approval after the cancel writes nothing.
+    let request = s.pending_request(view["binding_message"].as_str().unwrap());
+    s.idp.settle_ciba(&request, true);
+    std::thread::sleep(Duration::from_secs(3));
+    let (_, now) = s.call("GET", &format!("/v1/applies/{id}"), &token, None);
+    assert_eq!(now["status"], "cancelled", "{now}");
+    assert_eq!(s.env.catalog_text(), before);
+    let (status, _) = s.call("DELETE", &format!("/v1/applies/{id}"), &token, None);
+    assert_eq!(status, 409);
+}

@@ -19,7 +19,8 @@ const BOB: &str = "auth0|bob";
 struct Setup {
     idp: Idp,
     env: TestEnv,
-    gate: GateProcess,
+    gate: Option<GateProcess>,
+    config: std::path::PathBuf,
 }
 
 fn setup() -> Setup {
@@ -32,10 +33,25 @@ fn setup() -> Setup {
         .replace("gate-api-client", VAULT_CLIENT);
     std::fs::write(&config, text).unwrap();
     let gate = service::start(&env, &config);
-    Setup { idp, env, gate }
+    Setup {
+        idp,
+        env,
+        gate: Some(gate),
+        config,
+    }
 }
 
 impl Setup {
+    /// Kills the gate (SIGKILL: nothing is flushed on the way out) and starts it again.
+    fn restart(&mut self) {
+        drop(self.gate.take());
+        self.gate = Some(service::start(&self.env, &self.config));
+    }
+
+    fn url(&self) -> &str {
+        &self.gate.as_ref().expect("a running gate").url
+    }
+
     fn token(&self, sub: &str, scope: &str) -> String {
         let (_, v) = self.idp.post(
             "/_test/access_token",
@@ -60,7 +76,7 @@ impl Setup {
     }
 
     fn call(&self, method: &str, path: &str, token: &str, body: Option<Value>) -> (u16, Value) {
-        let url = format!("{}{path}", self.gate.url);
+        let url = format!("{}{path}", self.url());
         changeset::net::block_on(async {
             let client = reqwest::Client::new();
             let mut req = match method {
@@ -199,7 +215,7 @@ fn an_apply_approved_on_the_requesters_device_is_written_once_with_a_signed_rece
     // One CIBA request in all, and the metrics count the apply.
     assert_eq!(s.idp.ciba_requests().len(), 1);
     let metrics = changeset::net::block_on(async {
-        reqwest::get(format!("{}/metrics", s.gate.url))
+        reqwest::get(format!("{}/metrics", s.url()))
             .await
             .unwrap()
             .text()
@@ -382,4 +398,28 @@ fn the_requester_cancels_and_others_cannot_see_the_apply() {
     assert_eq!(s.env.catalog_text(), before);
     let (status, _) = s.call("DELETE", &format!("/v1/applies/{id}"), &token, None);
     assert_eq!(status, 409);
+}
+
+#[test]
+fn a_pending_apply_survives_a_killed_gate_and_completes_after_the_restart() {
+    let mut s = setup();
+    let plan = s.plan(TIER2, &s.catalog_path());
+    let token = s.token(USER, "changeset:apply");
+    let (_, view) = s.post_apply(&token, &plan);
+    let id = view["id"].as_str().unwrap().to_string();
+    let request = s.pending_request(view["binding_message"].as_str().unwrap());
+    s.restart();
+    // Approved while no gate ran the first poll loop: the restarted gate polls it again.
+    s.idp.settle_ciba(&request, true);
+    let mut done = s.wait_past(&token, &id, "pending_approval");
+    if done["status"] == "approved" {
+        done = s.wait_past(&token, &id, "approved");
+    }
+    assert_eq!(done["status"], "applied", "{done}");
+    assert_eq!(s.receipts().len(), 1);
+    assert_eq!(
+        s.idp.ciba_requests().len(),
+        1,
+        "asked again after the restart"
+    );
 }

@@ -241,7 +241,9 @@ fn clause_intent(
         .any(|t| t.kind == Kind::Percent || t.kind == Kind::Money);
     for _ in 0..4 {
         if valued {
-            w.take_start(super::vocab::WISH);
+            for wish in super::vocab::WISH {
+                w.take_start(wish);
+            }
         }
         for filler in LEADING_FILLERS {
             w.take_all_start(filler);

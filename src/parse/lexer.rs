@@ -74,7 +74,38 @@ pub fn lex(text: &str) -> Vec<Token> {
         }
         offset += chunk.len() + 1;
     }
-    combine(raw)
+    let mut toks = combine(raw);
+    base_verbs_after_courtesy(&mut toks);
+    toks
+}
+
+/// "would you mind ending ...", "what about putting ...": the gerund after a courtesy word is
+/// the verb of the request, so it is read as its base form ("end", "put").
+fn base_verbs_after_courtesy(toks: &mut [Token]) {
+    for i in 1..toks.len() {
+        if !(toks[i - 1].is_word("mind") || toks[i - 1].is_word("about")) {
+            continue;
+        }
+        let t = &mut toks[i];
+        let Some(stem) = t.text.strip_suffix("ing").filter(|_| t.kind == Kind::Word) else {
+            continue;
+        };
+        let bytes = stem.as_bytes();
+        let undoubled = (bytes.len() > 2 && bytes[bytes.len() - 1] == bytes[bytes.len() - 2])
+            .then(|| &stem[..stem.len() - 1]);
+        let candidates = [
+            Some(stem.to_string()),
+            undoubled.map(str::to_string),
+            Some(format!("{stem}e")),
+        ];
+        if let Some(verb) = candidates
+            .into_iter()
+            .flatten()
+            .find(|v| super::vocab::CLAUSE_STARTS.contains(&v.as_str()))
+        {
+            t.text = verb;
+        }
+    }
 }
 
 const LEADING_PUNCT: &[char] = &['(', '[', '{', '"', '\'', '<', '*', '#', '/', ':', ',', ';'];

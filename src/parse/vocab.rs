@@ -10,18 +10,38 @@ pub const LEADING_FILLERS: &[&str] = &[
     "just so you know",
     "quick|inventory|stock|price|pricing|catalog|status? update|note|change|request|fyi :|-",
     "please|pls|kindly|ok|okay|hey|hi|hello|so|now|then|also|and|just|next|finally|additionally|afterwards|fyi|btw|psst",
-    "can|could|would|will you|we please?",
+    "alright|cheers|thanks :|,|!|-?",
+    "if at? all? possible",
+    "can|could|would|will you|we be able to",
+    "would|do you mind",
+    "mind",
+    "can|could|would|will you|we please|kindly|possibly?",
+    "i|we would|'d like|love|want you|someone|somebody to",
     "i|we would|'d like to",
     "i|we want|need to",
     "need to",
-    "we|i should|must",
+    "i|we think|believe|reckon|guess|feel that? we|you should|could|can|must",
+    "i|we was|were|am|are hoping|wondering if? you|we could|can|would|might",
+    "could|can|may i|we ask you to",
+    "please|kindly do",
+    "please be so kind as to",
+    "be so kind as to",
+    "if you could|can|would|please",
+    "ensure that?",
+    "see to it that",
+    "see that|to",
+    "it is|'s time to",
+    "time to",
+    "it would|'d|will be great|nice|good|ideal|lovely|awesome|perfect|helpful|best|better|wise to",
+    "we|i ought|have|need|got to",
+    "we|i should|must|could probably|definitely|really|also?",
     "let us",
     "lets",
     "go ahead and?",
-    "make sure to|you",
+    "make sure that|to|you?",
     "could|can|would|will someone|somebody|anyone please?",
-    "i|we would|'d appreciate it if you could|would|can",
-    "would|is it be? possible to",
+    "i|we would|'d really? appreciate it if you could|would|can",
+    "would|is it be? possible|ok|okay|alright|fine|good to",
     "do me a favour|favor and",
     "i|we want|need",
     "i|we would like",
@@ -33,8 +53,11 @@ pub const LEADING_FILLERS: &[&str] = &[
 
 /// A wish framed as a condition ("it would be great if X were 10% off"): courtesy only when the
 /// clause says a price or a percentage, otherwise the "if" is a condition and is refused.
-pub const WISH: &str =
-    "it would|'d|will be great|nice|good|ideal|lovely|awesome|perfect|helpful|best|wise if|to";
+pub const WISH: &[&str] = &[
+    "it would|'d|will be great|nice|good|ideal|lovely|awesome|perfect|helpful|best|wise if|to",
+    "i|we would|'d really? love|like|prefer|appreciate it if",
+    "how|what about",
+];
 
 /// Politeness and framing at the end of a clause.
 pub const TRAILING_FILLERS: &[&str] = &[
@@ -43,7 +66,9 @@ pub const TRAILING_FILLERS: &[&str] = &[
     "right now",
     "for me|us",
     "as well",
-    "if you can|could",
+    "if you can|could|would|may|please",
+    ", ta|cheers",
+    ", that|which would|'d|will be great|good|nice|perfect|ideal|lovely|awesome|helpful|appreciated",
     "when|whenever you get|have a|the? chance|moment|minute|sec|second",
     "when you can",
     "going forward",
@@ -95,7 +120,7 @@ pub const CATEGORY_NOUNS: &[&str] = &[
 
 /// Verbs of being left after a target by a declarative frame ("X ought to be 15% off", "it'd be
 /// nice if X were 15% off"): they carry no meaning once the frame is read.
-pub const COPULAS: &str = "is|are|was|were|be|been|being|become|becomes|became|get|gets|now|ought|should|must|could|would|will|to|needs|need|has|have|had|go|goes|going|went|finally|officially|currently|changes|changed|moves|moved|repriced|reset|priced";
+pub const COPULAS: &str = "is|are|was|were|be|been|being|become|becomes|became|get|gets|now|ought|should|must|could|would|will|to|needs|need|has|have|had|go|goes|going|went|finally|officially|currently|changes|changed|moves|moved|repriced|reset|priced|really|definitely|probably|actually|also|simply";
 
 /// Phrases that mean the whole catalog wherever they stand ("across the board", "sitewide").
 pub const WHOLE_CATALOG_PHRASES: &[&str] = &[

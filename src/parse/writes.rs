@@ -195,7 +195,7 @@ fn end_promo(c: &Clause, ctx: &Ctx, values: &Values) -> Parsed {
     // "the X deal is finished", "the promo on X is over", "X's sale has ended".
     let mut over = c.w.clone();
     if over
-        .take_end("is|are|has|have|'s? been|now|finally|officially? finished|over|done|ended|expired|through|gone|stopped|cancelled|canceled|concluded")
+        .take_end("is|are|has|have|'s|needs|need|should|must|ought|got|can|will? to? be|been? now|finally|officially? finished|over|done|ended|expired|through|gone|stopped|cancelled|canceled|concluded|end|stop|finish|go")
         .is_some()
         && over
             .take_find(&format!("'s? the|its|their? {PROMO_NOUN} on|for|of?"))

@@ -235,9 +235,34 @@ CASES = [
     ("refuse", "mark the Summit Pack down to $0", ERR),
 ]
 
+# Issue 16: sentences of the parser's authors, each exercising a generalisation of the grammar
+# (never taken from blind.jsonl). Appended after CASES so the earlier ids stay put.
+OWN = [
+    # courtesy and hedging (c2)
+    ("end_promo", "I'd like you to end the promo on the Camp Stove", P().end(["PK-1012"]).expect()),
+    ("end_promo", "Would you be able to end the promo on PK-1003?", P().end(["PK-1003"]).expect()),
+    ("end_promo", "If you could end the promo on the Camp Stove, that would be great", P().end(["PK-1012"]).expect()),
+    ("end_promo", "Would you mind ending the Day Tripper promo?", P().end(["PK-1003"]).expect()),
+    ("promo_price", "What about putting the Trail Boot on sale at $149?", P().at(["PK-1009"], 149).expect()),
+    ("discount", "I think we should take 10% off the Trail Boot", P().pct(["PK-1009"], 10).expect()),
+    ("discount", "I'd love it if the Trail Boot were 10% off", P().pct(["PK-1009"], 10).expect()),
+    ("discount", "If possible, take 10% off the Trail Boot", P().pct(["PK-1009"], 10).expect()),
+    ("discount", "The Trail Boot should really be 10% off", P().pct(["PK-1009"], 10).expect()),
+    ("inventory", "Please make sure the Trail Boot is marked out of stock", P().inv(["PK-1009"], "out_of_stock").expect()),
+    ("inventory", "Cheers, mark the Boot Dryer low stock", P().inv(["PK-1010"], "low_stock").expect()),
+    ("end_promo", "It'd be good to end the promo on the Camp Stove", P().end(["PK-1012"]).expect()),
+    ("end_promo", "The Camp Stove promo needs to end", P().end(["PK-1012"]).expect()),
+    ("inventory", "We ought to discontinue the Boot Dryer", P().inv(["PK-1010"], "discontinued").expect()),
+    ("refuse", "I'd appreciate it if the Camp Stove promo were ended", ERR),
+    # ambiguous values and amounts in words
+    ("refuse", "put the Trail Boot on a $40 deal", ERR),
+    ("refuse", "put the Trail Boot on a deal at 40", ERR),
+    ("discount", "knock ten dollars off the Boot Dryer", P().off(["PK-1010"], 10).expect()),
+]
+
 
 def main():
-    for i, (category, request, expect) in enumerate(CASES, 1):
+    for i, (category, request, expect) in enumerate(CASES + OWN, 1):
         print(json.dumps({"id": "extra-%03d" % i, "category": category, "request": request,
                           "expect": expect}))
 

@@ -249,6 +249,15 @@ async fn metrics(State(gate): State<Arc<Gate>>) -> Response {
             "changeset_gate_applies_total{{status=\"{status}\"}} {n}\n"
         ));
     }
+    let (attempts, retries) = crate::google::http::counts();
+    text.push_str(&format!(
+        "# HELP changeset_gate_google_requests_total Requests sent to Google APIs.\n\
+         # TYPE changeset_gate_google_requests_total counter\n\
+         changeset_gate_google_requests_total {attempts}\n\
+         # HELP changeset_gate_google_retries_total Google requests retried (429, 5xx, lost).\n\
+         # TYPE changeset_gate_google_retries_total counter\n\
+         changeset_gate_google_retries_total {retries}\n"
+    ));
     let (sum, count) = *locked(&gate.approval_seconds);
     text.push_str(&format!(
         "# HELP changeset_gate_approval_seconds From an apply's request to its last approval.\n\

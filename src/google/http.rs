@@ -6,6 +6,7 @@
 //! answer, a 5xx): the call reports [`Failure::Unknown`] and the caller reads back to decide.
 //! Only answers that prove Google did nothing (429, 408, no connection) are retried for writes.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -188,6 +189,19 @@ enum Attempt {
     Lost(String),
 }
 
+/// Attempts sent to Google and retries decided, since the process started: a long-running
+/// process (the gate) reports them in its metrics.
+static ATTEMPTS: AtomicU64 = AtomicU64::new(0);
+static RETRIES: AtomicU64 = AtomicU64::new(0);
+
+/// (attempts sent, retries) since the process started.
+pub fn counts() -> (u64, u64) {
+    (
+        ATTEMPTS.load(Ordering::Relaxed),
+        RETRIES.load(Ordering::Relaxed),
+    )
+}
+
 /// Sends the request, retrying as the policy allows, and returns the JSON answer.
 pub fn call(
     req: &Request,
@@ -201,6 +215,7 @@ pub fn call(
         Effect::Write | Effect::Send => retry.limits.write_timeout,
     };
     loop {
+        ATTEMPTS.fetch_add(1, Ordering::Relaxed);
         let attempt = crate::net::block_on(send_once(req, &token, timeout));
         let (why, retry_after) = match judge(req, attempt, auth, renewed) {
             Next::Done(result) => return result,
@@ -219,6 +234,7 @@ pub fn call(
         let Some(wait) = retry.next_wait(retry_after) else {
             return Err(gave_up(req, retry, &why));
         };
+        RETRIES.fetch_add(1, Ordering::Relaxed);
         crate::report::note(&format!(
             "{} answered {why} while {}; retrying in {:.1} s",
             req.api,

@@ -21,9 +21,16 @@ struct Setup {
     env: TestEnv,
     gate: Option<GateProcess>,
     config: std::path::PathBuf,
+    envs: Vec<(String, String)>,
 }
 
 fn setup() -> Setup {
+    setup_with(|t| t, &[])
+}
+
+/// A gate on the test IdP's CIBA and Custom API clients; `edit` rewrites its gate.toml, `envs`
+/// are set for the gate process.
+fn setup_with(edit: impl Fn(String) -> String, envs: &[(&str, &str)]) -> Setup {
     let idp = Idp::start();
     let env = TestEnv::new();
     let config = service::config_for(&env, &idp);
@@ -31,21 +38,58 @@ fn setup() -> Setup {
         .unwrap()
         .replace("gate-ciba", CIBA_CLIENT)
         .replace("gate-api-client", VAULT_CLIENT);
-    std::fs::write(&config, text).unwrap();
-    let gate = service::start(&env, &config);
-    Setup {
+    std::fs::write(&config, edit(text)).unwrap();
+    let envs: Vec<(String, String)> = envs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let mut s = Setup {
         idp,
         env,
-        gate: Some(gate),
+        gate: None,
         config,
-    }
+        envs,
+    };
+    s.restart();
+    s
 }
 
 impl Setup {
     /// Kills the gate (SIGKILL: nothing is flushed on the way out) and starts it again.
     fn restart(&mut self) {
         drop(self.gate.take());
-        self.gate = Some(service::start(&self.env, &self.config));
+        let mut cmd = self.env.std_cmd();
+        cmd.env("GATE_TV_SECRET", "test-secret")
+            .envs(self.envs.iter().map(|(k, v)| (k, v)))
+            .args(["gate", "serve", "--listen", "127.0.0.1:0", "--config"])
+            .arg(&self.config);
+        self.gate = Some(service::spawn(&mut cmd));
+    }
+
+    /// The gate's stored record of an apply (what survives a restart), read from its database.
+    fn stored(&self, id: &str) -> Value {
+        let db = rusqlite::Connection::open(self.env.path().join("audit.db")).unwrap();
+        let body: String = db
+            .query_row("SELECT body FROM gate_applies WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        serde_json::from_str(&body).unwrap()
+    }
+
+    /// Waits until the gate has stored the CIBA requests it sent for the apply (a gate killed
+    /// before that sends them again after its restart).
+    fn wait_requests_stored(&self, id: &str) {
+        for _ in 0..200 {
+            if self.stored(id)["requests"]
+                .as_array()
+                .is_some_and(|r| !r.is_empty())
+            {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("the gate never stored its CIBA requests for {id}");
     }
 
     fn url(&self) -> &str {
@@ -62,8 +106,12 @@ impl Setup {
 
     /// A plan made by the CLI (locally, as an agent would), as JSON.
     fn plan(&self, request: &str, source: &str) -> Value {
+        self.plan_with(request, source, &[])
+    }
+
+    fn plan_with(&self, request: &str, source: &str, envs: &[(&str, &str)]) -> Value {
         let out = self.env.path().join("plan.json");
-        let (code, _, stderr) = run(self.env.cmd().args([
+        let (code, _, stderr) = run(self.env.cmd().envs(envs.iter().copied()).args([
             "plan",
             request,
             "--source",
@@ -408,6 +456,7 @@ fn a_pending_apply_survives_a_killed_gate_and_completes_after_the_restart() {
     let (_, view) = s.post_apply(&token, &plan);
     let id = view["id"].as_str().unwrap().to_string();
     let request = s.pending_request(view["binding_message"].as_str().unwrap());
+    s.wait_requests_stored(&id);
     s.restart();
     // Approved while no gate ran the first poll loop: the restarted gate polls it again.
     s.idp.settle_ciba(&request, true);

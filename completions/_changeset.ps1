@@ -176,6 +176,7 @@ Register-ArgumentCompleter -Native -CommandName 'changeset' -ScriptBlock {
         'changeset;audit;list' {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format on stdout')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
+            [CompletionResult]::new('--gate', '--gate', [CompletionResultType]::ParameterName, 'The gate''s receipts (GET /v1/receipts) instead of this machine''s audit store')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less on stderr')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less on stderr')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more on stderr (repeat for debug logs; secrets are always redacted)')
@@ -187,6 +188,7 @@ Register-ArgumentCompleter -Native -CommandName 'changeset' -ScriptBlock {
         'changeset;audit;show' {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format on stdout')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
+            [CompletionResult]::new('--gate', '--gate', [CompletionResultType]::ParameterName, 'Fetch the receipt from the gate (GET /v1/receipts/ID); its signature is shown')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less on stderr')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less on stderr')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more on stderr (repeat for debug logs; secrets are always redacted)')
@@ -199,7 +201,7 @@ Register-ArgumentCompleter -Native -CommandName 'changeset' -ScriptBlock {
             [CompletionResult]::new('--receipt', '--receipt', [CompletionResultType]::ParameterName, 'Check one exported receipt file instead of the store (no account needed)')
             [CompletionResult]::new('--proof', '--proof', [CompletionResultType]::ParameterName, 'With --receipt: an inclusion proof from `audit prove` (needs --checkpoint, --key)')
             [CompletionResult]::new('--checkpoint', '--checkpoint', [CompletionResultType]::ParameterName, 'A signed checkpoint from `audit checkpoint` that the log must extend')
-            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'The log''s public key (the `.pub` file `audit keygen` wrote)')
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'The log''s public key (the `.pub` file `audit keygen` wrote); with --receipt alone, the gate''s key (`gate keygen`): the receipt''s signature must verify with it')
             [CompletionResult]::new('--require-rules', '--require-rules', [CompletionResultType]::ParameterName, 'Also fail unless every receipt was scored under one of these rules files (SHA-256 of the file, as `rules check` prints it; `sha256:` prefix optional)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format on stdout')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
@@ -408,10 +410,35 @@ Register-ArgumentCompleter -Native -CommandName 'changeset' -ScriptBlock {
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more on stderr (repeat for debug logs; secrets are always redacted)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show where an apply sent to the gate is: approvers, time left, receipt (gate mode)')
+            [CompletionResult]::new('cancel', 'cancel', [CompletionResultType]::ParameterValue, 'Cancel an apply that is still waiting for approval at the gate (gate mode)')
             [CompletionResult]::new('check-config', 'check-config', [CompletionResultType]::ParameterValue, 'Check gate.toml offline (rules pin, approver policy, credentials, signing key); exit 1 listing every problem as FILE:LINE')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the gate''s HTTP service until SIGTERM or Ctrl-C (requests in flight are finished)')
             [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Create the gate''s Ed25519 key that signs receipts and checkpoints; prints its public key')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'changeset;gate;status' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format on stdout')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait until the apply is final, with a spinner showing approvers and time left')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less on stderr')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more on stderr (repeat for debug logs; secrets are always redacted)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more on stderr (repeat for debug logs; secrets are always redacted)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'changeset;gate;cancel' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format on stdout')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: changeset.toml in the data directory, if present)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less on stderr')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more on stderr (repeat for debug logs; secrets are always redacted)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more on stderr (repeat for debug logs; secrets are always redacted)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
         'changeset;gate;check-config' {
@@ -453,10 +480,18 @@ Register-ArgumentCompleter -Native -CommandName 'changeset' -ScriptBlock {
             break
         }
         'changeset;gate;help' {
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show where an apply sent to the gate is: approvers, time left, receipt (gate mode)')
+            [CompletionResult]::new('cancel', 'cancel', [CompletionResultType]::ParameterValue, 'Cancel an apply that is still waiting for approval at the gate (gate mode)')
             [CompletionResult]::new('check-config', 'check-config', [CompletionResultType]::ParameterValue, 'Check gate.toml offline (rules pin, approver policy, credentials, signing key); exit 1 listing every problem as FILE:LINE')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the gate''s HTTP service until SIGTERM or Ctrl-C (requests in flight are finished)')
             [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Create the gate''s Ed25519 key that signs receipts and checkpoints; prints its public key')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'changeset;gate;help;status' {
+            break
+        }
+        'changeset;gate;help;cancel' {
             break
         }
         'changeset;gate;help;check-config' {
@@ -613,9 +648,17 @@ Register-ArgumentCompleter -Native -CommandName 'changeset' -ScriptBlock {
             break
         }
         'changeset;help;gate' {
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show where an apply sent to the gate is: approvers, time left, receipt (gate mode)')
+            [CompletionResult]::new('cancel', 'cancel', [CompletionResultType]::ParameterValue, 'Cancel an apply that is still waiting for approval at the gate (gate mode)')
             [CompletionResult]::new('check-config', 'check-config', [CompletionResultType]::ParameterValue, 'Check gate.toml offline (rules pin, approver policy, credentials, signing key); exit 1 listing every problem as FILE:LINE')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the gate''s HTTP service until SIGTERM or Ctrl-C (requests in flight are finished)')
             [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Create the gate''s Ed25519 key that signs receipts and checkpoints; prints its public key')
+            break
+        }
+        'changeset;help;gate;status' {
+            break
+        }
+        'changeset;help;gate;cancel' {
             break
         }
         'changeset;help;gate;check-config' {

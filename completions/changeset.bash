@@ -115,6 +115,9 @@ _changeset() {
             changeset__subcmd__audit__subcmd__help,verify)
                 cmd="changeset__subcmd__audit__subcmd__help__subcmd__verify"
                 ;;
+            changeset__subcmd__gate,cancel)
+                cmd="changeset__subcmd__gate__subcmd__cancel"
+                ;;
             changeset__subcmd__gate,check-config)
                 cmd="changeset__subcmd__gate__subcmd__check__subcmd__config"
                 ;;
@@ -127,6 +130,12 @@ _changeset() {
             changeset__subcmd__gate,serve)
                 cmd="changeset__subcmd__gate__subcmd__serve"
                 ;;
+            changeset__subcmd__gate,status)
+                cmd="changeset__subcmd__gate__subcmd__status"
+                ;;
+            changeset__subcmd__gate__subcmd__help,cancel)
+                cmd="changeset__subcmd__gate__subcmd__help__subcmd__cancel"
+                ;;
             changeset__subcmd__gate__subcmd__help,check-config)
                 cmd="changeset__subcmd__gate__subcmd__help__subcmd__check__subcmd__config"
                 ;;
@@ -138,6 +147,9 @@ _changeset() {
                 ;;
             changeset__subcmd__gate__subcmd__help,serve)
                 cmd="changeset__subcmd__gate__subcmd__help__subcmd__serve"
+                ;;
+            changeset__subcmd__gate__subcmd__help,status)
+                cmd="changeset__subcmd__gate__subcmd__help__subcmd__status"
                 ;;
             changeset__subcmd__help,apply)
                 cmd="changeset__subcmd__help__subcmd__apply"
@@ -208,6 +220,9 @@ _changeset() {
             changeset__subcmd__help__subcmd__audit,verify)
                 cmd="changeset__subcmd__help__subcmd__audit__subcmd__verify"
                 ;;
+            changeset__subcmd__help__subcmd__gate,cancel)
+                cmd="changeset__subcmd__help__subcmd__gate__subcmd__cancel"
+                ;;
             changeset__subcmd__help__subcmd__gate,check-config)
                 cmd="changeset__subcmd__help__subcmd__gate__subcmd__check__subcmd__config"
                 ;;
@@ -216,6 +231,9 @@ _changeset() {
                 ;;
             changeset__subcmd__help__subcmd__gate,serve)
                 cmd="changeset__subcmd__help__subcmd__gate__subcmd__serve"
+                ;;
+            changeset__subcmd__help__subcmd__gate,status)
+                cmd="changeset__subcmd__help__subcmd__gate__subcmd__status"
                 ;;
             changeset__subcmd__help__subcmd__rules,bench)
                 cmd="changeset__subcmd__help__subcmd__rules__subcmd__bench"
@@ -566,7 +584,7 @@ _changeset() {
             return 0
             ;;
         changeset__subcmd__audit__subcmd__list)
-            opts="-q -v -h --format --config --quiet --verbose --help"
+            opts="-q -v -h --gate --format --config --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -636,7 +654,7 @@ _changeset() {
             return 0
             ;;
         changeset__subcmd__audit__subcmd__show)
-            opts="-q -v -h --format --config --quiet --verbose --help"
+            opts="-q -v -h --gate --format --config --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -748,12 +766,34 @@ _changeset() {
             return 0
             ;;
         changeset__subcmd__gate)
-            opts="-q -v -h --config --quiet --verbose --help check-config serve keygen help"
+            opts="-q -v -h --config --quiet --verbose --help status cancel check-config serve keygen help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        changeset__subcmd__gate__subcmd__cancel)
+            opts="-q -v -h --format --config --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -788,8 +828,22 @@ _changeset() {
             return 0
             ;;
         changeset__subcmd__gate__subcmd__help)
-            opts="check-config serve keygen help"
+            opts="status cancel check-config serve keygen help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        changeset__subcmd__gate__subcmd__help__subcmd__cancel)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -857,6 +911,20 @@ _changeset() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        changeset__subcmd__gate__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         changeset__subcmd__gate__subcmd__keygen)
             opts="-o -q -v -h --name --out --config --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -904,6 +972,28 @@ _changeset() {
                     ;;
                 --tls-key)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        changeset__subcmd__gate__subcmd__status)
+            opts="-q -v -h --wait --format --config --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --config)
@@ -1100,8 +1190,22 @@ _changeset() {
             return 0
             ;;
         changeset__subcmd__help__subcmd__gate)
-            opts="check-config serve keygen"
+            opts="status cancel check-config serve keygen"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        changeset__subcmd__help__subcmd__gate__subcmd__cancel)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1142,6 +1246,20 @@ _changeset() {
             return 0
             ;;
         changeset__subcmd__help__subcmd__gate__subcmd__serve)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        changeset__subcmd__help__subcmd__gate__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

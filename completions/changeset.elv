@@ -164,6 +164,7 @@ set edit:completion:arg-completer[changeset] = {|@words|
         &'changeset;audit;list'= {
             cand --format 'Output format on stdout'
             cand --config 'Config file (default: changeset.toml in the data directory, if present)'
+            cand --gate 'The gate''s receipts (GET /v1/receipts) instead of this machine''s audit store'
             cand -q 'Print less on stderr'
             cand --quiet 'Print less on stderr'
             cand -v 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
@@ -174,6 +175,7 @@ set edit:completion:arg-completer[changeset] = {|@words|
         &'changeset;audit;show'= {
             cand --format 'Output format on stdout'
             cand --config 'Config file (default: changeset.toml in the data directory, if present)'
+            cand --gate 'Fetch the receipt from the gate (GET /v1/receipts/ID); its signature is shown'
             cand -q 'Print less on stderr'
             cand --quiet 'Print less on stderr'
             cand -v 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
@@ -185,7 +187,7 @@ set edit:completion:arg-completer[changeset] = {|@words|
             cand --receipt 'Check one exported receipt file instead of the store (no account needed)'
             cand --proof 'With --receipt: an inclusion proof from `audit prove` (needs --checkpoint, --key)'
             cand --checkpoint 'A signed checkpoint from `audit checkpoint` that the log must extend'
-            cand --key 'The log''s public key (the `.pub` file `audit keygen` wrote)'
+            cand --key 'The log''s public key (the `.pub` file `audit keygen` wrote); with --receipt alone, the gate''s key (`gate keygen`): the receipt''s signature must verify with it'
             cand --require-rules 'Also fail unless every receipt was scored under one of these rules files (SHA-256 of the file, as `rules check` prints it; `sha256:` prefix optional)'
             cand --format 'Output format on stdout'
             cand --config 'Config file (default: changeset.toml in the data directory, if present)'
@@ -367,10 +369,33 @@ set edit:completion:arg-completer[changeset] = {|@words|
             cand --verbose 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
             cand -h 'Print help'
             cand --help 'Print help'
+            cand status 'Show where an apply sent to the gate is: approvers, time left, receipt (gate mode)'
+            cand cancel 'Cancel an apply that is still waiting for approval at the gate (gate mode)'
             cand check-config 'Check gate.toml offline (rules pin, approver policy, credentials, signing key); exit 1 listing every problem as FILE:LINE'
             cand serve 'Run the gate''s HTTP service until SIGTERM or Ctrl-C (requests in flight are finished)'
             cand keygen 'Create the gate''s Ed25519 key that signs receipts and checkpoints; prints its public key'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'changeset;gate;status'= {
+            cand --format 'Output format on stdout'
+            cand --config 'Config file (default: changeset.toml in the data directory, if present)'
+            cand --wait 'Wait until the apply is final, with a spinner showing approvers and time left'
+            cand -q 'Print less on stderr'
+            cand --quiet 'Print less on stderr'
+            cand -v 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand --verbose 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'changeset;gate;cancel'= {
+            cand --format 'Output format on stdout'
+            cand --config 'Config file (default: changeset.toml in the data directory, if present)'
+            cand -q 'Print less on stderr'
+            cand --quiet 'Print less on stderr'
+            cand -v 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand --verbose 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+            cand -h 'Print help'
+            cand --help 'Print help'
         }
         &'changeset;gate;check-config'= {
             cand --format 'Output format on stdout'
@@ -408,10 +433,16 @@ set edit:completion:arg-completer[changeset] = {|@words|
             cand --help 'Print help'
         }
         &'changeset;gate;help'= {
+            cand status 'Show where an apply sent to the gate is: approvers, time left, receipt (gate mode)'
+            cand cancel 'Cancel an apply that is still waiting for approval at the gate (gate mode)'
             cand check-config 'Check gate.toml offline (rules pin, approver policy, credentials, signing key); exit 1 listing every problem as FILE:LINE'
             cand serve 'Run the gate''s HTTP service until SIGTERM or Ctrl-C (requests in flight are finished)'
             cand keygen 'Create the gate''s Ed25519 key that signs receipts and checkpoints; prints its public key'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'changeset;gate;help;status'= {
+        }
+        &'changeset;gate;help;cancel'= {
         }
         &'changeset;gate;help;check-config'= {
         }
@@ -537,9 +568,15 @@ set edit:completion:arg-completer[changeset] = {|@words|
         &'changeset;help;rules;bench'= {
         }
         &'changeset;help;gate'= {
+            cand status 'Show where an apply sent to the gate is: approvers, time left, receipt (gate mode)'
+            cand cancel 'Cancel an apply that is still waiting for approval at the gate (gate mode)'
             cand check-config 'Check gate.toml offline (rules pin, approver policy, credentials, signing key); exit 1 listing every problem as FILE:LINE'
             cand serve 'Run the gate''s HTTP service until SIGTERM or Ctrl-C (requests in flight are finished)'
             cand keygen 'Create the gate''s Ed25519 key that signs receipts and checkpoints; prints its public key'
+        }
+        &'changeset;help;gate;status'= {
+        }
+        &'changeset;help;gate;cancel'= {
         }
         &'changeset;help;gate;check-config'= {
         }

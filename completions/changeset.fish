@@ -133,19 +133,21 @@ complete -c changeset -n "__fish_changeset_using_subcommand audit; and not __fis
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from list" -l format -d 'Output format on stdout' -r -f -a "text\t''
 json\t''"
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from list" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from list" -l gate -d 'The gate\'s receipts (GET /v1/receipts) instead of this machine\'s audit store'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print less on stderr'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from show" -l format -d 'Output format on stdout' -r -f -a "text\t''
 json\t''"
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from show" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from show" -l gate -d 'Fetch the receipt from the gate (GET /v1/receipts/ID); its signature is shown'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print less on stderr'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from verify" -l receipt -d 'Check one exported receipt file instead of the store (no account needed)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from verify" -l proof -d 'With --receipt: an inclusion proof from `audit prove` (needs --checkpoint, --key)' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from verify" -l checkpoint -d 'A signed checkpoint from `audit checkpoint` that the log must extend' -r -F
-complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from verify" -l key -d 'The log\'s public key (the `.pub` file `audit keygen` wrote)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from verify" -l key -d 'The log\'s public key (the `.pub` file `audit keygen` wrote); with --receipt alone, the gate\'s key (`gate keygen`): the receipt\'s signature must verify with it' -r -F
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from verify" -l require-rules -d 'Also fail unless every receipt was scored under one of these rules files (SHA-256 of the file, as `rules check` prints it; `sha256:` prefix optional)' -r
 complete -c changeset -n "__fish_changeset_using_subcommand audit; and __fish_seen_subcommand_from verify" -l format -d 'Output format on stdout' -r -f -a "text\t''
 json\t''"
@@ -239,14 +241,29 @@ complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_se
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from help" -f -a "explain" -d 'Show every rule\'s result, matched or not, for one set of facts'
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from help" -f -a "bench" -d 'Time the evaluator on a JSON Lines file of facts (same output keys as the peer benchmark)'
 complete -c changeset -n "__fish_changeset_using_subcommand rules; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c changeset -n "__fish_changeset_using_subcommand gate; and not __fish_seen_subcommand_from check-config serve keygen help" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
-complete -c changeset -n "__fish_changeset_using_subcommand gate; and not __fish_seen_subcommand_from check-config serve keygen help" -s q -l quiet -d 'Print less on stderr'
-complete -c changeset -n "__fish_changeset_using_subcommand gate; and not __fish_seen_subcommand_from check-config serve keygen help" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
-complete -c changeset -n "__fish_changeset_using_subcommand gate; and not __fish_seen_subcommand_from check-config serve keygen help" -s h -l help -d 'Print help'
-complete -c changeset -n "__fish_changeset_using_subcommand gate; and not __fish_seen_subcommand_from check-config serve keygen help" -f -a "check-config" -d 'Check gate.toml offline (rules pin, approver policy, credentials, signing key); exit 1 listing every problem as FILE:LINE'
-complete -c changeset -n "__fish_changeset_using_subcommand gate; and not __fish_seen_subcommand_from check-config serve keygen help" -f -a "serve" -d 'Run the gate\'s HTTP service until SIGTERM or Ctrl-C (requests in flight are finished)'
-complete -c changeset -n "__fish_changeset_using_subcommand gate; and not __fish_seen_subcommand_from check-config serve keygen help" -f -a "keygen" -d 'Create the gate\'s Ed25519 key that signs receipts and checkpoints; prints its public key'
-complete -c changeset -n "__fish_changeset_using_subcommand gate; and not __fish_seen_subcommand_from check-config serve keygen help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c changeset -n "__fish_changeset_using_subcommand gate; and not __fish_seen_subcommand_from status cancel check-config serve keygen help" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand gate; and not __fish_seen_subcommand_from status cancel check-config serve keygen help" -s q -l quiet -d 'Print less on stderr'
+complete -c changeset -n "__fish_changeset_using_subcommand gate; and not __fish_seen_subcommand_from status cancel check-config serve keygen help" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+complete -c changeset -n "__fish_changeset_using_subcommand gate; and not __fish_seen_subcommand_from status cancel check-config serve keygen help" -s h -l help -d 'Print help'
+complete -c changeset -n "__fish_changeset_using_subcommand gate; and not __fish_seen_subcommand_from status cancel check-config serve keygen help" -f -a "status" -d 'Show where an apply sent to the gate is: approvers, time left, receipt (gate mode)'
+complete -c changeset -n "__fish_changeset_using_subcommand gate; and not __fish_seen_subcommand_from status cancel check-config serve keygen help" -f -a "cancel" -d 'Cancel an apply that is still waiting for approval at the gate (gate mode)'
+complete -c changeset -n "__fish_changeset_using_subcommand gate; and not __fish_seen_subcommand_from status cancel check-config serve keygen help" -f -a "check-config" -d 'Check gate.toml offline (rules pin, approver policy, credentials, signing key); exit 1 listing every problem as FILE:LINE'
+complete -c changeset -n "__fish_changeset_using_subcommand gate; and not __fish_seen_subcommand_from status cancel check-config serve keygen help" -f -a "serve" -d 'Run the gate\'s HTTP service until SIGTERM or Ctrl-C (requests in flight are finished)'
+complete -c changeset -n "__fish_changeset_using_subcommand gate; and not __fish_seen_subcommand_from status cancel check-config serve keygen help" -f -a "keygen" -d 'Create the gate\'s Ed25519 key that signs receipts and checkpoints; prints its public key'
+complete -c changeset -n "__fish_changeset_using_subcommand gate; and not __fish_seen_subcommand_from status cancel check-config serve keygen help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from status" -l format -d 'Output format on stdout' -r -f -a "text\t''
+json\t''"
+complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from status" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from status" -l wait -d 'Wait until the apply is final, with a spinner showing approvers and time left'
+complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from status" -s q -l quiet -d 'Print less on stderr'
+complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from status" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from cancel" -l format -d 'Output format on stdout' -r -f -a "text\t''
+json\t''"
+complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from cancel" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
+complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from cancel" -s q -l quiet -d 'Print less on stderr'
+complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from cancel" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
+complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from cancel" -s h -l help -d 'Print help'
 complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from check-config" -l format -d 'Output format on stdout' -r -f -a "text\t''
 json\t''"
 complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from check-config" -l config -d 'Config file (default: changeset.toml in the data directory, if present)' -r -F
@@ -267,6 +284,8 @@ complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_see
 complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from keygen" -s q -l quiet -d 'Print less on stderr'
 complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from keygen" -s v -l verbose -d 'Print more on stderr (repeat for debug logs; secrets are always redacted)'
 complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from keygen" -s h -l help -d 'Print help'
+complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from help" -f -a "status" -d 'Show where an apply sent to the gate is: approvers, time left, receipt (gate mode)'
+complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from help" -f -a "cancel" -d 'Cancel an apply that is still waiting for approval at the gate (gate mode)'
 complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from help" -f -a "check-config" -d 'Check gate.toml offline (rules pin, approver policy, credentials, signing key); exit 1 listing every problem as FILE:LINE'
 complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from help" -f -a "serve" -d 'Run the gate\'s HTTP service until SIGTERM or Ctrl-C (requests in flight are finished)'
 complete -c changeset -n "__fish_changeset_using_subcommand gate; and __fish_seen_subcommand_from help" -f -a "keygen" -d 'Create the gate\'s Ed25519 key that signs receipts and checkpoints; prints its public key'
@@ -324,6 +343,8 @@ complete -c changeset -n "__fish_changeset_using_subcommand help; and __fish_see
 complete -c changeset -n "__fish_changeset_using_subcommand help; and __fish_seen_subcommand_from rules" -f -a "test" -d 'Run the rules\' test cases (DIR/*.toml)'
 complete -c changeset -n "__fish_changeset_using_subcommand help; and __fish_seen_subcommand_from rules" -f -a "explain" -d 'Show every rule\'s result, matched or not, for one set of facts'
 complete -c changeset -n "__fish_changeset_using_subcommand help; and __fish_seen_subcommand_from rules" -f -a "bench" -d 'Time the evaluator on a JSON Lines file of facts (same output keys as the peer benchmark)'
+complete -c changeset -n "__fish_changeset_using_subcommand help; and __fish_seen_subcommand_from gate" -f -a "status" -d 'Show where an apply sent to the gate is: approvers, time left, receipt (gate mode)'
+complete -c changeset -n "__fish_changeset_using_subcommand help; and __fish_seen_subcommand_from gate" -f -a "cancel" -d 'Cancel an apply that is still waiting for approval at the gate (gate mode)'
 complete -c changeset -n "__fish_changeset_using_subcommand help; and __fish_seen_subcommand_from gate" -f -a "check-config" -d 'Check gate.toml offline (rules pin, approver policy, credentials, signing key); exit 1 listing every problem as FILE:LINE'
 complete -c changeset -n "__fish_changeset_using_subcommand help; and __fish_seen_subcommand_from gate" -f -a "serve" -d 'Run the gate\'s HTTP service until SIGTERM or Ctrl-C (requests in flight are finished)'
 complete -c changeset -n "__fish_changeset_using_subcommand help; and __fish_seen_subcommand_from gate" -f -a "keygen" -d 'Create the gate\'s Ed25519 key that signs receipts and checkpoints; prints its public key'

@@ -207,7 +207,7 @@ impl Command {
                 ..ScopedArgs::default()
             },
             Command::Audit(cmd) => match cmd {
-                AuditCommand::List { format: f }
+                AuditCommand::List { format: f, .. }
                 | AuditCommand::Show { format: f, .. }
                 | AuditCommand::Verify { format: f, .. }
                 | AuditCommand::Checkpoint { format: f }
@@ -241,7 +241,9 @@ impl Command {
                 ..ScopedArgs::default()
             },
             Command::Gate(cmd) => match cmd {
-                GateCommand::CheckConfig { format: f, .. } => format(f),
+                GateCommand::CheckConfig { format: f, .. }
+                | GateCommand::Status { format: f, .. }
+                | GateCommand::Cancel { format: f, .. } => format(f),
                 GateCommand::Keygen { .. } | GateCommand::Serve { .. } => ScopedArgs::default(),
             },
             Command::Completions(_) | Command::Man(_) => ScopedArgs::default(),
@@ -373,13 +375,19 @@ pub struct RollbackArgs {
 pub enum AuditCommand {
     /// List the receipts, newest last
     List {
+        /// The gate's receipts (GET /v1/receipts) instead of this machine's audit store
+        #[arg(long)]
+        gate: bool,
         #[command(flatten)]
         format: FormatArg,
     },
     /// Show one receipt as a timeline (the raw receipt with --format json)
     Show {
-        /// Receipt id, plan id, or a unique prefix of either
+        /// Receipt id, plan id, or a unique prefix of either (with --gate: a receipt id)
         id: String,
+        /// Fetch the receipt from the gate (GET /v1/receipts/ID); its signature is shown
+        #[arg(long)]
+        gate: bool,
         #[command(flatten)]
         format: FormatArg,
     },
@@ -388,6 +396,7 @@ pub enum AuditCommand {
     /// The chain alone shows the store is consistent, not that nobody rewrote it: whoever can
     /// write the store can re-seal every later receipt. With --checkpoint, prove that the log
     /// still extends a signed checkpoint kept elsewhere.
+    #[command(group = clap::ArgGroup::new("key_for").args(["receipt", "checkpoint"]).multiple(true))]
     Verify {
         /// Check one exported receipt file instead of the store (no account needed)
         #[arg(long, value_name = "FILE")]
@@ -398,8 +407,9 @@ pub enum AuditCommand {
         /// A signed checkpoint from `audit checkpoint` that the log must extend
         #[arg(long, value_name = "FILE", requires = "key")]
         checkpoint: Option<PathBuf>,
-        /// The log's public key (the `.pub` file `audit keygen` wrote)
-        #[arg(long, value_name = "FILE", requires = "checkpoint")]
+        /// The log's public key (the `.pub` file `audit keygen` wrote); with --receipt alone,
+        /// the gate's key (`gate keygen`): the receipt's signature must verify with it
+        #[arg(long, value_name = "FILE", requires = "key_for")]
         key: Option<PathBuf>,
         /// Also fail unless every receipt was scored under one of these rules files (SHA-256 of
         /// the file, as `rules check` prints it; `sha256:` prefix optional)
@@ -449,9 +459,30 @@ pub enum AuditCommand {
     },
 }
 
-/// Gate commands read their own file (--config, default gate.toml), never the CLI's config.
+/// The gate's own commands (check-config, serve, keygen) read its file (--config, default
+/// gate.toml), never the CLI's config; `status` and `cancel` are the CLI's, in gate mode.
 #[derive(Debug, Subcommand)]
 pub enum GateCommand {
+    /// Show where an apply sent to the gate is: approvers, time left, receipt (gate mode)
+    ///
+    /// Exit 0 while it is pending or once applied; 5 denied, expired or cancelled, 3 stale,
+    /// 6 when the read-back failed.
+    Status {
+        /// The apply's id (`A-…`, printed when `apply` sent it)
+        id: String,
+        /// Wait until the apply is final, with a spinner showing approvers and time left
+        #[arg(long)]
+        wait: bool,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+    /// Cancel an apply that is still waiting for approval at the gate (gate mode)
+    Cancel {
+        /// The apply's id (`A-…`)
+        id: String,
+        #[command(flatten)]
+        format: FormatArg,
+    },
     /// Check gate.toml offline (rules pin, approver policy, credentials, signing key); exit 1
     /// listing every problem as FILE:LINE
     ///

@@ -79,12 +79,19 @@ pub const AUDIT_SIGNING_KEY: &str = "CHANGESET_AUDIT_SIGNING_KEY";
 
 /// Base URL of the approval gate (same as `url` in the config's `[gate]` table).
 pub const GATE_URL: &str = "CHANGESET_GATE_URL";
+/// The gate's API identifier, which `login` asks for in gate mode (same as `audience` in
+/// `[gate]`; default the tenant's `CHANGESET_AUDIENCE`).
+pub const GATE_AUDIENCE: &str = "CHANGESET_GATE_AUDIENCE";
 
 /// Every variable with a one-line description, for `--help` and the README check.
 pub const ALL: &[(&str, &str)] = &[
     (
         GATE_URL,
-        "approval gate base URL (doctor checks its /healthz)",
+        "approval gate base URL: plan and apply go to the gate (gate mode)",
+    ),
+    (
+        GATE_AUDIENCE,
+        "the gate's API audience that login asks for in gate mode",
     ),
     (
         SOURCE,

@@ -42,8 +42,12 @@ pub struct AuditConfig {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GateConfig {
-    /// Base URL of the approval gate (`changeset gate serve`); CHANGESET_GATE_URL wins.
+    /// Base URL of the approval gate (`changeset gate serve`); CHANGESET_GATE_URL wins. Set, the
+    /// CLI is in gate mode: `plan` and `apply` go to the gate.
     pub url: Option<String>,
+    /// The gate's API identifier (Auth0 audience) that `login` asks for in gate mode;
+    /// CHANGESET_GATE_AUDIENCE wins; default the `[auth0]` audience.
+    pub audience: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -161,10 +165,15 @@ impl Settings {
             let default = default_data_dir().join("changeset.toml");
             default.exists().then_some(default)
         });
-        let config = match &config_path {
+        let mut config = match &config_path {
             Some(path) => load_config(path)?,
             None => Config::default(),
         };
+        // In gate mode the login is for the gate's API, whatever the tenant's default audience.
+        if gate_url(&config).is_some() {
+            config.auth0.required_audience =
+                env::var(env::GATE_AUDIENCE).or_else(|| config.gate.audience.clone());
+        }
         let mut columns = ColumnNames::default();
         for (key, header) in &config.columns {
             let field = Field::ALL
@@ -228,6 +237,33 @@ impl Settings {
         env::var(env::AUDIT_SIGNING_KEY)
             .map(PathBuf::from)
             .unwrap_or_else(|| self.data_dir.join("audit-signing.key"))
+    }
+
+    /// The approval gate's base URL when the CLI is in gate mode (CHANGESET_GATE_URL, else
+    /// `[gate] url`): https, or plain http only on a loopback address.
+    pub fn gate(&self) -> Result<Option<String>> {
+        let Some(url) = gate_url(&self.config) else {
+            return Ok(None);
+        };
+        let url = url.trim().trim_end_matches('/').to_string();
+        let parsed = reqwest::Url::parse(&url).ok();
+        let https = parsed
+            .as_ref()
+            .is_some_and(|u| u.scheme() == "https" && u.host().is_some());
+        if https || crate::net::is_loopback_http(&url) {
+            return Ok(Some(url));
+        }
+        Err(Error::input(format!(
+            "{} `{}` is not an https URL (plain http only on a loopback address)",
+            env::GATE_URL,
+            crate::escape::escape(&url)
+        ))
+        .hint("give the gate's https:// base URL, or `url` in [gate]"))
+    }
+
+    /// The source as named (flag, environment or config), unparsed; None when not named.
+    pub fn source_text(&self) -> Option<&str> {
+        self.source.as_deref()
     }
 
     /// True when a source was named (flag, environment or config), not defaulted.
@@ -330,6 +366,11 @@ impl Settings {
             )),
         }
     }
+}
+
+/// CHANGESET_GATE_URL, else the config's `[gate] url` (unchecked).
+fn gate_url(config: &Config) -> Option<String> {
+    env::var(env::GATE_URL).or_else(|| config.gate.url.clone())
 }
 
 fn load_config(path: &Path) -> Result<Config> {

@@ -59,6 +59,21 @@ pub struct Summary {
     pub hash: String,
 }
 
+impl From<Receipt> for Summary {
+    fn from(r: Receipt) -> Summary {
+        Summary {
+            changes: r.operations.iter().map(|o| o.changes.len()).sum(),
+            id: r.id,
+            plan_id: r.plan_id,
+            created_at: r.finished_at,
+            outcome: r.outcome.name().to_string(),
+            tier: r.tier,
+            request: r.request,
+            hash: r.hash,
+        }
+    }
+}
+
 /// An unfinished apply found in the journal.
 #[derive(Debug, Clone)]
 pub struct JournalEntry {
@@ -220,16 +235,7 @@ pub trait AuditStore: Send {
                 let r: Receipt = serde_json::from_str(&stored.body).map_err(|e| {
                     Error::runtime(format!("receipt {} is unreadable: {e}", stored.id))
                 })?;
-                Ok(Summary {
-                    changes: r.operations.iter().map(|o| o.changes.len()).sum(),
-                    id: r.id,
-                    plan_id: r.plan_id,
-                    created_at: r.finished_at,
-                    outcome: r.outcome.name().to_string(),
-                    tier: r.tier,
-                    request: r.request,
-                    hash: r.hash,
-                })
+                Ok(Summary::from(r))
             })
             .collect()
     }

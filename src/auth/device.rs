@@ -22,6 +22,9 @@ pub struct Options {
     pub open_browser: bool,
     /// Show a QR code of the verification URL.
     pub qr: bool,
+    /// The API's permissions to ask for besides the login scopes (the gate's, in gate mode);
+    /// the IdP grants those the user holds.
+    pub api_scopes: Vec<String>,
 }
 
 /// What the person logging in must do: open a URL and enter a code.
@@ -49,7 +52,8 @@ pub async fn login(tenant: &Tenant, options: &Options, prompt: &dyn Prompt) -> R
 
     let mut request = client
         .exchange_device_code()
-        .add_scopes(public::LOGIN_SCOPES.map(|s| Scope::new(s.to_string())));
+        .add_scopes(public::LOGIN_SCOPES.map(|s| Scope::new(s.to_string())))
+        .add_scopes(options.api_scopes.iter().cloned().map(Scope::new));
     if let Some(audience) = &tenant.audience {
         request = request.add_extra_param("audience", audience.clone());
     }

@@ -30,6 +30,10 @@ pub struct Auth0Config {
     pub domain: Option<String>,
     pub client_id: Option<String>,
     pub audience: Option<String>,
+    /// The API the login must be for, decided by the edge (the gate's, in gate mode); beats
+    /// CHANGESET_AUDIENCE and `audience`. Never read from the `[auth0]` table.
+    #[serde(skip)]
+    pub required_audience: Option<String>,
 }
 
 /// Where this machine's login is found: the tenant's configuration and the data directory
@@ -57,7 +61,11 @@ impl Tenant {
     pub fn resolve(conf: &Auth0Config) -> Result<Tenant> {
         let domain = env::var(env::AUTH0_DOMAIN).or_else(|| conf.domain.clone());
         let client_id = env::var(env::CLIENT_ID).or_else(|| conf.client_id.clone());
-        let audience = env::var(env::AUDIENCE).or_else(|| conf.audience.clone());
+        let audience = conf
+            .required_audience
+            .clone()
+            .or_else(|| env::var(env::AUDIENCE))
+            .or_else(|| conf.audience.clone());
         let Some(domain) = domain else {
             return Err(Error::input("Auth0 is not configured: no tenant domain").hint(format!(
                 "set {} (e.g. your-tenant.eu.auth0.com) or `domain` in the [auth0] table of the config file",

@@ -56,6 +56,9 @@ pub fn run(global: &GlobalArgs, cmd: GateCommand) -> Result<u8> {
             })?;
             output::note(global.quiet, "changeset gate stopped");
         }
+        GateCommand::Status { .. } | GateCommand::Cancel { .. } => {
+            unreachable!("the requester's commands run in commands::via_gate")
+        }
         GateCommand::Keygen { name, out } => {
             let key = SigningKey::generate(&name)?;
             let public = checkpoint::write_key_files(&out, &key)?;

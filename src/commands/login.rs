@@ -18,6 +18,15 @@ pub fn run(settings: &Settings, args: &LoginArgs) -> Result<u8> {
         // Never in CI, tests or pipes: only at an interactive terminal.
         open_browser: !args.no_browser && settings.can_prompt,
         qr: args.qr,
+        // In gate mode the gate checks these on every call.
+        api_scopes: if settings.gate()?.is_some() {
+            use crate::gate::token::{SCOPE_APPLY, SCOPE_AUDIT, SCOPE_PLAN};
+            [SCOPE_PLAN, SCOPE_APPLY, SCOPE_AUDIT]
+                .map(str::to_string)
+                .to_vec()
+        } else {
+            Vec::new()
+        },
     };
     let prompt = output::login::DevicePrompt {
         json: settings.json(),

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod applies;
+pub mod client;
 pub mod config;
 pub mod pipeline;
 pub mod policy;

@@ -4,6 +4,7 @@
 // The one place that writes to the terminal (see the lints in Cargo.toml).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod gate;
 pub mod login;
 pub mod printer;
 pub mod rules;

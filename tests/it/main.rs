@@ -30,6 +30,7 @@ mod core_flow;
 mod csv_bytes;
 mod doctor;
 mod gate;
+mod gate_client;
 mod gate_ops;
 mod integrity;
 mod keychain;

@@ -39,6 +39,16 @@ pub fn checks(settings: &Settings) -> Vec<Check> {
     ]
 }
 
+/// In gate mode the gate alone reads, writes and notifies, with its own credentials and rules:
+/// nothing here fetches a Google token or reads the source.
+pub fn gate_mode() -> Vec<Check> {
+    let why = "gate mode: the gate holds the Google access and the rules";
+    ["Token Vault", "source", "rules", "Gmail"]
+        .into_iter()
+        .map(|name| Check::skip(name, why))
+        .collect()
+}
+
 /// Fetches a Google token for each agent the way a run does (Token Vault, one exchange per
 /// agent); each must cover the agent's scope.
 fn tokens(name: &'static str, settings: &Settings, agents: &[Agent], unused: &str) -> Check {

@@ -119,16 +119,21 @@ pub fn credential_store(settings: &Settings) -> Check {
     }
 }
 
-/// The approval gate, when one is configured: its `/healthz` must answer 200.
+/// The approval gate, when one is configured: its `/healthz` must answer 200, and an
+/// authenticated route (`/v1/keys`) must accept the login's access token.
 pub fn gate(settings: &Settings) -> Check {
     const NAME: &str = "gate";
-    let Some(url) = env::var(env::GATE_URL).or_else(|| settings.config.gate.url.clone()) else {
-        return Check::skip(
-            NAME,
-            "not configured (approvals go to the terminal or CIBA)",
-        );
+    let base = match settings.gate() {
+        Ok(Some(url)) => url,
+        Ok(None) => {
+            return Check::skip(
+                NAME,
+                "not configured (approvals go to the terminal or CIBA)",
+            );
+        }
+        Err(e) => return Check::error(NAME, e),
     };
-    let url = format!("{}/healthz", url.trim_end_matches('/'));
+    let url = format!("{base}/healthz");
     let answer = crate::net::block_on(async {
         reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
@@ -141,7 +146,16 @@ pub fn gate(settings: &Settings) -> Check {
             .map(|r| r.status())
     });
     match answer {
-        Ok(status) if status.is_success() => Check::ok(NAME, format!("{url} answers {status}")),
+        Ok(status) if status.is_success() => {
+            let gate = crate::gate::client::Gate::new(base.clone(), settings.login());
+            match crate::net::block_on(gate.keys()) {
+                Ok(_) => Check::ok(
+                    NAME,
+                    format!("{base} answers, and accepts this login (GET /v1/keys)"),
+                ),
+                Err(e) => Check::error(NAME, e.context(format!("{base} answers /healthz, but"))),
+            }
+        }
         Ok(status) => Check::fail(
             NAME,
             format!("{url} answers {status}"),

@@ -122,7 +122,10 @@ fn all_checks(settings: &Settings) -> Vec<Check> {
     ];
     checks.push(local::credential_store(settings));
     checks.extend(auth0::checks(settings));
-    checks.extend(google::checks(settings));
+    match settings.gate() {
+        Ok(Some(_)) => checks.extend(google::gate_mode()),
+        _ => checks.extend(google::checks(settings)),
+    }
     checks.push(local::gate(settings));
     checks
 }

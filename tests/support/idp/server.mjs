@@ -14,7 +14,8 @@
 //   POST /_test/ciba/approve  {auth_req_id?|binding_message?|account_id?}  -> provider.backchannelResult(grant)
 //   POST /_test/ciba/deny     {auth_req_id?|binding_message?|account_id?}  -> provider.backchannelResult(AccessDenied)
 //   GET  /_test/device/pending                    -> [{user_code, client_id, scope}]
-//   POST /_test/device/approve {user_code?, account_id?}  (no user_code = the newest pending one)
+//   POST /_test/device/approve {user_code?, account_id?, scope?}  (no user_code = the newest pending one;
+//                                                  scope = the API permissions the user has, default all)
 //   POST /_test/device/deny    {user_code?}
 //   POST /_test/slow_down      {count}            -> next `count` pending polls answer slow_down
 //   POST /_test/drop           {count}            -> next `count` token-endpoint polls lose their connection
@@ -58,6 +59,11 @@ const FEDERATED_SCOPE = env('FEDERATED_SCOPE',
 // The API (audience) the confidential clients below are linked to, as a Custom API Client is.
 const API_AUDIENCE = env('API_AUDIENCE', 'https://api.changeset.test');
 const ASSERTION_ALG = env('ASSERTION_ALG', 'RS256'); // the alg registered for cli-confidential-jwt
+// The permissions the API defines (Auth0 RBAC: a login asks for them in `scope`, gets what is granted).
+const API_SCOPES = env('API_SCOPES', 'changeset:plan changeset:apply changeset:audit');
+const KNOWN_APIS = [API_AUDIENCE, 'https://other-api.changeset.test'];
+// The device flow's routes: its start, and its browser leg (which settles the code's resource).
+const DEVICE_ROUTES = ['device_authorization', 'code_verification', 'device_resume'];
 
 const FED_GRANT = 'urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token';
 const FED_TOKEN_TYPE = 'http://auth0.com/oauth/token-type/federated-connection-access-token';
@@ -242,13 +248,26 @@ const configuration = {
     // response echoes the details (RAR_ECHO=tamper changes the plan hash, =drop leaves them out).
     // oidc-provider ties RAR to a resource: only a CIBA request that carries authorization_details
     // gets one (the API audience); every other request is issued exactly as before.
+    // A device login that names an API (Auth0's `audience=`, or RFC 8707 `resource=`) gets a JWT
+    // access token for it, as Auth0 issues: RS256 with the tenant key, aud = the API, the granted
+    // API scopes, the user's sub; refreshes keep the API. A login naming no API gets an opaque
+    // token (for userinfo only). CIBA answers stay as before (opaque; RAR needs a resource).
     resourceIndicators: {
       enabled: true,
       defaultResource(ctx) {
-        return ctx.oidc.params?.authorization_details ? (ctx.oidc.params.audience || API_AUDIENCE) : undefined;
+        const p = ctx.oidc.params || {};
+        if (p.authorization_details) return p.audience || API_AUDIENCE;
+        if (DEVICE_ROUTES.includes(ctx.oidc.route) && p.audience) return p.audience;
+        return undefined;
       },
       useGrantedResource: () => true,
-      getResourceServerInfo: () => ({ scope: 'openid', accessTokenFormat: 'opaque' }),
+      getResourceServerInfo(ctx, resource) {
+        if (ctx.oidc.route === 'backchannel_authentication' || ctx.oidc.params?.grant_type === CIBA_GRANT) {
+          return { scope: 'openid', accessTokenFormat: 'opaque' };
+        }
+        if (!KNOWN_APIS.includes(resource)) throw new errors.InvalidTarget(`no API with the identifier ${resource}`);
+        return { scope: API_SCOPES, audience: resource, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } };
+      },
     },
     richAuthorizationRequests: {
       enabled: true,
@@ -361,7 +380,9 @@ async function settleCiba(authReqId, approve) {
 const normalizeUserCode = (s) => s.toUpperCase().replace(/\W/g, '');
 const pendingDevice = new Map(); // normalized user_code -> {user_code, client_id, scope, device_code_id}
 
-async function settleDevice(userCode, approve, accountId = DEFAULT_ACCOUNT) {
+// `grantScope` (optional) grants less than was asked for, as a user without some API permission
+// would get: the API scopes granted are those asked for AND in it.
+async function settleDevice(userCode, approve, accountId = DEFAULT_ACCOUNT, grantScope = undefined) {
   if (!userCode) userCode = [...pendingDevice.keys()].pop();
   if (!userCode) throw Object.assign(new Error('no pending device code'), { status: 404 });
   const code = await provider.DeviceCode.findByUserCode(normalizeUserCode(userCode), { ignoreExpiration: true });
@@ -375,6 +396,14 @@ async function settleDevice(userCode, approve, accountId = DEFAULT_ACCOUNT) {
   const scope = code.params.scope || 'openid';
   const grant = new provider.Grant({ clientId: code.clientId, accountId });
   grant.addOIDCScope(scope);
+  // What the browser leg would settle: the one API the login named.
+  const resource = code.params.resource || code.params.audience;
+  if (resource) {
+    code.resource = resource;
+    const allowed = new Set((grantScope ?? API_SCOPES).split(' '));
+    const apiScopes = scope.split(' ').filter((s) => API_SCOPES.split(' ').includes(s) && allowed.has(s));
+    grant.addResourceScope(resource, apiScopes.join(' '));
+  }
   await grant.save();
   grantAudience.set(grant.jti, code.params.audience);
   Object.assign(code, {
@@ -402,11 +431,19 @@ async function federatedExchange(ctx) {
     throw new errors.InvalidRequest('unsupported requested_token_type');
   }
   let subject;
+  let audience;
   if (stt === TT_REFRESH) subject = await provider.RefreshToken.find(params.subject_token);
-  else if (stt === TT_ACCESS) subject = await provider.AccessToken.find(params.subject_token);
+  else if (stt === TT_ACCESS && params.subject_token.split('.').length === 3) {
+    // A JWT access token (a login for an API): its own signature, issuer, expiry and audience.
+    const claims = verifyJwtAccessToken(params.subject_token);
+    if (claims) {
+      subject = { isValid: true, accountId: claims.sub, clientId: claims.client_id ?? claims.azp, gty: 'jwt' };
+      audience = claims.aud;
+    }
+  } else if (stt === TT_ACCESS) subject = await provider.AccessToken.find(params.subject_token);
   else throw new errors.InvalidRequest('unsupported subject_token_type');
   if (!subject || !subject.isValid) throw new errors.InvalidGrant('subject_token is invalid, expired or revoked');
-  const audience = grantAudience.get(subject.grantId);
+  if (subject.grantId) audience = grantAudience.get(subject.grantId);
   if (stt === TT_ACCESS) {
     if (!audience || audience !== client.resource_server_identifier) {
       const e = new errors.UnauthorizedClient(`client ${client.clientId} is not the Custom API Client of the token's audience (${audience ?? 'none'})`);
@@ -463,6 +500,21 @@ function mintAccessToken(body) {
   issuedTokens.push(token);
   return token;
 }
+// The claims of a JWT access token this tenant signed and that has not expired, else undefined.
+function verifyJwtAccessToken(token) {
+  const [h, p, sig] = token.split('.');
+  try {
+    const header = JSON.parse(Buffer.from(h, 'base64url'));
+    const claims = JSON.parse(Buffer.from(p, 'base64url'));
+    const key = crypto.createPublicKey({ key: jwk, format: 'jwk' });
+    const ok = header.alg === 'RS256' && header.kid === jwk.kid
+      && crypto.verify('sha256', Buffer.from(`${h}.${p}`), key, Buffer.from(sig, 'base64url'));
+    const now = Math.floor(Date.now() / 1000);
+    return ok && claims.iss === provider.issuer && claims.exp > now ? claims : undefined;
+  } catch {
+    return undefined;
+  }
+}
 async function readBody(ctx) {
   const chunks = [];
   for await (const c of ctx.req) chunks.push(c);
@@ -486,7 +538,7 @@ provider.use(async (ctx, next) => {
         case 'POST /_test/ciba/approve': ctx.body = await settleCiba(findCiba(), true); break;
         case 'POST /_test/ciba/deny': ctx.body = await settleCiba(findCiba(), false); break;
         case 'GET /_test/device/pending': ctx.body = [...pendingDevice.values()]; break;
-        case 'POST /_test/device/approve': ctx.body = await settleDevice(body.user_code, true, body.account_id); break;
+        case 'POST /_test/device/approve': ctx.body = await settleDevice(body.user_code, true, body.account_id, body.scope); break;
         case 'POST /_test/device/deny': ctx.body = await settleDevice(body.user_code, false); break;
         case 'POST /_test/slow_down': forcedSlowDowns = Number(body.count ?? 1); ctx.body = { forced: forcedSlowDowns }; break;
         case 'POST /_test/drop': forcedDrops = Number(body.count ?? 1); ctx.body = { forced: forcedDrops }; break;
@@ -551,6 +603,15 @@ provider.use(async (ctx, next) => {
         ctx.body = { error: 'slow_down', error_description: `polling too fast; interval is now ${st.interval}s` };
       }
       pollState.set(key, st);
+    }
+    // A JWT access token is not stored by the provider: record its value for leak checks. Its
+    // response names every scope granted, the login's and the API's, as Auth0's does
+    // (oidc-provider would name the API's alone).
+    if (typeof ctx.body?.access_token === 'string' && ctx.body.access_token.split('.').length === 3) {
+      issuedTokens.push({ kind: 'access_token', gty: p.grant_type, value: ctx.body.access_token });
+      const source = ctx.oidc.entities.DeviceCode || ctx.oidc.entities.RefreshToken;
+      const login = (source?.scope || '').split(' ').filter((s) => configuration.scopes.includes(s));
+      ctx.body.scope = [...login, ...(ctx.body.scope || '').split(' ').filter(Boolean)].join(' ');
     }
     tokenLog.push({
       t_ms: Date.now() - t0ms, grant_type: p.grant_type, client_id: ctx.oidc.client?.clientId,

@@ -57,7 +57,7 @@ pub fn run(global: &GlobalArgs, cmd: GateCommand) -> Result<u8> {
             output::note(global.quiet, "changeset gate stopped");
         }
         GateCommand::Status { .. } | GateCommand::Cancel { .. } => {
-            unreachable!("the requester's commands run in commands::via_gate")
+            unreachable!("the requester's commands run in via_gate.rs")
         }
         GateCommand::Keygen { name, out } => {
             let key = SigningKey::generate(&name)?;

@@ -197,7 +197,7 @@ pub fn refusal(status: u16, body: Option<ErrorBody>) -> Error {
             "the gate only touches the sources on its allow-list: use one of them, or ask the gate's operator to add this one",
         ),
         (403, _) => Error::denied(message),
-        (_, "stale") | (409, _) => Error::stale(message)
+        (_, "stale") => Error::stale(message)
             .hint("plan again: the catalog changed since the plan was made"),
         (_, "denied" | "expired") => Error::denied(message),
         (404, _) => Error::input(message),
@@ -292,6 +292,8 @@ mod tests {
         assert_eq!(refusal(403, body("insufficient_scope")).exit_code(), 4);
         assert_eq!(refusal(403, body("source_not_allowed")).exit_code(), 1);
         assert_eq!(refusal(409, body("stale")).exit_code(), 3);
+        assert_eq!(refusal(409, body("plan_id_in_use")).exit_code(), 1);
+        assert_eq!(refusal(403, body("forbidden_change")).exit_code(), 5);
         assert_eq!(refusal(422, body("forbidden_change")).exit_code(), 1);
         assert_eq!(refusal(500, None).exit_code(), 1);
         let err = refusal(401, body("invalid_token"));

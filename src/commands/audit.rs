@@ -291,16 +291,43 @@ fn verify_receipt_file(
     require_rules: &[String],
 ) -> Result<u8> {
     let text = read(path, "the receipt")?;
-    let receipt =
-        Receipt::verify_text(&text).map_err(|e| e.context(format!("`{}`", path.display())))?;
+    let in_file = |e: Error| e.context(format!("`{}`", path.display()));
+    let receipt = Receipt::verify_text(&text).map_err(in_file)?;
     check_rules(std::slice::from_ref(&receipt), require_rules)?;
-    let (Some(checkpoint), Some(key)) = (checkpoint, key) else {
-        return report_ok(
-            settings,
-            &format!("receipt {} is intact ({})", receipt.id, receipt.hash),
-            1,
-            &receipt.hash,
-        );
+    let (checkpoint, key) = match (checkpoint, key) {
+        (Some(checkpoint), Some(key)) => (checkpoint, key),
+        // A gate's receipt: its signature by the gate's key, offline.
+        (None, Some(key)) => {
+            let key = checkpoint::read_verifier_key(key)?;
+            let receipt = crate::audit::signed::verify(&text, &key).map_err(in_file)?;
+            return report_ok(
+                settings,
+                &format!(
+                    "receipt {} is intact and signed by {} ({})",
+                    receipt.id,
+                    key.key_id(),
+                    receipt.hash
+                ),
+                1,
+                &receipt.hash,
+            );
+        }
+        _ => {
+            let signed = receipt
+                .key_id
+                .as_deref()
+                .map(|k| format!("; signed by {k}: pass --key with its public key to check"))
+                .unwrap_or_default();
+            return report_ok(
+                settings,
+                &format!(
+                    "receipt {} is intact ({}){signed}",
+                    receipt.id, receipt.hash
+                ),
+                1,
+                &receipt.hash,
+            );
+        }
     };
     let proof_path = proof.ok_or_else(|| {
         Error::usage("--receipt with --checkpoint needs --proof (from `changeset audit prove`)")

@@ -188,7 +188,11 @@ pub fn refusal(status: u16, body: Option<ErrorBody>) -> Error {
         (401, _) => Error::needs_auth(format!(
             "the gate did not accept the login: {description}"
         ))
-        .hint("run `changeset login` (in gate mode it asks for the gate's API)"),
+        .hint("run `changeset login` (in gate mode it asks for the gate's API)")
+        .hint(format!(
+            "if the gate still refuses, check that {} (or `audience` in [gate]) names the gate's API",
+            env::GATE_AUDIENCE
+        )),
         (403, "insufficient_scope") => Error::needs_auth(format!(
             "the login lacks a permission the gate requires: {description}"
         ))

@@ -287,3 +287,277 @@ fn doctor_proves_the_gate_accepts_the_login() {
             .is_empty()
     );
 }
+
+/// A tier-2 request under the gate's rules (its policy: the requester approves on their device).
+const TIER2: &str = "put STR-001 on 20% off";
+
+/// The test IdP, a running `gate serve` whose CIBA and Token Vault clients are the IdP's, and
+/// the catalog it may write.
+struct Served {
+    idp: Idp,
+    env: TestEnv,
+    gate: crate::gate::service::GateProcess,
+}
+
+impl Served {
+    fn start() -> Served {
+        let idp = Idp::start();
+        let env = TestEnv::new();
+        let config = config_for(&env, &idp);
+        let text = std::fs::read_to_string(&config)
+            .unwrap()
+            .replace("gate-ciba", idp::CIBA_CLIENT)
+            .replace("gate-api-client", idp::VAULT_CLIENT);
+        std::fs::write(&config, text).unwrap();
+        let gate = start(&env, &config);
+        Served { idp, env, gate }
+    }
+
+    fn cmd(&self) -> assert_cmd::Command {
+        gate_cmd(&self.env, &self.idp, &self.gate.url)
+    }
+
+    /// A plan saved by the CLI outside gate mode (an agent's plan file).
+    fn local_plan(&self, request: &str, source: &std::path::Path) -> std::path::PathBuf {
+        let out = self.env.path().join("plan.json");
+        let (code, _, stderr) = run(self
+            .env
+            .cmd()
+            .arg("plan")
+            .arg(request)
+            .arg("--source")
+            .arg(source)
+            .arg("-o")
+            .arg(&out));
+        assert_eq!(code, 0, "{stderr}");
+        out
+    }
+
+    /// `changeset apply PLAN --format json` in gate mode while the IdP answers the requester's
+    /// CIBA request (approve or deny) once it is pending.
+    fn apply_answering(&self, plan: &std::path::Path, approve: bool) -> (i32, String, String) {
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let request = self.idp.wait_ciba_pending(USER);
+                self.idp.settle_ciba(&request, approve);
+            });
+            run(self.cmd().arg("apply").arg(plan).args(["--format", "json"]))
+        })
+    }
+}
+
+/// The apply id the gate announced on stderr (one JSON line in JSON mode).
+fn announced_id(stderr: &str) -> String {
+    let line = stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find_map(|v| v["message"].as_str().map(str::to_string))
+        .unwrap_or_else(|| panic!("no JSON line on stderr: {stderr}"));
+    let start = line.find("A-").unwrap_or_else(|| panic!("{line}"));
+    line[start..]
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn end_to_end_login_apply_through_the_gate_approve_written_and_the_receipt_verifies_offline() {
+    let s = Served::start();
+    gate_login(&s.env, &s.idp, &s.gate.url, None);
+    let before = s.env.catalog_text();
+    let plan = s.local_plan(TIER2, &s.env.catalog());
+
+    let (code, stdout, stderr) = s.apply_answering(&plan, true);
+    assert_eq!(code, 0, "{stderr}");
+    // JSON mode: the receipt on stdout, only JSON lines on stderr (no spinner, no prompt).
+    let receipt: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    for line in stderr.lines() {
+        assert!(
+            serde_json::from_str::<Value>(line).is_ok(),
+            "not JSON: {line}"
+        );
+    }
+    assert!(stderr.contains("for approval"), "{stderr}");
+    assert_eq!(receipt["outcome"], "applied");
+    assert_eq!(receipt["enforced_by"], "gate");
+    assert_eq!(receipt["requester"], USER);
+    assert_eq!(receipt["approval"]["approvers"], json!([USER]));
+    assert_ne!(s.env.catalog_text(), before, "approved but not written");
+    assert!(
+        s.env
+            .catalog_text()
+            .contains("STR-001,Classic Runner,Running,129.99,103.99,TRUE")
+    );
+
+    // The approval request came from the gate's CIBA client, never from this machine.
+    let asked = s.idp.ciba_requests();
+    assert_eq!(asked.len(), 1);
+    assert_eq!(asked[0]["client_id"], idp::CIBA_CLIENT);
+
+    // The signed receipt verifies offline with the gate's public key; an edit does not.
+    let saved = s.env.path().join("r.json");
+    std::fs::write(&saved, &stdout).unwrap();
+    let key = s.env.path().join("gate-signing.key.pub");
+    let verify = |file: &std::path::Path| {
+        run(s
+            .env
+            .cmd()
+            .args(["audit", "verify", "--receipt"])
+            .arg(file)
+            .arg("--key")
+            .arg(&key))
+    };
+    let (code, out, stderr) = verify(&saved);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(out.contains("signed by gate.test+"), "{out}");
+    let forged = s.env.path().join("forged.json");
+    std::fs::write(&forged, stdout.replace(USER, "auth0|mallory")).unwrap();
+    let (code, _, stderr) = verify(&forged);
+    assert_eq!(code, 1, "{stderr}");
+
+    // The gate's copy: `audit list --gate` and `audit show --gate` read /v1/receipts.
+    let (code, list, stderr) = run(s
+        .cmd()
+        .args(["audit", "list", "--gate", "--format", "json"]));
+    assert_eq!(code, 0, "{stderr}");
+    let list: Value = serde_json::from_str(&list).unwrap();
+    assert_eq!(list[0]["id"], receipt["id"], "{list}");
+    let id = receipt["id"].as_str().unwrap();
+    let (code, shown, stderr) = run(s.cmd().args(["audit", "show", id, "--gate"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(shown.contains(id), "{shown}");
+
+    // Nothing on this side exchanged a token (the CSV write needs no Google token at all).
+    assert!(
+        s.idp
+            .get("/_test/federated_tokens")
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    s.idp
+        .assert_no_leak(&s.env, &format!("{stdout}{stderr}{list}{shown}"), &[saved]);
+}
+
+#[test]
+fn a_denial_exits_5_and_gate_status_and_cancel_follow_an_apply() {
+    let s = Served::start();
+    gate_login(&s.env, &s.idp, &s.gate.url, None);
+    let before = s.env.catalog_text();
+    let plan = s.local_plan(TIER2, &s.env.catalog());
+    let (code, stdout, stderr) = s.apply_answering(&plan, false);
+    assert_eq!(code, 5, "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert_eq!(s.env.catalog_text(), before);
+    let denied = announced_id(&stderr);
+    let (code, _, stderr) = run(s.cmd().args(["gate", "status", &denied]));
+    assert_eq!(code, 5, "{stderr}");
+
+    // --wait bounds the wait; the apply stays pending at the gate, status shows it, cancel ends it.
+    let plan = s.local_plan("put STR-002 on 10% off", &s.env.catalog());
+    let (code, _, stderr) = run(s
+        .cmd()
+        .arg("apply")
+        .arg(&plan)
+        .args(["--wait", "1", "--format", "json"]));
+    assert_eq!(code, 5, "{stderr}");
+    assert!(stderr.contains("gate status"), "{stderr}");
+    let id = announced_id(&stderr);
+    let (code, status, stderr) = run(s.cmd().args(["gate", "status", &id]));
+    assert_eq!(code, 0, "{stderr}");
+    let shown = status
+        .replace(&id, "[APPLY]")
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("plan ") && !l.trim_start().starts_with("expires "))
+        .collect::<Vec<_>>()
+        .join("\n");
+    snapshot("gate_status_pending", &shown);
+    let (code, cancelled, stderr) = run(s.cmd().args(["gate", "cancel", &id, "--format", "json"]));
+    assert_eq!(code, 0, "{stderr}");
+    let cancelled: Value = serde_json::from_str(&cancelled).unwrap();
+    assert_eq!(cancelled["status"], "cancelled");
+    let (code, _, stderr) = run(s.cmd().args(["gate", "status", &id]));
+    assert_eq!(code, 5, "{stderr}");
+    assert_eq!(s.env.catalog_text(), before);
+}
+
+#[test]
+fn the_gates_refusals_become_exit_codes_with_hints() {
+    let s = Served::start();
+    let mut out = String::new();
+
+    // A stale plan: the catalog changed after planning (exit 3), nothing written.
+    let full = TestEnv::new();
+    gate_login(&full, &s.idp, &s.gate.url, None);
+    let plan = s.local_plan(TIER2, &s.env.catalog());
+    let edited = s.env.catalog_text().replace("129.99", "139.99");
+    std::fs::write(s.env.catalog(), &edited).unwrap();
+    let apply = |env: &TestEnv, plan: &std::path::Path| {
+        run(gate_cmd(env, &s.idp, &s.gate.url).arg("apply").arg(plan))
+    };
+    let (code, _, stderr) = apply(&full, &plan);
+    assert_eq!(code, 3, "{stderr}");
+    assert_eq!(s.env.catalog_text(), edited);
+
+    // A source not on the gate's allow-list (exit 1, with the gate's reason).
+    let other = s.env.path().join("other.csv");
+    std::fs::copy(s.env.catalog(), &other).unwrap();
+    let plan = s.local_plan(TIER2, &other);
+    let (code, _, stderr) = apply(&full, &plan);
+    assert_eq!(code, 1, "{stderr}");
+    out.push_str(&format!(
+        "$ changeset apply plan.json   # other.csv\n{stderr}\n"
+    ));
+
+    // A login without the apply permission: 403 insufficient_scope (exit 4).
+    let plan = s.local_plan(TIER2, &s.env.catalog());
+    let plan_only = TestEnv::new();
+    gate_login(
+        &plan_only,
+        &s.idp,
+        &s.gate.url,
+        Some("changeset:plan changeset:audit"),
+    );
+    let (code, _, stderr) = apply(&plan_only, &plan);
+    assert_eq!(code, 4, "{stderr}");
+    out.push_str(&format!(
+        "$ changeset apply plan.json   # login without changeset:apply\n{stderr}\n"
+    ));
+
+    // A login for another API: 401 (exit 4, "run changeset login").
+    let other_api = TestEnv::new();
+    let (code, _, stderr) = std::thread::scope(|t| {
+        t.spawn(|| s.idp.settle_device_when_pending(true));
+        run(gate_cmd(&other_api, &s.idp, &s.gate.url)
+            .env(
+                "CHANGESET_GATE_AUDIENCE",
+                "https://other-api.changeset.test",
+            )
+            .arg("login"))
+    });
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = apply(&other_api, &plan);
+    assert_eq!(code, 4, "{stderr}");
+    out.push_str(&format!(
+        "$ changeset apply plan.json   # login for another API\n{stderr}\n"
+    ));
+
+    // Not logged in at all (exit 4) before anything is sent.
+    let nobody = TestEnv::new();
+    let (code, _, stderr) = apply(&nobody, &plan);
+    assert_eq!(code, 4, "{stderr}");
+    out.push_str(&format!(
+        "$ changeset apply plan.json   # never logged in\n{stderr}"
+    ));
+    snapshot(
+        "gate_refusals",
+        &out.replace(&s.env.path().display().to_string(), "[ENV]")
+            .replace(&nobody.path().display().to_string(), "[ENV2]"),
+    );
+    assert!(
+        s.idp.ciba_requests().is_empty(),
+        "{:?}",
+        s.idp.ciba_requests()
+    );
+}

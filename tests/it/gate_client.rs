@@ -22,11 +22,22 @@ fn snapshot(name: &str, text: &str) {
 /// `changeset` against the test IdP in gate mode: the gate's URL and API set, the tenant's own
 /// audience unset (so the gate's is the one asked for), no confidential client anywhere.
 fn gate_cmd(env: &TestEnv, idp: &Idp, gate_url: &str) -> assert_cmd::Command {
-    let mut cmd = idp::cmd(env, idp);
-    cmd.env("CHANGESET_GATE_URL", gate_url)
+    let mut cmd = env.std_cmd();
+    in_gate_mode(&mut cmd, env, idp, gate_url);
+    assert_cmd::Command::from_std(cmd)
+}
+
+/// The environment of `gate_cmd` on any command (also one run in a pseudo-terminal); as
+/// `idp::cmd`: the file store, no keychain reachable.
+fn in_gate_mode(cmd: &mut std::process::Command, env: &TestEnv, idp: &Idp, gate_url: &str) {
+    cmd.env("CHANGESET_AUTH0_DOMAIN", &idp.base_url)
+        .env("CHANGESET_CLIENT_ID", PUBLIC_CLIENT)
+        .env("CHANGESET_CREDENTIAL_STORE", "file")
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .env("XDG_RUNTIME_DIR", env.path())
+        .env("CHANGESET_GATE_URL", gate_url)
         .env("CHANGESET_GATE_AUDIENCE", AUDIENCE)
         .env_remove("CHANGESET_AUDIENCE");
-    cmd
 }
 
 /// `changeset login` in gate mode while the IdP approves the device code, granting `scope`
@@ -560,4 +571,32 @@ fn the_gates_refusals_become_exit_codes_with_hints() {
         "{:?}",
         s.idp.ciba_requests()
     );
+}
+
+/// At a terminal the wait is a spinner naming the approvers and the time left (in JSON mode
+/// and off a terminal there is none: the end-to-end test checks stderr is JSON lines only).
+#[test]
+fn at_a_terminal_the_wait_shows_the_approvers_and_the_time_left() {
+    let s = Served::start();
+    gate_login(&s.env, &s.idp, &s.gate.url, None);
+    let plan = s.local_plan(TIER2, &s.env.catalog());
+    let mut cmd = s.env.interactive(&["apply", plan.to_str().unwrap()], &[]);
+    in_gate_mode(&mut cmd, &s.env, &s.idp, &s.gate.url);
+    let output = std::thread::scope(|t| {
+        t.spawn(|| {
+            let request = s.idp.wait_ciba_pending(USER);
+            // Long enough for a few spinner frames.
+            std::thread::sleep(Duration::from_millis(1500));
+            s.idp.settle_ciba(&request, true);
+        });
+        cmd.output().expect("run in a pseudo-terminal")
+    });
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{text}");
+    assert!(
+        text.contains("Waiting for approval at the gate: auth0|user-1 … (0 of 1 approved) · "),
+        "{text}"
+    );
+    assert!(text.contains(" left"), "{text}");
+    assert!(text.contains("Receipt R-"), "{text}");
 }

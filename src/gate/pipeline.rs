@@ -88,7 +88,15 @@ pub fn write(
     let started_at = crate::clock::now()?.to_string();
     let spec = sources::allowed_ref(config, &record.plan.source).map_err(|n| Error::input(n.0))?;
     let requester = record.view.requester.clone();
-    let mut source = sources::open(config, &spec, Some((requester.clone(), requester_token)))?;
+    let mut source = sources::open(
+        config,
+        &spec,
+        Some((requester.clone(), requester_token.clone())),
+    )?;
+    let mut notifier = crate::notify::Notifier::new(
+        &config.notify,
+        sources::tokens(config, Some((requester.clone(), requester_token))),
+    )?;
     let approvers: Vec<String> = record
         .view
         .approvers
@@ -192,12 +200,28 @@ pub fn write(
         started_at,
         timings,
     );
+    // Only a verified write notifies; the notifier's grant joins the chain before the seal.
+    if let Some(n) = notifier.as_mut().filter(|_| outcome == Outcome::Applied) {
+        let (grant, notify) = n.prepare();
+        receipt
+            .delegation
+            .extend(grant.map(|g| g.for_user(&requester)));
+        receipt.notify = Some(notify);
+    }
     receipt.enforced_by = Some(ENFORCED_BY_GATE.into());
     receipt.requester = Some(requester);
     receipt.key_id = Some(config.signing_key.key_id());
     store.append_signed(&mut receipt, final_state, &|r| {
         crate::audit::signed::sign(r, &config.signing_key)
     })?;
+    if let Some(n) = notifier.as_mut()
+        && receipt
+            .notify
+            .as_ref()
+            .is_some_and(|r| r.status == "pending")
+    {
+        n.deliver(store, &receipt);
+    }
     Ok((receipt, failure))
 }
 

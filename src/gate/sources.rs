@@ -129,7 +129,16 @@ pub fn open(
     spec: &SourceSpec,
     requester: Option<(String, SecretString)>,
 ) -> Result<Box<dyn Source>> {
-    let tokens = GateTokens {
+    source::open(spec, ColumnNames::default(), tokens(config, requester))
+}
+
+/// The gate's Google tokens: its own reader token, and the requester's Google identity through
+/// Token Vault when `requester` (their `sub` and access token) is given.
+pub fn tokens(
+    config: &GateConfig,
+    requester: Option<(String, SecretString)>,
+) -> Box<dyn TokenSource> {
+    Box::new(GateTokens {
         reader: config
             .reader_token_env
             .as_deref()
@@ -148,8 +157,7 @@ pub fn open(
                 token,
             })
         }),
-    };
-    source::open(spec, ColumnNames::default(), Box::new(tokens))
+    })
 }
 
 /// The requester's access token, exchanged by the gate's Custom API Client.

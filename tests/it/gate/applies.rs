@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::service::{self, GateProcess};
+use crate::fake_google::{FakeGoogle, Op, SCOPE_READ, typed_rows_from_csv};
 use crate::idp::{AUDIENCE, CIBA_CLIENT, Idp, USER, VAULT_CLIENT};
 use crate::support::{TestEnv, run};
 
@@ -15,10 +16,15 @@ const OTHER_TIER2: &str = "put STR-002 on 10% off";
 const TIER3: &str = "take 30% off all running shoes";
 const ALICE: &str = "auth0|alice";
 const BOB: &str = "auth0|bob";
+/// The spreadsheet on the gate's allow-list in `gate_setup`.
+const SHEET: &str = "1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789";
+const READER_TOKEN: &str = "ya29.gate-reader";
 
 struct Setup {
     idp: Idp,
     env: TestEnv,
+    /// Google for the gate: Sheets (when a test adds a tab) and Gmail (the notifier).
+    google: FakeGoogle,
     gate: Option<GateProcess>,
     config: std::path::PathBuf,
     envs: Vec<(String, String)>,
@@ -39,13 +45,19 @@ fn setup_with(edit: impl Fn(String) -> String, envs: &[(&str, &str)]) -> Setup {
         .replace("gate-ciba", CIBA_CLIENT)
         .replace("gate-api-client", VAULT_CLIENT);
     std::fs::write(&config, edit(text)).unwrap();
-    let envs: Vec<(String, String)> = envs
+    let google = FakeGoogle::start(SHEET);
+    crate::sheets::trust_idp(&google, &idp);
+    let mut envs: Vec<(String, String)> = envs
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
+    for var in ["CHANGESET_SHEETS_API_URL", "CHANGESET_GMAIL_API_URL"] {
+        envs.push((var.to_string(), google.url()));
+    }
     let mut s = Setup {
         idp,
         env,
+        google,
         gate: None,
         config,
         envs,
@@ -471,4 +483,161 @@ fn a_pending_apply_survives_a_killed_gate_and_completes_after_the_restart() {
         1,
         "asked again after the restart"
     );
+}
+
+/// A gate whose allow-list holds the fake Google's spreadsheet, read with the gate's own token,
+/// and a plan for `request` against it.
+fn sheets_setup(request: &str) -> (Setup, Value) {
+    let s = setup_with(
+        |t| {
+            t.replace(
+                "[sources]\n",
+                "[sources]\nreader_token_env = \"GATE_READER_TOKEN\"\n",
+            )
+        },
+        &[("GATE_READER_TOKEN", READER_TOKEN)],
+    );
+    let rows =
+        typed_rows_from_csv(&std::fs::read_to_string(crate::support::example_catalog()).unwrap());
+    s.google.add_tab("Products", rows);
+    // The gate's own reader token may only read.
+    s.google.allow_token(READER_TOKEN, &[SCOPE_READ]);
+    let source = format!("sheets:{SHEET}/Products");
+    let url = s.google.url();
+    let plan = s.plan_with(
+        request,
+        &source,
+        &[
+            ("CHANGESET_GOOGLE_ACCESS_TOKEN", READER_TOKEN),
+            ("CHANGESET_SHEETS_API_URL", url.as_str()),
+        ],
+    );
+    (s, plan)
+}
+
+fn exchanges(s: &Setup) -> Vec<Value> {
+    s.idp
+        .get("/_test/federated_tokens")
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_sheets_write_acts_as_the_requester_and_nothing_is_exchanged_before_the_approval() {
+    let (s, plan) = sheets_setup(TIER2);
+    let google = &s.google;
+    let token = s.token(USER, "changeset:apply");
+    let (status, view) = s.post_apply(&token, &plan);
+    assert_eq!(status, 202, "{view}");
+    let request = s.pending_request(view["binding_message"].as_str().unwrap());
+    std::thread::sleep(Duration::from_secs(2));
+    // Pending: the gate read with its own token and exchanged nothing.
+    assert!(
+        exchanges(&s).is_empty(),
+        "a Token Vault exchange before the approval"
+    );
+    assert_eq!(google.count(Op::BatchUpdate), 0);
+    s.idp.settle_ciba(&request, true);
+    let id = view["id"].as_str().unwrap();
+    let mut done = s.wait_past(&token, id, "pending_approval");
+    if done["status"] == "approved" {
+        done = s.wait_past(&token, id, "approved");
+    }
+    assert_eq!(done["status"], "applied", "{done}");
+
+    // The exchanges (the writer's, then the notifier's), after the approval, by the gate's Custom
+    // API Client, of the requester's token.
+    let minted = exchanges(&s);
+    assert_eq!(minted.len(), 2, "{minted:?}");
+    use sha2::Digest;
+    let subject = hex::encode(sha2::Sha256::digest(token.as_bytes()));
+    for m in &minted {
+        assert_eq!(
+            (&m["client_id"], &m["sub"]),
+            (&json!(VAULT_CLIENT), &json!(USER))
+        );
+        assert_eq!(m["subject_token_sha256"], subject);
+    }
+    // The one write used the writer's Google token; every read used the gate's.
+    let requests = google.requests();
+    let writes: Vec<_> = requests
+        .iter()
+        .filter(|r| r.op == Op::BatchUpdate)
+        .collect();
+    assert_eq!(writes.len(), 1);
+    assert_eq!(
+        writes[0].token.as_deref(),
+        minted[0]["access_token"].as_str()
+    );
+    assert!(
+        requests
+            .iter()
+            .filter(|r| r.op == Op::BatchGet || r.op == Op::Metadata)
+            .all(|r| r.token.as_deref() == Some(READER_TOKEN)
+                || r.token.as_deref() == minted[0]["access_token"].as_str()),
+        "a read with another token"
+    );
+    // The summary went out once, after the seal.
+    assert_eq!(google.mail().len(), 1);
+    assert_eq!(done["receipt"]["notify"]["status"], "pending");
+    let writer = done["receipt"]["delegation"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["agent"] == "writer")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (&writer["via"], &writer["on_behalf_of"]),
+        (&json!("token_vault"), &json!(USER))
+    );
+    let metrics = changeset::net::block_on(async {
+        reqwest::get(format!("{}/metrics", s.url()))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    });
+    assert!(
+        !metrics.contains("changeset_gate_google_requests_total 0\n"),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn an_approval_after_a_restart_waits_for_the_requesters_next_call() {
+    let (mut s, plan) = sheets_setup(TIER2);
+    let token = s.token(USER, "changeset:apply");
+    let (_, view) = s.post_apply(&token, &plan);
+    let id = view["id"].as_str().unwrap().to_string();
+    let request = s.pending_request(view["binding_message"].as_str().unwrap());
+    s.wait_requests_stored(&id);
+    // The restarted gate no longer holds the requester's token (memory only).
+    s.restart();
+    s.idp.settle_ciba(&request, true);
+    // Read from the gate's store, not through a call of the requester's (which would hand over
+    // a token).
+    let mut approved = false;
+    for _ in 0..300 {
+        if s.stored(&id)["view"]["status"] == "approved" {
+            approved = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(approved, "the approval was not recorded: {}", s.stored(&id));
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        exchanges(&s).is_empty(),
+        "exchanged without a token of the requester's"
+    );
+    assert_eq!(s.google.count(Op::BatchUpdate), 0);
+    // The requester's next call hands over a fresh token: the write follows.
+    let fresh = s.token(USER, "changeset:apply");
+    let done = s.wait_past(&fresh, &id, "approved");
+    assert_eq!(done["status"], "applied", "{done}");
+    assert!(!exchanges(&s).is_empty());
+    assert_eq!(s.google.count(Op::BatchUpdate), 1);
 }

@@ -309,15 +309,8 @@ pub struct PlanArgs {
     pub facts: Vec<String>,
 }
 
-/// Also `approval.method` in the config file, parsed when the file is loaded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ApprovalMethod {
-    /// Ask at this terminal
-    Tty,
-    /// Auth0 CIBA push to the approver's device
-    Ciba,
-}
+/// How to ask for approval: a pipeline type, the flag's values.
+pub use crate::policy::ApprovalMethod;
 
 #[derive(Debug, Clone, Args)]
 pub struct ApplyArgs {

@@ -54,7 +54,7 @@ pub struct GateConfig {
 #[serde(deny_unknown_fields)]
 pub struct ApprovalConfig {
     /// `tty` or `ciba` (default: ciba when Auth0 is configured, else tty).
-    pub method: Option<crate::cli::ApprovalMethod>,
+    pub method: Option<crate::policy::ApprovalMethod>,
     /// Approver user ids (Auth0 `sub`); default the logged-in user.
     #[serde(default)]
     pub approvers: Vec<String>,

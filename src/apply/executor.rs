@@ -6,11 +6,12 @@
 //! on a failed verification, receipt.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::time::Instant;
 
 use serde_json::Value;
 
-use super::approval;
+use super::approval::{self, ApprovalRequest, Approver};
 use crate::audit::{AuditStore, Claim, state};
 use crate::catalog::{Catalog, CellRef, CellWrite, Field, WriteBatch, value};
 use crate::error::{Error, Kind, Result};
@@ -21,16 +22,18 @@ use crate::policy::RuleSet;
 use crate::receipt::{
     ApprovalRecord, Check, Delegation, Outcome, Receipt, ReceiptOperation, Timings, VerifiedChange,
 };
-use crate::settings::Settings;
 use crate::source::Source;
 
 /// Everything the executor needs besides the plan.
 pub struct Context<'a> {
-    pub settings: &'a Settings,
     pub rules: &'a RuleSet,
     pub store: &'a mut dyn AuditStore,
     pub source: &'a mut dyn Source,
-    pub approval: approval::Options,
+    /// Asks for the approval a plan above the auto-approve tier needs.
+    pub approver: &'a dyn Approver,
+    /// The plan file being applied: re-read after approval, and the write refused if it no
+    /// longer is the approved plan.
+    pub plan_file: Option<PathBuf>,
     /// The agents and tokens used, for the receipt's delegation chain.
     pub delegation: Vec<Delegation>,
     /// Mails the summary after a successful apply; None when nobody is to be notified.
@@ -98,7 +101,7 @@ fn check(ctx: &mut Context<'_>, file_plan: &Plan, now: jiff::Timestamp) -> Resul
         &catalog,
         ctx.circumstances.clone(),
         ctx.rules,
-        approval::method_name(ctx.approval.method),
+        ctx.approver.method(),
     );
     // No approval, --yes or tier setting can release a forbidden plan.
     crate::plan::forbid::check(&plan.operations, &catalog, ctx.rules)?;
@@ -125,18 +128,14 @@ fn approve(ctx: &mut Context<'_>, plan: &Plan) -> Result<ApprovalRecord> {
         }
     };
     let summary = (ctx.summarise)(plan);
-    let approved = approval::obtain(
-        ctx.settings,
-        ctx.rules,
+    let request = ApprovalRequest {
         plan,
-        &ctx.approval,
-        &crate::clock::now()?.to_string(),
-        &approval::Presentation {
-            summary: &summary,
-            sent: &sent,
-        },
-    )?;
-    Ok(approved.record)
+        rules: ctx.rules,
+        now: &crate::clock::now()?.to_string(),
+        summary: &summary,
+        sent: &sent,
+    };
+    approval::obtain(ctx.approver, &request, ctx.plan_file.as_deref())
 }
 
 /// After approval, and only then, the source gets its write credentials; their grants join

@@ -6,3 +6,4 @@ pub mod ciba;
 pub mod executor;
 pub mod rar;
 pub mod recover;
+pub mod tty;

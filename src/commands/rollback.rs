@@ -1,12 +1,10 @@
 //! `changeset rollback <receipt-id>`: plan the inverse of an applied changeset, then approve
 //! and apply it like any other plan (same stale checks, scoring and approval).
 
-use crate::apply::approval;
 use crate::cli::RollbackArgs;
-use crate::commands::{apply, plan};
 use crate::error::Result;
 use crate::output;
-use crate::plan::file;
+use crate::plan::{Draft, file};
 use crate::policy::RuleSet;
 use crate::receipt::Receipt;
 use crate::receipt::inverse;
@@ -26,20 +24,18 @@ pub fn run(settings: &Settings, args: &RollbackArgs) -> Result<u8> {
     let catalog = source.read()?;
     let operations = inverse::operations(&receipt, &catalog)?;
     let request = format!("rollback of {} ({})", receipt.id, receipt.request);
-    let plan = plan::assemble(
-        settings,
-        &rules,
-        source.describe(),
-        &catalog,
-        &request,
+    let draft = Draft {
+        source: source.describe(),
+        catalog: &catalog,
+        request: &request,
         operations,
-        Some(receipt.id.clone()),
-        &[],
-        || catalog.fingerprint(),
-    )?;
+        rollback_of: Some(receipt.id.clone()),
+    };
+    let scoring = context::scoring(settings, &rules, &[])?;
+    let plan = crate::plan::assemble(scoring, draft, || catalog.fingerprint())?;
     if let Some(path) = &args.out {
         file::write(path, &plan)?;
-        plan::print(settings, &plan)?;
+        output::plan(settings.json(), &plan)?;
         output::note(
             settings.quiet,
             &format!(
@@ -51,12 +47,7 @@ pub fn run(settings: &Settings, args: &RollbackArgs) -> Result<u8> {
         );
         return Ok(0);
     }
-    apply::execute(
-        settings,
-        &rules,
-        &plan,
-        &spec,
-        approval::method(settings, args.approval)?.into(),
-        &[],
-    )
+    let method = context::approval_method(settings, args.approval)?;
+    let approver = context::approver(settings, method, None);
+    context::execute(settings, &rules, &plan, &spec, approver.as_ref(), None, &[])
 }

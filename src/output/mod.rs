@@ -49,6 +49,24 @@ fn to_stdout(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Resul
     }
 }
 
+/// A plan on stdout: JSON, or its table.
+pub fn plan(json: bool, plan: &crate::plan::Plan) -> Result<()> {
+    if json {
+        self::json(plan)
+    } else {
+        stdout(&tables::plan(plan, stdout_colour()))
+    }
+}
+
+/// A receipt on stdout: JSON, or its table.
+pub fn receipt(json: bool, receipt: &crate::receipt::Receipt) -> Result<()> {
+    if json {
+        self::json(receipt)
+    } else {
+        stdout(&tables::receipt(receipt, stdout_colour()))
+    }
+}
+
 /// A line for the user on stderr (progress, notes), unless quiet.
 pub fn note(quiet: bool, text: &str) {
     if !quiet {

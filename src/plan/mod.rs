@@ -6,12 +6,15 @@ pub mod derive;
 pub mod facts;
 pub mod file;
 pub mod forbid;
+pub mod request;
 pub mod resolve;
 pub mod score;
 pub mod suggest;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+pub use request::{Draft, Parser, Reader, Scoring, assemble, make};
 
 use crate::catalog::SourceRef;
 use crate::policy::MatchedRule;

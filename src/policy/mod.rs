@@ -56,6 +56,27 @@ impl Tier3 {
     }
 }
 
+/// How a human is asked to approve (`--approval`, and `approval.method` in the config file,
+/// parsed when the file is loaded).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApprovalMethod {
+    /// Ask at this terminal
+    Tty,
+    /// Auth0 CIBA push to the approver's device
+    Ciba,
+}
+
+impl ApprovalMethod {
+    /// The name a plan and a receipt record.
+    pub fn name(self) -> &'static str {
+        match self {
+            ApprovalMethod::Tty => "tty",
+            ApprovalMethod::Ciba => "ciba",
+        }
+    }
+}
+
 /// The rules the binary embeds, used when no rules file is given.
 pub const DEFAULT_RULES: &str = include_str!("../../rules/default.toml");
 

@@ -30,6 +30,17 @@ pub trait Source {
     }
 }
 
+/// Every source is where a plan's rows can come from.
+impl<S: Source + ?Sized> crate::plan::Reader for S {
+    fn read_rows(&mut self) -> Result<Catalog> {
+        self.read()
+    }
+
+    fn location(&self) -> SourceRef {
+        self.describe()
+    }
+}
+
 /// Opens the source a spec names, with the catalog's header names. A Sheets source is handed
 /// the run's Google token source and asks it for tokens only when it calls Google; a CSV file
 /// needs none.

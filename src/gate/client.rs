@@ -310,6 +310,42 @@ mod tests {
     }
 
     #[test]
+    fn final_states_exit_as_a_local_apply_that_ended_the_same_way() {
+        let view = |status: &str| -> ApplyView {
+            serde_json::from_value(serde_json::json!({
+                "id": "A-1", "status": status, "plan_id": "P-1", "plan_hash": "sha256:00",
+                "tier": 2, "required": 1, "approvers": [], "expires_at": "2026-12-01T00:00:00Z",
+                "requester": "auth0|user-1",
+                "error": {"error": status, "error_description": "because"}
+            }))
+            .unwrap()
+        };
+        let code = |status: &str| {
+            settled(view(status))
+                .map(|_| 0)
+                .unwrap_or_else(|e| e.exit_code())
+        };
+        assert_eq!(code("applied"), 0);
+        for (status, exit) in [
+            ("denied", 5),
+            ("expired", 5),
+            ("cancelled", 5),
+            ("stale", 3),
+            ("failed", 1),
+        ] {
+            assert_eq!(code(status), exit, "{status}");
+        }
+        let err = settled(view("denied")).unwrap_err();
+        assert!(
+            err.message.contains("an approver denied it: because"),
+            "{}",
+            err.message
+        );
+        // A pending apply is not an outcome.
+        assert!(settled(view("pending_approval")).is_err());
+    }
+
+    #[test]
     fn ids_in_paths_are_only_id_characters() {
         assert!(checked_id("A-20261201-abc_1").is_ok());
         for bad in ["", "../keys", "A?wait=1", "A/1", "a b", "A%2F"] {

@@ -204,6 +204,8 @@ pub fn refusal(status: u16, body: Option<ErrorBody>) -> Error {
         (_, "stale") => Error::stale(message)
             .hint("plan again: the catalog changed since the plan was made"),
         (_, "denied" | "expired") => Error::denied(message),
+        (404, "") => Error::input(message)
+            .hint("the gate may be a version of changeset without this route: compare `changeset --version` on both sides"),
         (404, _) => Error::input(message),
         (400..=499, _) => Error::input(message),
         _ => Error::runtime(message).hint("check the gate's logs"),

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::fake_google::{FakeGoogle, SCOPE_READ, typed_rows_from_csv};
 use crate::gate::service::{config_for, start};
 use crate::idp::{self, AUDIENCE, Idp, PUBLIC_CLIENT, USER, stored};
 use crate::support::{TestEnv, filters, run};
@@ -302,11 +303,19 @@ fn doctor_proves_the_gate_accepts_the_login() {
 /// A tier-2 request under the gate's rules (its policy: the requester approves on their device).
 const TIER2: &str = "put STR-001 on 20% off";
 
-/// The test IdP, a running `gate serve` whose CIBA and Token Vault clients are the IdP's, and
-/// the catalog it may write.
+/// The spreadsheet on the gate's allow-list (tests/it/gate.rs `gate_setup`), and the gate's own
+/// Google reader token.
+const SHEET: &str = "1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789";
+const GATE_READER: &str = "ya29.gate-reader";
+
+/// The test IdP, a fake Google, and a running `gate serve` whose CIBA and Token Vault clients
+/// are the IdP's; the gate may write the env's catalog.csv and the fake's spreadsheet. The fake
+/// Google accepts only the gate's tokens: its reader token (read-only) and the tokens Token Vault
+/// minted for the gate's Custom API Client.
 struct Served {
     idp: Idp,
     env: TestEnv,
+    google: FakeGoogle,
     gate: crate::gate::service::GateProcess,
 }
 
@@ -318,14 +327,57 @@ impl Served {
         let text = std::fs::read_to_string(&config)
             .unwrap()
             .replace("gate-ciba", idp::CIBA_CLIENT)
-            .replace("gate-api-client", idp::VAULT_CLIENT);
+            .replace("gate-api-client", idp::VAULT_CLIENT)
+            .replace(
+                "[sources]\n",
+                "[sources]\nreader_token_env = \"GATE_READER_TOKEN\"\n",
+            );
         std::fs::write(&config, text).unwrap();
-        let gate = start(&env, &config);
-        Served { idp, env, gate }
+        let google = FakeGoogle::start(SHEET);
+        let catalog = std::fs::read_to_string(crate::support::example_catalog()).unwrap();
+        google.add_tab("Products", typed_rows_from_csv(&catalog));
+        google.allow_token(GATE_READER, &[SCOPE_READ]);
+        let minted = format!("{}/_test/federated_tokens", idp.base_url);
+        google.trust(std::sync::Arc::new(move |token: &str| {
+            let all: Value = changeset::net::block_on(async {
+                reqwest::get(&minted).await.ok()?.json().await.ok()
+            })?;
+            all.as_array()?
+                .iter()
+                .find(|t| t["access_token"] == token && t["client_id"] == idp::VAULT_CLIENT)
+                .map(|t| {
+                    t["scope"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .split(' ')
+                        .map(str::to_string)
+                        .collect()
+                })
+        }));
+        let gate = crate::gate::service::spawn(
+            env.std_cmd()
+                .env("GATE_TV_SECRET", idp::CLIENT_SECRET)
+                .env("GATE_READER_TOKEN", GATE_READER)
+                .env("CHANGESET_SHEETS_API_URL", google.url())
+                .env("CHANGESET_GMAIL_API_URL", google.url())
+                .args(["gate", "serve", "--listen", "127.0.0.1:0", "--config"])
+                .arg(&config),
+        );
+        Served {
+            idp,
+            env,
+            google,
+            gate,
+        }
     }
 
+    /// The CLI in gate mode; its Google calls, if it made any, would reach the fake (and be
+    /// refused), never the internet.
     fn cmd(&self) -> assert_cmd::Command {
-        gate_cmd(&self.env, &self.idp, &self.gate.url)
+        let mut cmd = gate_cmd(&self.env, &self.idp, &self.gate.url);
+        cmd.env("CHANGESET_SHEETS_API_URL", self.google.url())
+            .env("CHANGESET_GMAIL_API_URL", self.google.url());
+        cmd
     }
 
     /// A plan saved by the CLI outside gate mode (an agent's plan file).
@@ -439,13 +491,16 @@ fn end_to_end_login_apply_through_the_gate_approve_written_and_the_receipt_verif
     assert_eq!(code, 0, "{stderr}");
     assert!(shown.contains(id), "{shown}");
 
-    // Nothing on this side exchanged a token (the CSV write needs no Google token at all).
+    // Only the gate's Custom API Client exchanged a token (for its e-mail summary, as the
+    // requester); nothing on this side did.
+    let minted = s.idp.get("/_test/federated_tokens");
     assert!(
-        s.idp
-            .get("/_test/federated_tokens")
+        minted
             .as_array()
             .unwrap()
-            .is_empty()
+            .iter()
+            .all(|m| m["client_id"] == idp::VAULT_CLIENT),
+        "{minted}"
     );
     s.idp
         .assert_no_leak(&s.env, &format!("{stdout}{stderr}{list}{shown}"), &[saved]);

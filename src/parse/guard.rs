@@ -184,6 +184,9 @@ pub fn check(w: &Words, clause: &str, names: &HashSet<String>, notify: bool) -> 
                         "anyone",
                     ]
                     .contains(&w.toks[i - 1].text.as_str())));
+        // "available to order": buying too.
+        let buying =
+            buying || (i >= 2 && w.toks[i - 1].is_word("to") && w.toks[i - 2].is_word("available"));
         if (t.is_word("order") || t.is_word("orders"))
             && !buying
             && !(i > 0 && w.toks[i - 1].is_word("pre"))

@@ -12,28 +12,7 @@ use crate::error::Result;
 pub fn parse(c: &Clause, ctx: &Ctx) -> Option<Result<Intent>> {
     let question = question(&c.w);
     let mut w = c.w.clone();
-    let strong = "what|which|who|where|show|list|display|view|find|search|lookup|count|see|check|print|describe|browse";
-    // "can customers buy X?", "can X be ordered right now?": availability.
-    let buy = w.take_start(BUY);
-    let mut available = buy.is_some();
-    let started = buy
-        .or_else(|| w.take_start("how many|much"))
-        .or_else(|| w.take_start("any|anything|something"))
-        .or_else(|| {
-            w.find("be bought|ordered|purchased")
-                .and_then(|_| w.take_start("can|could"))
-        })
-        .or_else(|| w.take_start("give|tell|get|bring|pull me|us"))
-        .or_else(|| w.take_start("look up"))
-        .or_else(|| w.take_start(strong))
-        .or_else(|| w.take_start("is|are|does|do|has|have|did|was|were"))?;
-    if w.toks[started.start].is_word("do")
-        && w.toks
-            .get(started.end)
-            .is_some_and(|t| t.kind == Kind::Percent || t.kind == Kind::Money)
-    {
-        return None;
-    }
+    let mut available = opening(&mut w)?;
     // Question words and the fields asked about; what is left names the products.
     for _ in 0..3 {
         w.take_all_start("me|us|a|an|the|list|all|of|for|is|are|many|much|what|which|it|about");
@@ -57,18 +36,6 @@ pub fn parse(c: &Clause, ctx: &Ctx) -> Option<Result<Intent>> {
     let in_category = w
         .take_find("products|items|things|skus|ones do|does? we|you? are|is|have|carry|stock|sell|got? there? in|within")
         .is_some();
-    const READ_WORDS: &[&str] = &[
-        "go|goes|sell|sells|selling|retail|retails|going for|at",
-        "'s? the|their|its|current|currently? base|promo|promotional|sale|list|regular? price|prices|pricing|cost|costs|status|statuses|details|detail|info|information|inventory|stock|availability|names|name|skus|categories|images|image|picture|pictures|photo|photos|urls|url|data|everything|anything|flag|flags of|for|on|in?",
-        "is|are|does|do|did|was|were|has|have|there|we|you|currently|right|now|any|got|carry|sell|offer|stock",
-        "in the|our? catalog|catalogue|store",
-        "most|least|more|less expensive|priced|pricey",
-        "cheapest|priciest|highest|lowest|biggest|smallest priced?",
-        "a list of",
-        "at the? moment|present",
-        "still|presently",
-        "?",
-    ];
     for pattern in READ_WORDS {
         w.take_all(pattern);
     }
@@ -81,39 +48,90 @@ pub fn parse(c: &Clause, ctx: &Ctx) -> Option<Result<Intent>> {
             question,
         }));
     }
-    let runs = w.runs();
-    if runs.len() > 1 {
-        let words: Vec<String> = w.unused().map(|t| c.token_text(t)).collect();
-        return Some(Err(not_understood(&c.text, &words)));
-    }
     Some(
-        target::selectors(&mut w, c.src, filters)
-            .map(|mut t| {
-                if in_category {
-                    for s in &mut t.selectors {
-                        if let Selector::Name(name) = s {
-                            *s = Selector::Category(std::mem::take(name));
-                        }
-                    }
-                }
-                t
-            })
-            .map_err(|words| not_understood(&c.text, &words))
-            .map(|t| match &ctx.topic {
-                Some(topic)
-                    if t.selectors == [Selector::Previous]
-                        && t.filters.is_empty()
-                        && !ctx.had_target =>
-                {
-                    topic.clone()
-                }
-                _ => t,
-            })
-            .map(|target| Intent::Read {
-                target: Some(target),
-                question,
-            }),
+        read_target(c, ctx, w, filters, in_category).map(|target| Intent::Read {
+            target: Some(target),
+            question,
+        }),
     )
+}
+
+/// How a read opens ("what", "show", "how many", "is", "can customers buy"), consumed; whether
+/// it asks about availability. None when the clause is not a read.
+fn opening(w: &mut Words) -> Option<bool> {
+    let strong = "what|which|who|where|show|list|display|view|find|search|lookup|count|see|check|print|describe|browse";
+    // "can customers buy X?", "can X be ordered right now?": availability.
+    let buy = w.take_start(BUY);
+    let available = buy.is_some();
+    let started = buy
+        .or_else(|| w.take_start("how many|much"))
+        .or_else(|| w.take_start("any|anything|something"))
+        .or_else(|| {
+            w.find("be bought|ordered|purchased")
+                .and_then(|_| w.take_start("can|could"))
+        })
+        .or_else(|| w.take_start("give|tell|get|bring|pull me|us"))
+        .or_else(|| w.take_start("look up"))
+        .or_else(|| w.take_start(strong))
+        .or_else(|| w.take_start("is|are|does|do|has|have|did|was|were"))?;
+    let first = &w.toks[started.start];
+    // "list X as pre-order" sets a state; "do 20% off X" is a discount.
+    if first.is_word("list") && w.find("as").is_some() {
+        return None;
+    }
+    if first.is_word("do")
+        && w.toks
+            .get(started.end)
+            .is_some_and(|t| t.kind == Kind::Percent || t.kind == Kind::Money)
+    {
+        return None;
+    }
+    Some(available)
+}
+
+/// Words a question uses besides its subject.
+const READ_WORDS: &[&str] = &[
+    "go|goes|sell|sells|selling|retail|retails|going for|at",
+    "'s? the|their|its|current|currently? base|promo|promotional|sale|list|regular? price|prices|pricing|cost|costs|status|statuses|details|detail|info|information|inventory|stock|availability|names|name|skus|categories|images|image|picture|pictures|photo|photos|urls|url|data|everything|anything|flag|flags of|for|on|in?",
+    "is|are|does|do|did|was|were|has|have|there|we|you|currently|right|now|any|got|carry|sell|offer|stock",
+    "in the|our? catalog|catalogue|store",
+    "most|least|more|less expensive|priced|pricey",
+    "cheapest|priciest|highest|lowest|biggest|smallest priced?",
+    "a list of",
+    "at the? moment|present",
+    "still|presently",
+    "?",
+];
+
+/// The products a read names (one phrase), narrowed by its filters; "it" takes the topic.
+fn read_target(
+    c: &Clause,
+    ctx: &Ctx,
+    mut w: Words,
+    filters: Vec<Filter>,
+    in_category: bool,
+) -> Result<Target> {
+    if w.runs().len() > 1 {
+        let words: Vec<String> = w.unused().map(|t| c.token_text(t)).collect();
+        return Err(not_understood(&c.text, &words));
+    }
+    let mut t = target::selectors(&mut w, c.src, filters)
+        .map_err(|words| not_understood(&c.text, &words))?;
+    if in_category {
+        for s in &mut t.selectors {
+            if let Selector::Name(name) = s {
+                *s = Selector::Category(std::mem::take(name));
+            }
+        }
+    }
+    Ok(match &ctx.topic {
+        Some(topic)
+            if t.selectors == [Selector::Previous] && t.filters.is_empty() && !ctx.had_target =>
+        {
+            topic.clone()
+        }
+        _ => t,
+    })
 }
 
 /// "can customers buy", "could shoppers order": the question is whether products are available.

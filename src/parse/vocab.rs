@@ -291,9 +291,17 @@ const STRUCTURAL: &[&str] = &[
 
 /// Inventory states as they are written, most specific first.
 pub const STATES: &[(&str, InventoryState)] = &[
-    ("available for pre order|orders", InventoryState::PreOrder),
+    (
+        "available to|for pre order|orders",
+        InventoryState::PreOrder,
+    ),
+    (
+        "available to|for preorder|preorders",
+        InventoryState::PreOrder,
+    ),
     ("up|open for pre order|orders", InventoryState::PreOrder),
     ("on pre order|orders", InventoryState::PreOrder),
+    ("on preorder|preorders", InventoryState::PreOrder),
     ("pre order|orders|ordered", InventoryState::PreOrder),
     ("preorder|preorders|preordered", InventoryState::PreOrder),
     ("back in stock", InventoryState::InStock),
@@ -314,6 +322,26 @@ pub const STATES: &[(&str, InventoryState)] = &[
 /// looked for before [`STATES`] so that the longer phrase wins. Only for writes: a filter
 /// never reads these.
 pub const REPORTED_STATES: &[(&str, InventoryState)] = &[
+    (
+        "stock|inventory|supply|supplies is|are|'s|was|has|have|now? empty|depleted|exhausted|zero|gone|nil",
+        InventoryState::OutOfStock,
+    ),
+    (
+        "stock|inventory|supply|supplies is|are|'s|was|now? running|getting? low|short|thin",
+        InventoryState::LowStock,
+    ),
+    (
+        "stock|shipment|shipments|delivery|deliveries|restock|order|orders has|have|just? arrived|landed|come|came in?",
+        InventoryState::InStock,
+    ),
+    ("arrived|landed", InventoryState::InStock),
+    ("fully|well|amply|properly stocked", InventoryState::InStock),
+    (
+        "has|have plenty|lots|loads|tons of stock|inventory",
+        InventoryState::InStock,
+    ),
+    ("selling out fast|quickly|quick", InventoryState::LowStock),
+    ("been delivered", InventoryState::InStock),
     ("no longer in stock", InventoryState::OutOfStock),
     (
         "no longer made|produced|manufactured|carried|stocked|offered|sold",
@@ -360,7 +388,7 @@ pub const REPORTED_STATES: &[(&str, InventoryState)] = &[
     ("is|are|'s back", InventoryState::InStock),
     ("unavailable", InventoryState::OutOfStock),
     (
-        "is|are|was|to|as|getting|running|very|too|quite|pretty|now|: low",
+        "is|are|was|to|as|getting|running|very|too|quite|pretty|now|both|all|: low",
         InventoryState::LowStock,
     ),
     ("available to buy|order|purchase", InventoryState::InStock),

@@ -142,94 +142,97 @@ fn end_promo(c: &Clause, ctx: &Ctx, values: &Values) -> Parsed {
     if values.percent || values.amount {
         return None;
     }
+    back_to_regular(c)
+        .or_else(|| ended_frame(c))
+        .or_else(|| promo_is_over(c))
+        .map(|w| end(c, ctx, &w, false))
+        .or_else(|| end_verb(c, ctx))
+}
+
+/// "back to the regular price", "return X to full price" (but "put X back on promo at its old
+/// price" starts a promo again).
+fn back_to_regular<'a>(c: &Clause<'a>) -> Option<Words<'a>> {
     let mut w = c.w.clone();
-    // "back to the regular price", "return X to full price".
     let reset = "back? to|at the|its|their? regular|full|normal|original|base|list|standard|usual|old price|prices|pricing";
-    // "put X back on promo at its old price" starts a promo again.
-    let on_promo = w.find(&format!("on|onto a|the? {PROMO_NOUN}")).is_some();
-    if let Some(m) = w.find(reset).filter(|_| !on_promo) {
-        let verb =
-            w.at_start("put|set|return|revert|bring|change|move|reset|restore|switch|go|take|send");
-        if w.toks[m.start].is_word("back") || verb.is_some() {
-            w.take(&m);
-            if let Some(v) = verb {
-                w.take(&v);
-            }
-            return Some(end(c, ctx, &w, false));
-        }
+    if w.find(&format!("on|onto a|the? {PROMO_NOUN}")).is_some() {
+        return None;
     }
-    if w
-        .take_start("restore|reinstate the? regular|full|normal|original|usual price|prices|pricing on|for|of|to?")
-        .is_some()
-    {
-        return Some(end(c, ctx, &w, false));
+    let m = w.find(reset)?;
+    let verb =
+        w.at_start("put|set|return|revert|bring|change|move|reset|restore|switch|go|take|send");
+    if !w.toks[m.start].is_word("back") && verb.is_none() {
+        return None;
     }
-    // "take X off promo", "remove X from the sale".
-    let mut off = c.w.clone();
-    if off
-        .take_start("take|pull|get|move|bring|remove|drop|knock")
-        .is_some()
-        && (off
-            .take_end(&format!("off|from the|its|their? {PROMO_NOUN}"))
-            .is_some()
-            || off
-                .take_end(&format!("out of the|its|their? {PROMO_NOUN}"))
-                .is_some())
-    {
-        return Some(end(c, ctx, &off, false));
+    w.take(&m);
+    if let Some(v) = verb {
+        w.take(&v);
     }
+    Some(w)
+}
+
+/// Frames that end a promo, as (words before the products, words after them); `{P}` stands
+/// for a promo noun. A frame fits when each of its parts does.
+const ENDED_FRAMES: &[(&str, &str)] = &[
+    (
+        "restore|reinstate the? regular|full|normal|original|usual price|prices|pricing on|for|of|to?",
+        "",
+    ),
+    // "take X off promo", "remove X from the sale", "pull X out of the promotion".
+    (
+        "take|pull|get|move|bring|remove|drop|knock",
+        "off|from the|its|their? {P}",
+    ),
+    (
+        "take|pull|get|move|bring|remove|drop|knock",
+        "out of the|its|their? {P}",
+    ),
     // "stop discounting X", "sale's over for X".
-    let mut stop = c.w.clone();
-    if stop
-        .take_start("stop|quit|cease|end discounting|promoting|marking")
-        .is_some()
-        || stop
-            .take_start(&format!(
-                "the? {PROMO_NOUN} is|'s|has|have? been? over|ended|finished|done for|on"
-            ))
-            .is_some()
-    {
-        stop.take_end("down");
-        return Some(end(c, ctx, &stop, false));
-    }
-    // "the X deal is finished", "the promo on X is over", "X's sale has ended".
-    let mut over = c.w.clone();
-    if over
-        .take_end("is|are|has|have|'s|needs|need|should|must|ought|got|can|will? to? be|been? now|finally|officially? finished|over|done|ended|expired|through|gone|stopped|cancelled|canceled|concluded|end|stop|finish|go")
-        .is_some()
-        && over
-            .take_find(&format!("'s? the|its|their? {PROMO_NOUN} on|for|of?"))
-            .is_some()
-    {
-        return Some(end(c, ctx, &over, false));
-    }
-    // "X is full price again".
-    let mut full = c.w.clone();
-    if full
-        .take_end("is|are|'s now|back? at? full|regular|normal|original price|priced")
-        .is_some()
-    {
-        return Some(end(c, ctx, &full, false));
-    }
-    // "X is off sale", "X is out of the promo".
-    let mut off_now = c.w.clone();
-    if off_now
-        .take_end(&format!("is|are now? off the|its|their? {PROMO_NOUN}"))
-        .or_else(|| off_now.take_end(&format!("is|are now? out of the|its|their? {PROMO_NOUN}")))
-        .is_some()
-    {
-        return Some(end(c, ctx, &off_now, false));
-    }
-    let mut longer = c.w.clone();
-    if longer
-        .take_end(&format!(
-            "is|are|should? be? no longer on a|the? {PROMO_NOUN}"
-        ))
-        .is_some()
-    {
-        return Some(end(c, ctx, &longer, false));
-    }
-    // "end the promo on X", "cancel the promos in the Trail category", "end all promos".
+    ("stop|quit|cease|end discounting|promoting|marking", ""),
+    (
+        "the? {P} is|'s|has|have? been? over|ended|finished|done for|on",
+        "",
+    ),
+    // "X is full price again", "X is off sale", "X is no longer discounted".
+    (
+        "",
+        "is|are|'s now|back? at? full|regular|normal|original price|priced",
+    ),
+    ("", "is|are now? off the|its|their? {P}"),
+    ("", "is|are now? out of the|its|their? {P}"),
+    ("", "is|are|should? be? no longer on a|the? {P}"),
+    (
+        "",
+        "is|are|should? be? no longer discounted|promoted|reduced|marked down?",
+    ),
+];
+
+/// The first [`ENDED_FRAMES`] frame that fits, with its words consumed.
+fn ended_frame<'a>(c: &Clause<'a>) -> Option<Words<'a>> {
+    ENDED_FRAMES.iter().find_map(|(before, after)| {
+        let mut w = c.w.clone();
+        if !before.is_empty() {
+            w.take_start(&before.replace("{P}", PROMO_NOUN))?;
+        }
+        if !after.is_empty() {
+            w.take_end(&after.replace("{P}", PROMO_NOUN))?;
+        }
+        w.take_end("down");
+        Some(w)
+    })
+}
+
+/// "the X deal is finished", "the promo on X is over", "X's sale has ended", "the X promo
+/// needs to end".
+fn promo_is_over<'a>(c: &Clause<'a>) -> Option<Words<'a>> {
+    let mut w = c.w.clone();
+    w.take_end("is|are|has|have|'s|needs|need|should|must|ought|got|can|will? to? be|been? now|finally|officially? finished|over|done|ended|expired|through|gone|stopped|cancelled|canceled|concluded|end|stop|finish|go")?;
+    w.take_find(&format!("'s? the|its|their? {PROMO_NOUN} on|for|of?"))?;
+    Some(w)
+}
+
+/// "end the promo on X", "cancel the promos in the Trail category", "end all promos".
+fn end_verb(c: &Clause, ctx: &Ctx) -> Parsed {
+    let mut w = c.w.clone();
     let verb = w
         .take_start("end|stop|cancel|remove|clear|kill|drop|finish|terminate|deactivate|disable|scrap|halt|pull|delete|erase|undo|revoke|lift|withdraw|close|expire|discontinue")
         .or_else(|| w.take_start("turn|switch|shut|call off"))
@@ -635,85 +638,134 @@ fn inventory(c: &Clause, ctx: &Ctx) -> Parsed {
         .or_else(|| stated(c, ctx))
 }
 
+/// Where counted stock is ("in stock", "on hand", "in the warehouse").
+const PLACE: &str = "in|on stock|hand|the|our warehouse|stockroom|store|shop?";
+
+/// Words that count stock ("3 pairs", "11 units").
+const UNITS: &str = "pairs|pair|units|unit|pieces|piece|items|boxes";
+
+/// A count found in a clause: the clause with the count's words consumed, and the count.
+type Counted<'a> = (Words<'a>, super::pattern::Match);
+
 /// "we only have 3 pairs of X left", "set inventory of X to 11 units", "X stock is down to 10".
 fn counted(c: &Clause, ctx: &Ctx) -> Parsed {
     let mut w = c.w.clone();
-    let units = "pairs|pair|units|unit|pieces|piece|items|boxes";
-    if let Some(m) = arrived(&mut w, units) {
+    if let Some(m) = arrived(&mut w, UNITS) {
         return Some(count_state(c, ctx, &w, m));
     }
+    let (w, m) = subject_count(&c.w)
+        .or_else(|| cue_count(&c.w))
+        .or_else(|| left_count(&c.w))?;
+    Some(count_state(c, ctx, &w, m))
+}
+
+/// "we have 3 X left", "there are only 4 X in stock", "we're down to 4 units of X", "down to
+/// the last 3 X", "only 5 X units remain", "2 X in stock".
+fn subject_count<'a>(w: &Words<'a>) -> Option<Counted<'a>> {
+    let mut w = w.clone();
     let subject = w
         .take_start("we|i still|only|just|currently|now? have|has|got|'ve got? only|just?")
         .or_else(|| w.take_start("there is|are still|only|just|now?"))
-        .or_else(|| w.take_start("only|just"));
-    // "we're down to 4 units of X".
-    if let Some(m) = w.take_start(&format!(
-        "we|i are|'re now? down|up to # {units}? of|for|left?"
-    )) {
-        return Some(count_state(c, ctx, &w, m));
-    }
-    // "zero X left", "only 5 X units remain", "we have 3 X left": the count before the name.
-    let mut tail = w.clone();
-    let unit_first = w
-        .find(&format!("only|just? # {units}|left|remaining"))
+        .or_else(|| w.take_start("only|just"))
         .is_some();
-    let tail_count = tail
-        .take_end(&format!("{units}? remain|remaining|left|available"))
+    if let Some(m) = w
+        .take_start(&format!(
+            "we|i are|'re now? down|up to # {UNITS}? of|for|left?"
+        ))
         .or_else(|| {
-            subject.as_ref().and_then(|_| {
-                tail.take_end("in stock")
-                    .or_else(|| tail.take_end("on hand"))
-            })
-        })
-        .and_then(|_| tail.take_start("only|just? #"));
-    if let Some(m) = tail_count.filter(|_| !unit_first && tail.unused().next().is_some()) {
-        return Some(count_state(c, ctx, &tail, m));
-    }
-    let m = if subject.is_some() {
-        let m = w.take_find(&format!("only|just? # {units}? left|remaining? of|for?"))?;
-        for end in [
-            "left|remaining|available",
-            "in stock",
-            "on hand",
-            "in the warehouse",
-        ] {
-            w.take_end(end);
-        }
-        m
-    } else {
-        let cue = w.find("the|our|its|their? inventory|stock|count|quantity|qty|level|levels count|level|levels|quantity|qty? of|for|on?");
-        let m = cue.and_then(|_| {
-            w.take_find(&format!(
-                "is|are|was|has|have been? now|currently|down|up|dropped|fallen|gone|hit|hits|reached|reaches|fell|falls? down|up? to|at|of|=|:? # {units}?"
+            w.take_start(&format!(
+                "we|i? are|'re? now? down to the? last|final # {UNITS}? of|for|left?"
             ))
-            .or_else(|| {
-                w.take_find(&format!(
-                    "now|currently|down|up|dropped|fallen|gone|hit|hits|reached|reaches|fell|falls? down|up? to|at|of|=|: # {units}?"
-                ))
-            })
-            .or_else(|| w.take_find(&format!("has|have? hit|hits|reached|reaches # {units}?")))
-        });
-        match m {
-            Some(m) => {
-                // "X: 0 in stock": the place, not the cue.
-                if w.take_end("in stock").is_none() {
-                    w.take_end("on hand");
-                }
-                w.take_start(SET_VERBS);
-                w.take_find("the|our|its|their? inventory|stock|count|quantity|qty|level|levels count|level|levels|quantity|qty? of|for|on?");
-                m
-            }
-            None => {
-                // "X: 3 left", "X only has 7 left", "3 pairs left of X", "X: 0 in stock".
-                w.take_find(&format!(
-                    ":? only|just? has|have|got? only|just? # {units}? left|remaining of|for?"
-                ))
-                .or_else(|| w.take_find(&format!(": # {units}? in stock")))
-                .or_else(|| w.take_find(&format!(": # {units}? on hand")))?
-            }
-        }
-    };
-    Some(count_state(c, ctx, &w, m))
+        })
+        .or_else(|| w.take_start(&format!("we|i are|'re left with # {UNITS}? of?")))
+    {
+        return Some((w, m));
+    }
+    if let Some(found) = tail_count(&w, subject) {
+        return Some(found);
+    }
+    if !subject {
+        return None;
+    }
+    let m = w.take_find(&format!("only|just? # {UNITS}? left|remaining? of|for?"))?;
+    for end in [
+        "left|remaining|available",
+        "in stock",
+        "on hand",
+        "in the warehouse",
+    ] {
+        w.take_end(end);
+    }
+    Some((w, m))
+}
+
+/// The count before the name: "zero X left", "only 5 X units remain", "2 X in stock" (a place
+/// after the name needs a subject or the count first).
+fn tail_count<'a>(w: &Words<'a>, subject: bool) -> Option<Counted<'a>> {
+    let unit_first = w
+        .find(&format!("only|just? # {UNITS}|left|remaining"))
+        .is_some();
+    let count_first = w.at_start("only|just? #").is_some();
+    let mut tail = w.clone();
+    let place = tail.take_end(PLACE).is_some();
+    let left = tail
+        .take_end(&format!("{UNITS}? remain|remaining|left|available"))
+        .is_some();
+    if !(left || (place && (subject || count_first))) {
+        return None;
+    }
+    let m = tail.take_start("only|just? #")?;
+    (!unit_first && tail.unused().next().is_some()).then_some((tail, m))
+}
+
+const COUNT_CUE: &str = "the|our|its|their? inventory|stock|count|quantity|qty|level|levels count|level|levels|quantity|qty? of|for|on?";
+
+/// A stock word and a count: "X stock is down to 10", "set inventory of X to 11 units".
+fn cue_count<'a>(w: &Words<'a>) -> Option<Counted<'a>> {
+    let mut w = w.clone();
+    w.find(COUNT_CUE)?;
+    let m = w
+        .take_find(&format!(
+            "is|are|was|has|have been? now|currently|down|up|dropped|fallen|gone|hit|hits|reached|reaches|fell|falls? down|up? to|at|of|=|:? # {UNITS}?"
+        ))
+        .or_else(|| {
+            w.take_find(&format!(
+                "now|currently|down|up|dropped|fallen|gone|hit|hits|reached|reaches|fell|falls? down|up? to|at|of|=|: # {UNITS}?"
+            ))
+        })
+        .or_else(|| w.take_find(&format!("has|have? hit|hits|reached|reaches # {UNITS}?")))?;
+    // "X: 0 in stock": the place, not the cue.
+    if w.take_end("in stock").is_none() {
+        w.take_end("on hand");
+    }
+    w.take_start(SET_VERBS);
+    w.take_find(COUNT_CUE);
+    Some((w, m))
+}
+
+/// "X: 3 left", "X only has 7 left", "3 pairs left of X", "X: 0 in stock", "X now has 15
+/// units".
+fn left_count<'a>(w: &Words<'a>) -> Option<Counted<'a>> {
+    let mut w = w.clone();
+    let m = w
+        .take_find(&format!(
+            ":? only|just? has|have|got? only|just? # {UNITS}? left|remaining of|for?"
+        ))
+        .or_else(|| w.take_find(&format!(": # {UNITS}? in stock")))
+        .or_else(|| w.take_find(&format!(": # {UNITS}? on hand")))
+        .or_else(|| w.take_find(&format!("now|currently|still? has|have|holds # {UNITS}")))
+        .or_else(|| {
+            w.take_find(&format!(
+                "is|are|'s now? down to the? last|final? # {UNITS}?"
+            ))
+        })
+        .or_else(|| w.take_find(&format!("restocked|replenished with # {UNITS}?")))
+        .or_else(|| w.take_find(&format!("is|are|'s now? at|on # {UNITS}")))?;
+    w.take_end(PLACE);
+    if w.take_end("in stock").is_none() {
+        w.take_end("left|remaining");
+    }
+    Some((w, m))
 }
 
 /// A delivery: "30 units of X arrived at the warehouse", "a shipment of 30 X came in", "we
@@ -721,7 +773,7 @@ fn counted(c: &Clause, ctx: &Ctx) -> Parsed {
 fn arrived(w: &mut Words, units: &str) -> Option<super::pattern::Match> {
     let mut a = w.clone();
     let received = a
-        .take_start("we|i just|have|'ve? received|got|counted|found")
+        .take_start("we|i? just|have|'ve? received|got|counted|found")
         .or_else(|| a.take_start("we|i just? took in"))
         .is_some();
     if received {
@@ -758,17 +810,25 @@ fn count_state(c: &Clause, ctx: &Ctx, w: &Words, m: super::pattern::Match) -> Re
 /// follow them (if any), and the state ("discontinue X", "we are out of X", "the last X sold").
 const STATE_FRAMES: &[(&str, Option<&str>, InventoryState)] = &[
     (
-        "discontinue|discontinuing|retire|unlist",
+        "we|i|they? are|'re|will|'ll? discontinue|discontinuing|retire|retiring|unlist|unlisting",
         None,
         InventoryState::Discontinued,
     ),
-    ("phase|take out", None, InventoryState::Discontinued),
     (
-        "we|i|they have|'ve|had|just|finally|officially? discontinued|retired|unlisted",
+        "we|i|they? are|'re|will|'ll? phase|phasing|take|taking out",
         None,
         InventoryState::Discontinued,
     ),
-    ("restock|replenish|refill", None, InventoryState::InStock),
+    (
+        "the|our|their? we|i|they|manufacturer|manufacturers|supplier|suppliers|vendor|maker|makers|brand|factory have|'ve|has|had|just|finally|officially? discontinued|retired|unlisted",
+        None,
+        InventoryState::Discontinued,
+    ),
+    (
+        "restock|restocked|replenish|replenished|refill|refilled",
+        None,
+        InventoryState::InStock,
+    ),
     (
         "we|i|they have|'ve|had|just? restocked|replenished|refilled",
         None,
@@ -800,14 +860,41 @@ const STATE_FRAMES: &[(&str, Option<&str>, InventoryState)] = &[
         InventoryState::OutOfStock,
     ),
     (
-        "there is|are|'s no",
+        "there is|are|'s no more?",
+        Some("left|remaining|available"),
+        InventoryState::OutOfStock,
+    ),
+    (
+        "there is|are|'s no more?",
+        Some("in stock"),
+        InventoryState::OutOfStock,
+    ),
+    ("there is|are|'s no more", None, InventoryState::OutOfStock),
+    (
+        "we|i|they have|'ve|'d|had got? no more",
+        None,
+        InventoryState::OutOfStock,
+    ),
+    (
+        "we|i|they have|'ve|'d|had got? no",
+        Some("in stock"),
+        InventoryState::OutOfStock,
+    ),
+    (
+        "there is|are|'s none of",
         Some("left|remaining"),
         InventoryState::OutOfStock,
     ),
     (
-        "there is|are|'s no",
-        Some("in stock"),
+        "no more?",
+        Some("left|remaining|available"),
         InventoryState::OutOfStock,
+    ),
+    ("no more", None, InventoryState::OutOfStock),
+    (
+        "stop|quit|cease selling|making|carrying|stocking|producing|offering",
+        None,
+        InventoryState::Discontinued,
     ),
     (
         "the|our last|final one|unit|units|pair|piece|item? of?",
@@ -820,7 +907,7 @@ const STATE_FRAMES: &[(&str, Option<&str>, InventoryState)] = &[
         InventoryState::Discontinued,
     ),
     (
-        "the|our? manufacturer|supplier|vendor|maker|brand|factory|we|i|they has|have|'ve|just? stopped|quit|ceased selling|making|carrying|stocking|producing|offering",
+        "the|our? manufacturer|supplier|vendor|maker|brand|factory|we|i|they has|have|'ve|are|'re|will|'ll|just? stopped|stop|stopping|quit|ceased|ceasing selling|making|carrying|stocking|producing|offering",
         None,
         InventoryState::Discontinued,
     ),
@@ -840,9 +927,29 @@ const STATE_FRAMES: &[(&str, Option<&str>, InventoryState)] = &[
         InventoryState::LowStock,
     ),
     (
-        "open|take|accept|start|begin|enable|allow pre order|orders|preorders|preorder for|on?",
+        "we|i? are|'re|will|'ll? now? open|opening|take|taking|accept|accepting|start|begin|enable|allow pre order|orders|preorders|preorder for|on?",
         None,
         InventoryState::PreOrder,
+    ),
+    (
+        "start|begin taking|accepting pre order|orders|preorders|preorder for|on?",
+        None,
+        InventoryState::PreOrder,
+    ),
+    (
+        "pre order|orders|preorders|preorder are|is now? open for|on",
+        None,
+        InventoryState::PreOrder,
+    ),
+    (
+        "we|i are|'re|have|had|'ve? nearly|almost|practically|virtually run|ran? out of",
+        None,
+        InventoryState::LowStock,
+    ),
+    (
+        "plenty|lots|loads|tons of",
+        Some("in stock"),
+        InventoryState::InStock,
     ),
     (
         "customers|shoppers|people|buyers|clients|everyone|you|they can|could|may only|now? pre order|preorder",
@@ -854,6 +961,7 @@ const STATE_FRAMES: &[(&str, Option<&str>, InventoryState)] = &[
         None,
         InventoryState::InStock,
     ),
+    ("we|i have|'ve got?", Some("back"), InventoryState::InStock),
 ];
 
 /// The first [`STATE_FRAMES`] frame that fits the clause.
@@ -886,8 +994,27 @@ fn stated(c: &Clause, ctx: &Ctx) -> Parsed {
     {
         w = bare;
     }
-    let state = take_state(&mut w)?;
-    // "back in production and in stock": more phrases for the same state.
+    let state = take_state(&mut w).or_else(|| take_state_label(&mut w))?;
+    let mut w = match same_states(c, w, state) {
+        Ok(w) => w,
+        Err(e) => return Some(Err(e)),
+    };
+    // "move X from pre-order to in stock": the state it had does not matter.
+    for (pattern, _) in vocab::STATES {
+        if w.take_end(&format!("from {pattern}")).is_some() {
+            break;
+        }
+    }
+    take_state_cues(&mut w);
+    Some(
+        c.target(&w, ctx)
+            .map(|target| Intent::SetInventory { target, state }),
+    )
+}
+
+/// "back in production and in stock": more phrases for the same state are consumed; a
+/// different state is refused.
+fn same_states<'a>(c: &Clause, mut w: Words<'a>, state: InventoryState) -> Result<Words<'a>> {
     for _ in 0..2 {
         let mut more = w.clone();
         if more.take_end("and|,|&").is_none() {
@@ -896,16 +1023,23 @@ fn stated(c: &Clause, ctx: &Ctx) -> Parsed {
         match take_state(&mut more) {
             Some(s) if s == state => w = more,
             Some(_) => {
-                return Some(Err(Error::input(format!(
+                return Err(Error::input(format!(
                     "\"{}\" names two different inventory states; nothing was planned",
                     c.text
                 ))
-                .with_examples()));
+                .with_examples());
             }
             None => break,
         }
     }
-    w.take_start("mark|set|flag|make|update|change|list|switch|move|put|label|tag|show|get|turn");
+    Ok(w)
+}
+
+/// The verb and the stock words around a state phrase ("mark", "set the inventory of").
+fn take_state_cues(w: &mut Words) {
+    w.take_start(
+        "mark|set|flag|make|update|change|list|switch|move|put|label|tag|show|get|turn|have",
+    );
     w.take_start("we|i just|now|finally? got|have|'ve got?");
     for cue in [
         "the? stock|inventory status|state|flag|level of|for|on?",
@@ -920,10 +1054,20 @@ fn stated(c: &Clause, ctx: &Ctx) -> Parsed {
     ] {
         w.take_end(cue);
     }
-    Some(
-        c.target(&w, ctx)
-            .map(|target| Intent::SetInventory { target, state }),
-    )
+}
+
+/// A state as a label before the products: "Out of stock: X", "Back in stock - X", "Low
+/// stock alert: X".
+fn take_state_label(w: &mut Words) -> Option<InventoryState> {
+    vocab::REPORTED_STATES
+        .iter()
+        .chain(vocab::STATES)
+        .find_map(|(pattern, state)| {
+            w.take_start(&format!(
+                "now|back|currently? {pattern} alert|update|notice|warning? :|-"
+            ))
+            .map(|_| *state)
+        })
 }
 
 /// A state phrase at the end and the verbs of being before it ("has been discontinued").
@@ -933,7 +1077,7 @@ fn take_state(w: &mut Words) -> Option<InventoryState> {
         .chain(vocab::STATES)
         .find_map(|(pattern, state)| w.take_end(pattern).map(|_| *state))?;
     for _ in 0..3 {
-        w.take_end("is|are|was|were|has|have|had|got|went|gone|became|become|being|been|now|as|to|into|back|be|should|will|officially|just|finally|currently|temporarily|completely|totally|entirely|still|read|reads|say|says|show|shows|came|come|comes|once|again|marked|flagged|listed|labelled|labeled|needs|need|must|:|-|>");
+        w.take_end("is|are|was|were|has|have|had|got|went|gone|became|become|being|been|now|as|to|into|back|be|should|will|officially|just|finally|currently|temporarily|completely|totally|entirely|still|read|reads|say|says|show|shows|came|come|comes|once|again|marked|flagged|listed|labelled|labeled|needs|need|must|both|all|:|-|>");
     }
     Some(state)
 }

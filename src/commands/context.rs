@@ -13,7 +13,7 @@ use crate::apply::tty::Terminal;
 use crate::audit::AuditStore;
 use crate::auth::vault::{LoginExchange, VaultTokens};
 use crate::catalog::{Catalog, SourceSpec};
-use crate::cli::ParserKind;
+use crate::cli::{ParserKind, PlanArgs};
 use crate::error::{Error, Result};
 use crate::google::token::{EnvToken, TokenSource};
 use crate::notify::Notifier;
@@ -275,4 +275,35 @@ fn local_delegation(spec: &SourceSpec) -> Vec<Delegation> {
         chain.push(entry("writer", "file:write"));
     }
     chain
+}
+
+/// Exit status of `plan --detailed-exitcode` when the plan has changes.
+const EXIT_HAS_CHANGES: u8 = 10;
+
+/// The end of `plan`, wherever the plan was made (here, or by the gate): saves it with `-o`,
+/// prints it, says how to apply it, and gives the exit status.
+pub fn finish_plan(settings: &Settings, args: &PlanArgs, plan: &Plan) -> Result<u8> {
+    if let Some(path) = &args.out {
+        crate::plan::file::write(path, plan)?;
+        output::note(
+            settings.quiet || settings.json(),
+            &format!("Saved plan {} to {}", plan.id, path.display()),
+        );
+    }
+    output::plan(settings.json(), plan)?;
+    if let Some(path) = args
+        .out
+        .as_ref()
+        .filter(|_| !settings.json() && plan.has_changes())
+    {
+        output::note(
+            settings.quiet,
+            &format!("Apply it with: changeset apply {}", path.display()),
+        );
+    }
+    Ok(if args.detailed_exitcode && plan.has_changes() {
+        EXIT_HAS_CHANGES
+    } else {
+        0
+    })
 }

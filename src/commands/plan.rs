@@ -3,15 +3,10 @@
 
 use crate::cli::PlanArgs;
 use crate::error::Result;
-use crate::output;
-use crate::plan::file;
 use crate::policy::RuleSet;
 use crate::settings::Settings;
 
 use super::context;
-
-/// Exit status of `plan --detailed-exitcode` when the plan has changes.
-const EXIT_HAS_CHANGES: u8 = 10;
 
 pub fn run(settings: &Settings, args: &PlanArgs) -> Result<u8> {
     let rules = RuleSet::load(settings.rules_path.as_deref())?;
@@ -24,27 +19,5 @@ pub fn run(settings: &Settings, args: &PlanArgs) -> Result<u8> {
         args.parser,
         &args.facts,
     )?;
-    if let Some(path) = &args.out {
-        file::write(path, &plan)?;
-        output::note(
-            settings.quiet || settings.json(),
-            &format!("Saved plan {} to {}", plan.id, path.display()),
-        );
-    }
-    output::plan(settings.json(), &plan)?;
-    if let Some(path) = args
-        .out
-        .as_ref()
-        .filter(|_| !settings.json() && plan.has_changes())
-    {
-        output::note(
-            settings.quiet,
-            &format!("Apply it with: changeset apply {}", path.display()),
-        );
-    }
-    Ok(if args.detailed_exitcode && plan.has_changes() {
-        EXIT_HAS_CHANGES
-    } else {
-        0
-    })
+    context::finish_plan(settings, args, &plan)
 }

@@ -13,36 +13,13 @@ use crate::plan::{Plan, file};
 use crate::settings::Settings;
 use crate::{net, output, report};
 
-/// Exit status of `plan --detailed-exitcode` when the plan has changes.
-const EXIT_HAS_CHANGES: u8 = 10;
+use super::context;
 
 pub fn plan(settings: &Settings, url: String, args: &PlanArgs) -> Result<u8> {
     refuse_local_only(args.parser, &args.facts)?;
     let gate = Gate::new(url, settings.login());
     let plan = ask_for_plan(settings, &gate, &args.request)?;
-    if let Some(path) = &args.out {
-        file::write(path, &plan)?;
-        output::note(
-            settings.quiet || settings.json(),
-            &format!("Saved plan {} to {}", plan.id, path.display()),
-        );
-    }
-    print_plan(settings, &plan)?;
-    if let Some(path) = args
-        .out
-        .as_ref()
-        .filter(|_| !settings.json() && plan.has_changes())
-    {
-        output::note(
-            settings.quiet,
-            &format!("Apply it with: changeset apply {}", path.display()),
-        );
-    }
-    Ok(if args.detailed_exitcode && plan.has_changes() {
-        EXIT_HAS_CHANGES
-    } else {
-        0
-    })
+    context::finish_plan(settings, args, &plan)
 }
 
 pub fn apply(settings: &Settings, url: String, args: &ApplyArgs) -> Result<u8> {
@@ -58,7 +35,7 @@ pub fn apply(settings: &Settings, url: String, args: &ApplyArgs) -> Result<u8> {
         file::read(Path::new(&args.target))?
     } else {
         let plan = ask_for_plan(settings, &gate, &args.target)?;
-        print_plan(settings, &plan)?;
+        output::plan(settings.json(), &plan)?;
         plan
     };
     if !plan.has_changes() {
@@ -163,20 +140,9 @@ async fn follow(gate: &Gate, first: ApplyView, limit: Option<u64>) -> Result<App
     }
 }
 
-fn print_plan(settings: &Settings, plan: &Plan) -> Result<()> {
-    if settings.json() {
-        output::json(plan)
-    } else {
-        output::stdout(&output::tables::plan(plan, output::stdout_colour()))
-    }
-}
-
 fn print_receipt(settings: &Settings, view: &ApplyView) -> Result<u8> {
     match &view.receipt {
-        Some(receipt) if settings.json() => output::json(receipt)?,
-        Some(receipt) => {
-            output::stdout(&output::tables::receipt(receipt, output::stdout_colour()))?
-        }
+        Some(receipt) => output::receipt(settings.json(), receipt)?,
         None => show_view(settings, view)?,
     }
     Ok(0)

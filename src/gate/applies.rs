@@ -47,7 +47,7 @@ pub fn refusal_of(e: &Error) -> (StatusCode, &'static str) {
     }
 }
 
-fn error_reply(e: &Error) -> Response {
+pub fn error_reply(e: &Error) -> Response {
     let (status, code) = refusal_of(e);
     // A forbid rule's refusal is an input error in the CLI; here it names itself.
     let code = if e.message.contains("forbid") && status == StatusCode::UNPROCESSABLE_ENTITY {
@@ -125,12 +125,7 @@ async fn create_for(
     let made = with_store(gate, move |gate, store| {
         let config = &gate.config;
         let mut source = sources::open(config, &spec, None)?;
-        let everyone: Vec<String> = config
-            .tiers
-            .keys()
-            .filter_map(|t| policy::select(config, *t, &sub).ok())
-            .flat_map(|s| s.approvers)
-            .collect();
+        let everyone = pipeline::approvers_of(config, &sub);
         let circumstances = pipeline::circumstances(store, &everyone)?;
         let (plan, _) = pipeline::derive(config, source.as_mut(), &submitted, circumstances)?;
         if !plan.has_changes() {
@@ -303,6 +298,13 @@ pub async fn cancel(
     if let Err(answer) = owned(&gate, &id, &requester.sub).await {
         return answer;
     }
+    // Never while this gate writes it: the write would go ahead under a cancelled status.
+    if !gate.claim_writer(&id) {
+        return reply(
+            StatusCode::CONFLICT,
+            ErrorBody::new("not_cancellable", format!("apply {id} is being written")),
+        );
+    }
     let key = id.clone();
     let cancelled = with_store(&gate, move |_, store| {
         let Some(mut r) = record::load(store, &key)? else {
@@ -322,6 +324,7 @@ pub async fn cancel(
         Ok(Some((moved, now)))
     })
     .await;
+    gate.release_writer(&id);
     let answer = match cancelled {
         Ok(Some((moved, r))) => {
             if moved {

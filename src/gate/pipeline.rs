@@ -49,6 +49,23 @@ pub fn circumstances(store: &mut dyn AuditStore, approvers: &[String]) -> Result
     })
 }
 
+/// Everyone the gate's policy could ask for `requester`'s plans (whose recent approval requests
+/// are a fact of the moment).
+pub fn approvers_of(config: &GateConfig, requester: &str) -> Vec<String> {
+    let mut all: Vec<String> = Vec::new();
+    for tier in config.tiers.keys() {
+        for a in super::policy::select(config, *tier, requester)
+            .map(|s| s.approvers)
+            .unwrap_or_default()
+        {
+            if !all.contains(&a) {
+                all.push(a);
+            }
+        }
+    }
+    all
+}
+
 /// The plan as the gate derives it from `submitted` and the rows `source` holds now.
 pub fn derive(
     config: &GateConfig,

@@ -341,6 +341,10 @@ pub async fn try_write(gate: &Arc<Gate>, id: &str) -> Result<()> {
     }
     let rec = r.clone();
     let written = with_store(gate, move |gate, store| {
+        // Cancelled meanwhile (a cancel holds the writer claim while it moves the status).
+        if record::load(store, &rec.view.id)?.map(|r| r.status()) != Some(ApplyStatus::Approved) {
+            return Ok(Err(Error::runtime("no longer approved")));
+        }
         // Already written by a gate that stopped before recording it: settle from the journal.
         if let Some((_, Some(receipt_id))) = store.claim_of(&rec.plan.id)? {
             let body = store.find(&receipt_id)?;

@@ -7,6 +7,7 @@ pub mod applies;
 pub mod client;
 pub mod config;
 pub mod pipeline;
+pub mod plans;
 pub mod policy;
 pub mod record;
 pub mod runner;

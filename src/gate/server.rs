@@ -21,7 +21,7 @@ use super::api::{self, ApplyStatus};
 use super::config::GateConfig;
 use super::record::Record;
 use super::token::{Rejection, Requester, SCOPE_AUDIT, Verifier};
-use super::{applies, runner};
+use super::{applies, plans, runner};
 use crate::audit::log;
 use crate::auth::Tenant;
 use crate::auth::ciba::Ciba;
@@ -188,6 +188,7 @@ pub fn router(gate: Arc<Gate>) -> Router {
         .route("/metrics", get(metrics))
         .route("/v1/keys", get(keys))
         .route("/v1/checkpoint", get(checkpoint))
+        .route(api::PLANS, post(plans::create))
         .route(api::APPLIES, post(applies::create))
         .route(
             "/v1/applies/{id}",

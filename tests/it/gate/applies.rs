@@ -641,3 +641,117 @@ fn an_approval_after_a_restart_waits_for_the_requesters_next_call() {
     assert!(!exchanges(&s).is_empty());
     assert_eq!(s.google.count(Op::BatchUpdate), 1);
 }
+
+#[test]
+fn the_gate_plans_under_its_own_rules_from_an_allowed_source_only() {
+    let s = setup();
+    let token = s.token(USER, "changeset:plan changeset:apply");
+    let (status, plan) = s.call(
+        "POST",
+        "/v1/plans",
+        &token,
+        Some(json!({"request": TIER2, "source": "catalog.csv"})),
+    );
+    assert_eq!(status, 200, "{plan}");
+    assert_eq!(plan["tier"], 2);
+    let rules = std::fs::read_to_string(s.env.path().join("rules.toml")).unwrap();
+    assert_eq!(
+        plan["rules"]["sha256"],
+        changeset::digest::sha256_prefixed(rules.as_bytes())
+    );
+    assert_eq!(plan["source"]["uri"], s.catalog_path());
+    // No source named: the allow-list's first. The plan applies through the gate as it is.
+    let (status, default) = s.call("POST", "/v1/plans", &token, Some(json!({"request": TIER2})));
+    assert_eq!(status, 200, "{default}");
+    assert_eq!(default["source"], plan["source"]);
+    let (status, view) = s.post_apply(&token, &plan);
+    assert_eq!(status, 202, "{view}");
+    assert_eq!(
+        view["plan_hash"],
+        json!(
+            changeset::plan::file::parse(&plan.to_string())
+                .unwrap()
+                .hash()
+        )
+    );
+
+    // A source off the allow-list, a planning token without the scope, a request it cannot read.
+    let other = s.env.path().join("other.csv");
+    std::fs::copy(s.env.catalog(), &other).unwrap();
+    let (status, refused) = s.call(
+        "POST",
+        "/v1/plans",
+        &token,
+        Some(json!({"request": TIER2, "source": other.to_str().unwrap()})),
+    );
+    assert_eq!(
+        (status, &refused["error"]),
+        (403, &json!("source_not_allowed")),
+        "{refused}"
+    );
+    let apply_only = s.token(USER, "changeset:apply");
+    let (status, refused) = s.call(
+        "POST",
+        "/v1/plans",
+        &apply_only,
+        Some(json!({"request": TIER2})),
+    );
+    assert_eq!(
+        (status, &refused["error"]),
+        (403, &json!("insufficient_scope")),
+        "{refused}"
+    );
+    let (status, refused) = s.call(
+        "POST",
+        "/v1/plans",
+        &token,
+        Some(json!({"request": "end the promo on STR-001 please and then dance"})),
+    );
+    assert_eq!(status, 422, "{refused}");
+}
+
+#[test]
+fn on_postgresql_a_pending_apply_survives_a_restart_and_the_receipt_joins_the_shared_chain() {
+    let url = crate::pg::database();
+    let mut s = setup_with(|t| format!("{t}\n[audit]\nurl = \"{url}\"\n"), &[]);
+    let plan = s.plan(TIER2, &s.catalog_path());
+    let token = s.token(USER, "changeset:apply");
+    let (status, view) = s.post_apply(&token, &plan);
+    assert_eq!(status, 202, "{view}");
+    let id = view["id"].as_str().unwrap().to_string();
+    let request = s.pending_request(view["binding_message"].as_str().unwrap());
+    let mut db = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let stored = |db: &mut postgres::Client| -> Value {
+        let body: String = db
+            .query_one("SELECT body FROM gate_applies WHERE id = $1", &[&id])
+            .unwrap()
+            .get(0);
+        serde_json::from_str(&body).unwrap()
+    };
+    for _ in 0..200 {
+        if stored(&mut db)["requests"]
+            .as_array()
+            .is_some_and(|r| !r.is_empty())
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        !s.env.path().join("audit.db").exists(),
+        "SQLite used besides PostgreSQL"
+    );
+    s.restart();
+    s.idp.settle_ciba(&request, true);
+    let mut done = s.wait_past(&token, &id, "pending_approval");
+    if done["status"] == "approved" {
+        done = s.wait_past(&token, &id, "approved");
+    }
+    assert_eq!(done["status"], "applied", "{done}");
+    let hash: String = db
+        .query_one("SELECT hash FROM chain_head WHERE one = 1", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(done["receipt"]["hash"], hash);
+    assert_eq!(stored(&mut db)["view"]["status"], "applied");
+}

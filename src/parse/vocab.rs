@@ -9,7 +9,7 @@ pub const LEADING_FILLERS: &[&str] = &[
     "heads up :|,|-",
     "just so you know",
     "quick|inventory|stock|price|pricing|catalog|status? update|note|change|request|fyi :|-",
-    "please|pls|kindly|ok|okay|hey|hi|hello|so|now|then|also|and|just|next|finally|additionally|afterwards|fyi|btw|psst",
+    "please|pls|kindly|ok|okay|hey|hi|hello|so|now|then|also|and|just|next|finally|additionally|afterwards|fyi|btw|psst|permanently",
     "alright|cheers|thanks :|,|!|-?",
     "if at? all? possible",
     "can|could|would|will you|we be able to",
@@ -61,7 +61,7 @@ pub const WISH: &[&str] = &[
 
 /// Politeness and framing at the end of a clause.
 pub const TRAILING_FILLERS: &[&str] = &[
-    "please|thanks|now|asap|immediately|today|again|too|also|then|thx|yet",
+    "please|thanks|now|asap|immediately|today|again|too|also|then|thx|yet|permanently",
     "thank you",
     "right now",
     "for me|us",

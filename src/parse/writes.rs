@@ -279,6 +279,25 @@ fn base_price(c: &Clause, ctx: &Ctx) -> Parsed {
         return None;
     }
     let mut w = c.w.clone();
+    let (mut verb, moves) = base_verb(&mut w);
+    // "price X at $N", "reprice X to $N": the verb is the noun.
+    let priced = verb == Verb::None && w.take_start("price|reprice").is_some();
+    // "X's new price: $N", "new list price $N": a new value follows.
+    let new_price = w.take_find(NEW_PRICE).is_some();
+    if (priced || new_price) && verb == Verb::None {
+        verb = Verb::Set;
+    }
+    let qualified =
+        priced || new_price || w.take_find(BASE_PRICE).is_some() || w.take_find(MSRP).is_some();
+    if !qualified && !unqualified_base(c, &mut w, verb, moves) {
+        return None;
+    }
+    Some(base_change(c, ctx, w, verb))
+}
+
+/// The verb of a base price change and whether it came after the products ("X goes up by
+/// $5", "X rises 5%").
+fn base_verb(w: &mut Words) -> (Verb, bool) {
     let verb = if w.take_start("mark up").is_some() || w.take_start(UP_VERBS).is_some() {
         Verb::Up
     } else if w.take_start(DOWN_VERBS).is_some() || w.take_start("bring down").is_some() {
@@ -292,49 +311,42 @@ fn base_price(c: &Clause, ctx: &Ctx) -> Parsed {
     } else {
         Verb::None
     };
-    // "X goes up by $5", "X rises 5%": the direction comes after the products.
-    let mut verb = verb;
-    let mut moves = false;
-    if verb == Verb::None {
-        if w.take_find(MOVES_UP).is_some() || w.take_find("price|prices|pricing up").is_some() {
-            (verb, moves) = (Verb::Up, true);
-        } else if w.take_find(MOVES_DOWN).is_some()
-            || w.take_find("price|prices|pricing down").is_some()
-        {
-            (verb, moves) = (Verb::Down, true);
-        }
+    if verb != Verb::None {
+        return (verb, false);
     }
-    // "price X at $N", "reprice X to $N": the verb is the noun.
-    let priced = verb == Verb::None && w.take_start("price|reprice").is_some();
-    if priced {
-        verb = Verb::Set;
+    if w.take_find(MOVES_UP).is_some() || w.take_find("price|prices|pricing up").is_some() {
+        (Verb::Up, true)
+    } else if w.take_find(MOVES_DOWN).is_some()
+        || w.take_find("price|prices|pricing down").is_some()
+    {
+        (Verb::Down, true)
+    } else {
+        (Verb::None, false)
     }
-    let qualified = priced
-        || w.take_find(NEW_PRICE).is_some()
-        || w.take_find(BASE_PRICE).is_some()
-        || w.take_find(MSRP).is_some();
-    if !qualified {
-        // An unqualified "price" is the base price only with a verb that sets or changes it,
-        // or in a frame that only a regular price has ("X ought to cost $N", "raise X by 5%").
-        // "X price: $99", "the price of X is now $99": a plain price given a new value.
-        let set_frame = SET_FRAMES.iter().any(|p| w.find(p).is_some());
-        let on_promo = c.w.find(&format!("on|onto a|the? {PROMO_NOUN}")).is_some();
-        let plain = (matches!(verb, Verb::Up | Verb::Down | Verb::Set)
-            || (verb == Verb::None && set_frame))
-            && !on_promo
-            && w.take_find(PLAIN_PRICE).is_some();
-        let costs = COSTS.iter().any(|p| w.find(p).is_some());
-        let by = w.find("by %").is_some() || w.find("by $").is_some();
-        let raised =
-            verb == Verb::Up && (by || w.find("up? %").is_some() || w.find("to $").is_some());
-        let moved = moves && (w.find("%").is_some() || w.find("$").is_some());
-        let promo = c.w.find(PROMO_NOUN).is_some();
-        if !(plain || (!promo && (costs || raised || moved))) {
-            return None;
-        }
-    }
-    Some(base_change(c, ctx, w, verb))
 }
+
+/// An unqualified "price" is the base price only with a verb that sets or changes it, or in a
+/// frame that only a regular price has ("X ought to cost $N", "raise X by 5%", "change X from
+/// $A to $B"); "X price: $99", "the price of X is now $99" give a plain price a new value.
+fn unqualified_base(c: &Clause, w: &mut Words, verb: Verb, moves: bool) -> bool {
+    let set_frame = SET_FRAMES.iter().any(|p| w.find(p).is_some());
+    let on_promo = c.w.find(&format!("on|onto a|the? {PROMO_NOUN}")).is_some();
+    let plain = (matches!(verb, Verb::Up | Verb::Down | Verb::Set | Verb::Add)
+        || (verb == Verb::None && set_frame))
+        && !on_promo
+        && (w.take_find(PLAIN_PRICE).is_some() || w.take_find(THE_COST).is_some());
+    let costs = COSTS.iter().any(|p| w.find(p).is_some());
+    let by = w.find("by %").is_some() || w.find("by $").is_some();
+    let raised = verb == Verb::Up && (by || w.find("up? %").is_some() || w.find("to $").is_some());
+    let changed = verb == Verb::Set && w.find("from $ to $").is_some();
+    let moved = moves && (w.find("%").is_some() || w.find("$").is_some());
+    let promo = c.w.find(PROMO_NOUN).is_some();
+    plain || (!promo && (costs || raised || changed || moved))
+}
+
+/// "the cost of X": a price noun only with a determiner ("items that cost under $50" is a
+/// condition).
+const THE_COST: &str = "'s? the|its|their cost of|for|on?";
 
 /// Frames that give a price its new value.
 const SET_FRAMES: &[&str] = &["to|at|=|: $", "is|should|must now? be? $"];
@@ -343,6 +355,7 @@ const SET_FRAMES: &[&str] = &["to|at|=|: $", "is|should|must now? be? $"];
 /// sells for $N", "price X at $N").
 const COSTS: &[&str] = &[
     "cost|costs|costing $",
+    "we|i? charge|charges|charging|charged $ for|per?",
     "sell|sells|selling|sold|retail|retails|retailing|go|goes|going for|at $",
     "be|is|are? priced at|to? $",
     "be|is|are|was|been|gets|get? repriced|reset at|to $",
@@ -353,89 +366,22 @@ const MOVES_DOWN: &str = "go|goes|went|going|gone|move|moves|moved|come|comes|fa
 const NEW_PRICE: &str = "'s? the|its|their|a? new|updated|revised base|list|regular|retail|normal|standard? price|prices|pricing of|for|on?";
 
 fn base_change(c: &Clause, ctx: &Ctx, mut w: Words, verb: Verb) -> Result<Intent> {
-    let up = match verb {
+    let mut up = match verb {
         Verb::Up | Verb::Add => Some(true),
         Verb::Down | Verb::Off => Some(false),
         Verb::Set | Verb::None => None,
     };
-    let mut change = None;
     // A direction may also be said after the noun: "move the price of X up by 10%".
-    let mut up = up;
     if up.is_none()
-        && let Some(m) = w.take_find("up|down")
+        && let Some(m) = w.take_find("up|down|upward|upwards|downward|downwards")
     {
-        up = Some(w.toks[m.start].is_word("up"));
+        up = Some(w.toks[m.start].text.starts_with("up"));
     }
-    // "knock $5 off the list price", "trim $3 off the regular price", "add 5% to ...".
-    if verb != Verb::Set && verb != Verb::None {
-        let adds = matches!(verb, Verb::Add | Verb::Up);
-        let joint = if adds { "to|onto" } else { "off|from" };
-        if let Some(m) = w.take_find(&format!("% {joint}")) {
-            change = Some(PriceChange::Percent {
-                percent: w.value(m.caps[0]),
-                up: adds,
-            });
-        } else if let Some(m) = w.take_find(&format!("$ {joint}")) {
-            change = Some(money_change(&w, m.caps[0], adds));
-        }
+    let change = match step_change(&mut w, verb) {
+        Some(change) => Some(change),
+        None => by_change(c, &mut w, up)?,
     }
-    if change.is_some() {
-    } else if let Some(m) = w.take_find(match up {
-        // "bump X up 5%": the direction said twice.
-        Some(true) => "up? by? %",
-        Some(false) => "down? by? %",
-        None => "by? %",
-    }) {
-        let percent = w.value(m.caps[0]);
-        change = match up {
-            Some(up) => Some(PriceChange::Percent { percent, up }),
-            None => return Err(no_direction(c)),
-        };
-    } else if let Some(m) = w.take_find(match up {
-        Some(true) => "up? by $",
-        Some(false) => "down? by $",
-        None => "by $",
-    }) {
-        // "by 10" could be dollars or percent: not guessed.
-        if w.toks[m.caps[0]].kind != Kind::Money {
-            return Err(Error::input(format!(
-                "\"{}\" does not say whether {} is an amount or a percentage; nothing was planned",
-                c.text, w.toks[m.caps[0]].text
-            ))
-            .hint("say \"by $N\" or \"by N%\""));
-        }
-        change = match up {
-            Some(up) => Some(money_change(&w, m.caps[0], up)),
-            None => return Err(no_direction(c)),
-        };
-    } else if let Some(m) = w
-        .take_find("from $ to $")
-        .map(|mut m| {
-            // "from $129.99 to $139.99": the new price is the second.
-            m.caps.remove(0);
-            m
-        })
-        .or_else(|| w.take_find("to|at|= $"))
-        .or_else(|| w.take_find(": $"))
-        .or_else(|| w.take_find("is|should now? be? $"))
-        .or_else(|| w.take_find("to be $"))
-        .or_else(|| w.take_find("now|becomes|become|became $"))
-        .or_else(|| w.take_find("changes|changed|moves|moved|goes|went to $"))
-        .or_else(|| COSTS.iter().find_map(|p| w.take_find(p)))
-        .or_else(|| {
-            // "make the price of X $59.50": a bare amount, only when written as money.
-            (verb == Verb::Set)
-                .then(|| w.find("$"))
-                .flatten()
-                .filter(|m| w.toks[m.start].kind == Kind::Money)
-                .inspect(|m| w.take(m))
-        })
-    {
-        change = Some(PriceChange::To {
-            price: w.value(m.caps[0]),
-            up,
-        });
-    }
+    .or_else(|| to_change(&mut w, verb, up));
     let Some(change) = change else {
         return Err(Error::input(format!(
             "\"{}\" changes a base price but does not say to what or by how much; nothing was planned",
@@ -447,6 +393,87 @@ fn base_change(c: &Clause, ctx: &Ctx, mut w: Words, verb: Verb) -> Result<Intent
     Ok(Intent::BasePrice {
         target: c.target(&w, ctx)?,
         change,
+    })
+}
+
+/// "knock $5 off the list price", "trim $3 off the regular price", "add 5% to ...".
+fn step_change(w: &mut Words, verb: Verb) -> Option<PriceChange> {
+    if verb == Verb::Set || verb == Verb::None {
+        return None;
+    }
+    let adds = matches!(verb, Verb::Add | Verb::Up);
+    let joint = if adds { "to|onto" } else { "off|from" };
+    if let Some(m) = w.take_find(&format!("% {joint}")) {
+        return Some(PriceChange::Percent {
+            percent: w.value(m.caps[0]),
+            up: adds,
+        });
+    }
+    let m = w.take_find(&format!("$ {joint}"))?;
+    Some(money_change(w, m.caps[0], adds))
+}
+
+/// "by 5%", "by $5" (and "up 5%": the direction said twice); refused without a direction, or
+/// when "by 10" does not say dollars or percent.
+fn by_change(c: &Clause, w: &mut Words, up: Option<bool>) -> Result<Option<PriceChange>> {
+    let percent = match up {
+        Some(true) => "up? by? %",
+        Some(false) => "down? by? %",
+        None => "by? %",
+    };
+    if let Some(m) = w.take_find(percent) {
+        let percent = w.value(m.caps[0]);
+        let up = up.ok_or_else(|| no_direction(c))?;
+        return Ok(Some(PriceChange::Percent { percent, up }));
+    }
+    let amount = match up {
+        Some(true) => "up? by $",
+        Some(false) => "down? by $",
+        None => "by $",
+    };
+    let Some(m) = w.take_find(amount) else {
+        return Ok(None);
+    };
+    // "by 10" could be dollars or percent: not guessed.
+    if w.toks[m.caps[0]].kind != Kind::Money {
+        return Err(Error::input(format!(
+            "\"{}\" does not say whether {} is an amount or a percentage; nothing was planned",
+            c.text, w.toks[m.caps[0]].text
+        ))
+        .hint("say \"by $N\" or \"by N%\""));
+    }
+    let up = up.ok_or_else(|| no_direction(c))?;
+    Ok(Some(money_change(w, m.caps[0], up)))
+}
+
+/// A new price: "to $N", "from $A to $B", "X price: $N", "X should cost $N".
+fn to_change(w: &mut Words, verb: Verb, up: Option<bool>) -> Option<PriceChange> {
+    let m = w
+        .take_find("from $ to $")
+        .map(|mut m| {
+            // "from $129.99 to $139.99": the new price is the second.
+            m.caps.remove(0);
+            m
+        })
+        // "retails at $N": the verb says what the value is before a bare "at $N" does.
+        .or_else(|| COSTS.iter().find_map(|p| w.take_find(p)))
+        .or_else(|| w.take_find("to|at|= $"))
+        .or_else(|| w.take_find(": $"))
+        .or_else(|| w.take_find("is|should now? be? $"))
+        .or_else(|| w.take_find("to be $"))
+        .or_else(|| w.take_find("now|becomes|become|became $"))
+        .or_else(|| w.take_find("changes|changed|moves|moved|goes|went to $"))
+        .or_else(|| {
+            // "make the price of X $59.50": a bare amount, only when written as money.
+            (verb == Verb::Set)
+                .then(|| w.find("$"))
+                .flatten()
+                .filter(|m| w.toks[m.start].kind == Kind::Money)
+                .inspect(|m| w.take(m))
+        })?;
+    Some(PriceChange::To {
+        price: w.value(m.caps[0]),
+        up,
     })
 }
 

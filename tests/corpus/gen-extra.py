@@ -280,6 +280,15 @@ OWN = [
     ("inventory", "There's none of the Headlamp left", P().inv(["PK-1011"], "out_of_stock").expect()),
     ("inventory", "Stop selling the Boot Dryer", P().inv(["PK-1010"], "discontinued").expect()),
     ("inventory", "No more Camp Stoves left", P().inv(["PK-1012"], "out_of_stock").expect()),
+    # price-setting verbs and shapes (c3)
+    ("base_price", "Let's charge $155 for the Summit Pack", P().base_to(["PK-1001"], "155").expect()),
+    ("base_price", "Increase the cost of the Headlamp to $27.95", P().base_to(["PK-1011"], "27.95").expect()),
+    ("base_price", "Trail Boot new price $169.50", P().base_to(["PK-1009"], "169.50").expect()),
+    ("base_price", "Change the Boot Dryer from $39.99 to $42.99", P().base_to(["PK-1010"], "42.99").expect()),
+    ("base_price", "Adjust the list price of PK-1013 upward by 5%", P().base_pct(["PK-1013"], 5).expect()),
+    ("base_price", "Add $5 to the Camp Stove's price", P().base_amt(["PK-1012"], 5).expect()),
+    ("base_price", "The Rain Shell retails at $104.90 from now on", P().base_to(["PK-1008"], "104.90").expect()),
+    ("base_price", "Permanently lower the list price of PK-1014 by 10%", P().base_pct(["PK-1014"], -10).expect()),
     # ambiguous values and amounts in words
     ("refuse", "put the Trail Boot on a $40 deal", ERR),
     ("refuse", "put the Trail Boot on a deal at 40", ERR),

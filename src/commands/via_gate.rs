@@ -8,7 +8,7 @@ use std::path::Path;
 use crate::cli::{ApplyArgs, ParserKind, PlanArgs};
 use crate::error::{Error, Result};
 use crate::gate::api::{ApplyRequest, ApplyView, PlanRequest};
-use crate::gate::client::{self, Gate};
+use crate::gate::client::{self, Gate, Waiting};
 use crate::plan::{Plan, file};
 use crate::settings::Settings;
 use crate::{net, output, report};
@@ -121,8 +121,12 @@ fn announce(view: &ApplyView) {
 /// given, bound the wait: the apply goes on at the gate after that.
 async fn follow(gate: &Gate, first: ApplyView, limit: Option<u64>) -> Result<ApplyView> {
     let step = report::step(&output::gate::waiting(&first, crate::auth::unix_now()));
-    let progress =
-        |view: &ApplyView| step.update(&output::gate::waiting(view, crate::auth::unix_now()));
+    let progress = |now: Waiting<'_>| {
+        step.update(&match now {
+            Waiting::On(view) => output::gate::waiting(view, crate::auth::unix_now()),
+            Waiting::GateDown(seconds) => output::gate::gate_down(gate.url(), seconds),
+        })
+    };
     let id = first.id.clone();
     let wait = client::wait(gate, first, &progress);
     match limit {

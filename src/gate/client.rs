@@ -59,12 +59,18 @@ impl Gate {
 
     /// `GET /v1/applies/{id}`, held open up to `wait` seconds until the apply changes.
     pub async fn status(&self, id: &str, wait: Option<u64>) -> Result<ApplyView> {
+        self.poll(id, wait).await.map_err(Error::from)
+    }
+
+    async fn poll(&self, id: &str, wait: Option<u64>) -> Result<ApplyView, Failure> {
+        let id = checked_id(id).map_err(Failure::Other)?;
         let path = match wait {
-            Some(w) => format!("{APPLIES}/{}?wait={w}", checked_id(id)?),
-            None => format!("{APPLIES}/{}", checked_id(id)?),
+            Some(w) => format!("{APPLIES}/{id}?wait={w}"),
+            None => format!("{APPLIES}/{id}"),
         };
         let limit = Duration::from_secs(wait.unwrap_or(0)) + MARGIN;
-        self.call(Method::GET, path, None::<&()>, Some(limit)).await
+        self.try_call(Method::GET, path, None::<&()>, Some(limit))
+            .await
     }
 
     /// `DELETE /v1/applies/{id}`: cancels a pending apply.
@@ -101,36 +107,60 @@ impl Gate {
         body: Option<&impl Serialize>,
         limit: Option<Duration>,
     ) -> Result<T> {
-        let token = access_token(&self.login).await?;
+        self.try_call(method, path, body, limit)
+            .await
+            .map_err(Error::from)
+    }
+
+    async fn try_call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: String,
+        body: Option<&impl Serialize>,
+        limit: Option<Duration>,
+    ) -> Result<T, Failure> {
+        let token = access_token(&self.login).await.map_err(Failure::Other)?;
         let url = format!("{}{path}", self.base);
         let http = reqwest::Client::builder()
             .timeout(limit.unwrap_or(MARGIN * 4))
             .build()
-            .map_err(|e| Error::runtime(format!("HTTP client: {e}")))?;
+            .map_err(|e| Failure::Other(Error::runtime(format!("HTTP client: {e}"))))?;
         let mut request = http
             .request(method, &url)
             .bearer_auth(token.expose_secret());
         if let Some(body) = body {
             request = request.json(body);
         }
-        let response = request.send().await.map_err(|e| self.unreachable(&e))?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| Failure::Unreachable(self.unreachable(&e)))?;
         let status = response.status().as_u16();
         let bytes = crate::net::read_capped(response, MAX_BODY)
             .await
             .map_err(|e| match e {
-                Some(e) => self.unreachable(&e),
-                None => Error::runtime(format!("the gate's answer to {path} is too large")),
+                Some(e) => Failure::Unreachable(self.unreachable(&e)),
+                None => Failure::Other(Error::runtime(format!(
+                    "the gate's answer to {path} is too large"
+                ))),
             })?;
         if (200..300).contains(&status) {
             return serde_json::from_slice(&bytes).map_err(|e| {
-                Error::runtime(format!(
-                    "the gate's answer to {path} is not understood: {e}"
-                ))
-                .hint("the gate may be a different version of changeset than this CLI")
+                Failure::Other(
+                    Error::runtime(format!(
+                        "the gate's answer to {path} is not understood: {e}"
+                    ))
+                    .hint("the gate may be a different version of changeset than this CLI"),
+                )
             });
         }
-        let body = serde_json::from_slice::<ErrorBody>(&bytes).ok();
-        Err(refusal(status, body))
+        match serde_json::from_slice::<ErrorBody>(&bytes).ok() {
+            // A proxy in front of a gate that is down or restarting.
+            None if (502..=504).contains(&status) => Err(Failure::Unreachable(Error::runtime(
+                format!("the gate at {} is not answering (HTTP {status})", self.base),
+            ))),
+            body => Err(Failure::Other(refusal(status, body))),
+        }
     }
 
     fn unreachable(&self, e: &reqwest::Error) -> Error {
@@ -149,6 +179,34 @@ impl Gate {
             ))
     }
 }
+
+/// Why a call failed: no answer (a gate that is down or restarting, which a wait rides out), or
+/// anything else.
+enum Failure {
+    Unreachable(Error),
+    Other(Error),
+}
+
+impl From<Failure> for Error {
+    fn from(f: Failure) -> Error {
+        match f {
+            Failure::Unreachable(e) | Failure::Other(e) => e,
+        }
+    }
+}
+
+/// What a wait reports as it goes.
+pub enum Waiting<'a> {
+    /// The apply as the gate last described it.
+    On(&'a ApplyView),
+    /// The gate has not answered for this many seconds; the wait goes on.
+    GateDown(u64),
+}
+
+/// How long a wait keeps asking a gate that does not answer (it keeps pending applies across
+/// a restart), and how often.
+const RECONNECT_FOR: Duration = Duration::from_secs(120);
+const RECONNECT_EVERY: Duration = Duration::from_secs(2);
 
 /// The login's access token, refreshed when near expiry. In gate mode the login is for the
 /// gate's API (see `Auth0Config::required_audience`).
@@ -257,19 +315,41 @@ pub fn settled(view: ApplyView) -> Result<ApplyView> {
     })
 }
 
-/// Polls the apply until it is final, calling `progress` with every state seen; Ctrl-C stops
-/// waiting (the apply stays at the gate).
+/// Polls the apply until it is final, calling `progress` with every state seen. A gate that
+/// stops answering is asked again for up to two minutes (a restarted gate resumes its pending
+/// applies, and the next poll hands it a fresh token); Ctrl-C stops waiting (the apply stays at
+/// the gate).
 pub async fn wait(
     gate: &Gate,
     first: ApplyView,
-    progress: &dyn Fn(&ApplyView),
+    progress: &dyn Fn(Waiting<'_>),
 ) -> Result<ApplyView> {
     let id = first.id.clone();
     let mut view = first;
     let poll = async {
+        let mut down_since: Option<std::time::Instant> = None;
         while !view.status.is_final() {
-            progress(&view);
-            view = gate.status(&view.id, Some(POLL_WAIT_SECONDS)).await?;
+            match down_since {
+                Some(since) => progress(Waiting::GateDown(since.elapsed().as_secs())),
+                None => progress(Waiting::On(&view)),
+            }
+            match gate.poll(&view.id, Some(POLL_WAIT_SECONDS)).await {
+                Ok(next) => {
+                    view = next;
+                    down_since = None;
+                }
+                Err(Failure::Unreachable(e)) => {
+                    let since = *down_since.get_or_insert_with(std::time::Instant::now);
+                    if since.elapsed() >= RECONNECT_FOR {
+                        return Err(e.hint(format!(
+                            "the apply {} is kept at the gate: `changeset gate status {}` once it is back",
+                            view.id, view.id
+                        )));
+                    }
+                    tokio::time::sleep(RECONNECT_EVERY).await;
+                }
+                Err(Failure::Other(e)) => return Err(e),
+            }
         }
         Ok(view)
     };

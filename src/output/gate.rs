@@ -44,6 +44,14 @@ pub fn waiting(view: &ApplyView, now: i64) -> String {
     }
 }
 
+/// The spinner's label while the gate does not answer (a restart keeps the apply).
+pub fn gate_down(url: &str, seconds: u64) -> String {
+    format!(
+        "The gate at {} is not answering ({seconds} s); asking again",
+        escape(url)
+    )
+}
+
 /// `gate status` and `gate cancel`: the apply, one fact a line.
 pub fn apply(view: &ApplyView, now: i64) -> String {
     let mut out = format!("Apply {}  {}\n", escape(&view.id), view.status);

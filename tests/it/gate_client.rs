@@ -318,7 +318,10 @@ struct Served {
     idp: Idp,
     env: TestEnv,
     google: FakeGoogle,
-    gate: crate::gate::service::GateProcess,
+    config: std::path::PathBuf,
+    /// The gate's address: a restart listens on the same one.
+    listen: String,
+    gate: Option<crate::gate::service::GateProcess>,
 }
 
 impl Served {
@@ -356,27 +359,58 @@ impl Served {
                         .collect()
                 })
         }));
-        let gate = crate::gate::service::spawn(
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free loopback port")
+            .port();
+        let listen = format!("127.0.0.1:{port}");
+        let gate = Served::spawn_gate(&env, &google, &config, &listen);
+        Served {
+            idp,
+            env,
+            google,
+            config,
+            listen,
+            gate: Some(gate),
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.listen)
+    }
+
+    fn spawn_gate(
+        env: &TestEnv,
+        google: &FakeGoogle,
+        config: &std::path::Path,
+        listen: &str,
+    ) -> crate::gate::service::GateProcess {
+        crate::gate::service::spawn(
             env.std_cmd()
                 .env("GATE_TV_SECRET", idp::CLIENT_SECRET)
                 .env("GATE_READER_TOKEN", GATE_READER)
                 .env("CHANGESET_SHEETS_API_URL", google.url())
                 .env("CHANGESET_GMAIL_API_URL", google.url())
-                .args(["gate", "serve", "--listen", "127.0.0.1:0", "--config"])
-                .arg(&config),
-        );
-        Served {
-            idp,
-            env,
-            google,
-            gate,
-        }
+                .args(["gate", "serve", "--listen", listen, "--config"])
+                .arg(config),
+        )
+    }
+
+    /// Kills the gate (SIGKILL) and starts it again on the same address.
+    fn restart(&mut self) {
+        drop(self.gate.take());
+        self.gate = Some(Served::spawn_gate(
+            &self.env,
+            &self.google,
+            &self.config,
+            &self.listen,
+        ));
     }
 
     /// The CLI in gate mode; its Google calls, if it made any, would reach the fake (and be
     /// refused), never the internet.
     fn cmd(&self) -> assert_cmd::Command {
-        let mut cmd = gate_cmd(&self.env, &self.idp, &self.gate.url);
+        let mut cmd = gate_cmd(&self.env, &self.idp, &self.url());
         cmd.env("CHANGESET_SHEETS_API_URL", self.google.url())
             .env("CHANGESET_GMAIL_API_URL", self.google.url());
         cmd
@@ -429,7 +463,7 @@ fn announced_id(stderr: &str) -> String {
 #[test]
 fn end_to_end_login_apply_through_the_gate_approve_written_and_the_receipt_verifies_offline() {
     let s = Served::start();
-    gate_login(&s.env, &s.idp, &s.gate.url, None);
+    gate_login(&s.env, &s.idp, &s.url(), None);
     let before = s.env.catalog_text();
     let plan = s.local_plan(TIER2, &s.env.catalog());
 
@@ -511,7 +545,7 @@ fn end_to_end_login_apply_through_the_gate_approve_written_and_the_receipt_verif
 #[test]
 fn a_denial_exits_5_and_gate_status_and_cancel_follow_an_apply() {
     let s = Served::start();
-    gate_login(&s.env, &s.idp, &s.gate.url, None);
+    gate_login(&s.env, &s.idp, &s.url(), None);
     let before = s.env.catalog_text();
     let plan = s.local_plan(TIER2, &s.env.catalog());
     let (code, stdout, stderr) = s.apply_answering(&plan, false);
@@ -552,12 +586,12 @@ fn the_gates_refusals_become_exit_codes_with_hints() {
 
     // A stale plan: the catalog changed after planning (exit 3), nothing written.
     let full = TestEnv::new();
-    gate_login(&full, &s.idp, &s.gate.url, None);
+    gate_login(&full, &s.idp, &s.url(), None);
     let plan = s.local_plan(TIER2, &s.env.catalog());
     let edited = s.env.catalog_text().replace("129.99", "139.99");
     std::fs::write(s.env.catalog(), &edited).unwrap();
     let apply = |env: &TestEnv, plan: &std::path::Path| {
-        run(gate_cmd(env, &s.idp, &s.gate.url).arg("apply").arg(plan))
+        run(gate_cmd(env, &s.idp, &s.url()).arg("apply").arg(plan))
     };
     let (code, _, stderr) = apply(&full, &plan);
     assert_eq!(code, 3, "{stderr}");
@@ -579,7 +613,7 @@ fn the_gates_refusals_become_exit_codes_with_hints() {
     gate_login(
         &plan_only,
         &s.idp,
-        &s.gate.url,
+        &s.url(),
         Some("changeset:plan changeset:audit"),
     );
     let (code, _, stderr) = apply(&plan_only, &plan);
@@ -592,7 +626,7 @@ fn the_gates_refusals_become_exit_codes_with_hints() {
     let other_api = TestEnv::new();
     let (code, _, stderr) = std::thread::scope(|t| {
         t.spawn(|| s.idp.settle_device_when_pending(true));
-        run(gate_cmd(&other_api, &s.idp, &s.gate.url)
+        run(gate_cmd(&other_api, &s.idp, &s.url())
             .env(
                 "CHANGESET_GATE_AUDIENCE",
                 "https://other-api.changeset.test",
@@ -630,10 +664,10 @@ fn the_gates_refusals_become_exit_codes_with_hints() {
 #[test]
 fn at_a_terminal_the_wait_shows_the_approvers_and_the_time_left() {
     let s = Served::start();
-    gate_login(&s.env, &s.idp, &s.gate.url, None);
+    gate_login(&s.env, &s.idp, &s.url(), None);
     let plan = s.local_plan(TIER2, &s.env.catalog());
     let mut cmd = s.env.interactive(&["apply", plan.to_str().unwrap()], &[]);
-    in_gate_mode(&mut cmd, &s.env, &s.idp, &s.gate.url);
+    in_gate_mode(&mut cmd, &s.env, &s.idp, &s.url());
     let output = std::thread::scope(|t| {
         t.spawn(|| {
             let request = s.idp.wait_ciba_pending(USER);
@@ -651,4 +685,42 @@ fn at_a_terminal_the_wait_shows_the_approvers_and_the_time_left() {
     );
     assert!(text.contains(" left"), "{text}");
     assert!(text.contains("Receipt R-"), "{text}");
+}
+
+/// The gate killed (SIGKILL) while the CLI waits for an approval: the CLI keeps asking, the
+/// restarted gate resumes the stored apply, the approval completes it, and it is written once.
+#[test]
+fn the_wait_rides_out_a_gate_restart_and_the_apply_completes_once() {
+    let mut s = Served::start();
+    gate_login(&s.env, &s.idp, &s.url(), None);
+    let before = s.env.catalog_text();
+    let plan = s.local_plan(TIER2, &s.env.catalog());
+    let mut apply = s.cmd();
+    apply.arg("apply").arg(&plan).args(["--format", "json"]);
+    let (code, stdout, stderr) = std::thread::scope(|t| {
+        let waiting = t.spawn(move || run(&mut apply));
+        s.idp.wait_ciba_pending(USER);
+        // Give the gate time to store the request it sent (a gate killed before that asks again).
+        std::thread::sleep(Duration::from_secs(1));
+        s.restart();
+        std::thread::sleep(Duration::from_secs(2));
+        for request in s.idp.get("/_test/ciba/pending").as_array().unwrap() {
+            s.idp.settle_ciba(request, true);
+        }
+        waiting.join().unwrap()
+    });
+    assert_eq!(code, 0, "{stderr}");
+    let receipt: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(receipt["outcome"], "applied");
+    assert_ne!(s.env.catalog_text(), before);
+    let (code, list, stderr) = run(s
+        .cmd()
+        .args(["audit", "list", "--gate", "--format", "json"]));
+    assert_eq!(code, 0, "{stderr}");
+    let list: Value = serde_json::from_str(&list).unwrap();
+    assert_eq!(
+        list.as_array().unwrap().len(),
+        1,
+        "written more than once: {list}"
+    );
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::fake_google::{FakeGoogle, SCOPE_READ, typed_rows_from_csv};
+use crate::fake_google::{FakeGoogle, Op, SCOPE_READ, typed_rows_from_csv};
 use crate::gate::service::{config_for, start};
 use crate::idp::{self, AUDIENCE, Idp, PUBLIC_CLIENT, USER, stored};
 use crate::support::{TestEnv, filters, run};
@@ -432,9 +432,13 @@ impl Served {
         out
     }
 
-    /// `changeset apply PLAN --format json` in gate mode while the IdP answers the requester's
-    /// CIBA request (approve or deny) once it is pending.
-    fn apply_answering(&self, plan: &std::path::Path, approve: bool) -> (i32, String, String) {
+    /// `changeset apply PLAN_OR_REQUEST --format json` in gate mode while the IdP answers the
+    /// requester's CIBA request (approve or deny) once it is pending.
+    fn apply_answering(
+        &self,
+        plan: impl AsRef<std::ffi::OsStr>,
+        approve: bool,
+    ) -> (i32, String, String) {
         std::thread::scope(|s| {
             s.spawn(|| {
                 let request = self.idp.wait_ciba_pending(USER);
@@ -461,11 +465,29 @@ fn announced_id(stderr: &str) -> String {
 }
 
 #[test]
-fn end_to_end_login_apply_through_the_gate_approve_written_and_the_receipt_verifies_offline() {
+fn end_to_end_login_plan_and_apply_through_the_gate_approve_written_and_the_receipt_verifies_offline()
+ {
     let s = Served::start();
     gate_login(&s.env, &s.idp, &s.url(), None);
     let before = s.env.catalog_text();
-    let plan = s.local_plan(TIER2, &s.env.catalog());
+    // The gate plans (its reader, its rules): the same table as a local plan.
+    let plan = s.env.path().join("gate-plan.json");
+    let (code, tables, stderr) = run(s.cmd().args(["plan", TIER2, "-o"]).arg(&plan));
+    assert_eq!(code, 0, "{stderr}");
+    let local = s.local_plan(TIER2, &s.env.catalog());
+    let (_, local_tables, _) = run(s.env.cmd().args(["show", "--offline"]).arg(&local));
+    let rows = |t: &str| -> Vec<String> {
+        t.lines()
+            .filter(|l| l.starts_with('│') && l.contains("STR-001"))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(
+        rows(&tables),
+        rows(&local_tables),
+        "{tables}\n{local_tables}"
+    );
+    assert!(!rows(&tables).is_empty(), "{tables}");
 
     let (code, stdout, stderr) = s.apply_answering(&plan, true);
     assert_eq!(code, 0, "{stderr}");
@@ -547,10 +569,12 @@ fn a_denial_exits_5_and_gate_status_and_cancel_follow_an_apply() {
     let s = Served::start();
     gate_login(&s.env, &s.idp, &s.url(), None);
     let before = s.env.catalog_text();
-    let plan = s.local_plan(TIER2, &s.env.catalog());
-    let (code, stdout, stderr) = s.apply_answering(&plan, false);
+    // A request applied in one step: the gate plans it (the plan is printed), then applies.
+    let (code, stdout, stderr) = s.apply_answering(TIER2, false);
     assert_eq!(code, 5, "{stderr}");
-    assert!(stdout.is_empty(), "{stdout}");
+    let planned: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    assert_eq!(planned["request"], TIER2);
+    assert!(stderr.contains("an approver denied it"), "{stderr}");
     assert_eq!(s.env.catalog_text(), before);
     let denied = announced_id(&stderr);
     let (code, _, stderr) = run(s.cmd().args(["gate", "status", &denied]));
@@ -605,6 +629,27 @@ fn the_gates_refusals_become_exit_codes_with_hints() {
     assert_eq!(code, 1, "{stderr}");
     out.push_str(&format!(
         "$ changeset apply plan.json   # other.csv\n{stderr}\n"
+    ));
+
+    // Planning at the gate: a source off its list, and a request its grammar cannot read
+    // (exit 1, with the gate's own hints).
+    let plan_at_gate =
+        |args: &[&str]| run(gate_cmd(&full, &s.idp, &s.url()).arg("plan").args(args));
+    let (code, _, stderr) = plan_at_gate(&["--source", other.to_str().unwrap(), TIER2]);
+    assert_eq!(code, 1, "{stderr}");
+    out.push_str(&format!(
+        "$ changeset plan --source other.csv …\n{stderr}\n"
+    ));
+    let catalog = s.env.catalog();
+    let (code, _, stderr) = plan_at_gate(&[
+        "--source",
+        catalog.to_str().unwrap(),
+        "make everything cheaper somehow",
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("hint:"), "{stderr}");
+    out.push_str(&format!(
+        "$ changeset plan \"make everything cheaper somehow\"\n{stderr}\n"
     ));
 
     // A login without the apply permission: 403 insufficient_scope (exit 4).
@@ -722,5 +767,75 @@ fn the_wait_rides_out_a_gate_restart_and_the_apply_completes_once() {
         list.as_array().unwrap().len(),
         1,
         "written more than once: {list}"
+    );
+}
+/// Acceptance: with CHANGESET_GATE_URL set, the whole CLI flow (login, plan, apply, approval,
+/// write) runs while the IdP refuses the public client's exchanges and the fake Google refuses
+/// every token but the gate's: so the CLI neither exchanged a token nor wrote.
+#[test]
+fn the_whole_sheets_flow_in_gate_mode_runs_on_the_gates_tokens_alone() {
+    let s = Served::start();
+    gate_login(&s.env, &s.idp, &s.url(), None);
+    let source = format!("sheets:{SHEET}/Products");
+    let plan_file = s.env.path().join("plan.json");
+    let (code, tables, stderr) = run(s
+        .cmd()
+        .env("CHANGESET_SOURCE", &source)
+        .args(["plan", TIER2, "-o"])
+        .arg(&plan_file));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(tables.contains("STR-001"), "{tables}");
+    let (code, receipt, stderr) = std::thread::scope(|t| {
+        t.spawn(|| {
+            let request = s.idp.wait_ciba_pending(USER);
+            s.idp.settle_ciba(&request, true);
+        });
+        run(s
+            .cmd()
+            .env("CHANGESET_SOURCE", &source)
+            .arg("apply")
+            .arg(&plan_file)
+            .args(["--format", "json"]))
+    });
+    assert_eq!(code, 0, "{stderr}");
+    let receipt: Value = serde_json::from_str(&receipt).unwrap();
+    assert_eq!(receipt["enforced_by"], "gate");
+    assert_eq!(
+        s.google.cell("Products", "STR-001", "Promo Price"),
+        json!(103.99)
+    );
+
+    // Every Google call carried a gate token; every exchange was the gate's client's.
+    let minted = s.idp.get("/_test/federated_tokens");
+    let minted = minted.as_array().unwrap();
+    assert!(!minted.is_empty());
+    assert!(
+        minted.iter().all(|m| m["client_id"] == idp::VAULT_CLIENT),
+        "{minted:?}"
+    );
+    for r in s.google.requests() {
+        let token = r.token.as_deref().unwrap_or_default();
+        assert!(
+            token == GATE_READER || minted.iter().any(|m| m["access_token"] == token),
+            "a Google call with a token that is not the gate's: {:?} {}",
+            r.op,
+            r.path
+        );
+        assert_ne!(
+            r.status, 401,
+            "a refused Google call: {:?} {}",
+            r.op, r.path
+        );
+    }
+    assert_eq!(s.google.count(Op::BatchUpdate), 1);
+    // No exchange was attempted by the public client at all.
+    assert!(
+        s.idp
+            .token_log()
+            .iter()
+            .filter(|e| e["client_id"] == PUBLIC_CLIENT)
+            .all(|e| e["grant_type"] != changeset::auth::vault::GRANT),
+        "{:?}",
+        s.idp.token_log()
     );
 }

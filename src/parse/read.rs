@@ -23,7 +23,8 @@ pub fn parse(c: &Clause, ctx: &Ctx) -> Option<Result<Intent>> {
             .is_some();
     // "any discounts on Bakeware?", "deals in Knives": what is on promo.
     let promos = w
-        .take_find("on|any? promos|promo|sales|sale|discounts|discount|deals|deal|markdowns|offers|specials|clearance on|in|for|across|within")
+        .take_find("on|any|a|an? promos|promo|sales|sale|discounts|discount|deals|deal|markdowns|offers|specials|clearance on|in|for|across|within")
+        .or_else(|| w.take_end("have|has|with|got a|an|any? active|current|running? promo|promotion|sale|discount|deal|markdown|offer|special|clearance"))
         .is_some();
     let mut filters = target::take_filters(&mut w);
     if promos {
@@ -65,6 +66,12 @@ fn opening(w: &mut Words) -> Option<bool> {
     let available = buy.is_some();
     let started = buy
         .or_else(|| w.take_start("how many|much"))
+        .or_else(|| w.take_start("the? total|number|count of|total? products|items|skus"))
+        .or_else(|| {
+            no_value(w)
+                .then(|| w.take_start("price|prices|cost|stock|status of"))
+                .flatten()
+        })
         .or_else(|| w.take_start("any|anything|something"))
         .or_else(|| {
             w.find("be bought|ordered|purchased")
@@ -89,10 +96,18 @@ fn opening(w: &mut Words) -> Option<bool> {
     Some(available)
 }
 
+/// No price or percentage is said ("price of X?" asks; "price X at $5" sets).
+fn no_value(w: &Words) -> bool {
+    !w.toks
+        .iter()
+        .any(|t| t.kind == Kind::Money || t.kind == Kind::Percent || t.kind == Kind::Number)
+}
+
 /// Words a question uses besides its subject.
 const READ_WORDS: &[&str] = &[
-    "go|goes|sell|sells|selling|retail|retails|going for|at",
-    "'s? the|their|its|current|currently? base|promo|promotional|sale|list|regular? price|prices|pricing|cost|costs|status|statuses|details|detail|info|information|inventory|stock|availability|names|name|skus|categories|images|image|picture|pictures|photo|photos|urls|url|data|everything|anything|flag|flags of|for|on|in?",
+    "go|goes|sell|sells|selling|retail|retails|going|priced|charge|charging|charged for|at",
+    "the? total? number|count of",
+    "'s? the|their|its|current|currently? base|promo|promotional|sale|list|regular? price|prices|pricing|cost|costs|status|statuses|details|detail|info|information|inventory|stock|availability|names|name|skus|categories|images|image|picture|pictures|photo|photos|urls|url|link|links|data|everything|anything|flag|flags of|for|on|in?",
     "is|are|does|do|did|was|were|has|have|there|we|you|currently|right|now|any|got|carry|sell|offer|stock",
     "in the|our? catalog|catalogue|store",
     "most|least|more|less expensive|priced|pricey",
@@ -192,6 +207,7 @@ const TOPICS: &[(Topic, &[&str])] = &[
         Topic::Image,
         &[
             "image", "images", "photo", "photos", "picture", "pictures", "img", "url", "urls",
+            "link",
         ],
     ),
 ];

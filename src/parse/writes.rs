@@ -186,6 +186,12 @@ const ENDED_FRAMES: &[(&str, &str)] = &[
         "take|pull|get|move|bring|remove|drop|knock",
         "out of the|its|their? {P}",
     ),
+    // "take the discount off X", "no more discount on X".
+    (
+        "take|remove|pull|drop the|its|their|any|all? {P} off|from",
+        "",
+    ),
+    ("no more {P} on|for", ""),
     // "stop discounting X", "sale's over for X".
     ("stop|quit|cease|end discounting|promoting|marking", ""),
     (
@@ -239,7 +245,7 @@ fn end_verb(c: &Clause, ctx: &Ctx) -> Parsed {
         .or_else(|| w.take_start("take down"))
         .or_else(|| w.take_start("wrap up"))?;
     let noun = w.take_find(&format!(
-        "the|all|any|its|their|this|that|these|those|every? current|active|running|existing? {PROMO_NOUN} price|prices|pricing? on|for|from|of|off|to?"
+        "all|any|every? the|its|their|this|that|these|those? current|active|running|existing|stored|saved|old? {PROMO_NOUN} price|prices|pricing? on|for|from|of|off|to?"
     ))?;
     let all = w.toks[noun.start..noun.end]
         .iter()

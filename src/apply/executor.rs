@@ -42,6 +42,18 @@ pub struct Context<'a> {
     pub circumstances: Circumstances,
     /// The plan as the approver is shown it before being asked (rendered by the edge).
     pub summarise: fn(&Plan) -> String,
+    /// A service that enforced the approval for a requester (the gate); None: this CLI did.
+    pub enforcer: Option<Enforcer<'a>>,
+}
+
+/// Who enforced the approval when it was not this CLI: the receipt names the service and the
+/// requester, and the service's key signs the receipt.
+pub struct Enforcer<'a> {
+    /// `enforced_by`, e.g. `gate`.
+    pub name: &'a str,
+    /// The requester's `sub`: whom the agents act for.
+    pub requester: &'a str,
+    pub key: &'a crate::audit::checkpoint::SigningKey,
 }
 
 /// Applies the plan and returns the stored receipt. A failed verification returns the error
@@ -141,11 +153,14 @@ fn approve(ctx: &mut Context<'_>, plan: &Plan) -> Result<ApprovalRecord> {
 /// After approval, and only then, the source gets its write credentials; their grants join
 /// the delegation chain. Returns whom the agents act for.
 fn authorize(ctx: &mut Context<'_>, approval: &ApprovalRecord) -> Result<String> {
-    let on_behalf_of = approval
-        .approvers
-        .first()
-        .cloned()
-        .unwrap_or_else(approval::local_user);
+    let on_behalf_of = match &ctx.enforcer {
+        Some(e) => e.requester.to_string(),
+        None => approval
+            .approvers
+            .first()
+            .cloned()
+            .unwrap_or_else(approval::local_user),
+    };
     for grant in ctx.source.authorize_write()? {
         ctx.delegation.push(grant.for_user(&on_behalf_of));
     }
@@ -284,7 +299,17 @@ fn seal(ctx: &mut Context<'_>, plan: &Plan, s: Sealed, on_behalf_of: &str) -> Re
     );
     receipt.notify = notify;
     receipt.caller_facts = ctx.circumstances.caller.clone();
-    ctx.store.append(&mut receipt, s.state)?;
+    match &ctx.enforcer {
+        None => ctx.store.append(&mut receipt, s.state)?,
+        Some(e) => {
+            receipt.enforced_by = Some(e.name.to_string());
+            receipt.requester = Some(e.requester.to_string());
+            receipt.key_id = Some(e.key.key_id());
+            ctx.store.append_signed(&mut receipt, s.state, &|r| {
+                crate::audit::signed::sign(r, e.key)
+            })?;
+        }
+    }
     Ok(receipt)
 }
 

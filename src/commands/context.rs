@@ -249,6 +249,7 @@ pub fn execute(
         notifier: notifier.as_mut(),
         circumstances,
         summarise: |plan| output::tables::approval_summary(plan, output::stderr_colour()),
+        enforcer: None,
     };
     let receipt = executor::apply(&mut ctx, plan)?;
     output::receipt(settings.json(), &receipt)?;

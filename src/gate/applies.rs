@@ -1,5 +1,4 @@
-//! The apply and receipt routes: `POST /v1/applies`, `GET`/`DELETE /v1/applies/{id}`,
-//! `GET /v1/receipts[/{id}]`.
+//! The apply routes: `POST /v1/applies`, `GET`/`DELETE /v1/applies/{id}`.
 //!
 //! Every apply belongs to its requester: another subject gets 404 for it, as for an apply that
 //! does not exist. Each authenticated call of the requester hands the gate their current access
@@ -15,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::api::{
     AnswerState, ApplyRequest, ApplyStatus, ApplyView, ApproverView, ErrorBody, MAX_WAIT_SECONDS,
-    ReceiptPage, ReceiptQuery, WaitQuery,
+    WaitQuery,
 };
 use super::pipeline;
 use super::policy;
@@ -23,13 +22,9 @@ use super::record::{self, Record};
 use super::runner::{self, body_of, with_store};
 use super::server::Gate;
 use super::sources;
-use super::token::{SCOPE_APPLY, SCOPE_AUDIT};
+use super::token::SCOPE_APPLY;
 use crate::error::{Error, Kind};
 use crate::plan::Plan;
-use crate::receipt::Receipt;
-
-/// Receipts per page of `GET /v1/receipts`.
-const PAGE: usize = 100;
 
 /// A JSON error answer.
 pub fn reply(status: StatusCode, body: ErrorBody) -> Response {
@@ -349,77 +344,6 @@ pub async fn cancel(
             StatusCode::NOT_FOUND,
             ErrorBody::new("not_found", "no such apply"),
         ),
-        Err(e) => error_reply(&e),
-    };
-    gate.count(ROUTE, answer.status());
-    answer
-}
-
-/// `GET /v1/receipts/{id}`: one signed receipt (by receipt id, plan id, or a unique prefix).
-pub async fn receipt(
-    State(gate): State<Arc<Gate>>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    const ROUTE: &str = "/v1/receipts/{id}";
-    if let Err(refused) = gate.authorize(ROUTE, &headers, SCOPE_AUDIT).await {
-        return refused;
-    }
-    let found = with_store(&gate, move |_, store| {
-        let body = store.find(&id)?;
-        Ok(serde_json::from_str::<Receipt>(&body)?)
-    })
-    .await;
-    let answer = match found {
-        Ok(r) => axum::Json(r).into_response(),
-        Err(e) if e.kind == Kind::Input => reply(StatusCode::NOT_FOUND, body_of("not_found", &e)),
-        Err(e) => error_reply(&e),
-    };
-    gate.count(ROUTE, answer.status());
-    answer
-}
-
-/// `GET /v1/receipts?after=R-…`: receipts in chain order, a page at a time.
-pub async fn receipts(
-    State(gate): State<Arc<Gate>>,
-    Query(q): Query<ReceiptQuery>,
-    headers: HeaderMap,
-) -> Response {
-    const ROUTE: &str = "/v1/receipts";
-    if let Err(refused) = gate.authorize(ROUTE, &headers, SCOPE_AUDIT).await {
-        return refused;
-    }
-    let page = with_store(&gate, move |_, store| {
-        let rows = store.receipts()?;
-        let start = match &q.after {
-            None => 0,
-            Some(after) => match rows.iter().position(|r| &r.id == after) {
-                Some(i) => i + 1,
-                None => {
-                    return Err(Error::input(format!(
-                        "no receipt {} at this gate",
-                        crate::escape::escape(after)
-                    )));
-                }
-            },
-        };
-        let receipts: Vec<Receipt> = rows[start..]
-            .iter()
-            .take(PAGE)
-            .map(|r| serde_json::from_str(&r.body))
-            .collect::<std::result::Result<_, _>>()?;
-        let next_after = (start + receipts.len() < rows.len())
-            .then(|| receipts.last().map(|r| r.id.clone()))
-            .flatten();
-        Ok(ReceiptPage {
-            receipts,
-            next_after,
-        })
-    })
-    .await;
-    let answer = match page {
-        Ok(p) => axum::Json(p).into_response(),
-        Err(e) if e.kind == Kind::Input => reply(StatusCode::NOT_FOUND, body_of("not_found", &e)),
         Err(e) => error_reply(&e),
     };
     gate.count(ROUTE, answer.status());

@@ -9,6 +9,7 @@ pub mod config;
 pub mod pipeline;
 pub mod plans;
 pub mod policy;
+pub mod receipts;
 pub mod record;
 pub mod runner;
 pub mod server;

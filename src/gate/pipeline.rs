@@ -7,20 +7,19 @@
 //! a `before` that is not the source's value is stale. The write re-derives once more and refuses
 //! anything that no longer is exactly the approved plan.
 
-use std::time::Instant;
-
 use secrecy::SecretString;
 
 use super::config::GateConfig;
 use super::record::Record;
 use super::sources;
-use crate::apply::executor;
-use crate::audit::{AuditStore, Claim, state};
+use crate::apply::approval::{ApprovalRequest, Approver};
+use crate::apply::executor::{self, Enforcer};
+use crate::audit::AuditStore;
 use crate::catalog::Catalog;
 use crate::error::{Error, Kind, Result};
 use crate::plan::facts::Circumstances;
 use crate::plan::{Plan, RulesRef, score};
-use crate::receipt::{ApprovalRecord, Delegation, Outcome, Receipt, Timings};
+use crate::receipt::{ApprovalRecord, Delegation, Receipt};
 use crate::source::Source;
 
 /// `enforced_by` of the receipts the gate seals.
@@ -90,30 +89,23 @@ pub fn derive(
     Ok((plan, catalog))
 }
 
-/// Writes an approved apply: re-derive (it must still be the approved plan, at no higher tier),
-/// claim the plan id in the journal, exchange the requester's token for the writer's (inside
-/// `authorize_write`), one batch write, read-back, rollback on a failed read-back, and the
-/// receipt sealed, signed and appended. Returns the receipt and, for a rolled-back write, the
-/// error that goes with it.
+/// Writes an approved apply through the executor, as the CLI writes: re-derive (it must still
+/// be the approved plan, at no higher tier: [`Approved`] checks), journal claim, the writer's
+/// Token Vault exchange of the requester's token (in `authorize_write`), one batch write,
+/// read-back, rollback on a failed read-back, and the receipt sealed, signed by the gate's key,
+/// appended, and notified. Returns the receipt and, for a rolled-back write, its error.
 pub fn write(
     config: &GateConfig,
     store: &mut dyn AuditStore,
     record: &Record,
     requester_token: SecretString,
 ) -> Result<(Receipt, Option<Error>)> {
-    let started = Instant::now();
-    let started_at = crate::clock::now()?.to_string();
     let spec = sources::allowed_ref(config, &record.plan.source).map_err(|n| Error::input(n.0))?;
     let requester = record.view.requester.clone();
-    let mut source = sources::open(
-        config,
-        &spec,
-        Some((requester.clone(), requester_token.clone())),
-    )?;
-    let mut notifier = crate::notify::Notifier::new(
-        &config.notify,
-        sources::tokens(config, Some((requester.clone(), requester_token))),
-    )?;
+    let with_token = || Some((requester.clone(), requester_token.clone()));
+    let mut source = sources::open(config, &spec, with_token())?;
+    let mut notifier =
+        crate::notify::Notifier::new(&config.notify, sources::tokens(config, with_token()))?;
     let approvers: Vec<String> = record
         .view
         .approvers
@@ -121,125 +113,73 @@ pub fn write(
         .map(|a| a.sub.clone())
         .collect();
     let circumstances = circumstances(store, &approvers)?;
-    store.check_unclaimed(&record.plan.id)?;
-    let (plan, catalog) = derive(config, source.as_mut(), &record.plan, circumstances)?;
-    if plan.hash() != record.view.plan_hash {
-        return Err(Error::stale(format!(
-            "plan {} is no longer the plan that was approved; nothing was written",
-            plan.id
-        )));
-    }
-    if plan.tier > record.view.tier {
-        return Err(Error::stale(format!(
-            "plan {} is tier {} now, above the tier {} it was approved at; nothing was written",
-            plan.id, plan.tier, record.view.tier
-        ))
-        .hint("apply it again: it will be asked at its tier now"));
-    }
-    let approval = approval_record(record);
-    store.claim_plan(&Claim {
-        plan_id: &plan.id,
-        plan_hash: &plan.hash(),
-        plan: &serde_json::to_string(&plan)?,
-        approval: &serde_json::to_string(&approval)?,
-        now: &started_at,
-    })?;
-    let mut delegation = vec![Delegation {
-        agent: "planner".into(),
-        on_behalf_of: requester.clone(),
-        scope: "plan (no source credentials)".into(),
-        granted_scope: None,
-        token_ref: None,
-        jti: None,
-        expires_at: None,
-        via: ENFORCED_BY_GATE.into(),
-    }];
-    let written = source.authorize_write().and_then(|grants| {
-        delegation.extend(grants.into_iter().map(|g| g.for_user(&requester)));
-        source.write(&executor::batch(&catalog, &plan))
-    });
-    if let Err(e) = written {
-        // Nothing was written (a refused exchange, or a stale refusal by the source): the
-        // claim is released so that the journal holds no unfinished apply.
-        if e.kind == Kind::Stale || e.kind == Kind::NeedsAuth {
-            store.release_plan(&plan.id)?;
-        }
-        return Err(e);
-    }
-    store.set_journal_state(&plan.id, state::WRITTEN, &executor::now_text())?;
-    let write_ms = elapsed_ms(started);
-    let verify_started = Instant::now();
-    let verified = executor::read_back(source.as_mut(), &catalog, &plan)?;
-    let failed: Vec<String> = verified
-        .iter()
-        .flat_map(|(_, v)| v)
-        .filter(|c| c.check == crate::receipt::Check::Fail)
-        .map(|c| format!("{} {}", c.key, c.field))
-        .collect();
-    let (outcome, final_state, failure) = if failed.is_empty() {
-        (Outcome::Applied, state::DONE, None)
-    } else {
-        match executor::roll_back(source.as_mut(), &catalog, &verified) {
-            Ok(()) => (
-                Outcome::RolledBack,
-                state::ROLLED_BACK,
-                Some(Error::verification(format!(
-                    "the read-back did not match for {}; the changes were rolled back",
-                    failed.join(", ")
-                ))),
-            ),
-            Err(e) => (
-                Outcome::VerificationFailed,
-                state::WRITTEN,
-                Some(Error::verification(format!(
-                    "the read-back did not match for {}, and the rollback failed too: {}",
-                    failed.join(", "),
-                    e.message
-                ))),
-            ),
-        }
-    };
-    let timings = Timings {
-        approval_ms: record.approved_at.map_or(0, |at| {
-            u64::try_from((at - record.created_at).max(0) * 1000).unwrap_or(0)
+    let approved = Approved(record);
+    let mut ctx = executor::Context {
+        rules: &config.rules,
+        store: &mut *store,
+        source: source.as_mut(),
+        approver: &approved,
+        plan_file: None,
+        delegation: vec![Delegation {
+            agent: "planner".into(),
+            on_behalf_of: requester.clone(),
+            scope: "plan (no source credentials)".into(),
+            granted_scope: None,
+            token_ref: None,
+            jti: None,
+            expires_at: None,
+            via: ENFORCED_BY_GATE.into(),
+        }],
+        notifier: notifier.as_mut(),
+        circumstances,
+        summarise: |_| String::new(),
+        enforcer: Some(Enforcer {
+            name: ENFORCED_BY_GATE,
+            requester: &requester,
+            key: &config.signing_key,
         }),
-        write_ms,
-        verify_ms: elapsed_ms(verify_started),
-        total_ms: elapsed_ms(started),
     };
-    let mut receipt = executor::new_receipt(
-        &plan,
-        &config.rules.sha256,
-        approval,
-        delegation,
-        verified,
-        outcome,
-        started_at,
-        timings,
-    );
-    // Only a verified write notifies; the notifier's grant joins the chain before the seal.
-    if let Some(n) = notifier.as_mut().filter(|_| outcome == Outcome::Applied) {
-        let (grant, notify) = n.prepare();
-        receipt
-            .delegation
-            .extend(grant.map(|g| g.for_user(&requester)));
-        receipt.notify = Some(notify);
+    match executor::apply(&mut ctx, &record.plan) {
+        Ok(receipt) => Ok((receipt, None)),
+        // A failed read-back: the receipt of the rolled-back write is stored; fetch it.
+        Err(e) if e.kind == Kind::Verification => {
+            let receipt_id = store
+                .claim_of(&record.plan.id)?
+                .and_then(|(_, r)| r)
+                .ok_or_else(|| e.clone())?;
+            let receipt = serde_json::from_str(&store.find(&receipt_id)?)?;
+            Ok((receipt, Some(e)))
+        }
+        Err(e) => Err(e),
     }
-    receipt.enforced_by = Some(ENFORCED_BY_GATE.into());
-    receipt.requester = Some(requester);
-    receipt.key_id = Some(config.signing_key.key_id());
-    store.append_signed(&mut receipt, final_state, &|r| {
-        crate::audit::signed::sign(r, &config.signing_key)
-    })?;
-    if let Some(n) = notifier.as_mut()
-        && receipt
-            .notify
-            .as_ref()
-            .is_some_and(|r| r.status == "pending")
-    {
-        n.deliver(store, &receipt);
+}
+
+/// The approvals the gate collected, handed to the executor: valid only for the plan whose hash
+/// they are bound to, at a tier no higher than the one they were given for.
+struct Approved<'a>(&'a Record);
+
+impl Approver for Approved<'_> {
+    fn method(&self) -> &'static str {
+        METHOD
     }
-    Ok((receipt, failure))
+
+    fn approve(&self, request: &ApprovalRequest<'_>) -> Result<ApprovalRecord> {
+        let r = self.0;
+        if request.plan.hash() != r.view.plan_hash {
+            return Err(Error::stale(format!(
+                "plan {} is no longer the plan that was approved; nothing was written",
+                request.plan.id
+            )));
+        }
+        if request.plan.tier > r.view.tier {
+            return Err(Error::stale(format!(
+                "plan {} is tier {} now, above the tier {} it was approved at; nothing was written",
+                request.plan.id, request.plan.tier, r.view.tier
+            ))
+            .hint("apply it again: it will be asked at its tier now"));
+        }
+        Ok(approval_record(r))
+    }
 }
 
 /// The receipt's approval record: who approved (distinct subjects), bound to the plan hash.
@@ -268,8 +208,4 @@ fn approval_record(record: &Record) -> ApprovalRecord {
             .collect(),
         strength: (!auto && record.view.tier >= 3).then(|| "two_approvers".to_string()),
     }
-}
-
-fn elapsed_ms(since: Instant) -> u64 {
-    u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
 }

@@ -21,7 +21,7 @@ use super::api::{self, ApplyStatus};
 use super::config::GateConfig;
 use super::record::Record;
 use super::token::{Rejection, Requester, SCOPE_AUDIT, Verifier};
-use super::{applies, plans, runner};
+use super::{applies, plans, receipts, runner};
 use crate::audit::log;
 use crate::auth::Tenant;
 use crate::auth::ciba::Ciba;
@@ -194,8 +194,8 @@ pub fn router(gate: Arc<Gate>) -> Router {
             "/v1/applies/{id}",
             get(applies::status).delete(applies::cancel),
         )
-        .route(api::RECEIPTS, get(applies::receipts))
-        .route("/v1/receipts/{id}", get(applies::receipt))
+        .route(api::RECEIPTS, get(receipts::receipts))
+        .route("/v1/receipts/{id}", get(receipts::receipt))
         .with_state(gate)
 }
 

@@ -176,6 +176,24 @@ impl Setup {
         panic!("apply {id} stayed {from}");
     }
 
+    /// The apply once it is past waiting for approval and for its write.
+    fn wait_settled(&self, token: &str, id: &str) -> Value {
+        let view = self.wait_past(token, id, "pending_approval");
+        if view["status"] == "approved" {
+            return self.wait_past(token, id, "approved");
+        }
+        view
+    }
+
+    fn metrics(&self) -> String {
+        changeset::net::block_on(async {
+            let r = reqwest::get(format!("{}/metrics", self.url()))
+                .await
+                .unwrap();
+            r.text().await.unwrap()
+        })
+    }
+
     /// The pending CIBA request whose binding message is `message`.
     fn pending_request(&self, message: &str) -> Value {
         for _ in 0..200 {
@@ -237,12 +255,7 @@ fn an_apply_approved_on_the_requesters_device_is_written_once_with_a_signed_rece
     s.idp.settle_ciba(&request, true);
 
     let id = view["id"].as_str().unwrap();
-    let done = s.wait_past(&apply, id, "pending_approval");
-    let done = if done["status"] == "approved" {
-        s.wait_past(&apply, id, "approved")
-    } else {
-        done
-    };
+    let done = s.wait_settled(&apply, id);
     assert_eq!(done["status"], "applied", "{done}");
     assert_ne!(s.env.catalog_text(), before, "approved but not written");
     let receipt = &done["receipt"];
@@ -274,14 +287,7 @@ fn an_apply_approved_on_the_requesters_device_is_written_once_with_a_signed_rece
 
     // One CIBA request in all, and the metrics count the apply.
     assert_eq!(s.idp.ciba_requests().len(), 1);
-    let metrics = changeset::net::block_on(async {
-        reqwest::get(format!("{}/metrics", s.url()))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-    });
+    let metrics = s.metrics();
     assert!(
         metrics.contains("changeset_gate_applies_total{status=\"applied\"} 1")
             && metrics.contains("changeset_gate_approval_seconds_count 1"),
@@ -366,10 +372,7 @@ fn tier_3_needs_two_distinct_approvers_and_never_the_requester() {
 
     let second = s.idp.wait_ciba_pending(BOB);
     s.idp.settle_ciba(&second, true);
-    let mut done = s.wait_past(&requester, id, "pending_approval");
-    if done["status"] == "approved" {
-        done = s.wait_past(&requester, id, "approved");
-    }
+    let done = s.wait_settled(&requester, id);
     assert_eq!(done["status"], "applied", "{done}");
     assert_eq!(
         done["receipt"]["approval"]["approvers"],
@@ -389,10 +392,7 @@ fn an_approval_of_plan_a_does_not_release_plan_b() {
     assert_ne!(a["plan_hash"], b["plan_hash"]);
     let request_a = s.pending_request(a["binding_message"].as_str().unwrap());
     s.idp.settle_ciba(&request_a, true);
-    let mut done = s.wait_past(&token, a["id"].as_str().unwrap(), "pending_approval");
-    if done["status"] == "approved" {
-        done = s.wait_past(&token, a["id"].as_str().unwrap(), "approved");
-    }
+    let done = s.wait_settled(&token, a["id"].as_str().unwrap());
     assert_eq!(done["status"], "applied", "{done}");
     let (_, b_now) = s.call(
         "GET",
@@ -472,10 +472,7 @@ fn a_pending_apply_survives_a_killed_gate_and_completes_after_the_restart() {
     s.restart();
     // Approved while no gate ran the first poll loop: the restarted gate polls it again.
     s.idp.settle_ciba(&request, true);
-    let mut done = s.wait_past(&token, &id, "pending_approval");
-    if done["status"] == "approved" {
-        done = s.wait_past(&token, &id, "approved");
-    }
+    let done = s.wait_settled(&token, &id);
     assert_eq!(done["status"], "applied", "{done}");
     assert_eq!(s.receipts().len(), 1);
     assert_eq!(
@@ -540,10 +537,7 @@ fn a_sheets_write_acts_as_the_requester_and_nothing_is_exchanged_before_the_appr
     assert_eq!(google.count(Op::BatchUpdate), 0);
     s.idp.settle_ciba(&request, true);
     let id = view["id"].as_str().unwrap();
-    let mut done = s.wait_past(&token, id, "pending_approval");
-    if done["status"] == "approved" {
-        done = s.wait_past(&token, id, "approved");
-    }
+    let done = s.wait_settled(&token, id);
     assert_eq!(done["status"], "applied", "{done}");
 
     // The exchanges (the writer's, then the notifier's), after the approval, by the gate's Custom
@@ -592,14 +586,7 @@ fn a_sheets_write_acts_as_the_requester_and_nothing_is_exchanged_before_the_appr
         (&writer["via"], &writer["on_behalf_of"]),
         (&json!("token_vault"), &json!(USER))
     );
-    let metrics = changeset::net::block_on(async {
-        reqwest::get(format!("{}/metrics", s.url()))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-    });
+    let metrics = s.metrics();
     assert!(
         !metrics.contains("changeset_gate_google_requests_total 0\n"),
         "{metrics}"
@@ -743,10 +730,7 @@ fn on_postgresql_a_pending_apply_survives_a_restart_and_the_receipt_joins_the_sh
     );
     s.restart();
     s.idp.settle_ciba(&request, true);
-    let mut done = s.wait_past(&token, &id, "pending_approval");
-    if done["status"] == "approved" {
-        done = s.wait_past(&token, &id, "approved");
-    }
+    let done = s.wait_settled(&token, &id);
     assert_eq!(done["status"], "applied", "{done}");
     let hash: String = db
         .query_one("SELECT hash FROM chain_head WHERE one = 1", &[])

@@ -162,91 +162,95 @@ pub enum Command {
     Man(ManArgs),
 }
 
+impl ScopedArgs {
+    /// A command that declares only `--format`.
+    fn format(format: &FormatArg) -> ScopedArgs {
+        ScopedArgs {
+            format: format.clone(),
+            ..ScopedArgs::default()
+        }
+    }
+
+    /// A command that declares `--rules` and `--format`.
+    fn rules(rules: &RulesArg, format: &FormatArg) -> ScopedArgs {
+        ScopedArgs {
+            rules: rules.clone(),
+            ..ScopedArgs::format(format)
+        }
+    }
+
+    /// A command that declares `--source`, `--rules` and `--format`.
+    fn source(source: &SourceArg, rules: &RulesArg, format: &FormatArg) -> ScopedArgs {
+        ScopedArgs {
+            source: source.clone(),
+            ..ScopedArgs::rules(rules, format)
+        }
+    }
+
+    /// This command also declares `--no-input` and `--yes`.
+    fn prompting(self, no_input: &NoInputArg, yes: &YesArg) -> ScopedArgs {
+        ScopedArgs {
+            no_input: no_input.clone(),
+            yes: yes.clone(),
+            ..self
+        }
+    }
+}
+
 impl Command {
     /// The command-specific flags this invocation declared, for settings resolution.
     pub fn scoped(&self) -> ScopedArgs {
-        let format = |format: &FormatArg| ScopedArgs {
-            format: format.clone(),
-            ..ScopedArgs::default()
-        };
         match self {
             Command::Login(a) => ScopedArgs {
-                format: a.format.clone(),
                 no_input: a.no_input.clone(),
-                ..ScopedArgs::default()
+                ..ScopedArgs::format(&a.format)
             },
-            Command::Logout { format: f } | Command::Whoami { format: f } => format(f),
-            Command::Plan(a) => ScopedArgs {
-                source: a.source.clone(),
-                rules: a.rules.clone(),
-                format: a.format.clone(),
-                ..ScopedArgs::default()
-            },
-            Command::Apply(a) => ScopedArgs {
-                source: a.source.clone(),
-                rules: a.rules.clone(),
-                format: a.format.clone(),
-                no_input: a.no_input.clone(),
-                yes: a.yes.clone(),
-            },
-            Command::Rollback(a) => ScopedArgs {
-                source: a.source.clone(),
-                rules: a.rules.clone(),
-                format: a.format.clone(),
-                no_input: a.no_input.clone(),
-                yes: a.yes.clone(),
-            },
+            Command::Logout { format } | Command::Whoami { format } => ScopedArgs::format(format),
+            Command::Plan(a) => ScopedArgs::source(&a.source, &a.rules, &a.format),
+            Command::Apply(a) => {
+                ScopedArgs::source(&a.source, &a.rules, &a.format).prompting(&a.no_input, &a.yes)
+            }
+            Command::Rollback(a) => {
+                ScopedArgs::source(&a.source, &a.rules, &a.format).prompting(&a.no_input, &a.yes)
+            }
             Command::Recover {
                 source,
                 rules,
                 format,
-            } => ScopedArgs {
-                source: source.clone(),
-                rules: rules.clone(),
-                format: format.clone(),
-                ..ScopedArgs::default()
-            },
-            Command::Audit(cmd) => match cmd {
-                AuditCommand::List { format: f, .. }
-                | AuditCommand::Show { format: f, .. }
-                | AuditCommand::Verify { format: f, .. }
-                | AuditCommand::Checkpoint { format: f }
-                | AuditCommand::Migrate { format: f, .. } => format(f),
-                // Export writes JSON Lines, Prove a JSON proof, Keygen a key: one format each.
-                AuditCommand::Export { .. }
-                | AuditCommand::Prove { .. }
-                | AuditCommand::Keygen { .. } => ScopedArgs::default(),
-            },
+            } => ScopedArgs::source(source, rules, format),
+            Command::Show(a) => ScopedArgs::source(&a.source, &a.rules, &a.format),
+            Command::Doctor(a) => ScopedArgs::source(&a.source, &a.rules, &a.format),
+            Command::Audit(cmd) => cmd.scoped(),
             Command::Rules(cmd) => {
                 let (RulesCommand::Check { rules, format, .. }
                 | RulesCommand::Test { rules, format, .. }
                 | RulesCommand::Explain { rules, format, .. }
                 | RulesCommand::Bench { rules, format, .. }) = cmd;
-                ScopedArgs {
-                    rules: rules.clone(),
-                    format: format.clone(),
-                    ..ScopedArgs::default()
-                }
+                ScopedArgs::rules(rules, format)
             }
-            Command::Show(a) => ScopedArgs {
-                source: a.source.clone(),
-                rules: a.rules.clone(),
-                format: a.format.clone(),
-                ..ScopedArgs::default()
-            },
-            Command::Doctor(a) => ScopedArgs {
-                source: a.source.clone(),
-                rules: a.rules.clone(),
-                format: a.format.clone(),
-                ..ScopedArgs::default()
-            },
             Command::Gate(cmd) => match cmd {
-                GateCommand::CheckConfig { format: f, .. }
-                | GateCommand::Status { format: f, .. }
-                | GateCommand::Cancel { format: f, .. } => format(f),
+                GateCommand::CheckConfig { format, .. }
+                | GateCommand::Status { format, .. }
+                | GateCommand::Cancel { format, .. } => ScopedArgs::format(format),
                 GateCommand::Keygen { .. } | GateCommand::Serve { .. } => ScopedArgs::default(),
             },
             Command::Completions(_) | Command::Man(_) => ScopedArgs::default(),
+        }
+    }
+}
+
+impl AuditCommand {
+    fn scoped(&self) -> ScopedArgs {
+        match self {
+            AuditCommand::List { format, .. }
+            | AuditCommand::Show { format, .. }
+            | AuditCommand::Verify { format, .. }
+            | AuditCommand::Checkpoint { format }
+            | AuditCommand::Migrate { format, .. } => ScopedArgs::format(format),
+            // Export writes JSON Lines, Prove a JSON proof, Keygen a key: one format each.
+            AuditCommand::Export { .. }
+            | AuditCommand::Prove { .. }
+            | AuditCommand::Keygen { .. } => ScopedArgs::default(),
         }
     }
 }

@@ -111,33 +111,7 @@ impl CibaApprover {
                     sent(approver);
                 }
                 announce(quiet, &pending, binding_message, expiry);
-                let step = crate::report::step("");
-                let progress = |p: &Pending, left: Duration| {
-                    step.update(&format!(
-                        "Waiting for {} to approve \"{binding_message}\" ({} s left)",
-                        p.approver,
-                        left.as_secs()
-                    ));
-                };
-                let result = match pending.len() {
-                    1 => {
-                        let only = pending.pop().expect("one request");
-                        ciba.wait(only, deadline, &progress).await.map(|a| vec![a])
-                    }
-                    _ => {
-                        let second = pending.pop().expect("two requests");
-                        let first = pending.pop().expect("two requests");
-                        // Both must approve; try_join returns at the first refusal and drops the
-                        // other poll, so one denial stops the whole approval.
-                        tokio::try_join!(
-                            ciba.wait(first, deadline, &progress),
-                            ciba.wait(second, deadline, &progress)
-                        )
-                        .map(|(a, b)| vec![a, b])
-                    }
-                };
-                drop(step);
-                result
+                wait_all(&ciba, pending, binding_message, deadline).await
             };
             tokio::select! {
                 approvals = run => {
@@ -185,6 +159,40 @@ impl CibaApprover {
         }
         configured.truncate(wanted);
         Ok(configured)
+    }
+}
+
+/// Waits for every pending request (a countdown on the step); both of two must approve, and
+/// the first refusal stops the whole approval.
+async fn wait_all(
+    ciba: &Ciba,
+    mut pending: Vec<Pending>,
+    binding_message: &str,
+    deadline: Option<Instant>,
+) -> Result<Vec<Approval>> {
+    let step = crate::report::step("");
+    let progress = |p: &Pending, left: Duration| {
+        step.update(&format!(
+            "Waiting for {} to approve \"{binding_message}\" ({} s left)",
+            p.approver,
+            left.as_secs()
+        ));
+    };
+    match pending.len() {
+        1 => {
+            let only = pending.pop().expect("one request");
+            ciba.wait(only, deadline, &progress).await.map(|a| vec![a])
+        }
+        _ => {
+            let second = pending.pop().expect("two requests");
+            let first = pending.pop().expect("two requests");
+            // try_join returns at the first refusal and drops the other poll.
+            tokio::try_join!(
+                ciba.wait(first, deadline, &progress),
+                ciba.wait(second, deadline, &progress)
+            )
+            .map(|(a, b)| vec![a, b])
+        }
     }
 }
 

@@ -10,6 +10,7 @@ pub mod copy;
 pub mod log;
 pub mod merkle;
 pub mod postgres;
+pub mod require_rules;
 pub mod signed;
 pub mod sqlite;
 

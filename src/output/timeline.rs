@@ -3,14 +3,50 @@
 use super::escape;
 use super::tables::show;
 use crate::clock::human;
-use crate::receipt::{Check, Receipt};
+use crate::receipt::{ApprovalRecord, Check, Delegation, Receipt};
 
 pub fn render(r: &Receipt) -> String {
-    let mut lines = vec![escape(&format!("Receipt {} · {}", r.id, r.outcome))];
-    // Every line quotes receipt data (requests, cells, labels): escaped as a whole.
-    let mut at =
-        |time: &str, text: String| lines.push(escape(&format!("  {}  {text}", human(time))));
-    at(
+    let mut t = Timeline(vec![escape(&format!("Receipt {} · {}", r.id, r.outcome))]);
+    planned(&mut t, r);
+    t.at(&r.approval.approved_at, approved(&r.approval));
+    t.at(
+        &r.approval.approved_at,
+        enforced_by(r.enforced_by.as_deref()),
+    );
+    if !r.caller_facts.is_empty() {
+        let facts: Vec<String> = r
+            .caller_facts
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        t.at(
+            &r.planned_at,
+            format!("facts given by the caller: {}", facts.join(", ")),
+        );
+    }
+    for d in &r.delegation {
+        t.at(&r.started_at, acted(d));
+    }
+    written(&mut t, r);
+    finished(&mut t, r);
+    t.0.push(String::new());
+    t.0.join("\n")
+}
+
+/// The lines of a timeline.
+struct Timeline(Vec<String>);
+
+impl Timeline {
+    /// One step at its time. Every line quotes receipt data (requests, cells, labels): escaped
+    /// as a whole.
+    fn at(&mut self, time: &str, text: String) {
+        self.0.push(escape(&format!("  {}  {text}", human(time))));
+    }
+}
+
+/// What was planned, from what, and how it was scored.
+fn planned(t: &mut Timeline, r: &Receipt) {
+    t.at(
         &r.planned_at,
         format!(
             "planned {} from \"{}\" against {} {}",
@@ -22,7 +58,7 @@ pub fn render(r: &Receipt) -> String {
         .iter()
         .map(|o| format!("{} {} → tier {}", o.id, o.action, o.tier))
         .collect();
-    at(
+    t.at(
         &r.planned_at,
         format!(
             "scored under rules {}: {} (plan tier {})",
@@ -32,12 +68,15 @@ pub fn render(r: &Receipt) -> String {
         ),
     );
     if r.rules_sha256 != default_rules_sha256() {
-        at(
+        t.at(
             &r.planned_at,
             "WARNING: scored under rules other than the embedded default; check them with `audit verify --require-rules`".to_string(),
         );
     }
-    let approval = &r.approval;
+}
+
+/// How the plan was approved, bound to which hash, message and transactions.
+fn approved(approval: &ApprovalRecord) -> String {
     let mut text = if approval.method == "auto" {
         format!(
             "approved automatically: tier {} is within auto_approve_max_tier",
@@ -62,55 +101,47 @@ pub fn render(r: &Receipt) -> String {
     for t in &approval.transactions {
         text.push_str(&format!(", transaction {t}"));
     }
-    at(&approval.approved_at, text);
-    at(
-        &approval.approved_at,
-        match r.enforced_by.as_deref() {
-            Some(crate::receipt::ENFORCED_LOCALLY) => {
-                "enforced by: local (this CLI, trusting the user who ran it)".to_string()
-            }
-            Some(other) => format!("enforced by: {other}"),
-            None => "enforced by: not recorded (receipt made before enforced_by)".to_string(),
-        },
-    );
-    if !r.caller_facts.is_empty() {
-        let facts: Vec<String> = r
-            .caller_facts
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        at(
-            &r.planned_at,
-            format!("facts given by the caller: {}", facts.join(", ")),
-        );
+    text
+}
+
+fn enforced_by(by: Option<&str>) -> String {
+    match by {
+        Some(crate::receipt::ENFORCED_LOCALLY) => {
+            "enforced by: local (this CLI, trusting the user who ran it)".to_string()
+        }
+        Some(other) => format!("enforced by: {other}"),
+        None => "enforced by: not recorded (receipt made before enforced_by)".to_string(),
     }
-    for d in &r.delegation {
-        let token = d
-            .token_ref
-            .as_deref()
-            .map(|t| format!(" (token {t})"))
-            .unwrap_or_default();
-        let extra = d.extra_scopes();
-        let extra = if extra.is_empty() {
-            String::new()
-        } else {
-            format!("; the token also carried {} (unused)", extra.join(" "))
-        };
-        at(
-            &r.started_at,
-            format!(
-                "{} acted for {} with scope `{}` via {}{token}{extra}",
-                d.agent, d.on_behalf_of, d.scope, d.via
-            ),
-        );
-    }
+}
+
+/// One link of the delegation chain.
+fn acted(d: &Delegation) -> String {
+    let token = d
+        .token_ref
+        .as_deref()
+        .map(|t| format!(" (token {t})"))
+        .unwrap_or_default();
+    let extra = d.extra_scopes();
+    let extra = if extra.is_empty() {
+        String::new()
+    } else {
+        format!("; the token also carried {} (unused)", extra.join(" "))
+    };
+    format!(
+        "{} acted for {} with scope `{}` via {}{token}{extra}",
+        d.agent, d.on_behalf_of, d.scope, d.via
+    )
+}
+
+/// The cells written and what the read-back found.
+fn written(t: &mut Timeline, r: &Receipt) {
     let changes: Vec<_> = r.operations.iter().flat_map(|o| o.changes.iter()).collect();
-    at(
+    t.at(
         &r.started_at,
         format!("wrote {} cell(s) in one batch", changes.len()),
     );
     for c in &changes {
-        at(
+        t.at(
             &r.started_at,
             format!(
                 "  {} {}: {} → {}",
@@ -122,7 +153,7 @@ pub fn render(r: &Receipt) -> String {
         );
     }
     let count = |k: Check| changes.iter().filter(|c| c.check == k).count();
-    at(
+    t.at(
         &r.finished_at,
         format!(
             "read back: {} pass, {} warning, {} fail",
@@ -131,13 +162,17 @@ pub fn render(r: &Receipt) -> String {
             count(Check::Fail)
         ),
     );
+}
+
+/// Notification, rollback link and seal.
+fn finished(t: &mut Timeline, r: &Receipt) {
     if let Some(n) = &r.notify {
         let detail = n
             .error
             .as_deref()
             .map(|e| format!(": {e}"))
             .unwrap_or_default();
-        at(
+        t.at(
             &r.finished_at,
             format!(
                 "notify {} to {} recipient(s){detail}",
@@ -146,12 +181,12 @@ pub fn render(r: &Receipt) -> String {
         );
     }
     if let Some(of) = &r.rollback_of {
-        at(
+        t.at(
             &r.finished_at,
             format!("this changeset rolls back receipt {of}"),
         );
     }
-    at(
+    t.at(
         &r.finished_at,
         format!(
             "sealed {} (prev {})",
@@ -159,8 +194,6 @@ pub fn render(r: &Receipt) -> String {
             r.prev_hash.as_deref().unwrap_or("none")
         ),
     );
-    lines.push(String::new());
-    lines.join("\n")
 }
 
 /// The notification outcome recorded after the receipt was sealed (the message carries the

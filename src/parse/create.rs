@@ -14,6 +14,7 @@ pub fn parse(c: &Clause) -> Option<Result<Intent>> {
     let mut w = c.w.clone();
     let lead = w
         .take_start("add|create|introduce|launch|list|register a|an|one? brand? new? product|item|shoe|style|sku|listing|model|line? :?")
+        .or_else(|| w.take_start("we|i are|'re|will|'ll adding|add|creating|create|introducing|introduce|launching|launch a|an|one? brand? new? product|item|sku|listing? :?"))
         .or_else(|| w.take_start("set up a|an|one? brand? new? product|item|shoe|style|sku|listing|model|line? :?"))
         .or_else(|| w.take_start("new product|item|shoe|style|sku|listing|model :?"))?;
     let explicit_new = w.toks[lead.start..lead.end]
@@ -27,8 +28,13 @@ pub fn parse(c: &Clause) -> Option<Result<Intent>> {
         }
         return None;
     };
-    if !explicit_new && sku_index != lead.end {
+    // "add the Steak Knife (HL-171) to Knives": the name, then its new SKU in parentheses.
+    let bracketed = sku_index > 0 && w.toks[sku_index - 1].is_punct('(');
+    if !explicit_new && sku_index != lead.end && !bracketed {
         return None;
+    }
+    if bracketed {
+        w.take_start("the|a|an|our");
     }
     Some(fields(c, w, sku_index))
 }
@@ -235,9 +241,16 @@ fn is_category_marker(t: &Token) -> bool {
 
 fn ends_field(toks: &[Token], j: usize) -> bool {
     let t = &toks[j];
-    t.is_punct(',')
+    // "category Tableware and price 12.00": "and" before another field ends this one.
+    let and_field = t.is_word("and")
+        && toks
+            .get(j + 1)
+            .is_some_and(|n| is_price_marker(n) || label_at(toks, j + 1).is_some());
+    and_field
+        || t.is_punct(',')
         || t.is_punct(';')
         || t.text == "|"
+        || t.text == "/"
         || label_at(toks, j).is_some()
         || t.is_punct(')')
         || t.is_punct('(')

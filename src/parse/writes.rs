@@ -129,14 +129,14 @@ impl Values {
 }
 
 pub const PROMO_NOUN: &str = "promo|promos|promotion|promotions|sale|sales|discount|discounts|markdown|markdowns|deal|deals|offer|offers|special|specials|clearance";
-const PROMO_PRICE: &str = "'s? the|its|their|a? promo|promotional|promotion|sale|discount|discounted|special|offer|markdown|deal|clearance price|prices|pricing of|for|on|to?";
+const PROMO_PRICE: &str = "at|with? 's? the|its|their|a? promo|promotional|promotion|sale|discount|discounted|special|offer|markdown|deal|clearance price|prices|pricing of|for|on|to?";
 const BASE_PRICE: &str = "'s? the|its|their? base|list|regular|retail|normal|standard|original|ticket|sticker price|prices|pricing of|for|on?";
 const MSRP: &str = "'s? the|its|their? msrp|rrp of|for|on?";
 const PLAIN_PRICE: &str = "'s? the|its|their? price|prices|pricing of|for|on?";
 const UP_VERBS: &str = "raise|increase|bump|hike|up|lift|boost|push";
 const DOWN_VERBS: &str = "lower|reduce|cut|decrease|drop|slash|trim";
 const SET_VERBS: &str = "set|change|update|make|adjust|fix|correct|move|modify|edit|put|reset";
-const DISCOUNT_VERBS: &str = "take|knock|give|apply|do|offer|run|put|place|slap|shave|get|set|have|throw|make|add|mark|discount|markdown|slash|cut|trim|start|launch|begin|hold|create|introduce|kick";
+const DISCOUNT_VERBS: &str = "take|knock|give|apply|do|offer|run|put|place|slap|shave|get|set|have|throw|make|add|mark|discount|markdown|slash|cut|trim|start|launch|begin|hold|create|introduce|kick|running|doing|offering|giving|taking|putting|knocking|applying|launching|starting|holding";
 
 fn end_promo(c: &Clause, ctx: &Ctx, values: &Values) -> Parsed {
     if values.percent || values.amount {
@@ -500,92 +500,99 @@ fn no_direction(c: &Clause) -> Error {
 }
 
 fn promo_price(c: &Clause, ctx: &Ctx) -> Parsed {
-    let mut w = c.w.clone();
-    if w.find(PROMO_PRICE).is_some() {
-        w.take_start(&format!(
-            "{SET_VERBS}|{UP_VERBS}|{DOWN_VERBS}|give|apply|place"
-        ));
-        w.take_find(PROMO_PRICE);
-        if let Some(m) = w.take_find("to|at|of? % off?") {
-            let percent = w.value(m.caps[0]);
-            return Some(
-                c.target(&w, ctx)
-                    .map(|target| Intent::Discount { target, percent }),
-            );
-        }
-        if w.find("by").is_some() {
-            return Some(Err(Error::input(format!(
-                "\"{}\" changes a promo price relative to itself; say the new promo price or the discount off the base price; nothing was planned",
-                c.text
-            ))
-            .with_examples()));
-        }
-        let value = w
-            .take_find("to|at|=|of|is|be $")
-            .or_else(|| w.take_find(": $"))
-            .or_else(|| w.take_find("should|will be $"))
-            .or_else(|| w.take_find("is now $"))
-            .or_else(|| w.take_find("$"));
-        let Some(m) = value else {
-            // "restore the old promo price on X": the stored price, activated again.
-            if c.w.at_start(ACTIVATE_VERBS).is_some() || c.w.at_start("bring back").is_some() {
-                return None;
-            }
-            return Some(Err(Error::input(format!(
-                "\"{}\" sets a promo price but does not say which price; nothing was planned",
-                c.text
-            ))
-            .hint("say \"to $N\"")
-            .with_examples()));
-        };
-        let price = w.value(m.caps[0]);
-        return Some(
-            c.target(&w, ctx)
-                .map(|target| Intent::PromoPrice { target, price }),
-        );
+    if c.w.find(PROMO_PRICE).is_some() {
+        return labelled_promo_price(c, ctx);
     }
-    // "put X on promo at $99", "X on sale for $80", "run X at $95 on promo".
+    let (w, m) = on_promo_at(c)
+        .or_else(|| promote_at(c))
+        .or_else(|| marked_down_to(c))?;
+    let price = w.value(m.caps[0]);
+    Some(
+        c.target(&w, ctx)
+            .map(|target| Intent::PromoPrice { target, price }),
+    )
+}
+
+/// "put X on promo at $99", "X on sale for $80", "run X at $95 on promo", "sell X at $169 on
+/// sale".
+fn on_promo_at<'a>(c: &Clause<'a>) -> Option<Counted<'a>> {
     let mut w = c.w.clone();
-    if let Some(m) = w
+    let m = w
         .take_find(&format!("on|onto a|the? {PROMO_NOUN} at|for $"))
         .or_else(|| {
             w.take_find(&format!(
                 "at|for|to $ on|as|for|during|in? a|the|this? {PROMO_NOUN}"
             ))
         })
-        .or_else(|| w.take_find(&format!("{PROMO_NOUN} :|= $")))
-    {
-        w.take_start("put|place|set|run|list|have|get|throw|go|feature|drop|lower|reduce|cut|bring|mark|knock|make|price|change");
-        w.take_end("down");
-        let price = w.value(m.caps[0]);
-        return Some(
-            c.target(&w, ctx)
-                .map(|target| Intent::PromoPrice { target, price }),
-        );
-    }
-    // "promo X at $60", "promote X for $60".
+        .or_else(|| w.take_find(&format!("{PROMO_NOUN} :|= $")))?;
+    w.take_start("put|place|set|run|list|have|get|throw|go|feature|drop|lower|reduce|cut|bring|mark|knock|make|price|change|sell|offer");
+    w.take_end("down");
+    Some((w, m))
+}
+
+/// "promo X at $60", "promote X for $60".
+fn promote_at<'a>(c: &Clause<'a>) -> Option<Counted<'a>> {
     let mut w = c.w.clone();
-    if w.take_start("promo|promote").is_some()
-        && let Some(m) = w.take_find("at|for $")
-    {
-        let price = w.value(m.caps[0]);
-        return Some(
-            c.target(&w, ctx)
-                .map(|target| Intent::PromoPrice { target, price }),
-        );
-    }
-    // "mark X down to $79", "discount X to $79".
+    w.take_start("promo|promote")?;
+    let m = w.take_find("at|for $")?;
+    Some((w, m))
+}
+
+/// "mark X down to $79", "discount X to $79", "mark down X to $79" (the "down" came with the
+/// verb).
+fn marked_down_to<'a>(c: &Clause<'a>) -> Option<Counted<'a>> {
     let mut w = c.w.clone();
-    // "mark down X to $79" too: the "down" came with the verb.
     let verb = w
         .take_start("mark|knock|bring|take down")
         .or_else(|| w.take_start("mark|knock|bring|take|discount|markdown"))?;
     let down_said = verb.end - verb.start == 2
         || ["discount", "markdown"].contains(&w.toks[verb.start].text.as_str());
-    let down = w
+    let m = w
         .take_find("down to $")
         .or_else(|| down_said.then(|| w.take_find("to $")).flatten())?;
-    let price = w.value(down.caps[0]);
+    Some((w, m))
+}
+
+/// "set the promo price of X to $N", "sale price for X: $N", "X's promo price at 10% off".
+fn labelled_promo_price(c: &Clause, ctx: &Ctx) -> Parsed {
+    let mut w = c.w.clone();
+    w.take_start(&format!(
+        "{SET_VERBS}|{UP_VERBS}|{DOWN_VERBS}|give|apply|place|feature|offer|sell|list|run"
+    ));
+    w.take_find(PROMO_PRICE);
+    if let Some(m) = w.take_find("to|at|of? % off?") {
+        let percent = w.value(m.caps[0]);
+        return Some(
+            c.target(&w, ctx)
+                .map(|target| Intent::Discount { target, percent }),
+        );
+    }
+    if w.find("by").is_some() {
+        return Some(Err(Error::input(format!(
+            "\"{}\" changes a promo price relative to itself; say the new promo price or the discount off the base price; nothing was planned",
+            c.text
+        ))
+        .with_examples()));
+    }
+    let value = w
+        .take_find("to|at|=|of|is|be $")
+        .or_else(|| w.take_find(": $"))
+        .or_else(|| w.take_find("should|will be $"))
+        .or_else(|| w.take_find("is now $"))
+        .or_else(|| w.take_find("$"));
+    let Some(m) = value else {
+        // "restore the old promo price on X": the stored price, activated again.
+        if c.w.at_start(ACTIVATE_VERBS).is_some() || c.w.at_start("bring back").is_some() {
+            return None;
+        }
+        return Some(Err(Error::input(format!(
+            "\"{}\" sets a promo price but does not say which price; nothing was planned",
+            c.text
+        ))
+        .hint("say \"to $N\"")
+        .with_examples()));
+    };
+    let price = w.value(m.caps[0]);
     Some(
         c.target(&w, ctx)
             .map(|target| Intent::PromoPrice { target, price }),
@@ -642,7 +649,8 @@ fn value_frame<'a>(c: &Clause<'a>, value: &str) -> Option<(Words<'a>, super::pat
         .or_else(|| {
             // "X should be discounted by 15%", "we'd like Knives marked down 10%".
             w.take_find(&format!("discounted|reduced|marked down? by? {value}"))
-        });
+        })
+        .or_else(|| reduced_for_sale(&mut w, value));
     let m = match m {
         Some(m) => m,
         None => {
@@ -659,10 +667,24 @@ fn value_frame<'a>(c: &Clause<'a>, value: &str) -> Option<(Words<'a>, super::pat
             w.take_find(&pattern)?
         }
     };
+    w.take_start("we|i are|'re|am|'m|will|'ll");
     w.take_start(DISCOUNT_VERBS);
     w.take_start("off");
     w.take_find(PLAIN_PRICE);
     Some((w, m))
+}
+
+/// "reduce X by 10% for the sale", "cut X by $5 on promo": a reduction the clause says is a
+/// promo.
+fn reduced_for_sale(w: &mut Words, value: &str) -> Option<super::pattern::Match> {
+    let mut r = w.clone();
+    r.take_end(&format!(
+        "for|on|during|in|as a|an|the|this|our? {PROMO_NOUN}"
+    ))?;
+    r.take_start(&format!("{DOWN_VERBS}|mark"))?;
+    let m = r.take_find(&format!("down? by {value}"))?;
+    *w = r;
+    Some(m)
 }
 
 fn inventory(c: &Clause, ctx: &Ctx) -> Parsed {

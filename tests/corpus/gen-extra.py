@@ -302,6 +302,18 @@ OWN = [
     ("end_promo", "No more discount on the Day Tripper", P().end(["PK-1003"]).expect()),
     ("end_promo", "The Down Puffer is no longer discounted", P().end(["PK-1007"]).expect()),
     ("end_promo", "Clear PK-1005's stored promo price", P().end(["PK-1005"]).expect()),
+    # structured creates (c5)
+    ("create", "New item: PK-2010 / Camp Chair / Accessories / $45.00", P().create("PK-2010", "Camp Chair", "Accessories", "45.00").expect()),
+    ("create", "Add the Bivy Bag (PK-2011) to Tents at $99", P().create("PK-2011", "Bivy Bag", "Tents", "99").expect()),
+    ("create", "We're adding PK-2012 Water Filter to Accessories at $34.50", P().create("PK-2012", "Water Filter", "Accessories", "34.50").expect()),
+    ("create", "Create PK-2013 with name Rain Pants, category Jackets and price 79.00", P().create("PK-2013", "Rain Pants", "Jackets", "79.00").expect()),
+    # sale vocabulary and promo verbs (c4)
+    ("discount", "Reduce the Trail Boot by 10% for the sale", P().pct(["PK-1009"], 10).expect()),
+    ("discount", "We're running 15% off Jackets", P().pct(cat("Jackets"), 15).expect()),
+    ("discount", "Cut the Boot Dryer by $5 on promo", P().off(["PK-1010"], 5).expect()),
+    ("promo_price", "Let's sell the Trail Boot at $149 on sale", P().at(["PK-1009"], 149).expect()),
+    ("promo_price", "Feature the Summit Pack at a promo price of $129", P().at(["PK-1001"], 129).expect()),
+    ("refuse", "reduce the Trail Boot by 10%", ERR),
     # ambiguous values and amounts in words
     ("refuse", "put the Trail Boot on a $40 deal", ERR),
     ("refuse", "put the Trail Boot on a deal at 40", ERR),

@@ -260,7 +260,7 @@ impl Ciba {
             ))
             .hint("plan again if the change is still wanted"),
             "expired_token" | "invalid_grant" => Error::denied(format!(
-                "the approval request to {} expired before an answer; nothing was written",
+                "the approval request to {} {EXPIRED}; nothing was written",
                 pending.approver
             ))
             .hint("apply again and approve on the device in time"),
@@ -284,13 +284,21 @@ impl Ciba {
             .hint("apply again with a longer --wait, or approve sooner")
         } else {
             Error::denied(format!(
-                "the approval request to {} expired before an answer; nothing was written",
+                "the approval request to {} {EXPIRED}; nothing was written",
                 pending.approver
             ))
             .hint("apply again and approve on the device in time")
         }
     }
 }
+
+/// Whether a refusal from [`Ciba::wait`] is the request running out of time (rather than the
+/// approver saying no): the messages below are the one place that tells them apart.
+pub fn is_expiry(e: &Error) -> bool {
+    e.kind == crate::error::Kind::Denied && e.message.contains(EXPIRED)
+}
+
+const EXPIRED: &str = "expired before an answer";
 
 fn start_error(
     client: &Confidential,

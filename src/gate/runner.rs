@@ -147,9 +147,8 @@ async fn wait_for_approvals(gate: &Arc<Gate>, mut r: Record) -> Result<()> {
         polls.spawn(async move {
             let approver = pending.approver.clone();
             let reference = pending.reference.clone();
-            let expires_at = now_unix() + i64::try_from(pending.seconds_left()).unwrap_or(0);
             let result = g.ciba.wait(pending, None, &|_, _| {}).await;
-            (approver, reference, expires_at, result)
+            (approver, reference, result)
         });
     }
     let deadline = tokio::time::Instant::now()
@@ -162,10 +161,10 @@ async fn wait_for_approvals(gate: &Arc<Gate>, mut r: Record) -> Result<()> {
                     expire(gate, &r.view.id).await?;
                     return Ok(());
                 };
-                let (approver, reference, expires_at, result) =
+                let (approver, reference, result) =
                     joined.map_err(|e| Error::runtime(format!("an approval poll failed: {e}")))?;
                 let settled =
-                    answer(gate, &r, approver, reference, expires_at, result).await?;
+                    answer(gate, &r, approver, reference, result).await?;
                 if settled.is_none_or(|s| s != ApplyStatus::PendingApproval) {
                     return Ok(());
                 }
@@ -240,7 +239,6 @@ async fn answer(
     r: &Record,
     approver: String,
     reference: String,
-    expires_at: i64,
     result: Result<crate::auth::ciba::Approval>,
 ) -> Result<Option<ApplyStatus>> {
     let outcome: std::result::Result<(), (AnswerState, Error)> = match result {
@@ -249,9 +247,7 @@ async fn answer(
         Ok(approval) => {
             crate::apply::rar::check_echo(&r.plan, &approval).map_err(|e| (AnswerState::Denied, e))
         }
-        Err(e) if e.kind == Kind::Denied && now_unix() >= expires_at => {
-            Err((AnswerState::Expired, e))
-        }
+        Err(e) if crate::auth::ciba::is_expiry(&e) => Err((AnswerState::Expired, e)),
         Err(e) if e.kind == Kind::Denied => Err((AnswerState::Denied, e)),
         Err(e) => Err((AnswerState::Expired, e)),
     };

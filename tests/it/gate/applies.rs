@@ -739,3 +739,62 @@ fn on_postgresql_a_pending_apply_survives_a_restart_and_the_receipt_joins_the_sh
     assert_eq!(done["receipt"]["hash"], hash);
     assert_eq!(stored(&mut db)["view"]["status"], "applied");
 }
+
+#[test]
+fn a_forbidden_change_is_refused_whatever_the_approval() {
+    let s = setup();
+    let mut plan = s.plan(TIER2, &s.catalog_path());
+    // The promo price edited above the base price: a forbid rule matches the row's end state.
+    for op in plan["operations"].as_array_mut().unwrap() {
+        for c in op["changes"].as_array_mut().unwrap() {
+            if c["field"] == "Promo Price" {
+                c["after"] = json!(9999.0);
+            }
+        }
+    }
+    let token = s.token(USER, "changeset:apply");
+    let (status, refused) = s.post_apply(&token, &plan);
+    assert_eq!(status, 422, "{refused}");
+    assert_eq!(refused["error"], "forbidden_change");
+    assert!(
+        s.idp.ciba_requests().is_empty(),
+        "asked for approval anyway"
+    );
+}
+
+#[test]
+fn a_denial_and_a_timeout_end_the_apply_without_a_write() {
+    let s = setup_with(
+        |t| {
+            t.replace(
+                "approvers = [\"requester\"]\n",
+                "approvers = [\"requester\"]\nexpiry_seconds = 3\n",
+            )
+        },
+        &[],
+    );
+    let before = s.env.catalog_text();
+    let token = s.token(USER, "changeset:apply");
+    let (_, denied) = s.post_apply(&token, &s.plan(TIER2, &s.catalog_path()));
+    let request = s.pending_request(denied["binding_message"].as_str().unwrap());
+    s.idp.settle_ciba(&request, false);
+    let view = s.wait_past(&token, denied["id"].as_str().unwrap(), "pending_approval");
+    assert_eq!(view["status"], "denied", "{view}");
+    assert_eq!(view["approvers"][0]["state"], "denied");
+
+    let (_, unanswered) = s.post_apply(&token, &s.plan(OTHER_TIER2, &s.catalog_path()));
+    let view = s.wait_past(
+        &token,
+        unanswered["id"].as_str().unwrap(),
+        "pending_approval",
+    );
+    assert_eq!(view["status"], "expired", "{view}");
+    assert_eq!(s.env.catalog_text(), before);
+    assert!(s.receipts().is_empty());
+    assert!(
+        s.metrics()
+            .contains("changeset_gate_applies_total{status=\"denied\"} 1"),
+        "{}",
+        s.metrics()
+    );
+}

@@ -129,47 +129,10 @@ async fn create_for(
         let selection = policy::select(config, plan.tier, &sub).map_err(|u| {
             Error::denied(u.0).hint("ask the gate's operator for the approver policy")
         })?;
-        let now = crate::auth::unix_now();
-        let expires_at = now + i64::try_from(selection.expiry_seconds).unwrap_or(i64::MAX / 2);
-        let auto = selection.required == 0;
-        let record = Record {
-            view: ApplyView {
-                id: id.clone(),
-                status: if auto {
-                    ApplyStatus::Approved
-                } else {
-                    ApplyStatus::PendingApproval
-                },
-                plan_id: plan.id.clone(),
-                plan_hash: plan.hash(),
-                tier: plan.tier,
-                required: selection.required,
-                approvers: selection
-                    .approvers
-                    .iter()
-                    .map(|a| ApproverView {
-                        sub: a.clone(),
-                        state: AnswerState::Pending,
-                    })
-                    .collect(),
-                binding_message: (!auto).then(|| crate::apply::approval::binding_message(&plan)),
-                expires_at: jiff::Timestamp::from_second(expires_at)
-                    .map(|t| t.to_string())
-                    .unwrap_or_default(),
-                requester: sub.clone(),
-                receipt: None,
-                error: None,
-            },
-            plan,
-            submitted_hash,
-            distinct_from_requester: selection.distinct_from_requester,
-            requests: Vec::new(),
-            approvals: Vec::new(),
-            expires_at,
-            created_at: now,
-            approved_at: auto.then_some(now),
-        };
-        record::insert(store, &record)
+        record::insert(
+            store,
+            &new_record(id, plan, &selection, &sub, submitted_hash),
+        )
     })
     .await;
     match made {
@@ -186,6 +149,57 @@ async fn create_for(
             reply(StatusCode::FORBIDDEN, body_of("approval_impossible", &e))
         }
         Err(e) => error_reply(&e),
+    }
+}
+
+/// The record of a new apply: asked of the selected approvers, or approved at once for a tier
+/// the rules approve automatically.
+fn new_record(
+    id: String,
+    plan: Plan,
+    selection: &policy::Selection,
+    sub: &str,
+    submitted_hash: String,
+) -> Record {
+    let now = crate::auth::unix_now();
+    let expires_at = now + i64::try_from(selection.expiry_seconds).unwrap_or(i64::MAX / 2);
+    let auto = selection.required == 0;
+    Record {
+        view: ApplyView {
+            id,
+            status: if auto {
+                ApplyStatus::Approved
+            } else {
+                ApplyStatus::PendingApproval
+            },
+            plan_id: plan.id.clone(),
+            plan_hash: plan.hash(),
+            tier: plan.tier,
+            required: selection.required,
+            approvers: selection
+                .approvers
+                .iter()
+                .map(|a| ApproverView {
+                    sub: a.clone(),
+                    state: AnswerState::Pending,
+                })
+                .collect(),
+            binding_message: (!auto).then(|| crate::apply::approval::binding_message(&plan)),
+            expires_at: jiff::Timestamp::from_second(expires_at)
+                .map(|t| t.to_string())
+                .unwrap_or_default(),
+            requester: sub.to_string(),
+            receipt: None,
+            error: None,
+        },
+        plan,
+        submitted_hash,
+        distinct_from_requester: selection.distinct_from_requester,
+        requests: Vec::new(),
+        approvals: Vec::new(),
+        expires_at,
+        created_at: now,
+        approved_at: auto.then_some(now),
     }
 }
 

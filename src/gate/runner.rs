@@ -267,7 +267,7 @@ async fn answer(
                     r.approvals.push(Approval {
                         sub: approver.clone(),
                         reference: reference.clone(),
-                        at: pipeline_now(),
+                        at: crate::apply::executor::now_text(),
                     });
                 }
                 AnswerState::Approved
@@ -361,27 +361,8 @@ pub async fn try_write(gate: &Arc<Gate>, id: &str) -> Result<()> {
         return Ok(());
     }
     update(gate, id, move |rec| {
-        if rec.status() != ApplyStatus::Approved {
-            return;
-        }
-        match written {
-            Ok((receipt, None)) => {
-                rec.view.status = ApplyStatus::Applied;
-                rec.view.receipt = Some(receipt);
-            }
-            Ok((receipt, Some(e))) => {
-                rec.view.status = ApplyStatus::Failed;
-                rec.view.receipt = Some(receipt);
-                rec.view.error = Some(body_of("verification_failed", &e));
-            }
-            Err(e) if e.kind == Kind::Stale => {
-                rec.view.status = ApplyStatus::Stale;
-                rec.view.error = Some(body_of("stale", &e));
-            }
-            Err(e) => {
-                rec.view.status = ApplyStatus::Failed;
-                rec.view.error = Some(body_of("write_failed", &e));
-            }
+        if rec.status() == ApplyStatus::Approved {
+            record_write(rec, written);
         }
     })
     .await?;
@@ -389,10 +370,27 @@ pub async fn try_write(gate: &Arc<Gate>, id: &str) -> Result<()> {
     Ok(())
 }
 
-fn pipeline_now() -> String {
-    crate::clock::now()
-        .map(|t| t.to_string())
-        .unwrap_or_default()
+/// Where the write leaves an approved apply.
+fn record_write(rec: &mut Record, written: Result<(crate::receipt::Receipt, Option<Error>)>) {
+    match written {
+        Ok((receipt, None)) => {
+            rec.view.status = ApplyStatus::Applied;
+            rec.view.receipt = Some(receipt);
+        }
+        Ok((receipt, Some(e))) => {
+            rec.view.status = ApplyStatus::Failed;
+            rec.view.receipt = Some(receipt);
+            rec.view.error = Some(body_of("verification_failed", &e));
+        }
+        Err(e) if e.kind == Kind::Stale => {
+            rec.view.status = ApplyStatus::Stale;
+            rec.view.error = Some(body_of("stale", &e));
+        }
+        Err(e) => {
+            rec.view.status = ApplyStatus::Failed;
+            rec.view.error = Some(body_of("write_failed", &e));
+        }
+    }
 }
 
 /// An error as the API reports it.

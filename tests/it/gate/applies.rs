@@ -37,7 +37,11 @@ fn setup() -> Setup {
 /// A gate on the test IdP's CIBA and Custom API clients; `edit` rewrites its gate.toml, `envs`
 /// are set for the gate process.
 fn setup_with(edit: impl Fn(String) -> String, envs: &[(&str, &str)]) -> Setup {
-    let idp = Idp::start();
+    setup_on(Idp::start(), edit, envs)
+}
+
+/// [`setup_with`] on an IdP started with other knobs.
+fn setup_on(idp: Idp, edit: impl Fn(String) -> String, envs: &[(&str, &str)]) -> Setup {
     let env = TestEnv::new();
     let config = service::config_for(&env, &idp);
     let text = std::fs::read_to_string(&config)
@@ -797,4 +801,26 @@ fn a_denial_and_a_timeout_end_the_apply_without_a_write() {
         "{}",
         s.metrics()
     );
+}
+
+#[test]
+fn an_approval_whose_details_name_another_plan_does_not_count() {
+    // The IdP echoes authorization details with another plan hash, as an approval obtained for
+    // another plan would carry.
+    let s = setup_on(Idp::start_with(&[("RAR_ECHO", "tamper")]), |t| t, &[]);
+    let before = s.env.catalog_text();
+    let token = s.token(USER, "changeset:apply");
+    let (_, view) = s.post_apply(&token, &s.plan(TIER2, &s.catalog_path()));
+    let request = s.pending_request(view["binding_message"].as_str().unwrap());
+    s.idp.settle_ciba(&request, true);
+    let done = s.wait_past(&token, view["id"].as_str().unwrap(), "pending_approval");
+    assert_eq!(done["status"], "denied", "{done}");
+    assert!(
+        done["error"]["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("does not echo"),
+        "{done}"
+    );
+    assert_eq!(s.env.catalog_text(), before);
 }

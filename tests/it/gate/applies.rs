@@ -108,6 +108,18 @@ impl Setup {
         panic!("the gate never stored its CIBA requests for {id}");
     }
 
+    /// Applies the plan, kills and restarts the gate once it stored its CIBA request, then
+    /// approves that request; returns the apply's id.
+    fn apply_restart_approve(&mut self, token: &str, plan: &Value) -> String {
+        let (_, view) = self.post_apply(token, plan);
+        let id = view["id"].as_str().unwrap().to_string();
+        let request = self.pending_request(view["binding_message"].as_str().unwrap());
+        self.wait_requests_stored(&id);
+        self.restart();
+        self.idp.settle_ciba(&request, true);
+        id
+    }
+
     fn url(&self) -> &str {
         &self.gate.as_ref().expect("a running gate").url
     }
@@ -469,13 +481,8 @@ fn a_pending_apply_survives_a_killed_gate_and_completes_after_the_restart() {
     let mut s = setup();
     let plan = s.plan(TIER2, &s.catalog_path());
     let token = s.token(USER, "changeset:apply");
-    let (_, view) = s.post_apply(&token, &plan);
-    let id = view["id"].as_str().unwrap().to_string();
-    let request = s.pending_request(view["binding_message"].as_str().unwrap());
-    s.wait_requests_stored(&id);
-    s.restart();
     // Approved while no gate ran the first poll loop: the restarted gate polls it again.
-    s.idp.settle_ciba(&request, true);
+    let id = s.apply_restart_approve(&token, &plan);
     let done = s.wait_settled(&token, &id);
     assert_eq!(done["status"], "applied", "{done}");
     assert_eq!(s.receipts().len(), 1);
@@ -601,13 +608,8 @@ fn a_sheets_write_acts_as_the_requester_and_nothing_is_exchanged_before_the_appr
 fn an_approval_after_a_restart_waits_for_the_requesters_next_call() {
     let (mut s, plan) = sheets_setup(TIER2);
     let token = s.token(USER, "changeset:apply");
-    let (_, view) = s.post_apply(&token, &plan);
-    let id = view["id"].as_str().unwrap().to_string();
-    let request = s.pending_request(view["binding_message"].as_str().unwrap());
-    s.wait_requests_stored(&id);
     // The restarted gate no longer holds the requester's token (memory only).
-    s.restart();
-    s.idp.settle_ciba(&request, true);
+    let id = s.apply_restart_approve(&token, &plan);
     // Read from the gate's store, not through a call of the requester's (which would hand over
     // a token).
     let mut approved = false;

@@ -586,6 +586,21 @@ fn a_sheets_write_acts_as_the_requester_and_nothing_is_exchanged_before_the_appr
     // The summary went out once, after the seal.
     assert_eq!(google.mail().len(), 1);
     assert_eq!(done["receipt"]["notify"]["status"], "pending");
+    // Neither the requester's access token nor a Google token reached the gate's store, the
+    // receipt or the answers (the requester's token lives in the gate's memory only).
+    let db = ["audit.db", "audit.db-wal"].map(|f| s.env.path().join(f));
+    s.idp.assert_no_leak(&s.env, &format!("{view}{done}"), &db);
+    let stored: Vec<u8> = db
+        .iter()
+        .flat_map(|f| std::fs::read(f).unwrap_or_default())
+        .collect();
+    let stored = String::from_utf8_lossy(&stored);
+    assert!(stored.contains(USER), "the store was not read");
+    for secret in std::iter::once(token.as_str())
+        .chain(minted.iter().filter_map(|m| m["access_token"].as_str()))
+    {
+        assert!(!stored.contains(secret), "a token reached the gate's store");
+    }
     let writer = done["receipt"]["delegation"]
         .as_array()
         .unwrap()

@@ -29,29 +29,12 @@ pub fn parse(request: &str) -> Result<Vec<Intent>> {
     };
     let mut first_error: Option<Error> = None;
     if let Some(range) = topic {
-        let toks = &toks[range];
-        let mut w = Words::new(toks);
-        let text = text_of(&src, toks);
-        // "Storewide deal: 5% off": the promo word labels the clause, the rest is the target.
-        let label = w.take_end(writes::PROMO_NOUN).is_some();
-        let parsed = target::parse(&mut w, &src)
-            .map_err(|words| not_understood(&text, &words))
-            .and_then(|t| {
-                if t.selectors.is_empty() {
-                    Err(not_understood(&text, &[]))
-                } else {
-                    Ok(t)
-                }
-            });
-        let names = parsed.as_ref().map(target_words).unwrap_or_default();
-        guard::check(&Words::new(toks), &text, &names, false)?;
-        match parsed {
-            Ok(t) => ctx.topic = Some(t),
-            // "Clearance: 40% off X": only a label, no products.
-            Err(_) if label && w.all_used() && toks.len() == 1 => {}
+        match parse_topic(&toks[range], &src)? {
+            Ok(t) => ctx.topic = t,
             Err(e) => first_error = Some(e),
         }
     }
+    let ranges = resplit(&toks, ranges, &src, &ctx);
     let mut intents = Vec::new();
     for range in ranges {
         let clause = &toks[range.clone()];
@@ -87,6 +70,60 @@ pub fn parse(request: &str) -> Result<Vec<Intent>> {
         return Err(not_understood(request.trim(), &[]));
     }
     Ok(intents)
+}
+
+/// A topic before a colon ("STR-022: raise ... and mark it ..."): its products, or none for a
+/// bare promo label ("Clearance: 40% off X"). The outer error is a scope refusal.
+fn parse_topic(toks: &[Token], src: &str) -> Result<Result<Option<Target>>> {
+    let mut w = Words::new(toks);
+    let text = text_of(src, toks);
+    // "Storewide deal: 5% off": the promo word labels the clause, the rest is the target.
+    let label = w.take_end(writes::PROMO_NOUN).is_some();
+    let parsed = target::parse(&mut w, src)
+        .map_err(|words| not_understood(&text, &words))
+        .and_then(|t| {
+            if t.selectors.is_empty() {
+                Err(not_understood(&text, &[]))
+            } else {
+                Ok(t)
+            }
+        });
+    let names = parsed.as_ref().map(target_words).unwrap_or_default();
+    guard::check(&Words::new(toks), &text, &names, false)?;
+    Ok(match parsed {
+        Ok(t) => Ok(Some(t)),
+        // "Clearance: 40% off X": only a label, no products.
+        Err(_) if label && w.all_used() && toks.len() == 1 => Ok(None),
+        Err(e) => Err(e),
+    })
+}
+
+/// Two clauses joined by "and" or a comma without a verb after the joint ("X sold out and Y
+/// is running low") are split there when each half is a clause of its own (a half that is only
+/// products, "and Y", never is). Only the first few joints of a clause are tried, so the work
+/// stays linear.
+fn resplit(toks: &[Token], ranges: Vec<Range<usize>>, src: &str, ctx: &Ctx) -> Vec<Range<usize>> {
+    let mut out = Vec::with_capacity(ranges.len());
+    for range in ranges {
+        let joints = (range.start + 1..range.end.saturating_sub(1))
+            .filter(|&i| toks[i].is_word("and") || toks[i].is_punct(','))
+            .take(3);
+        let split = joints.into_iter().find_map(|i| {
+            let (left, mut right) = (range.start..i, i + 1..range.end);
+            if toks[right.start].is_word("and") {
+                right.start += 1;
+            }
+            let understood = |r: &Range<usize>| {
+                !r.is_empty() && matches!(clause_intent(toks, r.clone(), src, ctx), Ok(Some(_)))
+            };
+            (understood(&left) && understood(&right)).then_some([left, right])
+        });
+        match split {
+            Some(halves) => out.extend(halves),
+            None => out.push(range),
+        }
+    }
+    out
 }
 
 /// The words of the product names and categories a target names.

@@ -158,46 +158,9 @@ fn innocent(w: &Words, m: &Match) -> bool {
     false
 }
 
-/// Checks one clause; `clause` is its text for the message, `names` the words of the product
-/// names and categories it refers to (never counted as out of scope). A notification's words
-/// are its message, never carried out: only what is outside changeset altogether is refused.
-pub fn check(w: &Words, clause: &str, names: &HashSet<String>, notify: bool) -> Result<(), Error> {
-    for pattern in OUT_OF_SCOPE {
-        if let Some(m) = find(w, pattern, names) {
-            return Err(out_of_scope(clause, &words(w, m.start, m.end)));
-        }
-    }
-    // "order(s)" as in customer orders, but not "pre-order".
-    for (i, t) in w.toks.iter().enumerate() {
-        // "can people order X?": buying, not customer orders.
-        let buying = i >= 1
-            && (["can", "could"].contains(&w.toks[i - 1].text.as_str())
-                || (i >= 2
-                    && ["can", "could"].contains(&w.toks[i - 2].text.as_str())
-                    && [
-                        "people",
-                        "customers",
-                        "shoppers",
-                        "we",
-                        "you",
-                        "i",
-                        "anyone",
-                    ]
-                    .contains(&w.toks[i - 1].text.as_str())));
-        // "available to order": buying too.
-        let buying =
-            buying || (i >= 2 && w.toks[i - 1].is_word("to") && w.toks[i - 2].is_word("available"));
-        if (t.is_word("order") || t.is_word("orders"))
-            && !buying
-            && !(i > 0 && w.toks[i - 1].is_word("pre"))
-            && !names.contains(&t.text)
-        {
-            return Err(out_of_scope(clause, &t.text));
-        }
-    }
-    if notify {
-        return Ok(());
-    }
+/// Deleting products or data is refused; "drop the price", "remove X from promo" and "drop X
+/// to $49 for the sale" are not deletions.
+fn deletion(w: &Words, clause: &str, names: &HashSet<String>) -> Result<(), Error> {
     if let Some(m) = find(w, DESTRUCTIVE, names) {
         let object = w.find(&format!("{DESTRUCTIVE} {PROMO_OBJECT}"));
         let from_promo = w.find("from|off the? promo|promos|promotion|promotions|sale|discount");
@@ -224,6 +187,56 @@ pub fn check(w: &Words, clause: &str, names: &HashSet<String>, notify: bool) -> 
             }
         }
     }
+    Ok(())
+}
+
+/// "order(s)" as in customer orders, but not "pre-order", "can people order X?" or "available
+/// to order" (buying).
+fn customer_orders<'a>(w: &'a Words, names: &HashSet<String>) -> Option<&'a str> {
+    for (i, t) in w.toks.iter().enumerate() {
+        let after = |k: usize, set: &[&str]| i >= k && set.contains(&w.toks[i - k].text.as_str());
+        let buying = after(1, &["can", "could"])
+            || (after(2, &["can", "could"])
+                && after(
+                    1,
+                    &[
+                        "people",
+                        "customers",
+                        "shoppers",
+                        "we",
+                        "you",
+                        "i",
+                        "anyone",
+                    ],
+                ))
+            || (after(2, &["available"]) && after(1, &["to"]));
+        if (t.is_word("order") || t.is_word("orders"))
+            && !buying
+            && !after(1, &["pre"])
+            && !names.contains(&t.text)
+        {
+            return Some(&t.text);
+        }
+    }
+    None
+}
+
+/// Checks one clause; `clause` is its text for the message, `names` the words of the product
+/// names and categories it refers to (never counted as out of scope). A notification's words
+/// are its message, never carried out: only what is outside changeset altogether is refused.
+pub fn check(w: &Words, clause: &str, names: &HashSet<String>, notify: bool) -> Result<(), Error> {
+    for pattern in OUT_OF_SCOPE {
+        if let Some(m) = find(w, pattern, names) {
+            return Err(out_of_scope(clause, &words(w, m.start, m.end)));
+        }
+    }
+    if let Some(word) = customer_orders(w, names) {
+        return Err(out_of_scope(clause, word));
+    }
+    if notify {
+        return Ok(());
+    }
+    deletion(w, clause, names)?;
     // "stock count for X: 0" gives a count (a state), it does not ask for one.
     let gives_count = w
         .toks

@@ -335,6 +335,11 @@ pub const REPORTED_STATES: &[(&str, InventoryState)] = &[
         InventoryState::InStock,
     ),
     ("arrived|landed", InventoryState::InStock),
+    ("replenished|refilled|restocked", InventoryState::InStock),
+    (
+        "has|have no stock|inventory left|remaining?",
+        InventoryState::OutOfStock,
+    ),
     ("fully|well|amply|properly stocked", InventoryState::InStock),
     (
         "has|have plenty|lots|loads|tons of stock|inventory",

@@ -694,7 +694,7 @@ fn inventory(c: &Clause, ctx: &Ctx) -> Parsed {
 }
 
 /// Where counted stock is ("in stock", "on hand", "in the warehouse").
-const PLACE: &str = "in|on stock|hand|the|our warehouse|stockroom|store|shop?";
+const PLACE: &str = "in|on stock|hand|the|our warehouse|stockroom|store|shop|shelf|shelves?";
 
 /// Words that count stock ("3 pairs", "11 units").
 const UNITS: &str = "pairs|pair|units|unit|pieces|piece|items|boxes";
@@ -828,20 +828,25 @@ fn left_count<'a>(w: &Words<'a>) -> Option<Counted<'a>> {
 fn arrived(w: &mut Words, units: &str) -> Option<super::pattern::Match> {
     let mut a = w.clone();
     let received = a
-        .take_start("we|i? just|have|'ve? received|got|counted|found")
-        .or_else(|| a.take_start("we|i just? took in"))
+        .take_start("we|i? just|have|'ve? received|got|counted|found|added")
+        .or_else(|| a.take_start("we|i? just? took|take|taken in"))
+        .or_else(|| a.take_start("we|i? just|have|'ve? took|taken|take delivery of"))
         .is_some();
     if received {
         a.take_end("in");
+        a.take_end("to|into the|our? stock|inventory|warehouse");
     } else {
         a.take_end("at|in|into|to the|our warehouse|store|shop|stockroom|dock|depot");
         a.take_end("just? came|come|showed|turned in|up")
             .or_else(|| {
                 a.take_end("just|have|has|were|was|got? arrived|delivered|landed|received|in")
+            })
+            .or_else(|| {
+                a.take_end("were|was|have|has|got been? added to|into the|our? stock|inventory")
             })?;
     }
     a.take_start(
-        "a|one|another? new? shipment|delivery|batch|restock|consignment|load|box|crate of|with?",
+        "a|one|another? new? shipment|delivery|batch|restock|consignment|load|box|crate|pallet|case|carton|lot of|with?",
     );
     let m = a.take_start(&format!("# more|new|extra|additional? {units}? of?"))?;
     *w = a;
@@ -967,9 +972,24 @@ const STATE_FRAMES: &[(&str, Option<&str>, InventoryState)] = &[
         InventoryState::Discontinued,
     ),
     (
-        "we|i|they will|'ll|do? no longer sell|make|carry|stock|produce|offer",
+        "the|our|their? we|i|they|manufacturer|manufacturers|supplier|suppliers|vendor|maker|makers|brand|factory will|'ll|do|does? no longer sell|sells|make|makes|carry|carries|stock|stocks|produce|produces|offer|offers|supply|supplies",
         None,
         InventoryState::Discontinued,
+    ),
+    (
+        "there is|are|'s no stock|inventory left|remaining? of|for",
+        None,
+        InventoryState::OutOfStock,
+    ),
+    (
+        "pre order|orders|preorders|preorder for|on",
+        Some("start|starts|open|opens|begin|begins"),
+        InventoryState::PreOrder,
+    ),
+    (
+        "pre order|orders|preorders|preorder for|on",
+        Some("are|have|has now? open|opened|started|begun"),
+        InventoryState::PreOrder,
     ),
     (
         "we|i are|'re running|getting? low|short on|of",

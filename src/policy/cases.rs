@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::RuleSet;
+use super::{Decision, RuleSet};
 use crate::error::{Error, IoContext, Result};
 
 /// Test cases shipped with the embedded default rules (file name, text), so `rules test`
@@ -154,13 +154,35 @@ fn run_case(rules: &RuleSet, file: &str, case: Case) -> Result<CaseResult, Strin
         .map(|e| e.split(':').next().unwrap_or(e).to_string())
         .collect();
     let forbidden: Vec<String> = rules.forbidden(&facts).into_iter().map(|m| m.id).collect();
-    let mut problems = Vec::new();
     if case.expect_tier.is_none() && case.expect_forbidden.is_none() {
         return Err(format!(
             "{file}: case `{}`: give expect_tier, expect_forbidden or both",
             case.name
         ));
     }
+    let problems = problems(&case, &decision, &matched, &forbidden, &failed_rules);
+    Ok(CaseResult {
+        file: file.to_string(),
+        name: case.name,
+        passed: problems.is_empty(),
+        expect_tier: case.expect_tier,
+        tier: decision.tier,
+        matched,
+        forbidden,
+        errors: decision.errors,
+        problems,
+    })
+}
+
+/// How the case's expectations differ from what the rules decided.
+fn problems(
+    case: &Case,
+    decision: &Decision,
+    matched: &[String],
+    forbidden: &[String],
+    failed_rules: &[String],
+) -> Vec<String> {
+    let mut problems = Vec::new();
     if let Some(expected) = case.expect_tier
         && decision.tier != expected
     {
@@ -179,7 +201,7 @@ fn run_case(rules: &RuleSet, file: &str, case: Case) -> Result<CaseResult, Strin
         });
     }
     if let Some(expected) = &case.expect_rules
-        && sorted(expected) != sorted(&matched)
+        && sorted(expected) != sorted(matched)
     {
         problems.push(format!(
             "expected rules [{}] to match, got [{}]",
@@ -187,24 +209,14 @@ fn run_case(rules: &RuleSet, file: &str, case: Case) -> Result<CaseResult, Strin
             matched.join(", ")
         ));
     }
-    if sorted(&case.expect_errors) != sorted(&failed_rules) {
+    if sorted(&case.expect_errors) != sorted(failed_rules) {
         problems.push(format!(
             "expected failing rules [{}], got [{}]",
             case.expect_errors.join(", "),
             decision.errors.join("; ")
         ));
     }
-    Ok(CaseResult {
-        file: file.to_string(),
-        name: case.name,
-        passed: problems.is_empty(),
-        expect_tier: case.expect_tier,
-        tier: decision.tier,
-        matched,
-        forbidden,
-        errors: decision.errors,
-        problems,
-    })
+    problems
 }
 
 fn sorted(ids: &[String]) -> Vec<&str> {

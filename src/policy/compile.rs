@@ -158,39 +158,62 @@ fn compile_node(node: &Node) -> Result<(Expr, Ty), String> {
         }
         Ok(e)
     };
-    let type_error = |what: &str, l: Ty, r: Ty| {
-        Err(format!(
-            "type error in `{}`: {what} {} and {}",
-            render(node),
-            l.name(),
-            r.name()
-        ))
-    };
     Ok(match node.operator() {
         Operator::RootNode => match children.len() {
             1 => child(0)?,
             0 => return Err("empty parentheses `()` have no value".to_string()),
             _ => return Err(format!("`{}` has more than one value", render(node))),
         },
-        Operator::Const { value } => match value {
-            EValue::Boolean(b) => (Expr::Bool(*b), Ty::Bool),
-            EValue::Int(i) => (Expr::Num(Num::Int(*i)), Ty::Num),
-            EValue::Float(f) => (Expr::Num(Num::Float(*f)), Ty::Num),
-            EValue::String(s) => (Expr::Text(s.as_str().into()), Ty::Text),
-            EValue::Tuple(_) | EValue::Empty => {
-                return Err(format!("`{}` is not a single value", render(node)));
-            }
-        },
+        Operator::Const { value } => constant(node, value)?,
         Operator::VariableIdentifierRead { identifier } => {
             let slot = slot_of(identifier).ok_or_else(|| format!("unknown fact `{identifier}`"))?;
             (Expr::Fact(slot), Ty::of_fact(FACTS[slot].1))
         }
         Operator::Not => (Expr::Not(Box::new(unary(Ty::Bool, "!")?)), Ty::Bool),
         Operator::Neg => (Expr::Neg(Box::new(unary(Ty::Num, "-")?)), Ty::Num),
-        op @ (Operator::And | Operator::Or) => {
-            let ((l, lt), (r, rt)) = (child(0)?, child(1)?);
+        op @ (Operator::And
+        | Operator::Or
+        | Operator::Eq
+        | Operator::Neq
+        | Operator::Gt
+        | Operator::Lt
+        | Operator::Geq
+        | Operator::Leq
+        | Operator::Add
+        | Operator::Sub
+        | Operator::Mul
+        | Operator::Div
+        | Operator::Mod
+        | Operator::Exp) => return binary(node, op, child(0)?, child(1)?),
+        Operator::FunctionIdentifier { identifier } => {
+            return Err(format!("function `{identifier}` is evaluated by evalexpr"));
+        }
+        Operator::Tuple => {
+            return Err(format!("`{}` is a tuple, not a single value", render(node)));
+        }
+        other => return Err(format!("`{other}` is not allowed in a rule")),
+    })
+}
+
+/// A binary operator over its compiled operands, type-checked.
+fn binary(
+    node: &Node,
+    op: &Operator,
+    (l, lt): (Expr, Ty),
+    (r, rt): (Expr, Ty),
+) -> Result<(Expr, Ty), String> {
+    let type_error = |what: &str| {
+        Err(format!(
+            "type error in `{}`: {what} {} and {}",
+            render(node),
+            lt.name(),
+            rt.name()
+        ))
+    };
+    Ok(match op {
+        Operator::And | Operator::Or => {
             if lt != Ty::Bool || rt != Ty::Bool {
-                return type_error("`&&` and `||` need booleans, not", lt, rt);
+                return type_error("`&&` and `||` need booleans, not");
             }
             let eager = may_fail(&r);
             let (l, r) = (Box::new(l), Box::new(r));
@@ -201,21 +224,15 @@ fn compile_node(node: &Node) -> Result<(Expr, Ty), String> {
             };
             (e, Ty::Bool)
         }
-        op @ (Operator::Eq | Operator::Neq) => {
-            let ((l, lt), (r, rt)) = (child(0)?, child(1)?);
+        Operator::Eq | Operator::Neq => {
             if lt != rt {
-                return type_error("`==` and `!=` compare values of one type, not", lt, rt);
+                return type_error("`==` and `!=` compare values of one type, not");
             }
             (eq_expr(l, r, *op == Operator::Neq), Ty::Bool)
         }
-        op @ (Operator::Gt | Operator::Lt | Operator::Geq | Operator::Leq) => {
-            let ((l, lt), (r, rt)) = (child(0)?, child(1)?);
+        Operator::Gt | Operator::Lt | Operator::Geq | Operator::Leq => {
             if lt != rt || lt == Ty::Bool {
-                return type_error(
-                    "`<`, `>`, `<=`, `>=` compare two numbers or two texts, not",
-                    lt,
-                    rt,
-                );
+                return type_error("`<`, `>`, `<=`, `>=` compare two numbers or two texts, not");
             }
             let op = match op {
                 Operator::Gt => CmpOp::Gt,
@@ -225,42 +242,40 @@ fn compile_node(node: &Node) -> Result<(Expr, Ty), String> {
             };
             (cmp_expr(op, l, r), Ty::Bool)
         }
-        op @ (Operator::Add
-        | Operator::Sub
-        | Operator::Mul
-        | Operator::Div
-        | Operator::Mod
-        | Operator::Exp) => {
-            let ((l, lt), (r, rt)) = (child(0)?, child(1)?);
-            let op = match op {
-                Operator::Add => ArithOp::Add,
-                Operator::Sub => ArithOp::Sub,
-                Operator::Mul => ArithOp::Mul,
-                Operator::Div => ArithOp::Div,
-                Operator::Mod => ArithOp::Mod,
-                _ => ArithOp::Exp,
-            };
+        _ => {
+            let op = arith_op(op);
             let ty = match (op, lt, rt) {
                 (_, Ty::Num, Ty::Num) => Ty::Num,
                 (ArithOp::Add, Ty::Text, Ty::Text) => Ty::Text,
-                _ => {
-                    return type_error(
-                        "arithmetic needs two numbers (or `+` two texts), not",
-                        lt,
-                        rt,
-                    );
-                }
+                _ => return type_error("arithmetic needs two numbers (or `+` two texts), not"),
             };
             (Expr::Arith(op, Box::new(l), Box::new(r)), ty)
         }
-        Operator::FunctionIdentifier { identifier } => {
-            return Err(format!("function `{identifier}` is evaluated by evalexpr"));
-        }
-        Operator::Tuple => {
-            return Err(format!("`{}` is a tuple, not a single value", render(node)));
-        }
-        other => return Err(format!("`{other}` is not allowed in a rule")),
     })
+}
+
+fn constant(node: &Node, value: &EValue) -> Result<(Expr, Ty), String> {
+    Ok(match value {
+        EValue::Boolean(b) => (Expr::Bool(*b), Ty::Bool),
+        EValue::Int(i) => (Expr::Num(Num::Int(*i)), Ty::Num),
+        EValue::Float(f) => (Expr::Num(Num::Float(*f)), Ty::Num),
+        EValue::String(s) => (Expr::Text(s.as_str().into()), Ty::Text),
+        EValue::Tuple(_) | EValue::Empty => {
+            return Err(format!("`{}` is not a single value", render(node)));
+        }
+    })
+}
+
+/// The arithmetic operator of `+ - * / % ^`.
+fn arith_op(op: &Operator) -> ArithOp {
+    match op {
+        Operator::Add => ArithOp::Add,
+        Operator::Sub => ArithOp::Sub,
+        Operator::Mul => ArithOp::Mul,
+        Operator::Div => ArithOp::Div,
+        Operator::Mod => ArithOp::Mod,
+        _ => ArithOp::Exp,
+    }
 }
 
 fn eq_expr(l: Expr, r: Expr, negate: bool) -> Expr {

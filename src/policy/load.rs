@@ -78,6 +78,52 @@ pub fn parse(text: &str) -> Result<Parsed, Vec<Finding>> {
     })?;
     let lines = Lines::of(text);
     let mut findings = Vec::new();
+    let (default_tier, auto_approve_max_tier) = header(&table, &lines, &mut findings);
+    let mut first_line_of_id: HashMap<String, Option<usize>> = HashMap::new();
+    let mut built: [Vec<Rule>; 2] = [Vec::new(), Vec::new()];
+    for (slot, kind) in [Kind::Rule, Kind::Forbid].into_iter().enumerate() {
+        let key = kind.key();
+        for (i, entry) in entries(&table, key, &lines, &mut findings)
+            .into_iter()
+            .enumerate()
+        {
+            let (rule, problems) = rule(entry, kind, i, &lines);
+            findings.extend(problems);
+            built[slot].extend(rule);
+            let Some(Value::String(id)) = entry.get("id") else {
+                continue;
+            };
+            let here = lines.entry(kind, i, "id");
+            if let Some(first) = first_line_of_id.get(id.as_str()) {
+                let at = first
+                    .map(|l| format!(" (first defined on line {l})"))
+                    .unwrap_or_default();
+                findings.push(Finding {
+                    line: here,
+                    rule: Some(id.clone()),
+                    message: format!("duplicate rule id `{id}`{at}: ids must be unique"),
+                });
+            } else {
+                first_line_of_id.insert(id.clone(), here);
+            }
+        }
+    }
+    let [rules, forbids] = built;
+    if findings.is_empty() {
+        Ok(Parsed {
+            default_tier,
+            auto_approve_max_tier,
+            rules,
+            forbids,
+        })
+    } else {
+        Err(findings)
+    }
+}
+
+/// The top-level keys: unknown ones, `format_version`, and the two tiers (their defaults when
+/// missing or wrong, with a finding).
+fn header(table: &Table, lines: &Lines, findings: &mut Vec<Finding>) -> (u8, u8) {
     let mut top = |key: &str, message: String| {
         findings.push(Finding {
             line: lines.top(key),
@@ -111,65 +157,34 @@ pub fn parse(text: &str) -> Result<Parsed, Vec<Finding>> {
         top("auto_approve_max_tier", e);
         1
     });
-    let mut first_line_of_id: HashMap<String, Option<usize>> = HashMap::new();
-    let mut built: [Vec<Rule>; 2] = [Vec::new(), Vec::new()];
-    for (slot, kind) in [Kind::Rule, Kind::Forbid].into_iter().enumerate() {
-        let key = kind.key();
-        let not_tables = format!("`{key}` must be a list of tables: write each one as `[[{key}]]`");
-        let entries: Vec<&Table> = match table.get(key) {
-            None => Vec::new(),
-            Some(Value::Array(items)) => {
-                let tables: Vec<&Table> = items.iter().filter_map(Value::as_table).collect();
-                if tables.len() != items.len() {
-                    findings.push(Finding {
-                        line: lines.top(key),
-                        rule: None,
-                        message: not_tables.clone(),
-                    });
-                }
-                tables
+    (default_tier, auto_approve_max_tier)
+}
+
+/// The tables of `[[key]]`; a finding when `key` is not a list of tables.
+fn entries<'t>(
+    table: &'t Table,
+    key: &str,
+    lines: &Lines,
+    findings: &mut Vec<Finding>,
+) -> Vec<&'t Table> {
+    let not_tables = || Finding {
+        line: lines.top(key),
+        rule: None,
+        message: format!("`{key}` must be a list of tables: write each one as `[[{key}]]`"),
+    };
+    match table.get(key) {
+        None => Vec::new(),
+        Some(Value::Array(items)) => {
+            let tables: Vec<&Table> = items.iter().filter_map(Value::as_table).collect();
+            if tables.len() != items.len() {
+                findings.push(not_tables());
             }
-            Some(_) => {
-                findings.push(Finding {
-                    line: lines.top(key),
-                    rule: None,
-                    message: not_tables.clone(),
-                });
-                Vec::new()
-            }
-        };
-        for (i, entry) in entries.into_iter().enumerate() {
-            let (rule, problems) = rule(entry, kind, i, &lines);
-            findings.extend(problems);
-            built[slot].extend(rule);
-            let Some(Value::String(id)) = entry.get("id") else {
-                continue;
-            };
-            let here = lines.entry(kind, i, "id");
-            if let Some(first) = first_line_of_id.get(id.as_str()) {
-                let at = first
-                    .map(|l| format!(" (first defined on line {l})"))
-                    .unwrap_or_default();
-                findings.push(Finding {
-                    line: here,
-                    rule: Some(id.clone()),
-                    message: format!("duplicate rule id `{id}`{at}: ids must be unique"),
-                });
-            } else {
-                first_line_of_id.insert(id.clone(), here);
-            }
+            tables
         }
-    }
-    let [rules, forbids] = built;
-    if findings.is_empty() {
-        Ok(Parsed {
-            default_tier,
-            auto_approve_max_tier,
-            rules,
-            forbids,
-        })
-    } else {
-        Err(findings)
+        Some(_) => {
+            findings.push(not_tables());
+            Vec::new()
+        }
     }
 }
 
@@ -212,7 +227,25 @@ fn rule(entry: &Table, kind: Kind, i: usize, lines: &Lines) -> (Option<Rule>, Ve
             format!("id {other} must be a non-empty string of letters, digits, `-`, `_` or `.`"),
         ),
     }
-    let description = match entry.get("description") {
+    let description = description_of(entry, &mut problem);
+    let tier = tier_of(entry, kind, &mut problem);
+    let when = when_of(entry, &mut problem);
+    let rule = match (id, tier, when) {
+        (Some(id), Some(tier), Some((when, node, eval))) if problems.is_empty() => Some(Rule {
+            id,
+            description,
+            tier,
+            when,
+            node,
+            eval,
+        }),
+        _ => None,
+    };
+    (rule, problems)
+}
+
+fn description_of(entry: &Table, problem: &mut dyn FnMut(&str, String)) -> String {
+    match entry.get("description") {
         None => String::new(),
         Some(Value::String(s)) => s.clone(),
         Some(other) => {
@@ -222,8 +255,12 @@ fn rule(entry: &Table, kind: Kind, i: usize, lines: &Lines) -> (Option<Rule>, Ve
             );
             String::new()
         }
-    };
-    let tier = match entry.get("tier") {
+    }
+}
+
+/// A rule's tier (0-3); a forbid rule's is the most restrictive, never used to score.
+fn tier_of(entry: &Table, kind: Kind, problem: &mut dyn FnMut(&str, String)) -> Option<u8> {
+    match entry.get("tier") {
         // Forbid rules carry the most restrictive tier; it is never used to score.
         _ if kind == Kind::Forbid => Some(super::MAX_TIER),
         Some(Value::Integer(t)) if (0..=3).contains(t) => u8::try_from(*t).ok(),
@@ -235,8 +272,15 @@ fn rule(entry: &Table, kind: Kind, i: usize, lines: &Lines) -> (Option<Rule>, Ve
             problem("tier", "`tier` is missing (0-3)".to_string());
             None
         }
-    };
-    let when = match entry.get("when") {
+    }
+}
+
+/// A rule's `when`: its text, checked and compiled.
+fn when_of(
+    entry: &Table,
+    problem: &mut dyn FnMut(&str, String),
+) -> Option<(String, evalexpr::Node, lint::Eval)> {
+    match entry.get("when") {
         Some(Value::String(s)) => match lint::check(s) {
             Ok((node, eval)) => Some((s.clone(), node, eval)),
             Err(messages) => {
@@ -260,19 +304,7 @@ fn rule(entry: &Table, kind: Kind, i: usize, lines: &Lines) -> (Option<Rule>, Ve
             );
             None
         }
-    };
-    let rule = match (id, tier, when) {
-        (Some(id), Some(tier), Some((when, node, eval))) if problems.is_empty() => Some(Rule {
-            id,
-            description,
-            tier,
-            when,
-            node,
-            eval,
-        }),
-        _ => None,
-    };
-    (rule, problems)
+    }
 }
 
 fn top_tier(table: &Table, key: &str, default: u8) -> Result<u8, String> {

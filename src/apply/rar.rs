@@ -54,20 +54,7 @@ pub fn authorization_details(plan: &Plan) -> Value {
     let properties: Vec<Value> = properties
         .into_iter()
         .enumerate()
-        .map(|(i, (name, description, value))| {
-            let name = if name == "change" {
-                format!("change_{}", i + 1 - FIXED)
-            } else {
-                name.to_string()
-            };
-            json!({
-                "display": true,
-                "name": name,
-                "display_order": i + 1,
-                "description": description,
-                "value": bounded(&crate::escape::escape(&value)),
-            })
-        })
+        .map(|(i, (name, description, value))| property(i, name, description, &value))
         .collect();
     json!([{
         "type": TYPE,
@@ -79,6 +66,22 @@ pub fn authorization_details(plan: &Plan) -> Value {
         )),
         "properties": properties,
     }])
+}
+
+/// The `i`th property shown to the approver (changes are numbered from 1).
+fn property(i: usize, name: &str, description: &str, value: &str) -> Value {
+    let name = if name == "change" {
+        format!("change_{}", i + 1 - FIXED)
+    } else {
+        name.to_string()
+    };
+    json!({
+        "display": true,
+        "name": name,
+        "display_order": i + 1,
+        "description": description,
+        "value": bounded(&crate::escape::escape(value)),
+    })
 }
 
 /// The token response must echo details that carry this plan's hash.

@@ -67,19 +67,7 @@ fn settle(
 
     let cells: Vec<CellRef> = plan.write_changes().map(Change::cell).collect();
     let current = source.read_cells(&cells)?;
-    let (mut at_before, mut at_after, mut other) = (0, 0, Vec::new());
-    for (change, now) in plan.write_changes().zip(&current) {
-        let field = catalog.field_of(&change.field);
-        let before = value::to_text(field, &change.before);
-        let after = value::to_text(field, &change.after);
-        match now {
-            Some(n) if value::same(field, &after, n) => at_after += 1,
-            Some(n) if value::same(field, &before, n) => at_before += 1,
-            // A created row that does not exist yet is still "before".
-            None if before.is_empty() => at_before += 1,
-            _ => other.push(format!("{} {}", change.key, change.field)),
-        }
-    }
+    let (at_before, at_after, other) = tally(&plan, &catalog, &current);
     if !other.is_empty() {
         return Ok(outcome(
             "conflict",
@@ -101,25 +89,74 @@ fn settle(
     let (action, final_state) = if at_before == 0 {
         (receipt::Outcome::Applied, state::DONE)
     } else {
-        let verified = executor::read_back(source.as_mut(), &catalog, &plan)?;
-        let written = only_written(verified);
-        for c in written.iter().flat_map(|(_, v)| v) {
-            if let Some(field) = catalog.field_of(&c.field) {
-                executor::valid_after(field, &c.before).map_err(|why| {
-                    Error::input(format!(
-                        "journal entry {}: restoring {} {} to {} is refused: {why}; nothing was written",
-                        plan.id,
-                        c.key,
-                        c.field,
-                        crate::escape::escape(&c.before.to_string())
-                    ))
-                    .hint("the journal was edited; settle this apply by hand")
-                })?;
-            }
-        }
-        executor::roll_back(source.as_mut(), &catalog, &written)?;
+        restore(source.as_mut(), &catalog, &plan)?;
         (receipt::Outcome::RolledBack, state::ROLLED_BACK)
     };
+    let receipt = seal(store, source.as_mut(), &catalog, &plan, action, final_state)?;
+    let (name, detail) = if action == receipt::Outcome::Applied {
+        let detail = "the write had landed; its receipt is sealed now".to_string();
+        ("completed", detail)
+    } else {
+        let total = at_after + at_before;
+        let detail = format!("{at_after} of {total} cells had been written; they were rolled back");
+        ("rolled_back", detail)
+    };
+    Ok(outcome(name, detail, Some(receipt.id)))
+}
+
+/// How many planned cells hold their `before`, how many their `after`, and which hold neither.
+fn tally(
+    plan: &Plan,
+    catalog: &crate::catalog::Catalog,
+    current: &[Option<String>],
+) -> (usize, usize, Vec<String>) {
+    let (mut at_before, mut at_after, mut other) = (0, 0, Vec::new());
+    for (change, now) in plan.write_changes().zip(current) {
+        let field = catalog.field_of(&change.field);
+        let before = value::to_text(field, &change.before);
+        let after = value::to_text(field, &change.after);
+        match now {
+            Some(n) if value::same(field, &after, n) => at_after += 1,
+            Some(n) if value::same(field, &before, n) => at_before += 1,
+            // A created row that does not exist yet is still "before".
+            None if before.is_empty() => at_before += 1,
+            _ => other.push(format!("{} {}", change.key, change.field)),
+        }
+    }
+    (at_before, at_after, other)
+}
+
+/// Rolls the written cells of a half-written apply back to their `before`, refusing a value
+/// the journal could only hold if it was edited.
+fn restore(source: &mut dyn Source, catalog: &crate::catalog::Catalog, plan: &Plan) -> Result<()> {
+    let verified = executor::read_back(source, catalog, plan)?;
+    let written = only_written(verified);
+    for c in written.iter().flat_map(|(_, v)| v) {
+        if let Some(field) = catalog.field_of(&c.field) {
+            executor::valid_after(field, &c.before).map_err(|why| {
+                Error::input(format!(
+                    "journal entry {}: restoring {} {} to {} is refused: {why}; nothing was written",
+                    plan.id,
+                    c.key,
+                    c.field,
+                    crate::escape::escape(&c.before.to_string())
+                ))
+                .hint("the journal was edited; settle this apply by hand")
+            })?;
+        }
+    }
+    executor::roll_back(source, catalog, &written)
+}
+
+/// The recovery's receipt, sealed in the store with the journal's final state.
+fn seal(
+    store: &mut dyn AuditStore,
+    source: &mut dyn Source,
+    catalog: &crate::catalog::Catalog,
+    plan: &Plan,
+    action: receipt::Outcome,
+    final_state: &str,
+) -> Result<receipt::Receipt> {
     // A recovery is not an approval: the journal's approval record is not evidence of one.
     let approval = ApprovalRecord {
         method: format!("none (recovery of {})", plan.id),
@@ -131,7 +168,7 @@ fn settle(
         transactions: Vec::new(),
         strength: None,
     };
-    let verified = executor::read_back(source.as_mut(), &catalog, &plan)?;
+    let verified = executor::read_back(source, catalog, plan)?;
     let delegation = vec![Delegation {
         agent: "recover".into(),
         on_behalf_of: super::approval::local_user(),
@@ -143,7 +180,7 @@ fn settle(
         via: "local".into(),
     }];
     let mut receipt = executor::new_receipt(
-        &plan,
+        plan,
         &plan.rules.sha256,
         approval,
         delegation,
@@ -153,23 +190,7 @@ fn settle(
         Timings::default(),
     );
     store.append(&mut receipt, final_state)?;
-    let detail = if action == receipt::Outcome::Applied {
-        "the write had landed; its receipt is sealed now".to_string()
-    } else {
-        format!(
-            "{at_after} of {} cells had been written; they were rolled back",
-            at_after + at_before
-        )
-    };
-    Ok(outcome(
-        if action == receipt::Outcome::Applied {
-            "completed"
-        } else {
-            "rolled_back"
-        },
-        detail,
-        Some(receipt.id),
-    ))
+    Ok(receipt)
 }
 
 /// The journal row must be what an apply claimed: the stored plan hashes to the row's plan hash

@@ -7,7 +7,7 @@
 
 use crate::catalog::value::show;
 use crate::error::{Error, Result};
-use crate::receipt::{Check, Receipt};
+use crate::receipt::{Check, Receipt, VerifiedChange};
 
 /// Changes listed in full; the rest are counted (the receipt has them all).
 const MAX_LISTED: usize = 50;
@@ -57,28 +57,45 @@ pub fn compose(receipt: &Receipt, recipients: &[String]) -> Result<String> {
     // The subject and Message-ID carry the ids: only well-formed ones (no CR/LF) go in a header.
     crate::ids::check_plan(&receipt.plan_id)?;
     crate::ids::check_receipt(&receipt.id)?;
-    let changes: Vec<_> = receipt
+    let changes: Vec<&VerifiedChange> = receipt
         .operations
         .iter()
         .flat_map(|o| o.changes.iter())
         .collect();
     let products: std::collections::BTreeSet<&str> =
         changes.iter().map(|c| c.key.as_str()).collect();
-    let count = |k: Check| changes.iter().filter(|c| c.check == k).count();
+    let head = header(receipt, recipients, changes.len(), products.len());
+    let mut body = summary(receipt, &changes, products.len());
+    listing(receipt, changes.len(), &mut body);
+    body.push(String::new());
+    body.push(format!(
+        "Check it: `changeset audit show {}` must show the receipt hash above, and `changeset audit verify` must pass.",
+        receipt.id
+    ));
+    Ok(format!(
+        "{}\r\n\r\n{}\r\n",
+        head.join("\r\n"),
+        body.join("\r\n")
+    ))
+}
+
+fn header(
+    receipt: &Receipt,
+    recipients: &[String],
+    changes: usize,
+    products: usize,
+) -> Vec<String> {
     let date = receipt
         .finished_at
         .parse::<jiff::Timestamp>()
         .ok()
         .and_then(|t| jiff::fmt::rfc2822::to_string(&t.to_zoned(jiff::tz::TimeZone::UTC)).ok());
-
     let mut head = vec![
         format!("To: {}", recipients.join(", ")),
         format!(
-            "Subject: changeset {} {}: {} change(s) on {} product(s)",
+            "Subject: changeset {} {}: {changes} change(s) on {products} product(s)",
             clean(receipt.outcome.name()),
             receipt.plan_id,
-            changes.len(),
-            products.len()
         ),
         format!(
             "Message-ID: <{}.{}@changeset.invalid>",
@@ -91,8 +108,13 @@ pub fn compose(receipt: &Receipt, recipients: &[String]) -> Result<String> {
     if let Some(date) = date {
         head.insert(0, format!("Date: {date}"));
     }
+    head
+}
 
-    let mut body = vec![
+/// The body's summary lines, up to the "Changes:" heading.
+fn summary(receipt: &Receipt, changes: &[&VerifiedChange], products: usize) -> Vec<String> {
+    let count = |k: Check| changes.iter().filter(|c| c.check == k).count();
+    vec![
         format!("changeset applied plan {}.", receipt.plan_id),
         String::new(),
         format!("Request:      {}", clean(&receipt.request)),
@@ -108,10 +130,9 @@ pub fn compose(receipt: &Receipt, recipients: &[String]) -> Result<String> {
                 .unwrap_or_default()
         ),
         format!(
-            "Outcome:      {} · {} change(s) on {} product(s) · read-back {} pass, {} warning, {} fail",
+            "Outcome:      {} · {} change(s) on {products} product(s) · read-back {} pass, {} warning, {} fail",
             receipt.outcome,
             changes.len(),
-            products.len(),
             count(Check::Pass),
             count(Check::Warning),
             count(Check::Fail)
@@ -125,7 +146,11 @@ pub fn compose(receipt: &Receipt, recipients: &[String]) -> Result<String> {
         format!("Plan hash:    {}", receipt.plan_hash),
         String::new(),
         "Changes:".to_string(),
-    ];
+    ]
+}
+
+/// The first MAX_LISTED changes, by operation, and how many more the receipt holds.
+fn listing(receipt: &Receipt, total: usize, body: &mut Vec<String>) {
     let mut listed = 0;
     for op in &receipt.operations {
         if op.changes.is_empty() {
@@ -151,22 +176,12 @@ pub fn compose(receipt: &Receipt, recipients: &[String]) -> Result<String> {
             ));
         }
     }
-    if changes.len() > listed {
+    if total > listed {
         body.push(format!(
             "  … and {} more change(s), all in the receipt",
-            changes.len() - listed
+            total - listed
         ));
     }
-    body.push(String::new());
-    body.push(format!(
-        "Check it: `changeset audit show {}` must show the receipt hash above, and `changeset audit verify` must pass.",
-        receipt.id
-    ));
-    Ok(format!(
-        "{}\r\n\r\n{}\r\n",
-        head.join("\r\n"),
-        body.join("\r\n")
-    ))
 }
 
 #[cfg(test)]

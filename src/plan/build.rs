@@ -82,25 +82,7 @@ impl Builder<'_> {
             Intent::PromoPrice { price, .. } => {
                 self.promo(rows, &format!("promo at ${price} for {what}"), |_| *price)?;
             }
-            Intent::ActivatePromo { .. } => {
-                let label = format!("start the promo on {what} at its stored promo price");
-                for &row in rows {
-                    let stored = self.current_text(row, Field::PromoPrice);
-                    if value::parse_money(&stored).is_none() {
-                        return Err(Error::input(format!(
-                            "{} has no promo price stored, and the request gives neither a price nor a percentage; nothing was planned",
-                            catalog.key(row)
-                        ))
-                        .hint(format!(
-                            "say the promo price or the discount: \"put {} on promo at $N\" or \"20% off {}\"",
-                            catalog.key(row),
-                            catalog.key(row)
-                        )));
-                    }
-                }
-                let status = changes(catalog, rows, Field::PromoActive, |_| Ok(json!("TRUE")))?;
-                self.push("set_promo_status", label, status, Agent::Writer)?;
-            }
+            Intent::ActivatePromo { .. } => self.activate_promo(rows, &what)?,
             Intent::EndPromo { .. } => {
                 let label = format!("end the promo on {what}");
                 let status = changes(catalog, rows, Field::PromoActive, |_| Ok(json!("FALSE")))?;
@@ -114,42 +96,7 @@ impl Builder<'_> {
                 let label = format!("mark {what} {}", state.flag());
                 self.push("update_inventory_flag", label, changes, Agent::Writer)?;
             }
-            Intent::BasePrice { change, .. } => {
-                let relative = !matches!(change, PriceChange::To { .. });
-                if relative && let Some(&r) = rows.iter().find(|r| self.base_written.contains(r)) {
-                    return Err(depends(catalog, r));
-                }
-                let changes = changes(catalog, rows, Field::BasePrice, |row| {
-                    let base = base_price(catalog, row)?;
-                    let new = new_base(base, change);
-                    positive(new, catalog.key(row))?;
-                    if let PriceChange::To { up: Some(up), .. } = change
-                        && (new > base) != *up
-                        && new != base
-                    {
-                        return Err(Error::input(format!(
-                            "the request says to {} the base price of {} to ${new}, but it is ${base}; nothing was planned",
-                            if *up { "raise" } else { "lower" },
-                            catalog.key(row)
-                        ))
-                        .hint("say \"set the base price ... to $N\" if that is what you mean"));
-                    }
-                    Ok(value::money_json(new))
-                })?;
-                for c in &changes {
-                    if let Some(r) = catalog.row_of(&c.key) {
-                        if self.base_read.contains(&r) {
-                            return Err(depends(catalog, r));
-                        }
-                        self.base_written.insert(r);
-                    }
-                }
-                if relative {
-                    self.base_read.extend(rows);
-                }
-                let label = format!("change the base price of {what}");
-                self.push("update_base_price", label, changes, Agent::Writer)?;
-            }
+            Intent::BasePrice { change, .. } => self.base_change(rows, change, &what)?,
             Intent::Create {
                 sku,
                 name,
@@ -158,25 +105,81 @@ impl Builder<'_> {
                 inventory,
             } => {
                 let changes = create(catalog, sku, name, category, *price, *inventory)?;
-                self.push(
-                    "create_product",
-                    format!("add {sku} {name}"),
-                    changes,
-                    Agent::Writer,
-                )?;
+                let label = format!("add {sku} {name}");
+                self.push("create_product", label, changes, Agent::Writer)?;
             }
             Intent::Read { .. } => {
                 self.push("read", format!("read {what}"), Vec::new(), Agent::Reader)?;
             }
             Intent::Notify { message } => {
-                self.push(
-                    "notify",
-                    format!("notify: {message}"),
-                    Vec::new(),
-                    Agent::Notifier,
-                )?;
+                let label = format!("notify: {message}");
+                self.push("notify", label, Vec::new(), Agent::Notifier)?;
             }
         }
+        Ok(())
+    }
+
+    /// Promo Active TRUE at the stored promo price, which every row must have.
+    fn activate_promo(&mut self, rows: &[usize], what: &str) -> Result<()> {
+        let catalog = self.catalog;
+        let label = format!("start the promo on {what} at its stored promo price");
+        for &row in rows {
+            let stored = self.current_text(row, Field::PromoPrice);
+            if value::parse_money(&stored).is_none() {
+                return Err(Error::input(format!(
+                    "{} has no promo price stored, and the request gives neither a price nor a percentage; nothing was planned",
+                    catalog.key(row)
+                ))
+                .hint(format!(
+                    "say the promo price or the discount: \"put {} on promo at $N\" or \"20% off {}\"",
+                    catalog.key(row),
+                    catalog.key(row)
+                )));
+            }
+        }
+        let status = changes(catalog, rows, Field::PromoActive, |_| Ok(json!("TRUE")))?;
+        self.push("set_promo_status", label, status, Agent::Writer)?;
+        Ok(())
+    }
+
+    /// A new Base Price. A relative change may not follow a write of the same Base Price, nor
+    /// precede one that an earlier clause computed from.
+    fn base_change(&mut self, rows: &[usize], change: &PriceChange, what: &str) -> Result<()> {
+        let catalog = self.catalog;
+        let relative = !matches!(change, PriceChange::To { .. });
+        if relative && let Some(&r) = rows.iter().find(|r| self.base_written.contains(r)) {
+            return Err(depends(catalog, r));
+        }
+        let changes = changes(catalog, rows, Field::BasePrice, |row| {
+            let base = base_price(catalog, row)?;
+            let new = new_base(base, change);
+            positive(new, catalog.key(row))?;
+            if let PriceChange::To { up: Some(up), .. } = change
+                && (new > base) != *up
+                && new != base
+            {
+                return Err(Error::input(format!(
+                    "the request says to {} the base price of {} to ${new}, but it is ${base}; nothing was planned",
+                    if *up { "raise" } else { "lower" },
+                    catalog.key(row)
+                ))
+                .hint("say \"set the base price ... to $N\" if that is what you mean"));
+            }
+            Ok(value::money_json(new))
+        })?;
+        for c in &changes {
+            if let Some(r) = catalog.row_of(&c.key) {
+                if self.base_read.contains(&r) {
+                    return Err(depends(catalog, r));
+                }
+                self.base_written.insert(r);
+            }
+        }
+        if relative {
+            self.base_read.extend(rows);
+        }
+        let label = format!("change the base price of {what}");
+        self.push("update_base_price", label, changes, Agent::Writer)?;
         Ok(())
     }
 

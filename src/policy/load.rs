@@ -149,11 +149,11 @@ fn header(table: &Table, lines: &Lines, findings: &mut Vec<Finding>) -> (u8, u8)
             "format_version is missing (add `format_version = 1`)".to_string(),
         ),
     }
-    let default_tier = top_tier(&table, "default_tier", 3).unwrap_or_else(|e| {
+    let default_tier = top_tier(table, "default_tier", 3).unwrap_or_else(|e| {
         top("default_tier", e);
         3
     });
-    let auto_approve_max_tier = top_tier(&table, "auto_approve_max_tier", 1).unwrap_or_else(|e| {
+    let auto_approve_max_tier = top_tier(table, "auto_approve_max_tier", 1).unwrap_or_else(|e| {
         top("auto_approve_max_tier", e);
         1
     });

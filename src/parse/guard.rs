@@ -269,6 +269,7 @@ pub fn check(w: &Words, clause: &str, names: &HashSet<String>, notify: bool) -> 
         .find(|t| t.text == "sold" && !names.contains(&t.text))
         && !w.toks.iter().any(|n| n.is_word("out"))
         && w.find("sold the|our last|final").is_none()
+        && w.find("no longer being? sold").is_none()
         && !last_one_sold(w)
     {
         return Err(Error::input(format!(

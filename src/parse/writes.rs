@@ -815,7 +815,13 @@ fn left_count<'a>(w: &Words<'a>) -> Option<Counted<'a>> {
             ))
         })
         .or_else(|| w.take_find(&format!("restocked|replenished with # {UNITS}?")))
-        .or_else(|| w.take_find(&format!("is|are|'s now? at|on # {UNITS}")))?;
+        .or_else(|| w.take_find(&format!("is|are|'s now? at|on # {UNITS}")))
+        .or_else(|| w.take_find(&format!(":|- # {UNITS}")))
+        .or_else(|| {
+            w.take_find(&format!(
+                "has|have|is|are|'s? dropped|fallen|gone|come|fell|went|risen|rose|climbed down|up? to # {UNITS}?"
+            ))
+        })?;
     w.take_end(PLACE);
     if w.take_end("in stock").is_none() {
         w.take_end("left|remaining");
@@ -828,7 +834,9 @@ fn left_count<'a>(w: &Words<'a>) -> Option<Counted<'a>> {
 fn arrived(w: &mut Words, units: &str) -> Option<super::pattern::Match> {
     let mut a = w.clone();
     let received = a
-        .take_start("we|i? just|have|'ve? received|got|counted|found|added")
+        .take_start(
+            "we|i? just|have|'ve? received|got|counted|found|added|record|recorded|log|logged",
+        )
         .or_else(|| a.take_start("we|i? just? took|take|taken in"))
         .or_else(|| a.take_start("we|i? just|have|'ve? took|taken|take delivery of"))
         .is_some();
@@ -1002,7 +1010,7 @@ const STATE_FRAMES: &[(&str, Option<&str>, InventoryState)] = &[
         InventoryState::LowStock,
     ),
     (
-        "we|i? are|'re|will|'ll? now? open|opening|take|taking|accept|accepting|start|begin|enable|allow pre order|orders|preorders|preorder for|on?",
+        "we|i? are|'re|will|'ll? now? open|opening|take|taking|accept|accepting|start|begin|enable|allow pre order|orders|ordering|preorders|preorder|preordering for|on|of?",
         None,
         InventoryState::PreOrder,
     ),
@@ -1049,6 +1057,7 @@ fn state_verb(c: &Clause, ctx: &Ctx) -> Parsed {
         }
         if *state == InventoryState::Discontinued {
             w.take_end("of production");
+            w.take_end("from|in the|our catalog|catalogue|range|lineup|assortment|store|shop");
         }
         Some(c.target(&w, ctx).map(|target| Intent::SetInventory {
             target,

@@ -291,6 +291,13 @@ OWN = [
     ("inventory", "There's no stock left of the Camp Stove", P().inv(["PK-1012"], "out_of_stock").expect()),
     ("inventory", "Pre-orders for the Trail Boot start now", P().inv(["PK-1009"], "pre_order").expect()),
     ("refuse", "The Trail Boot sold out and the Glacier Boot is running low", ERR),
+    ("inventory", "PK-1013: 12 units", P().inv(["PK-1013"], "in_stock").expect()),
+    ("inventory", "Trail Boot - 3 units in stock", P().inv(["PK-1009"], "low_stock").expect()),
+    ("inventory", "Record 0 units for the Boot Dryer", P().inv(["PK-1010"], "out_of_stock").expect()),
+    ("inventory", "The Summit Pack has dropped to 2 units", P().inv(["PK-1001"], "low_stock").expect()),
+    ("inventory", "Retire PK-1010 from the catalog", P().inv(["PK-1010"], "discontinued").expect()),
+    ("inventory", "PK-1010 is no longer sold", P().inv(["PK-1010"], "discontinued").expect()),
+    ("inventory", "Allow pre-ordering of PK-1009", P().inv(["PK-1009"], "pre_order").expect()),
     # price-setting verbs and shapes (c3)
     ("base_price", "Let's charge $155 for the Summit Pack", P().base_to(["PK-1001"], "155").expect()),
     ("base_price", "Increase the cost of the Headlamp to $27.95", P().base_to(["PK-1011"], "27.95").expect()),

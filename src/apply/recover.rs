@@ -44,6 +44,20 @@ pub fn run(
     Ok(outcomes)
 }
 
+/// Settles the one unfinished apply of `plan_id`, if the journal holds one (a service settling
+/// its own interrupted write, while other applies may be in flight).
+pub fn settle_one(
+    store: &mut dyn AuditStore,
+    plan_id: &str,
+    open: impl Fn(&Plan) -> Result<Box<dyn Source>>,
+) -> Result<Option<Outcome>> {
+    let entry = store
+        .unfinished()?
+        .into_iter()
+        .find(|e| e.plan_id == plan_id);
+    entry.map(|e| settle(store, &e, &open)).transpose()
+}
+
 fn settle(
     store: &mut dyn AuditStore,
     entry: &JournalEntry,

@@ -154,6 +154,33 @@ pub fn write(
     }
 }
 
+/// Settles an apply whose write was interrupted or whose outcome is unknown (a lost answer, a
+/// gate killed mid-write) from the journal, as `changeset recover` does: the cells read back say
+/// whether it landed (its receipt is sealed), did not (the claim is released: None), or landed
+/// in part (rolled back, with a receipt). Cells someone else changed are left for a human.
+pub fn settle(
+    config: &GateConfig,
+    store: &mut dyn AuditStore,
+    record: &Record,
+    requester_token: SecretString,
+) -> Result<Option<Receipt>> {
+    let spec = sources::allowed_ref(config, &record.plan.source).map_err(|n| Error::input(n.0))?;
+    let requester = Some((record.view.requester.clone(), requester_token));
+    let outcome = crate::apply::recover::settle_one(store, &record.plan.id, |_| {
+        sources::open(config, &spec, requester.clone())
+    })?;
+    match store.claim_of(&record.plan.id)? {
+        None => Ok(None),
+        Some((_, Some(receipt_id))) => Ok(Some(serde_json::from_str(&store.find(&receipt_id)?)?)),
+        Some((_, None)) => Err(Error::runtime(format!(
+            "the interrupted write of plan {} could not be settled: {}",
+            record.plan.id,
+            outcome.map_or_else(|| "no journal entry".to_string(), |o| o.detail)
+        ))
+        .hint("an operator settles it with `changeset recover` on the gate's audit store")),
+    }
+}
+
 /// The approvals the gate collected, handed to the executor: valid only for the plan whose hash
 /// they are bound to, at a tier no higher than the one they were given for.
 struct Approved<'a>(&'a Record);

@@ -323,31 +323,12 @@ pub async fn try_write(gate: &Arc<Gate>, id: &str) -> Result<()> {
         return Ok(());
     }
     let token = gate.requester_token(id, now_unix() + TOKEN_MARGIN);
-    let token = match (token, r.plan.source.kind.as_str()) {
-        (Some(t), _) => t,
-        // A local file needs no Google identity: nothing is exchanged.
-        (None, "csv") => SecretString::from(String::new()),
-        (None, _) => {
-            tracing::info!(apply = %id, "approved; waiting for the requester's next call for a fresh token");
-            return Ok(());
-        }
-    };
     if !gate.claim_writer(id) {
         return Ok(());
     }
     let rec = r.clone();
     let written = with_store(gate, move |gate, store| {
-        // Cancelled meanwhile (a cancel holds the writer claim while it moves the status).
-        if record::load(store, &rec.view.id)?.map(|r| r.status()) != Some(ApplyStatus::Approved) {
-            return Ok(Err(Error::runtime("no longer approved")));
-        }
-        // Already written by a gate that stopped before recording it: settle from the journal.
-        if let Some((_, Some(receipt_id))) = store.claim_of(&rec.plan.id)? {
-            let body = store.find(&receipt_id)?;
-            let receipt: crate::receipt::Receipt = serde_json::from_str(&body)?;
-            return Ok(Ok((receipt, None)));
-        }
-        Ok(pipeline::write(&gate.config, store, &rec, token))
+        write_or_settle(gate, store, &rec, token)
     })
     .await;
     gate.release_writer(id);
@@ -355,9 +336,9 @@ pub async fn try_write(gate: &Arc<Gate>, id: &str) -> Result<()> {
     if let Err(e) = &written
         && e.kind == Kind::NeedsAuth
     {
-        // The requester's token was refused at Token Vault: wait for a fresh one.
+        // No token of the requester's, or Token Vault refused it: wait for a fresh one.
         gate.forget_token(id);
-        tracing::info!(apply = %id, "the requester's token was refused: {}", e.message);
+        tracing::info!(apply = %id, "{}", e.message);
         return Ok(());
     }
     update(gate, id, move |rec| {
@@ -370,9 +351,66 @@ pub async fn try_write(gate: &Arc<Gate>, id: &str) -> Result<()> {
     Ok(())
 }
 
+/// The blocking part of [`try_write`]: settle an earlier interrupted write from the journal, or
+/// write (and settle a write whose outcome it could not know). The outer error is the store's;
+/// the inner result is the write's.
+fn write_or_settle(
+    gate: &Gate,
+    store: &mut dyn crate::audit::AuditStore,
+    rec: &Record,
+    token: Option<SecretString>,
+) -> Result<Result<(crate::receipt::Receipt, Option<Error>)>> {
+    // Cancelled meanwhile (a cancel holds the writer claim while it moves the status).
+    if record::load(store, &rec.view.id)?.map(|r| r.status()) != Some(ApplyStatus::Approved) {
+        return Ok(Err(Error::runtime("no longer approved")));
+    }
+    // Already written by a gate that stopped before recording it: settled from the
+    // journal, with or without a token.
+    let claim = store.claim_of(&rec.plan.id)?;
+    if let Some((_, Some(receipt_id))) = &claim {
+        let body = store.find(receipt_id)?;
+        let receipt: crate::receipt::Receipt = serde_json::from_str(&body)?;
+        return Ok(Ok((receipt, None)));
+    }
+    let token = match (token, rec.plan.source.kind.as_str()) {
+        (Some(t), _) => t,
+        // A local file needs no Google identity: nothing is exchanged for the write.
+        (None, "csv") => SecretString::from(String::new()),
+        (None, _) => {
+            return Ok(Err(Error::needs_auth(
+                "approved; waiting for the requester's next call for a fresh token",
+            )));
+        }
+    };
+    // A write interrupted before (a claim without a receipt) is settled first; so is one
+    // whose outcome this write could not know. Released (nothing landed): written now.
+    if claim.is_some()
+        && let Some(receipt) = pipeline::settle(&gate.config, store, rec, token.clone())?
+    {
+        return Ok(Ok((receipt, None)));
+    }
+    let written = pipeline::write(&gate.config, store, rec, token.clone());
+    if let Err(e) = &written
+        && !matches!(e.kind, Kind::Stale | Kind::NeedsAuth)
+        && matches!(store.claim_of(&rec.plan.id)?, Some((_, None)))
+    {
+        tracing::info!(apply = %rec.view.id, "settling a write of unknown outcome: {}", e.message);
+        if let Some(receipt) = pipeline::settle(&gate.config, store, rec, token)? {
+            return Ok(Ok((receipt, None)));
+        }
+    }
+    Ok(written)
+}
+
 /// Where the write leaves an approved apply.
 fn record_write(rec: &mut Record, written: Result<(crate::receipt::Receipt, Option<Error>)>) {
     match written {
+        Ok((receipt, None)) if receipt.outcome != crate::receipt::Outcome::Applied => {
+            let why = format!("the write ended {}; see its receipt", receipt.outcome);
+            rec.view.status = ApplyStatus::Failed;
+            rec.view.error = Some(ErrorBody::new("verification_failed", why));
+            rec.view.receipt = Some(receipt);
+        }
         Ok((receipt, None)) => {
             rec.view.status = ApplyStatus::Applied;
             rec.view.receipt = Some(receipt);

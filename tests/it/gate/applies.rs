@@ -841,3 +841,20 @@ fn an_approval_whose_details_name_another_plan_does_not_count() {
     );
     assert_eq!(s.env.catalog_text(), before);
 }
+
+#[test]
+fn a_write_whose_answer_was_lost_is_settled_from_the_journal_without_a_second_write() {
+    use crate::fake_google::Action;
+    let (s, plan) = sheets_setup(TIER2);
+    // Google applies the batch, then the connection drops before the answer.
+    s.google.inject(Op::BatchUpdate, 0, Action::DropResponse);
+    let token = s.token(USER, "changeset:apply");
+    let (_, view) = s.post_apply(&token, &plan);
+    let request = s.pending_request(view["binding_message"].as_str().unwrap());
+    s.idp.settle_ciba(&request, true);
+    let done = s.wait_settled(&token, view["id"].as_str().unwrap());
+    assert_eq!(done["status"], "applied", "{done}");
+    assert_eq!(done["receipt"]["outcome"], "applied");
+    assert_eq!(s.google.count(Op::BatchUpdate), 1, "written twice");
+    assert_eq!(s.receipts().len(), 1);
+}

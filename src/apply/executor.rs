@@ -299,18 +299,34 @@ fn seal(ctx: &mut Context<'_>, plan: &Plan, s: Sealed, on_behalf_of: &str) -> Re
     );
     receipt.notify = notify;
     receipt.caller_facts = ctx.circumstances.caller.clone();
-    match &ctx.enforcer {
-        None => ctx.store.append(&mut receipt, s.state)?,
+    append(
+        &mut *ctx.store,
+        &mut receipt,
+        s.state,
+        ctx.enforcer.as_ref(),
+    )?;
+    Ok(receipt)
+}
+
+/// Chains, seals and stores a receipt; one enforced by a service names it and the requester and
+/// is signed by the service's key.
+pub(crate) fn append(
+    store: &mut dyn AuditStore,
+    receipt: &mut Receipt,
+    final_state: &str,
+    enforcer: Option<&Enforcer<'_>>,
+) -> Result<()> {
+    match enforcer {
+        None => store.append(receipt, final_state),
         Some(e) => {
             receipt.enforced_by = Some(e.name.to_string());
             receipt.requester = Some(e.requester.to_string());
             receipt.key_id = Some(e.key.key_id());
-            ctx.store.append_signed(&mut receipt, s.state, &|r| {
+            store.append_signed(receipt, final_state, &|r| {
                 crate::audit::signed::sign(r, e.key)
-            })?;
+            })
         }
     }
-    Ok(receipt)
 }
 
 /// Step 6: the message, carrying the sealed hash, goes out after the seal (see `crate::notify`).

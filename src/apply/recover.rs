@@ -39,29 +39,34 @@ pub fn run(
 ) -> Result<Vec<Outcome>> {
     let mut outcomes = Vec::new();
     for entry in store.unfinished()? {
-        outcomes.push(settle(store, &entry, &open)?);
+        outcomes.push(settle(store, &entry, &open, None)?);
     }
     Ok(outcomes)
 }
 
 /// Settles the one unfinished apply of `plan_id`, if the journal holds one (a service settling
-/// its own interrupted write, while other applies may be in flight).
+/// its own interrupted write, while other applies may be in flight); `enforcer` seals the
+/// receipt as that service (the gate signs it).
 pub fn settle_one(
     store: &mut dyn AuditStore,
     plan_id: &str,
     open: impl Fn(&Plan) -> Result<Box<dyn Source>>,
+    enforcer: Option<&executor::Enforcer<'_>>,
 ) -> Result<Option<Outcome>> {
     let entry = store
         .unfinished()?
         .into_iter()
         .find(|e| e.plan_id == plan_id);
-    entry.map(|e| settle(store, &e, &open)).transpose()
+    entry
+        .map(|e| settle(store, &e, &open, enforcer))
+        .transpose()
 }
 
 fn settle(
     store: &mut dyn AuditStore,
     entry: &JournalEntry,
     open: &impl Fn(&Plan) -> Result<Box<dyn Source>>,
+    enforcer: Option<&executor::Enforcer<'_>>,
 ) -> Result<Outcome> {
     let plan: Plan = serde_json::from_str(&entry.plan).map_err(|e| {
         Error::runtime(format!(
@@ -106,7 +111,14 @@ fn settle(
         restore(source.as_mut(), &catalog, &plan)?;
         (receipt::Outcome::RolledBack, state::ROLLED_BACK)
     };
-    let receipt = seal(store, source.as_mut(), &catalog, &plan, action, final_state)?;
+    let receipt = seal(
+        store,
+        source.as_mut(),
+        &catalog,
+        &plan,
+        (action, final_state),
+        enforcer,
+    )?;
     let (name, detail) = if action == receipt::Outcome::Applied {
         let detail = "the write had landed; its receipt is sealed now".to_string();
         ("completed", detail)
@@ -168,8 +180,8 @@ fn seal(
     source: &mut dyn Source,
     catalog: &crate::catalog::Catalog,
     plan: &Plan,
-    action: receipt::Outcome,
-    final_state: &str,
+    (action, final_state): (receipt::Outcome, &str),
+    enforcer: Option<&executor::Enforcer<'_>>,
 ) -> Result<receipt::Receipt> {
     // A recovery is not an approval: the journal's approval record is not evidence of one.
     let approval = ApprovalRecord {
@@ -185,7 +197,7 @@ fn seal(
     let verified = executor::read_back(source, catalog, plan)?;
     let delegation = vec![Delegation {
         agent: "recover".into(),
-        on_behalf_of: super::approval::local_user(),
+        on_behalf_of: enforcer.map_or_else(super::approval::local_user, |e| e.requester.into()),
         scope: "journal".into(),
         granted_scope: None,
         token_ref: None,
@@ -203,7 +215,7 @@ fn seal(
         executor::now_text(),
         Timings::default(),
     );
-    store.append(&mut receipt, final_state)?;
+    executor::append(store, &mut receipt, final_state, enforcer)?;
     Ok(receipt)
 }
 

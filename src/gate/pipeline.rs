@@ -166,9 +166,13 @@ pub fn settle(
 ) -> Result<Option<Receipt>> {
     let spec = sources::allowed_ref(config, &record.plan.source).map_err(|n| Error::input(n.0))?;
     let requester = Some((record.view.requester.clone(), requester_token));
-    let outcome = crate::apply::recover::settle_one(store, &record.plan.id, |_| {
-        sources::open(config, &spec, requester.clone())
-    })?;
+    let enforcer = Enforcer {
+        name: ENFORCED_BY_GATE,
+        requester: &record.view.requester,
+        key: &config.signing_key,
+    };
+    let open = |_: &Plan| sources::open(config, &spec, requester.clone());
+    let outcome = crate::apply::recover::settle_one(store, &record.plan.id, open, Some(&enforcer))?;
     match store.claim_of(&record.plan.id)? {
         None => Ok(None),
         Some((_, Some(receipt_id))) => Ok(Some(serde_json::from_str(&store.find(&receipt_id)?)?)),

@@ -856,5 +856,11 @@ fn a_write_whose_answer_was_lost_is_settled_from_the_journal_without_a_second_wr
     assert_eq!(done["status"], "applied", "{done}");
     assert_eq!(done["receipt"]["outcome"], "applied");
     assert_eq!(s.google.count(Op::BatchUpdate), 1, "written twice");
+    // Settled by the gate: its receipt names the requester and carries the gate's signature.
+    assert_eq!(done["receipt"]["enforced_by"], "gate");
+    assert_eq!(done["receipt"]["requester"], USER);
+    let public = std::fs::read_to_string(s.env.path().join("gate-signing.key.pub")).unwrap();
+    let key = changeset::audit::checkpoint::VerifierKey::parse(&public).unwrap();
+    changeset::audit::signed::verify(&done["receipt"].to_string(), &key).unwrap();
     assert_eq!(s.receipts().len(), 1);
 }

@@ -2,12 +2,23 @@
 
 use crate::auth::{Tenant, device, session, store};
 use crate::cli::{CredentialStoreKind, LoginArgs};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::settings::Settings;
 use crate::{env, net, output};
 
 pub fn run(settings: &Settings, args: &LoginArgs) -> Result<u8> {
     let tenant = Tenant::resolve(&settings.config.auth0)?;
+    let gate_mode = settings.gate()?.is_some();
+    // A login for no API is one the gate can only refuse: say so before anyone logs in.
+    if gate_mode && tenant.audience.is_none() {
+        return Err(Error::input(
+            "gate mode: no API audience to log in for, so the gate would refuse the login",
+        )
+        .hint(format!(
+            "set {} (or `audience` in [gate]) to the gate's API identifier",
+            env::GATE_AUDIENCE
+        )));
+    }
     // Decide where the login goes before asking anyone to log in.
     let choice = args.credential_store.map(|kind| match kind {
         CredentialStoreKind::Keychain => store::Choice::Keychain,
@@ -19,7 +30,7 @@ pub fn run(settings: &Settings, args: &LoginArgs) -> Result<u8> {
         open_browser: !args.no_browser && settings.can_prompt,
         qr: args.qr,
         // In gate mode the gate checks these on every call.
-        api_scopes: if settings.gate()?.is_some() {
+        api_scopes: if gate_mode {
             use crate::gate::token::{SCOPE_APPLY, SCOPE_AUDIT, SCOPE_PLAN};
             [SCOPE_PLAN, SCOPE_APPLY, SCOPE_AUDIT]
                 .map(str::to_string)

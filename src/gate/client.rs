@@ -425,6 +425,32 @@ mod tests {
         );
         // A pending apply is not an outcome.
         assert!(settled(view("pending_approval")).is_err());
+        // A write whose read-back failed (rolled back or not) exits 6, as locally.
+        for outcome in ["rolled_back", "verification_failed"] {
+            let mut failed = view("failed");
+            failed.receipt = Some(
+                serde_json::from_value(serde_json::json!({
+                    "format_version": 1, "id": "R-1A2B3C4D5E6F", "plan_id": "CS-1A2B3C4D",
+                    "plan_hash": "sha256:00", "request": "r",
+                    "source": {"kind": "csv", "uri": "/c.csv"}, "rules_sha256": "sha256:11",
+                    "planned_at": "t", "started_at": "t", "finished_at": "t",
+                    "outcome": outcome, "tier": 2, "operations": [],
+                    "approval": {"method": "ciba", "tier": 2, "approvers": [], "approved_at": "t",
+                        "plan_hash": "sha256:00"},
+                    "delegation": [], "canon": "RFC8785", "alg": "sha256",
+                    "timings": {"approval_ms": 0, "write_ms": 0, "verify_ms": 0, "total_ms": 0},
+                    "prev_id": null, "prev_hash": null, "hash": ""
+                }))
+                .unwrap(),
+            );
+            let err = settled(failed).unwrap_err();
+            assert_eq!(err.exit_code(), 6, "{outcome}");
+            assert!(
+                err.hints
+                    .iter()
+                    .any(|h| h.contains("audit show R-1A2B3C4D5E6F --gate"))
+            );
+        }
     }
 
     #[test]

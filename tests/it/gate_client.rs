@@ -231,6 +231,23 @@ fn gate_mode_refuses_what_would_touch_the_source_from_this_machine() {
 }
 
 #[test]
+fn a_gate_mode_login_without_an_audience_is_refused_before_it_starts() {
+    let idp = Idp::start();
+    let env = TestEnv::new();
+    let (code, _, stderr) = run(gate_cmd(&env, &idp, "http://127.0.0.1:1")
+        .env_remove("CHANGESET_GATE_AUDIENCE")
+        .arg("login"));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("CHANGESET_GATE_AUDIENCE"), "{stderr}");
+    assert!(
+        idp.get("/_test/device/pending")
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
 fn gate_status_and_cancel_need_a_gate() {
     let env = TestEnv::new();
     let (code, _, stderr) = run(env.cmd().args(["gate", "status", "A-1"]));
@@ -601,6 +618,33 @@ fn a_denial_exits_5_and_gate_status_and_cancel_follow_an_apply() {
     let (code, _, stderr) = run(s.cmd().args(["gate", "status", &id]));
     assert_eq!(code, 5, "{stderr}");
     assert_eq!(s.env.catalog_text(), before);
+
+    // `gate status --wait` follows a pending apply to its end.
+    let (code, _, stderr) = run(s
+        .cmd()
+        .arg("apply")
+        .arg(s.local_plan("put STR-003 on 10% off", &s.env.catalog()))
+        .args(["--wait", "1", "--format", "json"]));
+    assert_eq!(code, 5, "{stderr}");
+    let id = announced_id(&stderr);
+    let (_, pending, _) = run(s.cmd().args(["gate", "status", &id, "--format", "json"]));
+    let pending: Value = serde_json::from_str(&pending).unwrap();
+    // The cancelled apply's request is still pending at the IdP: answer this one's.
+    let message = json!({ "binding_message": pending["binding_message"] });
+    let (code, done, stderr) = std::thread::scope(|t| {
+        t.spawn(|| {
+            std::thread::sleep(Duration::from_secs(1));
+            let (status, body) = s.idp.post("/_test/ciba/approve", message);
+            assert_eq!(status, 200, "{body}");
+        });
+        run(s
+            .cmd()
+            .args(["gate", "status", &id, "--wait", "--format", "json"]))
+    });
+    assert_eq!(code, 0, "{stderr}");
+    let done: Value = serde_json::from_str(&done).unwrap();
+    assert_eq!(done["status"], "applied", "{done}");
+    assert_ne!(s.env.catalog_text(), before);
 }
 
 #[test]

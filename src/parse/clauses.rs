@@ -15,7 +15,9 @@ fn starts_clause(toks: &[Token], i: usize) -> bool {
     };
     match t.kind {
         Kind::Word => CLAUSE_STARTS.contains(&t.text.as_str()),
-        Kind::Percent | Kind::Money => toks.get(i + 1).is_some_and(|n| n.is_word("off")),
+        Kind::Percent | Kind::Money => toks.get(i + 1).is_some_and(|n| {
+            n.is_word("off") || (t.kind == Kind::Percent && n.is_word("discount"))
+        }),
         _ => false,
     }
 }
@@ -71,7 +73,7 @@ pub fn split(toks: &[Token]) -> (Option<Range<usize>>, Vec<Range<usize>>) {
         if sentence_end {
             clauses.push(start..i);
             start = i + 1;
-        } else if t.is_punct(':')
+        } else if (t.is_punct(':') || t.is_punct('-'))
             && clauses.is_empty()
             && topic.is_none()
             && i > start

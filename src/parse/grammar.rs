@@ -78,7 +78,10 @@ fn parse_topic(toks: &[Token], src: &str) -> Result<Result<Option<Target>>> {
     let mut w = Words::new(toks);
     let text = text_of(src, toks);
     // "Storewide deal: 5% off": the promo word labels the clause, the rest is the target.
-    let label = w.take_end(writes::PROMO_NOUN).is_some();
+    // "Clearance on all Tableware: 30% off": the label names the promo, then the products.
+    let label = w.take_end(writes::PROMO_NOUN).is_some()
+        || w.take_start(&format!("{} on|for|in|across", writes::PROMO_NOUN))
+            .is_some();
     let parsed = target::parse(&mut w, src)
         .map_err(|words| not_understood(&text, &words))
         .and_then(|t| {

@@ -86,10 +86,13 @@ fn opening(w: &mut Words) -> Option<bool> {
     if first.is_word("list") && w.find("as").is_some() {
         return None;
     }
+    // "do 20% off X", "do a 15% sale on X": a discount, not "do we have ...?".
     if first.is_word("do")
-        && w.toks
-            .get(started.end)
-            .is_some_and(|t| t.kind == Kind::Percent || t.kind == Kind::Money)
+        && w.toks.get(started.end).is_some_and(|t| {
+            t.kind == Kind::Percent
+                || t.kind == Kind::Money
+                || ((t.is_word("a") || t.is_word("an")) && !no_value(w))
+        })
     {
         return None;
     }

@@ -74,6 +74,7 @@ pub const TRAILING_FILLERS: &[&str] = &[
     "going forward",
     "at the moment|present",
     "for the time being",
+    "while stocks|supplies last",
     "until further notice",
     "this morning|afternoon|evening",
     "earlier today|on",

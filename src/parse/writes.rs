@@ -336,7 +336,9 @@ fn base_verb(w: &mut Words) -> (Verb, bool) {
 /// $A to $B"); "X price: $99", "the price of X is now $99" give a plain price a new value.
 fn unqualified_base(c: &Clause, w: &mut Words, verb: Verb, moves: bool) -> bool {
     let set_frame = SET_FRAMES.iter().any(|p| w.find(p).is_some());
-    let on_promo = c.w.find(&format!("on|onto a|the? {PROMO_NOUN}")).is_some();
+    let on_promo =
+        c.w.find(&format!("on|onto|for|during a|the|this? {PROMO_NOUN}"))
+            .is_some();
     let plain = (matches!(verb, Verb::Up | Verb::Down | Verb::Set | Verb::Add)
         || (verb == Verb::None && set_frame))
         && !on_promo
@@ -632,10 +634,12 @@ fn amount_off(c: &Clause, ctx: &Ctx, values: &Values) -> Parsed {
 fn value_frame<'a>(c: &Clause<'a>, value: &str) -> Option<(Words<'a>, super::pattern::Match)> {
     let mut w = c.w.clone();
     let off = "off|discount|markdown|reduction|promo|promotion|sale|saving|savings|deal|clearance|special|offer";
-    let m = w
-        .take_find(&format!(
-            "on|onto a|the? {PROMO_NOUN} at|of|for {value} off|discount?"
-        ))
+    let m = sale_at_value(&mut w, value)
+        .or_else(|| {
+            w.take_find(&format!(
+                "on|onto a|the? {PROMO_NOUN} at|of|for {value} off|discount?"
+            ))
+        })
         .or_else(|| {
             w.take_find(&format!(
                 "on|at|for|with|to? a|an? {value} clearance|flash|seasonal|special|holiday|storewide|sitewide|extra? {off} sale|promo|deal|promotion|clearance? on|for|to|from|of|off?"
@@ -669,9 +673,23 @@ fn value_frame<'a>(c: &Clause<'a>, value: &str) -> Option<(Words<'a>, super::pat
     };
     w.take_start("we|i are|'re|am|'m|will|'ll");
     w.take_start(DISCOUNT_VERBS);
+    // "30% off Tableware for the clearance": what the promo is called.
+    w.take_end(&format!("for|during|in|as the|a|an|our|this? {PROMO_NOUN}"));
     w.take_start("off");
     w.take_find(PLAIN_PRICE);
     Some((w, m))
+}
+
+/// "Tableware clearance at 30% off", "start a clearance sale on X at 30% off", "Clearance on
+/// X: 30% off": the sale named first, its value last.
+fn sale_at_value(w: &mut Words, value: &str) -> Option<super::pattern::Match> {
+    let mut r = w.clone();
+    let m = r.take_end(&format!("at|for|with|:|- {value} off|discount"))?;
+    r.take_find(&format!(
+        "on|onto? a|an|the? clearance|flash|seasonal|holiday|special? {PROMO_NOUN} on|for|in|across?"
+    ))?;
+    *w = r;
+    Some(m)
 }
 
 /// "reduce X by 10% for the sale", "cut X by $5 on promo": a reduction the clause says is a

@@ -62,19 +62,15 @@ pub fn run(settings: &Settings, args: &LoginArgs) -> Result<u8> {
         ),
     );
     if store.kind() == store::Kind::File {
-        output::note(
-            settings.quiet,
-            "note: the file store is a plain file readable only by you (mode 0600); `changeset logout` deletes it.",
+        crate::report::note(
+            "the file store is a plain file readable only by you (mode 0600); `changeset logout` deletes it.",
         );
     }
     if env::var(env::REFRESH_TOKEN).is_some() {
-        output::note(
-            settings.quiet,
-            &format!(
-                "note: {} is set and takes precedence over this login while it is set.",
-                env::REFRESH_TOKEN
-            ),
-        );
+        crate::report::note(&format!(
+            "{} is set and takes precedence over this login while it is set.",
+            env::REFRESH_TOKEN
+        ));
     }
     if settings.json() {
         let session = session::Session {

@@ -15,13 +15,10 @@ pub fn run(settings: &Settings) -> Result<u8> {
         }
     }
     if env::var(env::REFRESH_TOKEN).is_some() {
-        output::note(
-            settings.quiet,
-            &format!(
-                "note: {} is set in the environment; logout neither revokes nor removes it.",
-                env::REFRESH_TOKEN
-            ),
-        );
+        crate::report::note(&format!(
+            "{} is set in the environment; logout neither revokes nor removes it.",
+            env::REFRESH_TOKEN
+        ));
     }
     if found.is_empty() {
         output::note(

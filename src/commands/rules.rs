@@ -148,13 +148,10 @@ fn explain(
                     )
                 })?;
             if plan.rules.sha256 != rules.sha256 {
-                output::note(
-                    settings.quiet,
-                    &format!(
-                        "note: plan {} was scored under other rules ({}); explaining under {}",
-                        plan.id, plan.rules.path, rules.origin
-                    ),
-                );
+                crate::report::note(&format!(
+                    "plan {} was scored under other rules ({}); explaining under {}",
+                    plan.id, plan.rules.path, rules.origin
+                ));
             }
             operation.facts.clone()
         }

@@ -67,10 +67,11 @@ pub fn receipt(json: bool, receipt: &crate::receipt::Receipt) -> Result<()> {
     }
 }
 
-/// A line for the user on stderr (progress, notes), unless quiet.
+/// A line for the user on stderr, as it is, unless quiet: through the one reporter, so that in
+/// JSON mode it is a JSON object like every other stderr line.
 pub fn note(quiet: bool, text: &str) {
     if !quiet {
-        eprintln!("{text}");
+        crate::report::tell(text);
     }
 }
 

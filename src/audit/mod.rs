@@ -125,6 +125,9 @@ pub struct GateApply {
     pub body: String,
 }
 
+/// The window of the `recent_approval_requests` fact.
+pub const RECENT_WINDOW_SECONDS: i64 = 60 * 60;
+
 /// What every command, the executor, `recover` and the notifier need from an audit store.
 /// Every method takes `&mut self`: a database connection is used by one caller at a time.
 pub trait AuditStore: Send {
@@ -150,6 +153,18 @@ pub trait AuditStore: Send {
 
     /// Approval requests sent to `approver` at or after `since` (Unix seconds).
     fn approval_requests_since(&mut self, approver: &str, since: i64) -> Result<u64>;
+
+    /// The `recent_approval_requests` fact: the most requests any of `approvers` was sent in
+    /// the [`RECENT_WINDOW_SECONDS`] before `now` (Unix seconds); None without approvers.
+    fn recent_approval_requests(&mut self, approvers: &[String], now: i64) -> Result<Option<u64>> {
+        let since = now - RECENT_WINDOW_SECONDS;
+        let mut most: Option<u64> = None;
+        for a in approvers {
+            let n = self.approval_requests_since(a, since)?;
+            most = Some(most.map_or(n, |m| m.max(n)));
+        }
+        Ok(most)
+    }
 
     /// Unfinished applies (neither done nor rolled back), oldest first.
     fn unfinished(&mut self) -> Result<Vec<JournalEntry>>;

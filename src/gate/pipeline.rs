@@ -24,8 +24,6 @@ use crate::source::Source;
 
 /// `enforced_by` of the receipts the gate seals.
 pub const ENFORCED_BY_GATE: &str = "gate";
-/// The window of `recent_approval_requests`, as the CLI counts it.
-const RECENT_WINDOW_SECONDS: i64 = 60 * 60;
 /// The approval method the gate's plans record.
 const METHOD: &str = "ciba";
 
@@ -34,12 +32,7 @@ const METHOD: &str = "ciba";
 /// word, and the gate does not take it.
 pub fn circumstances(store: &mut dyn AuditStore, approvers: &[String]) -> Result<Circumstances> {
     let now = crate::clock::now()?;
-    let since = now.as_second() - RECENT_WINDOW_SECONDS;
-    let mut most: Option<u64> = None;
-    for a in approvers {
-        let n = store.approval_requests_since(a, since)?;
-        most = Some(most.map_or(n, |m| m.max(n)));
-    }
+    let most = store.recent_approval_requests(approvers, now.as_second())?;
     Ok(Circumstances {
         hour_utc: u8::try_from(now.to_zoned(jiff::tz::TimeZone::UTC).hour()).unwrap_or(0),
         session_duration_minutes: None,

@@ -57,9 +57,6 @@ pub fn scoring<'a>(
     })
 }
 
-/// The window of `recent_approval_requests`.
-pub const RECENT_WINDOW_SECONDS: i64 = 60 * 60;
-
 /// The facts of the moment, measured each time a plan is scored (at `plan`, and again at
 /// `apply`): the clock's hour, minutes since the login's authentication, approval requests
 /// recently sent to the approver, and the facts a caller measured (`--fact`). A plan file
@@ -92,13 +89,7 @@ pub fn circumstances(
             if approvers.is_empty() {
                 approvers.extend(login.as_ref().map(|u| u.sub.clone()));
             }
-            let since = now.as_second() - RECENT_WINDOW_SECONDS;
-            let mut most: Option<u64> = None;
-            for a in &approvers {
-                let n = store.approval_requests_since(a, since)?;
-                most = Some(most.map_or(n, |m| m.max(n)));
-            }
-            most
+            store.recent_approval_requests(&approvers, now.as_second())?
         }
         None => None,
     };

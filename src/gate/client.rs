@@ -275,11 +275,6 @@ pub fn refusal(status: u16, body: Option<ErrorBody>) -> Error {
 /// kind gives the exit code of a local apply that ended the same way (5 denied or expired,
 /// 3 stale, 6 verification failed).
 pub fn settled(view: ApplyView) -> Result<ApplyView> {
-    let why = view
-        .error
-        .as_ref()
-        .map(|e| format!(": {}", e.error_description))
-        .unwrap_or_default();
     let (kind, what) = match view.status {
         ApplyStatus::Applied => return Ok(view),
         ApplyStatus::Denied => (Kind::Denied, "an approver denied it"),
@@ -299,10 +294,12 @@ pub fn settled(view: ApplyView) -> Result<ApplyView> {
             )));
         }
     };
-    let err = Error::new(
-        kind,
-        format!("the gate did not apply {}: {what}{why}", view.id),
-    );
+    // The gate's own words when it gave them, else what the state means.
+    let why = view
+        .error
+        .as_ref()
+        .map_or(what, |e| e.error_description.as_str());
+    let err = Error::new(kind, format!("the gate did not apply {}: {why}", view.id));
     Err(match kind {
         Kind::Stale => err.hint("plan again, then apply the new plan"),
         Kind::Verification => err.hint(format!(
@@ -418,11 +415,7 @@ mod tests {
             assert_eq!(code(status), exit, "{status}");
         }
         let err = settled(view("denied")).unwrap_err();
-        assert!(
-            err.message.contains("an approver denied it: because"),
-            "{}",
-            err.message
-        );
+        assert_eq!(err.message, "the gate did not apply A-1: because");
         // A pending apply is not an outcome.
         assert!(settled(view("pending_approval")).is_err());
         // A write whose read-back failed (rolled back or not) exits 6, as locally.

@@ -591,7 +591,7 @@ fn a_denial_exits_5_and_gate_status_and_cancel_follow_an_apply() {
     assert_eq!(code, 5, "{stderr}");
     let planned: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
     assert_eq!(planned["request"], TIER2);
-    assert!(stderr.contains("an approver denied it"), "{stderr}");
+    assert!(stderr.contains("auth0|user-1 denied the approval request"), "{stderr}");
     assert_eq!(s.env.catalog_text(), before);
     let denied = announced_id(&stderr);
     let (code, _, stderr) = run(s.cmd().args(["gate", "status", &denied]));
@@ -882,4 +882,35 @@ fn the_whole_sheets_flow_in_gate_mode_runs_on_the_gates_tokens_alone() {
         "{:?}",
         s.idp.token_log()
     );
+}
+
+/// A write whose read-back does not match at the gate (another writer changed a cell) is rolled
+/// back there, and the CLI exits 6, as a local apply would, pointing at the receipt.
+#[test]
+fn a_failed_read_back_at_the_gate_exits_6() {
+    let s = Served::start();
+    gate_login(&s.env, &s.idp, &s.url(), None);
+    let source = format!("sheets:{SHEET}/Products");
+    s.google.inject(
+        Op::BatchUpdate,
+        0,
+        crate::fake_google::Action::EditAfter {
+            key: "STR-001".into(),
+            header: "Promo Price".into(),
+            value: json!(1.5),
+        },
+    );
+    let (code, stdout, stderr) = std::thread::scope(|t| {
+        t.spawn(|| {
+            let request = s.idp.wait_ciba_pending(USER);
+            s.idp.settle_ciba(&request, true);
+        });
+        run(s
+            .cmd()
+            .env("CHANGESET_SOURCE", &source)
+            .args(["apply", TIER2]))
+    });
+    assert_eq!(code, 6, "{stdout}{stderr}");
+    assert!(stderr.contains("the read-back did not match"), "{stderr}");
+    assert!(stderr.contains("--gate"), "{stderr}");
 }

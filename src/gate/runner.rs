@@ -27,15 +27,32 @@ use crate::error::{Error, Kind, Result};
 /// A requester's token is not used for a write when it expires sooner than this (seconds).
 const TOKEN_MARGIN: i64 = 30;
 
-/// Runs `f` on the store, off the async threads.
+/// Runs `f` on the store, off the async threads: on a connection from the gate's small pool,
+/// and at most [`super::server::STORE_CONNECTIONS`] at once, so a burst of requests queues
+/// instead of opening a database connection each.
 pub async fn with_store<T: Send + 'static>(
     gate: &Arc<Gate>,
     f: impl FnOnce(&Gate, &mut dyn crate::audit::AuditStore) -> Result<T> + Send + 'static,
 ) -> Result<T> {
+    let permit = gate
+        .store_permits
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|e| Error::runtime(format!("the gate's store is closed: {e}")))?;
     let gate = Arc::clone(gate);
     tokio::task::spawn_blocking(move || {
-        let mut store = crate::audit::open(&gate.config.audit_location())?;
-        f(&gate, store.as_mut())
+        let _permit = permit;
+        let mut store = match gate.idle_store() {
+            Some(store) => store,
+            None => crate::audit::open(&gate.config.audit_location())?,
+        };
+        let result = f(&gate, store.as_mut());
+        // A connection that just failed may be broken: only a good one goes back.
+        if result.is_ok() {
+            gate.return_store(store);
+        }
+        result
     })
     .await
     .map_err(|e| Error::runtime(format!("a gate task failed: {e}")))?

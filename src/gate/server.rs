@@ -38,6 +38,9 @@ pub fn check_listen(addr: &SocketAddr, allow_plain_http: bool) -> Result<()> {
     .hint("listen on 127.0.0.1, or pass --allow-plain-http when a proxy in front terminates TLS"))
 }
 
+/// Database connections the gate uses at once (and keeps open between uses).
+pub const STORE_CONNECTIONS: usize = 8;
+
 /// What every handler and every apply's task shares.
 pub struct Gate {
     pub config: GateConfig,
@@ -55,6 +58,9 @@ pub struct Gate {
     /// Applies a task drives, and applies being written, in this process.
     drivers: Mutex<HashSet<String>>,
     writers: Mutex<HashSet<String>>,
+    /// Idle audit store connections, and the permits to use one.
+    stores: Mutex<Vec<Box<dyn crate::audit::AuditStore>>>,
+    pub store_permits: Arc<tokio::sync::Semaphore>,
 }
 
 fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -81,7 +87,20 @@ impl Gate {
             tokens: Mutex::new(HashMap::new()),
             drivers: Mutex::new(HashSet::new()),
             writers: Mutex::new(HashSet::new()),
+            stores: Mutex::new(Vec::new()),
+            store_permits: Arc::new(tokio::sync::Semaphore::new(STORE_CONNECTIONS)),
         })
+    }
+
+    pub fn idle_store(&self) -> Option<Box<dyn crate::audit::AuditStore>> {
+        locked(&self.stores).pop()
+    }
+
+    pub fn return_store(&self, store: Box<dyn crate::audit::AuditStore>) {
+        let mut idle = locked(&self.stores);
+        if idle.len() < STORE_CONNECTIONS {
+            idle.push(store);
+        }
     }
 
     pub fn claim_driver(&self, id: &str) -> bool {

@@ -13,10 +13,12 @@ use crate::error::{Error, Result};
 pub fn parse(c: &Clause) -> Option<Result<Intent>> {
     let mut w = c.w.clone();
     let lead = w
-        .take_start("add|create|introduce|launch|list|register a|an|one? brand? new? product|item|shoe|style|sku|listing|model|line? :?")
+        .take_start("add|create|introduce|launch|list|register a|an|one|the? brand|following? new? product|item|shoe|style|sku|listing|model|line? :?")
+        .or_else(|| w.take_start("add|create to|into the|our catalog|catalogue|range|store|shop :?"))
         .or_else(|| w.take_start("we|i are|'re|will|'ll adding|add|creating|create|introducing|introduce|launching|launch a|an|one? brand? new? product|item|sku|listing? :?"))
         .or_else(|| w.take_start("set up a|an|one? brand? new? product|item|shoe|style|sku|listing|model|line? :?"))
-        .or_else(|| w.take_start("new product|item|shoe|style|sku|listing|model :?"))?;
+        .or_else(|| w.take_start("a|an? new product|item|shoe|style|sku|listing|model :?"))
+        .or_else(|| w.take_start("new :"))?;
     let explicit_new = w.toks[lead.start..lead.end]
         .iter()
         .any(|t| t.is_word("new") || t.is_word("create"));
@@ -30,7 +32,9 @@ pub fn parse(c: &Clause) -> Option<Result<Intent>> {
     };
     // "add the Steak Knife (HL-171) to Knives": the name, then its new SKU in parentheses.
     let bracketed = sku_index > 0 && w.toks[sku_index - 1].is_punct('(');
-    if !explicit_new && sku_index != lead.end && !bracketed {
+    // "add the following product: SKU HL-181, ...": the label before the SKU.
+    let lead_end = w.take_start("sku|id :|#?").map_or(lead.end, |m| m.end);
+    if !explicit_new && sku_index != lead_end && !bracketed {
         return None;
     }
     if bracketed {
@@ -285,6 +289,11 @@ fn strip<'t>(mut toks: &'t [Token], words: &[&str]) -> &'t [Token] {
     toks
 }
 
+/// A field's text, without the quotes around it ("'Pepper Mill'").
 fn text(c: &Clause, toks: &[Token]) -> Result<String> {
-    target::name_text(toks, c.src).map_err(|words| not_understood(&c.text, &words))
+    let quotes = ['\'', '"', '`'];
+    let toks = strip(toks, &["'", "\"", "`"]);
+    target::name_text(toks, c.src)
+        .map(|t| t.trim_matches(&quotes[..]).trim().to_string())
+        .map_err(|words| not_understood(&c.text, &words))
 }

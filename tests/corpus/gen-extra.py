@@ -342,6 +342,11 @@ OWN = [
     ("discount", "All Jackets 10% off while stocks last", P().pct(cat("Jackets"), 10).expect()),
     ("discount", "Reduce the Trail Boot's price by 10% for the promo", P().pct(["PK-1009"], 10).expect()),
     ("read", "Do we have anything under $30?", P().expect()),
+    ("create", "Add product PK-2014 'Trail Mix Bag', category Accessories, $6.50", P().create("PK-2014", "Trail Mix Bag", "Accessories", "6.50").expect()),
+    ("create", "We need a new product PK-2015 Sleeping Pad in Accessories at $59", P().create("PK-2015", "Sleeping Pad", "Accessories", "59").expect()),
+    ("create", "New: PK-2016 Hand Warmer, Accessories, $4.99", P().create("PK-2016", "Hand Warmer", "Accessories", "4.99").expect()),
+    ("create", "Please create the product PK-2017 Snow Stakes, Tents, $19.99, out of stock", P().create("PK-2017", "Snow Stakes", "Tents", "19.99", "out_of_stock").expect()),
+    ("create", "Add the following product: SKU PK-2018, name Gaiters, category Boots, price $35", P().create("PK-2018", "Gaiters", "Boots", "35").expect()),
     # ambiguous values and amounts in words
     ("refuse", "put the Trail Boot on a $40 deal", ERR),
     ("refuse", "put the Trail Boot on a deal at 40", ERR),

@@ -456,12 +456,19 @@ impl Served {
         plan: impl AsRef<std::ffi::OsStr>,
         approve: bool,
     ) -> (i32, String, String) {
+        let mut cmd = self.cmd();
+        cmd.arg("apply").arg(plan).args(["--format", "json"]);
+        self.answering(approve, cmd)
+    }
+
+    /// Runs `cmd` while the IdP answers the requester's CIBA request once it is pending.
+    fn answering(&self, approve: bool, mut cmd: assert_cmd::Command) -> (i32, String, String) {
         std::thread::scope(|s| {
             s.spawn(|| {
                 let request = self.idp.wait_ciba_pending(USER);
                 self.idp.settle_ciba(&request, approve);
             });
-            run(self.cmd().arg("apply").arg(plan).args(["--format", "json"]))
+            run(&mut cmd)
         })
     }
 }
@@ -591,7 +598,10 @@ fn a_denial_exits_5_and_gate_status_and_cancel_follow_an_apply() {
     assert_eq!(code, 5, "{stderr}");
     let planned: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
     assert_eq!(planned["request"], TIER2);
-    assert!(stderr.contains("auth0|user-1 denied the approval request"), "{stderr}");
+    assert!(
+        stderr.contains("auth0|user-1 denied the approval request"),
+        "{stderr}"
+    );
     assert_eq!(s.env.catalog_text(), before);
     let denied = announced_id(&stderr);
     let (code, _, stderr) = run(s.cmd().args(["gate", "status", &denied]));
@@ -829,18 +839,13 @@ fn the_whole_sheets_flow_in_gate_mode_runs_on_the_gates_tokens_alone() {
         .arg(&plan_file));
     assert_eq!(code, 0, "{stderr}");
     assert!(tables.contains("STR-001"), "{tables}");
-    let (code, receipt, stderr) = std::thread::scope(|t| {
-        t.spawn(|| {
-            let request = s.idp.wait_ciba_pending(USER);
-            s.idp.settle_ciba(&request, true);
-        });
-        run(s
-            .cmd()
-            .env("CHANGESET_SOURCE", &source)
-            .arg("apply")
-            .arg(&plan_file)
-            .args(["--format", "json"]))
-    });
+    let mut apply = s.cmd();
+    apply
+        .env("CHANGESET_SOURCE", &source)
+        .arg("apply")
+        .arg(&plan_file)
+        .args(["--format", "json"]);
+    let (code, receipt, stderr) = s.answering(true, apply);
     assert_eq!(code, 0, "{stderr}");
     let receipt: Value = serde_json::from_str(&receipt).unwrap();
     assert_eq!(receipt["enforced_by"], "gate");
@@ -900,16 +905,11 @@ fn a_failed_read_back_at_the_gate_exits_6() {
             value: json!(1.5),
         },
     );
-    let (code, stdout, stderr) = std::thread::scope(|t| {
-        t.spawn(|| {
-            let request = s.idp.wait_ciba_pending(USER);
-            s.idp.settle_ciba(&request, true);
-        });
-        run(s
-            .cmd()
-            .env("CHANGESET_SOURCE", &source)
-            .args(["apply", TIER2]))
-    });
+    let mut apply = s.cmd();
+    apply
+        .env("CHANGESET_SOURCE", &source)
+        .args(["apply", TIER2]);
+    let (code, stdout, stderr) = s.answering(true, apply);
     assert_eq!(code, 6, "{stdout}{stderr}");
     assert!(stderr.contains("the read-back did not match"), "{stderr}");
     assert!(stderr.contains("--gate"), "{stderr}");

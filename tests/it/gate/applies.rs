@@ -864,3 +864,44 @@ fn a_write_whose_answer_was_lost_is_settled_from_the_journal_without_a_second_wr
     changeset::audit::signed::verify(&done["receipt"].to_string(), &key).unwrap();
     assert_eq!(s.receipts().len(), 1);
 }
+
+#[test]
+fn a_tier_the_gates_rules_approve_automatically_is_written_without_asking() {
+    // The gate's own rules approve tier 2 automatically (the CLI's do not).
+    let dir = tempfile::tempdir().unwrap();
+    let rules = changeset::policy::DEFAULT_RULES
+        .replace("auto_approve_max_tier = 1", "auto_approve_max_tier = 2");
+    let path = dir.path().join("rules-auto.toml");
+    std::fs::write(&path, &rules).unwrap();
+    let sha = changeset::digest::sha256_prefixed(rules.as_bytes());
+    let s = setup_with(
+        |t| {
+            let pinned = t
+                .lines()
+                .find(|l| l.starts_with("sha256 = "))
+                .unwrap()
+                .to_string();
+            t.replace(
+                "path = \"rules.toml\"",
+                &format!("path = \"{}\"", path.display()),
+            )
+            .replace(&pinned, &format!("sha256 = \"{sha}\""))
+        },
+        &[],
+    );
+    let plan = s.plan(TIER2, &s.catalog_path());
+    assert_eq!(plan["approval"]["required"], true, "the CLI's rules ask");
+    let token = s.token(USER, "changeset:apply");
+    let (status, view) = s.post_apply(&token, &plan);
+    assert_eq!(status, 202, "{view}");
+    assert_eq!(
+        (&view["required"], &view["approvers"]),
+        (&json!(0), &json!([]))
+    );
+    assert!(view.get("binding_message").is_none(), "{view}");
+    let done = s.wait_settled(&token, view["id"].as_str().unwrap());
+    assert_eq!(done["status"], "applied", "{done}");
+    assert_eq!(done["receipt"]["approval"]["method"], "auto");
+    assert_eq!(done["receipt"]["rules_sha256"], sha);
+    assert!(s.idp.ciba_requests().is_empty(), "someone was asked");
+}

@@ -19,7 +19,7 @@ fn write_mode(path: &Path, text: &str, mode: u32) {
 }
 
 /// A self-signed certificate for localhost and 127.0.0.1, made now: (cert.pem, key.pem 0600).
-fn self_signed(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
+pub fn self_signed(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
     let made =
         rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()])
             .unwrap();

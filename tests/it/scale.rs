@@ -9,7 +9,7 @@ const GOLDEN_SHA256: &str = include_str!("golden/plan-100k.sha256");
 const GOLDEN_HEAD: &str = include_str!("golden/plan-100k.head.json");
 
 /// `scripts/gen-catalog.py ROWS` into the env's catalog (deterministic for a given ROWS).
-fn generate(env: &TestEnv, rows: usize) {
+pub fn generate(env: &TestEnv, rows: usize) {
     let out = std::process::Command::new("python3")
         .arg(repo_root().join("scripts/gen-catalog.py"))
         .arg(rows.to_string())

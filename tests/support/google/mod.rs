@@ -117,6 +117,9 @@ pub struct State {
     /// Sent messages, decoded from base64url.
     pub mail: Vec<String>,
     pub lookup: Option<TokenLookup>,
+    /// Every BatchGet after a write that worked hangs this long: a writer that is then killed
+    /// has written and not yet read back.
+    pub hang_reads_after_write: Option<f64>,
 }
 
 /// Looks up the scopes of a token the fake was not told about (e.g. one the test IdP minted).
@@ -193,6 +196,11 @@ impl FakeGoogle {
 
     pub fn inject(&self, op: Op, skip: usize, action: Action) {
         self.state().faults.push(Fault { op, skip, action });
+    }
+
+    /// From now on (None: no longer), every BatchGet after a successful BatchUpdate hangs.
+    pub fn hang_reads_after_write(&self, secs: Option<f64>) {
+        self.state().hang_reads_after_write = secs;
     }
 
     pub fn requests(&self) -> Vec<Recorded> {
@@ -513,7 +521,15 @@ fn handle(mut stream: TcpStream, state: &Arc<Mutex<State>>) {
                 None
             }
             Some(i) => Some(s.faults.remove(i).action),
-            None => None,
+            None => s
+                .hang_reads_after_write
+                .filter(|_| {
+                    op == Op::BatchGet
+                        && s.requests
+                            .iter()
+                            .any(|r| r.op == Op::BatchUpdate && r.status == 200)
+                })
+                .map(|secs| Action::Hang { secs }),
         }
     };
     let set_status = |status: u16| state.lock().unwrap().requests[index].status = status;

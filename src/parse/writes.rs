@@ -22,7 +22,9 @@ pub fn parse(c: &Clause, ctx: &Ctx) -> Parsed {
         src: c.src,
         text: c.text.clone(),
     };
-    let c = match labelled.w.take_start(&format!("{PROMO_NOUN} :")) {
+    let c = match labelled.w.take_start(&format!(
+        "clearance|flash|seasonal|holiday|special|weekend|summer|winter? {PROMO_NOUN} :"
+    )) {
         Some(_) => {
             // "Sale: X at $60": the label says promo, the price is the promo price.
             let mut w = labelled.w.clone();
@@ -535,8 +537,13 @@ fn on_promo_at<'a>(c: &Clause<'a>) -> Option<Counted<'a>> {
 /// "promo X at $60", "promote X for $60".
 fn promote_at<'a>(c: &Clause<'a>) -> Option<Counted<'a>> {
     let mut w = c.w.clone();
-    w.take_start("promo|promote")?;
-    let m = w.take_find("at|for $")?;
+    w.take_start("promo|promote").or_else(|| {
+        // "run a promo on X at $60", "start a sale for X at $60".
+        w.take_start(&format!(
+            "run|start|launch|begin|hold|do|create|set up? a|an|the? {PROMO_NOUN} on|for"
+        ))
+    })?;
+    let m = w.take_find("at|for|to $")?;
     Some((w, m))
 }
 
@@ -583,8 +590,9 @@ fn labelled_promo_price(c: &Clause, ctx: &Ctx) -> Parsed {
         .or_else(|| w.take_find("is now $"))
         .or_else(|| w.take_find("$"));
     let Some(m) = value else {
-        // "restore the old promo price on X": the stored price, activated again.
-        if c.w.at_start(ACTIVATE_VERBS).is_some() || c.w.at_start("bring back").is_some() {
+        // "restore the old promo price on X", "switch X back to its promo price": the stored
+        // price, activated again.
+        if c.w.at_start(ACTIVATE_VERBS).is_some() || c.w.find(STORED).is_some() {
             return None;
         }
         return Some(Err(Error::input(format!(
@@ -1216,8 +1224,27 @@ fn activate(c: &Clause, ctx: &Ctx, values: &Values) -> Parsed {
             .is_some()
     };
     if !frame {
-        return None;
+        return stored_price(c, ctx);
     }
+    Some(
+        c.target(&w, ctx)
+            .map(|target| Intent::ActivatePromo { target }),
+    )
+}
+
+/// Words that point at the promo price already stored.
+const STORED: &str = "back|old|stored|saved|previous|original|usual|earlier";
+
+/// "switch X back to its promo price", "bring X's sale price back", "use the stored promo
+/// price for X": the stored promo price, active again.
+fn stored_price(c: &Clause, ctx: &Ctx) -> Parsed {
+    c.w.find(STORED)?;
+    let mut w = c.w.clone();
+    w.take_start("bring|switch|put|set|go|revert|return|use|apply|reapply|reuse|move|change")?;
+    w.take_find(&format!(
+        "back? to|on? 's? the|its|their? {STORED}? promo|promotional|sale|discount|discounted|special|offer price|prices|pricing for|on|of?"
+    ))?;
+    w.take_find("back");
     Some(
         c.target(&w, ctx)
             .map(|target| Intent::ActivatePromo { target }),

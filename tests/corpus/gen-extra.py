@@ -347,6 +347,13 @@ OWN = [
     ("create", "New: PK-2016 Hand Warmer, Accessories, $4.99", P().create("PK-2016", "Hand Warmer", "Accessories", "4.99").expect()),
     ("create", "Please create the product PK-2017 Snow Stakes, Tents, $19.99, out of stock", P().create("PK-2017", "Snow Stakes", "Tents", "19.99", "out_of_stock").expect()),
     ("create", "Add the following product: SKU PK-2018, name Gaiters, category Boots, price $35", P().create("PK-2018", "Gaiters", "Boots", "35").expect()),
+    ("promo_price", "Run a promo on the Trail Boot at $149", P().at(["PK-1009"], 149).expect()),
+    ("promo_price", "Special offer: Summit Pack at $129", P().at(["PK-1001"], 129).expect()),
+    ("promo_price", "Promo the Boot Dryer to $34.99", P().at(["PK-1010"], "34.99").expect()),
+    ("promo_price", "Switch the Storm Shelter back to its promo price", P().activate(["PK-1005"]).expect()),
+    ("promo_price", "Use the stored promo price for PK-1005", P().activate(["PK-1005"]).expect()),
+    ("promo_price", "Bring the Storm Shelter's sale price back", P().activate(["PK-1005"]).expect()),
+    ("refuse", "Bring the Trail Boot's sale price back", ERR),
     # ambiguous values and amounts in words
     ("refuse", "put the Trail Boot on a $40 deal", ERR),
     ("refuse", "put the Trail Boot on a deal at 40", ERR),

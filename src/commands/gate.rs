@@ -82,7 +82,7 @@ pub fn run(global: &GlobalArgs, cmd: GateCommand) -> Result<u8> {
                     })
                 })
                 .collect();
-            let summary = serde_json::json!({
+            let mut summary = serde_json::json!({
                 "ok": true,
                 "config": gate.path.display().to_string(),
                 "issuer": gate.issuer(),
@@ -97,6 +97,10 @@ pub fn run(global: &GlobalArgs, cmd: GateCommand) -> Result<u8> {
                 "signing_key": gate.signing_key.verifier().text(),
                 "notify": gate.notify,
             });
+            // The variable's name only, never its value (a Google token).
+            if let Some(var) = &gate.reader_token_env {
+                summary["reader_token_env"] = serde_json::json!(var);
+            }
             if format.format == Some(Format::Json) {
                 output::json(&summary)?;
             } else {

@@ -242,6 +242,9 @@ pub fn gate_config(summary: &Value) -> String {
         "allowed sources",
         sources.join(", ")
     ));
+    if let Some(var) = summary["reader_token_env"].as_str() {
+        out.push_str(&format!("  {:<19} ${var}\n", "Sheets reader token"));
+    }
     out
 }
 

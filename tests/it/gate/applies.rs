@@ -535,6 +535,19 @@ fn exchanges(s: &Setup) -> Vec<Value> {
 fn a_sheets_write_acts_as_the_requester_and_nothing_is_exchanged_before_the_approval() {
     let (s, plan) = sheets_setup(TIER2);
     let google = &s.google;
+    // check-config names the reader token's variable, never its value.
+    let (code, shown, _) = run(s
+        .env
+        .cmd()
+        .env("GATE_TV_SECRET", "test-secret")
+        .env("GATE_READER_TOKEN", READER_TOKEN)
+        .args(["gate", "check-config", "--config"])
+        .arg(&s.config));
+    assert_eq!(code, 0);
+    assert!(
+        shown.contains("$GATE_READER_TOKEN") && !shown.contains(READER_TOKEN),
+        "{shown}"
+    );
     let token = s.token(USER, "changeset:apply");
     let (status, view) = s.post_apply(&token, &plan);
     assert_eq!(status, 202, "{view}");

@@ -117,6 +117,7 @@ async fn create_for(
     if let Some(r) = existing {
         return same_or_conflict(gate, r, &submitted_hash, requester);
     }
+    let again = id.clone();
     let made = with_store(gate, move |gate, store| {
         let config = &gate.config;
         let mut source = sources::open(config, &spec, None)?;
@@ -148,7 +149,15 @@ async fn create_for(
         Err(e) if e.kind == Kind::Denied && e.message.contains("approver") => {
             reply(StatusCode::FORBIDDEN, body_of("approval_impossible", &e))
         }
-        Err(e) => error_reply(&e),
+        Err(e) => {
+            // A retry racing its first try may derive after that try's apply (or another) was
+            // written and find the plan stale: the apply of this plan, if there is one now, is
+            // the answer, never a refusal of it.
+            match with_store(gate, move |_, store| record::load(store, &again)).await {
+                Ok(Some(r)) => same_or_conflict(gate, r, &hash, requester),
+                _ => error_reply(&e),
+            }
+        }
     }
 }
 

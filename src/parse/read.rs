@@ -2,7 +2,7 @@
 //! a count or a yes/no, and the columns they are about (so the plan can answer them).
 
 use super::grammar::{Clause, Ctx, not_understood};
-use super::lexer::Kind;
+use super::lexer::{Kind, Token};
 use super::pattern::Words;
 use super::{Ask, Filter, Intent, Question, Selector, Target, Topic, target};
 use crate::error::Result;
@@ -82,8 +82,7 @@ fn opening(w: &mut Words) -> Option<bool> {
         .or_else(|| w.take_start(strong))
         .or_else(|| w.take_start("is|are|does|do|has|have|did|was|were"))?;
     let first = &w.toks[started.start];
-    // "list X as pre-order" sets a state; "do 20% off X" is a discount.
-    if first.is_word("list") && w.find("as").is_some() {
+    if sets_a_state(w, first) {
         return None;
     }
     // "do 20% off X", "do a 15% sale on X": a discount, not "do we have ...?".
@@ -97,6 +96,20 @@ fn opening(w: &mut Words) -> Option<bool> {
         return None;
     }
     Some(available)
+}
+
+/// "list X as pre-order", "show X as sold out", "have X marked as discontinued" set a state;
+/// "show items marked as low stock" and "have any items been marked ...?" ask.
+fn sets_a_state(w: &Words, first: &Token) -> bool {
+    const MARKED: &str =
+        "marked|flagged|labelled|labeled|listed|set|changed|switched|updated|moved";
+    let shown_as = ["list", "show", "display"].iter().any(|v| first.is_word(v))
+        && w.find("as").is_some()
+        && w.find(MARKED).is_none();
+    let causative = ["have", "get"].iter().any(|v| first.is_word(v))
+        && w.find(MARKED).is_some()
+        && w.find("we|you|they|i|any|anything|there|been").is_none();
+    shown_as || causative
 }
 
 /// No price or percentage is said ("price of X?" asks; "price X at $5" sets).

@@ -8,6 +8,7 @@ pub const LEADING_FILLERS: &[&str] = &[
     "hi|hey|hello team|all|there|folks|everyone|guys",
     "heads up :|,|-",
     "just so you know",
+    "please? note|record|noting|recording that",
     "quick|inventory|stock|price|pricing|catalog|status? update|note|change|request|fyi :|-",
     "please|pls|kindly|ok|okay|hey|hi|hello|so|now|then|also|and|just|next|finally|additionally|afterwards|fyi|btw|psst|permanently",
     "alright|cheers|thanks :|,|!|-?",

@@ -354,6 +354,11 @@ OWN = [
     ("promo_price", "Use the stored promo price for PK-1005", P().activate(["PK-1005"]).expect()),
     ("promo_price", "Bring the Storm Shelter's sale price back", P().activate(["PK-1005"]).expect()),
     ("refuse", "Bring the Trail Boot's sale price back", ERR),
+    ("inventory", "Please show the Boot Dryer as sold out", P().inv(["PK-1010"], "out_of_stock").expect()),
+    ("inventory", "Please have the Boot Dryer marked as discontinued", P().inv(["PK-1010"], "discontinued").expect()),
+    ("inventory", "Note that the Summit Pack is sold out", P().inv(["PK-1001"], "out_of_stock").expect()),
+    ("read", "Show items marked as low stock", P().expect()),
+    ("read", "Have we got Trail Boots in stock?", P().expect()),
     # ambiguous values and amounts in words
     ("refuse", "put the Trail Boot on a $40 deal", ERR),
     ("refuse", "put the Trail Boot on a deal at 40", ERR),

@@ -6,6 +6,7 @@ pub mod rows;
 pub mod stale;
 pub mod value;
 
+use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
@@ -169,7 +170,38 @@ pub struct Catalog {
     /// Row indices sorted by key, for binary search: 4 bytes a row instead of a map of
     /// owned keys. None when the rows are in key order already.
     by_key: Option<Vec<u32>>,
+    /// Where [`Catalog::row_of`] last found a key, in search order.
+    last_found: SearchHint,
 }
+
+/// A starting point for the next key search: a plan looks its changes' keys up in catalog
+/// order, so the next key is usually a step or two on. Not part of the catalog's value.
+#[derive(Debug, Default)]
+struct SearchHint(std::sync::atomic::AtomicUsize);
+
+impl SearchHint {
+    fn get(&self) -> usize {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn set(&self, at: usize) {
+        self.0.store(at, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl Clone for SearchHint {
+    fn clone(&self) -> Self {
+        SearchHint(self.get().into())
+    }
+}
+
+impl PartialEq for SearchHint {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for SearchHint {}
 
 impl Catalog {
     /// Builds a catalog, checking that the mapped columns exist and that keys are unique.
@@ -235,6 +267,7 @@ impl Catalog {
             rows,
             columns,
             by_key,
+            last_found: SearchHint::default(),
         })
     }
 
@@ -259,17 +292,20 @@ impl Catalog {
         self.headers.iter().position(|h| h == header)
     }
 
-    /// The row index of a key.
+    /// The row index of a key: a search in key order that starts where the last one ended.
     pub fn row_of(&self, key: &str) -> Option<usize> {
         let key_col = self.column(Field::Sku)?;
         let cell = |r: usize| self.rows.get(r, key_col).unwrap_or_default().trim();
-        match &self.by_key {
-            Some(by_key) => by_key
-                .binary_search_by(|&r| cell(r as usize).cmp(key))
-                .ok()
-                .map(|i| by_key[i] as usize),
-            None => binary_search_rows(self.rows.len(), |r| cell(r).cmp(key)),
-        }
+        // Positions in key order: the rows themselves, or the sorted index.
+        let row = |at: usize| match &self.by_key {
+            Some(by_key) => by_key[at] as usize,
+            None => at,
+        };
+        let at = search_from(self.rows.len(), self.last_found.get(), |at| {
+            cell(row(at)).cmp(key)
+        })?;
+        self.last_found.set(at);
+        Some(row(at))
     }
 
     /// The text of one cell ("" when the row is short).
@@ -312,15 +348,53 @@ impl Catalog {
     }
 }
 
-/// The binary search of [`slice::binary_search_by`] over row indices `0..len`.
-fn binary_search_rows(len: usize, cmp: impl Fn(usize) -> std::cmp::Ordering) -> Option<usize> {
-    let (mut low, mut high) = (0, len);
+/// A search of sorted positions `0..len` (`cmp` orders a position against the wanted one)
+/// that starts at `hint` and gallops (1, 2, 4, ... steps) towards the wanted position before a
+/// binary search: a few comparisons when it is near the hint, at most twice a binary search's.
+fn search_from(len: usize, hint: usize, cmp: impl Fn(usize) -> Ordering) -> Option<usize> {
+    if len == 0 {
+        return None;
+    }
+    let hint = hint.min(len - 1);
+    let (mut low, mut high) = match cmp(hint) {
+        Ordering::Equal => return Some(hint),
+        // The wanted position is after the hint.
+        Ordering::Less => {
+            let (mut low, mut step) = (hint + 1, 1);
+            loop {
+                let probe = hint + step;
+                if probe >= len {
+                    break (low, len);
+                }
+                match cmp(probe) {
+                    Ordering::Less => low = probe + 1,
+                    Ordering::Equal => return Some(probe),
+                    Ordering::Greater => break (low, probe),
+                }
+                step *= 2;
+            }
+        }
+        Ordering::Greater => {
+            let (mut high, mut step) = (hint, 1);
+            loop {
+                let Some(probe) = hint.checked_sub(step) else {
+                    break (0, high);
+                };
+                match cmp(probe) {
+                    Ordering::Greater => high = probe,
+                    Ordering::Equal => return Some(probe),
+                    Ordering::Less => break (probe + 1, high),
+                }
+                step *= 2;
+            }
+        }
+    };
     while low < high {
         let mid = low + (high - low) / 2;
         match cmp(mid) {
-            std::cmp::Ordering::Less => low = mid + 1,
-            std::cmp::Ordering::Greater => high = mid,
-            std::cmp::Ordering::Equal => return Some(mid),
+            Ordering::Less => low = mid + 1,
+            Ordering::Greater => high = mid,
+            Ordering::Equal => return Some(mid),
         }
     }
     None
@@ -366,6 +440,24 @@ impl WriteBatch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_search_from_any_hint_finds_what_a_binary_search_finds() {
+        for len in 0..12 {
+            // Even numbers: every odd number is absent, below, between and above them.
+            let sorted: Vec<usize> = (0..len).map(|i| 2 * i).collect();
+            for hint in 0..len + 2 {
+                for wanted in 0..2 * len + 2 {
+                    let found = search_from(len, hint, |at| sorted[at].cmp(&wanted));
+                    assert_eq!(
+                        found,
+                        sorted.binary_search(&wanted).ok(),
+                        "{len} {hint} {wanted}"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn the_streamed_fingerprint_is_the_jcs_hash() {

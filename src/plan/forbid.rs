@@ -4,36 +4,48 @@
 //! that writes it. A match refuses the plan; no approval, `--yes`, tier setting or config can
 //! override it. Checked at `plan` and again at `apply`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use rust_decimal::prelude::ToPrimitive;
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
 use super::Operation;
 use crate::catalog::{Catalog, Field, value};
 use crate::error::{Error, Result};
 use crate::policy::RuleSet;
+use crate::policy::facts::{Num, Slot, Slots, slot_of};
+
+/// The cells of a row's end state that forbid rules read, with the facts they become.
+const END_FIELDS: [(Field, &str); 4] = [
+    (Field::BasePrice, "base_price"),
+    (Field::PromoPrice, "promo_price"),
+    (Field::PromoActive, "promo_active"),
+    (Field::Inventory, "inventory"),
+];
 
 /// Refuses the operations when a forbid rule matches the end state of a row they write.
 pub fn check(ops: &[Operation], catalog: &Catalog, rules: &RuleSet) -> Result<()> {
     if rules.forbids.is_empty() {
         return Ok(());
     }
-    let ends = end_states(ops, catalog);
-    // rule id -> (description, rows)
-    let mut hits: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();
+    let written = last_writes(ops, catalog);
+    let slots = END_FIELDS.map(|(_, fact)| slot_of(fact).expect("end-state facts are declared"));
+    // rule id -> (description, rows in the order first met, the same rows as a set)
+    let mut hits: BTreeMap<String, (String, Vec<&str>, HashSet<&str>)> = BTreeMap::new();
     for op in ops.iter().filter(|o| o.is_write()) {
+        // The operation's facts are bound once; each row's end state is bound over them.
+        let facts = Slots::bind(&op.facts);
         let mut keys: Vec<&str> = op.changes.iter().map(|c| c.key.as_str()).collect();
         keys.dedup();
         for key in keys {
-            let mut facts = op.facts.clone();
-            facts.extend(ends.get(key).cloned().unwrap_or_default());
-            for m in rules.forbidden(&facts) {
+            let end = End::of(key, written.get(key), catalog);
+            for m in rules.forbidden_in(&end.bind(facts.clone(), &slots)) {
                 let entry = hits
                     .entry(m.id)
-                    .or_insert_with(|| (m.description, Vec::new()));
-                if !entry.1.iter().any(|k| k == key) {
-                    entry.1.push(key.to_string());
+                    .or_insert_with(|| (m.description, Vec::new(), HashSet::new()));
+                if entry.2.insert(key) {
+                    entry.1.push(key);
                 }
             }
         }
@@ -43,7 +55,7 @@ pub fn check(ops: &[Operation], catalog: &Catalog, rules: &RuleSet) -> Result<()
     }
     let lines: Vec<String> = hits
         .iter()
-        .map(|(id, (description, rows))| {
+        .map(|(id, (description, rows, _))| {
             format!(
                 "{id}: {} ({})",
                 crate::escape::escape(description),
@@ -58,50 +70,72 @@ pub fn check(ops: &[Operation], catalog: &Catalog, rules: &RuleSet) -> Result<()
     .hint("change the request so that no row ends in a forbidden state (see `changeset rules explain`)"))
 }
 
-/// Each written row's forbid facts after the whole plan.
-fn end_states(ops: &[Operation], catalog: &Catalog) -> BTreeMap<String, Map<String, Value>> {
-    let mut cells: BTreeMap<String, HashMap<Field, String>> = BTreeMap::new();
+/// The value the plan last writes to each end-state cell ([`END_FIELDS`] order), by row key.
+/// Values stay borrowed from the changes: a bulk plan writes a hundred thousand rows.
+fn last_writes<'a>(
+    ops: &'a [Operation],
+    catalog: &Catalog,
+) -> HashMap<&'a str, [Option<&'a Value>; 4]> {
+    let mut written: HashMap<&str, [Option<&Value>; 4]> = HashMap::new();
     for op in ops.iter().filter(|o| o.is_write()) {
         for c in &op.changes {
-            let row = cells.entry(c.key.clone()).or_insert_with(|| {
-                let mut now = HashMap::new();
-                if let Some(r) = catalog.row_of(&c.key) {
-                    for f in [
-                        Field::BasePrice,
-                        Field::PromoPrice,
-                        Field::PromoActive,
-                        Field::Inventory,
-                    ] {
-                        now.insert(f, catalog.cell(r, f).to_string());
-                    }
-                }
-                now
-            });
-            if let Some(field) = catalog.field_of(&c.field) {
-                row.insert(field, value::to_text(Some(field), &c.after));
+            let cells = written.entry(c.key.as_str()).or_default();
+            let field = catalog.field_of(&c.field);
+            if let Some(i) = END_FIELDS.iter().position(|(f, _)| Some(*f) == field) {
+                cells[i] = Some(&c.after);
             }
         }
     }
-    cells
-        .into_iter()
-        .map(|(key, row)| {
-            let text = |f: Field| row.get(&f).map(|s| s.trim()).unwrap_or_default();
-            let money = |f: Field| value::parse_money(text(f)).and_then(|d| d.to_f64());
-            let mut facts = Map::new();
-            if let Some(p) = money(Field::BasePrice) {
-                facts.insert("base_price".into(), json!(p));
+    written
+}
+
+/// A written row after the whole plan: its current cells with the plan's last writes.
+struct End<'a> {
+    base_price: Option<f64>,
+    promo_price: Option<f64>,
+    promo_active: bool,
+    inventory: Cow<'a, str>,
+}
+
+impl<'a> End<'a> {
+    fn of(key: &str, written: Option<&[Option<&Value>; 4]>, catalog: &'a Catalog) -> Self {
+        let row = catalog.row_of(key);
+        let text = |i: usize| -> Cow<'a, str> {
+            let field = END_FIELDS[i].0;
+            match written.and_then(|w| w[i]) {
+                Some(after) => Cow::Owned(value::to_text(Some(field), after)),
+                None => Cow::Borrowed(row.map_or("", |r| catalog.cell(r, field))),
             }
-            if let Some(p) = money(Field::PromoPrice) {
-                facts.insert("promo_price".into(), json!(p));
+        };
+        let money = |i: usize| value::parse_money(text(i).trim()).and_then(|d| d.to_f64());
+        End {
+            base_price: money(0),
+            promo_price: money(1),
+            promo_active: text(2).trim().eq_ignore_ascii_case("TRUE"),
+            inventory: text(3),
+        }
+    }
+
+    /// The end-state facts bound over an operation's facts (`slots` in [`END_FIELDS`] order),
+    /// as if the two were one object with the end state's facts last.
+    fn bind<'s>(&'s self, mut facts: Slots<'s>, slots: &[usize; 4]) -> Slots<'s> {
+        let number = |n: Option<f64>| {
+            n.filter(|n| n.is_finite())
+                .map(|n| Slot::Num(Num::Float(n)))
+        };
+        for (i, slot) in [number(self.base_price), number(self.promo_price)]
+            .into_iter()
+            .enumerate()
+        {
+            if let Some(slot) = slot {
+                facts = facts.with(slots[i], slot);
             }
-            facts.insert(
-                "promo_active".into(),
-                json!(text(Field::PromoActive).eq_ignore_ascii_case("TRUE")),
-            );
-            if !text(Field::Inventory).is_empty() {
-                facts.insert("inventory".into(), json!(text(Field::Inventory)));
-            }
-            (key, facts)
-        })
-        .collect()
+        }
+        facts = facts.with(slots[2], Slot::Bool(self.promo_active));
+        let inventory = self.inventory.trim();
+        if !inventory.is_empty() {
+            facts = facts.with(slots[3], Slot::Text(inventory));
+        }
+        facts
+    }
 }

@@ -212,12 +212,17 @@ impl RuleSet {
     /// The forbid rules that match one set of facts. A forbid rule that fails to evaluate
     /// forbids too (with its error): a check that cannot run must not let the plan through.
     pub fn forbidden(&self, facts: &Map<String, Value>) -> Vec<MatchedRule> {
-        let slots = Slots::bind(facts);
+        self.forbidden_in(&Slots::bind(facts))
+    }
+
+    /// [`RuleSet::forbidden`] on facts already bound (a plan binds an operation's facts once
+    /// and each written row's end state over them).
+    pub fn forbidden_in(&self, slots: &Slots) -> Vec<MatchedRule> {
         let mut context = None;
         self.forbids
             .iter()
             .filter_map(|rule| {
-                let description = match self.outcome(rule, &slots, &mut context) {
+                let description = match self.outcome(rule, slots, &mut context) {
                     Outcome::Matched => rule.description.clone(),
                     Outcome::NotMatched => return None,
                     Outcome::Failed(e) => format!("{} (the rule failed: {e})", rule.description),

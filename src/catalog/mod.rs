@@ -351,7 +351,7 @@ impl Catalog {
 /// A search of sorted positions `0..len` (`cmp` orders a position against the wanted one)
 /// that starts at `hint` and gallops (1, 2, 4, ... steps) towards the wanted position before a
 /// binary search: a few comparisons when it is near the hint, at most twice a binary search's.
-fn search_from(len: usize, hint: usize, cmp: impl Fn(usize) -> Ordering) -> Option<usize> {
+pub fn search_from(len: usize, hint: usize, cmp: impl Fn(usize) -> Ordering) -> Option<usize> {
     if len == 0 {
         return None;
     }

@@ -5,13 +5,13 @@
 //! override it. Checked at `plan` and again at `apply`.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 use rust_decimal::prelude::ToPrimitive;
 use serde_json::Value;
 
-use super::Operation;
-use crate::catalog::{Catalog, Field, value};
+use super::{Change, Operation};
+use crate::catalog::{Catalog, Field, search_from, value};
 use crate::error::{Error, Result};
 use crate::policy::RuleSet;
 use crate::policy::facts::{Num, Slot, Slots, slot_of};
@@ -33,13 +33,17 @@ pub fn check(ops: &[Operation], catalog: &Catalog, rules: &RuleSet) -> Result<()
     let slots = END_FIELDS.map(|(_, fact)| slot_of(fact).expect("end-state facts are declared"));
     // rule id -> (description, rows in the order first met, the same rows as a set)
     let mut hits: BTreeMap<String, (String, Vec<&str>, HashSet<&str>)> = BTreeMap::new();
+    let mut at = 0;
     for op in ops.iter().filter(|o| o.is_write()) {
         // The operation's facts are bound once; each row's end state is bound over them.
         let facts = Slots::bind(&op.facts);
         let mut keys: Vec<&str> = op.changes.iter().map(|c| c.key.as_str()).collect();
         keys.dedup();
         for key in keys {
-            let end = End::of(key, written.get(key), catalog);
+            // Keys come in key order: each search starts where the last one ended.
+            let found = search_from(written.len(), at, |i| written[i].0.cmp(key));
+            at = found.unwrap_or(at);
+            let end = End::of(key, found.map(|i| &written[i].1), catalog);
             for m in rules.forbidden_in(&end.bind(facts.clone(), &slots)) {
                 let entry = hits
                     .entry(m.id)
@@ -70,20 +74,39 @@ pub fn check(ops: &[Operation], catalog: &Catalog, rules: &RuleSet) -> Result<()
     .hint("change the request so that no row ends in a forbidden state (see `changeset rules explain`)"))
 }
 
-/// The value the plan last writes to each end-state cell ([`END_FIELDS`] order), by row key.
-/// Values stay borrowed from the changes: a bulk plan writes a hundred thousand rows.
+/// The values the plan last writes to each written row's end-state cells ([`END_FIELDS`]
+/// order), sorted by row key. Borrowed from the changes (a bulk plan writes a hundred thousand
+/// rows); sorting rather than hashing keeps the work sequential: each operation's changes are
+/// usually in key order already, which the stable sort merges as runs.
 fn last_writes<'a>(
     ops: &'a [Operation],
     catalog: &Catalog,
-) -> HashMap<&'a str, [Option<&'a Value>; 4]> {
-    let mut written: HashMap<&str, [Option<&Value>; 4]> = HashMap::new();
-    for op in ops.iter().filter(|o| o.is_write()) {
-        for c in &op.changes {
-            let cells = written.entry(c.key.as_str()).or_default();
-            let field = catalog.field_of(&c.field);
-            if let Some(i) = END_FIELDS.iter().position(|(f, _)| Some(*f) == field) {
-                cells[i] = Some(&c.after);
+) -> Vec<(&'a str, [Option<&'a Value>; 4])> {
+    let mut changes: Vec<&Change> = ops
+        .iter()
+        .filter(|o| o.is_write())
+        .flat_map(|o| o.changes.iter())
+        .collect();
+    // Stable: a key's changes stay in plan order, so the last write wins below.
+    changes.sort_by(|a, b| a.key.cmp(&b.key));
+    let mut written: Vec<(&str, [Option<&Value>; 4])> = Vec::new();
+    // The end-state index of the last header met (a bulk operation repeats one header).
+    let mut last_header: Option<(&str, Option<usize>)> = None;
+    for c in changes {
+        if written.last().is_none_or(|(key, _)| *key != c.key) {
+            written.push((&c.key, [None; 4]));
+        }
+        let index = match last_header {
+            Some((header, index)) if header == c.field => index,
+            _ => {
+                let field = catalog.field_of(&c.field);
+                let index = END_FIELDS.iter().position(|(f, _)| Some(*f) == field);
+                last_header = Some((&c.field, index));
+                index
             }
+        };
+        if let (Some(i), Some((_, cells))) = (index, written.last_mut()) {
+            cells[i] = Some(&c.after);
         }
     }
     written

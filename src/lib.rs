@@ -17,6 +17,7 @@
 pub mod apply;
 pub mod audit;
 pub mod auth;
+pub mod canonical;
 pub mod catalog;
 pub mod cli;
 pub mod clock;

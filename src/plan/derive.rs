@@ -19,15 +19,19 @@ pub fn action(op: &Operation, catalog: &Catalog) -> String {
     if !op.changes.is_empty() && op.changes.iter().all(|c| catalog.row_of(&c.key).is_none()) {
         return "create_product".into();
     }
-    let fields: HashSet<Option<Field>> = op
-        .changes
-        .iter()
-        .map(|c| catalog.field_of(&c.field))
-        .collect();
+    // A bulk operation repeats one header: look each run of it up once.
+    let mut fields: HashSet<Option<Field>> = HashSet::new();
+    let mut last_header: Option<&str> = None;
+    for c in &op.changes {
+        if last_header != Some(c.field.as_str()) {
+            fields.insert(catalog.field_of(&c.field));
+            last_header = Some(&c.field);
+        }
+    }
     let only = |f: Field| fields.len() == 1 && fields.contains(&Some(f));
     if only(Field::PromoActive) {
         "set_promo_status"
-    } else if only(Field::PromoPrice) && keys(op).len() > 1 {
+    } else if only(Field::PromoPrice) && more_than_one_key(op) {
         "bulk_price_change"
     } else if only(Field::PromoPrice) {
         "update_price"
@@ -93,6 +97,13 @@ pub fn label(op: &Operation, catalog: &Catalog) -> String {
         },
         _ => format!("change {what}"),
     }
+}
+
+/// Whether the operation writes more than one row (without collecting its keys).
+fn more_than_one_key(op: &Operation) -> bool {
+    op.changes
+        .split_first()
+        .is_some_and(|(first, rest)| rest.iter().any(|c| c.key != first.key))
 }
 
 /// The distinct keys an operation writes, in order of first appearance.

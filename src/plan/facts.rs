@@ -2,8 +2,6 @@
 //! the request or a model. The executor derives them again at apply time, so a plan file whose
 //! facts or tiers were edited cannot lower its own tier.
 
-use std::collections::BTreeSet;
-
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use serde_json::{Map, Value, json};
@@ -81,13 +79,9 @@ pub struct PlanContext {
 
 impl PlanContext {
     pub fn new(ops: &[Operation], circumstances: Circumstances) -> Self {
-        let keys: BTreeSet<&str> = ops
-            .iter()
-            .filter(|o| o.is_write())
-            .flat_map(|o| o.changes.iter().map(|c| c.key.as_str()))
-            .collect();
+        let writes = ops.iter().filter(|o| o.is_write());
         PlanContext {
-            plan_affected_records: keys.len(),
+            plan_affected_records: super::distinct_keys(writes.flat_map(|o| o.changes.iter())),
             plan_operation_count: ops.len(),
             circumstances,
         }
@@ -101,12 +95,14 @@ pub fn derive(op: &Operation, catalog: &Catalog, ctx: &PlanContext) -> Map<Strin
         Agent::Notifier => "notify",
         Agent::Writer => "write",
     };
-    let keys: BTreeSet<&str> = op.changes.iter().map(|c| c.key.as_str()).collect();
     let mut facts = Map::new();
     facts.insert("operation_type".into(), json!(operation_type));
     facts.insert("action".into(), json!(super::derive::action(op, catalog)));
     if op.is_write() {
-        facts.insert("affected_records".into(), json!(keys.len()));
+        facts.insert(
+            "affected_records".into(),
+            json!(super::distinct_keys(op.changes.iter())),
+        );
     }
     if let Some(p) = price_change_percent(op, catalog) {
         facts.insert("price_change_percent".into(), json!(p));

@@ -149,9 +149,7 @@ impl Plan {
 
     /// Distinct products written by the whole plan.
     pub fn affected_products(&self) -> usize {
-        let keys: std::collections::BTreeSet<&str> =
-            self.write_changes().map(|c| c.key.as_str()).collect();
-        keys.len()
+        distinct_keys(self.write_changes())
     }
 
     /// SHA-256 over the canonical JSON (RFC 8785) of what the plan writes and where: ids,
@@ -183,6 +181,15 @@ impl Plan {
     pub fn short_hash(&self) -> String {
         short_hash(&self.hash())
     }
+}
+
+/// How many distinct row keys the changes write. Sorted rather than put in a tree: a bulk
+/// plan's changes come as runs already in key order, which the stable sort merges in one pass.
+pub fn distinct_keys<'a>(changes: impl Iterator<Item = &'a Change>) -> usize {
+    let mut keys: Vec<&str> = changes.map(|c| c.key.as_str()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.len()
 }
 
 /// `#` and the first 8 hex digits of a `sha256:` hash.

@@ -240,7 +240,7 @@ impl Receipt {
         let object = value.as_object_mut().expect("a receipt is an object");
         object.remove("hash");
         object.remove("signature");
-        sha256_prefixed(&serde_jcs::to_vec(&value).expect("receipts always serialise"))
+        sha256_prefixed(&crate::canonical::to_vec(&value))
     }
 
     /// Sets `hash` from the content.
@@ -261,8 +261,7 @@ impl Receipt {
             .and_then(|h| h.as_str().map(str::to_string))
             .ok_or_else(|| Error::input("not a receipt (no hash)"))?;
         let signature = object.remove("signature");
-        let actual =
-            sha256_prefixed(&serde_jcs::to_vec(&value).map_err(|e| Error::input(e.to_string()))?);
+        let actual = sha256_prefixed(&crate::canonical::to_vec(&value));
         if actual != stated {
             return Err(Error::input(format!(
                 "the receipt's hash does not match its content (stated {stated}, computed {actual})"

@@ -16,11 +16,8 @@ pub(super) fn chain(
 ) -> Result<u8> {
     let count = store.verify()?;
     crate::audit::require_rules::in_store(store, require_rules)?;
-    let head = store
-        .list()?
-        .last()
-        .map(|s| s.hash.clone())
-        .unwrap_or_default();
+    // The verified chain's last hash is its head's (verify checked them equal).
+    let head = store.chain_head()?.map(|h| h.hash).unwrap_or_default();
     report_ok(
         settings,
         &format!("{count} receipt(s) verified; the chain is intact"),

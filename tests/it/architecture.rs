@@ -15,6 +15,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("error", 0),
     ("env", 0),
     ("digest", 0),
+    ("canonical", 0),
     ("clock", 0),
     ("local_user", 0),
     ("private_dir", 0),

@@ -160,8 +160,9 @@ fn back_to_regular<'a>(c: &Clause<'a>) -> Option<Words<'a>> {
         return None;
     }
     let m = w.find(reset)?;
-    let verb =
-        w.at_start("put|set|return|revert|bring|change|move|reset|restore|switch|go|take|send");
+    let verb = w.at_start(
+        "put|set|return|revert|bring|change|move|reset|restore|switch|go|take|send|charge|sell",
+    );
     if !w.toks[m.start].is_word("back") && verb.is_none() {
         return None;
     }
@@ -233,8 +234,8 @@ fn ended_frame<'a>(c: &Clause<'a>) -> Option<Words<'a>> {
 /// needs to end".
 fn promo_is_over<'a>(c: &Clause<'a>) -> Option<Words<'a>> {
     let mut w = c.w.clone();
-    w.take_end("is|are|has|have|'s|needs|need|should|must|ought|got|can|will? to? be|been? now|finally|officially? finished|over|done|ended|expired|through|gone|stopped|cancelled|canceled|concluded|end|stop|finish|go")?;
-    w.take_find(&format!("'s? the|its|their? {PROMO_NOUN} on|for|of?"))?;
+    w.take_end("is|are|has|have|'s|needs|need|should|must|ought|got|can|will? to? be|been? now|finally|officially? finished|over|done|ended|expired|through|gone|stopped|cancelled|canceled|concluded|removed|lifted|scrapped|end|ends|stop|stops|finish|finishes|go")?;
+    w.take_find(&format!(":|-? 's? the|its|their? {PROMO_NOUN} on|for|of?"))?;
     Some(w)
 }
 

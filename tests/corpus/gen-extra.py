@@ -359,6 +359,11 @@ OWN = [
     ("inventory", "Note that the Summit Pack is sold out", P().inv(["PK-1001"], "out_of_stock").expect()),
     ("read", "Show items marked as low stock", P().expect()),
     ("read", "Have we got Trail Boots in stock?", P().expect()),
+    ("end_promo", "Camp Stove: promo over", P().end(["PK-1012"]).expect()),
+    ("end_promo", "Day Tripper - sale ended", P().end(["PK-1003"]).expect()),
+    ("end_promo", "The discount on the Down Puffer should be removed", P().end(["PK-1007"]).expect()),
+    ("end_promo", "The Camp Stove sale ends now", P().end(["PK-1012"]).expect()),
+    ("end_promo", "Sell the Day Tripper at full price again", P().end(["PK-1003"]).expect()),
     # ambiguous values and amounts in words
     ("refuse", "put the Trail Boot on a $40 deal", ERR),
     ("refuse", "put the Trail Boot on a deal at 40", ERR),

@@ -16,6 +16,7 @@ const OTHER_TIER2: &str = "put STR-002 on 10% off";
 const TIER3: &str = "take 30% off all running shoes";
 const ALICE: &str = "auth0|alice";
 const BOB: &str = "auth0|bob";
+const CAROL: &str = "auth0|carol";
 /// The spreadsheet on the gate's allow-list in `gate_setup`.
 const SHEET: &str = "1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789";
 const READER_TOKEN: &str = "ya29.gate-reader";
@@ -360,11 +361,10 @@ fn tier_3_needs_two_distinct_approvers_and_never_the_requester() {
     let id = view["id"].as_str().unwrap();
     let first = s.idp.wait_ciba_pending(ALICE);
     s.idp.settle_ciba(&first, true);
-    // Alice approving again: there is nothing of hers left to approve; still one of two.
-    let (again, _) = s
-        .idp
-        .post("/_test/ciba/approve", json!({"account_id": ALICE}));
-    assert_eq!(again, 404);
+    // One approval of two. (A double approval by one person cannot reach the gate through the
+    // IdP: the gate asks each distinct subject once, so there is no second request of Alice's to
+    // answer. Dedup is covered by the unit test `one_approver_approving_twice_counts_once` and by
+    // `one_person_listed_twice_counts_once`, where Alice as requester and as subject is refused.)
     std::thread::sleep(Duration::from_secs(3));
     let (_, still) = s.call("GET", &format!("/v1/applies/{id}"), &requester, None);
     assert_eq!(still["status"], "pending_approval", "{still}");
@@ -377,15 +377,6 @@ fn tier_3_needs_two_distinct_approvers_and_never_the_requester() {
         before,
         "written with one approval of two"
     );
-    // No request ever went to the requester.
-    assert!(
-        s.idp
-            .ciba_requests()
-            .iter()
-            .all(|r| r["account_id"] != USER),
-        "the requester was asked"
-    );
-
     let second = s.idp.wait_ciba_pending(BOB);
     s.idp.settle_ciba(&second, true);
     let done = s.wait_settled(&requester, id);
@@ -395,6 +386,86 @@ fn tier_3_needs_two_distinct_approvers_and_never_the_requester() {
         json!([ALICE, BOB])
     );
     assert_eq!(done["receipt"]["approval"]["strength"], "two_approvers");
+}
+
+/// The tier-3 policy of `gate_setup` with `policy` (approvers, count, distinct) in its place.
+fn tier_3_policy(policy: &'static str) -> impl Fn(String) -> String {
+    move |t| {
+        let old = "approvers = [\"auth0|alice\", \"auth0|bob\"]\ncount = 2\ndistinct_from_requester = true\n";
+        assert!(t.contains(old), "gate.toml changed: {t}");
+        t.replace(old, policy)
+    }
+}
+
+#[test]
+fn a_requester_among_the_tier_3_approvers_is_never_asked_and_two_others_must_approve() {
+    let s = setup_with(
+        tier_3_policy(
+            "approvers = [\"auth0|alice\", \"auth0|bob\", \"auth0|carol\"]\ncount = 2\ndistinct_from_requester = true\n",
+        ),
+        &[],
+    );
+    let plan = s.plan(TIER3, &s.catalog_path());
+    let before = s.env.catalog_text();
+    let alice = s.token(ALICE, "changeset:apply");
+    let (status, view) = s.post_apply(&alice, &plan);
+    assert_eq!(status, 202, "{view}");
+    assert_eq!(view["required"], 2);
+    assert_eq!(
+        view["approvers"],
+        json!([{"sub": BOB, "state": "pending"}, {"sub": CAROL, "state": "pending"}])
+    );
+    let id = view["id"].as_str().unwrap();
+
+    // Bob alone is one approval of two: nothing is written.
+    let bob = s.idp.wait_ciba_pending(BOB);
+    let carol = s.idp.wait_ciba_pending(CAROL);
+    s.idp.settle_ciba(&bob, true);
+    std::thread::sleep(Duration::from_secs(3));
+    let (_, still) = s.call("GET", &format!("/v1/applies/{id}"), &alice, None);
+    assert_eq!(still["status"], "pending_approval", "{still}");
+    assert_eq!(
+        s.env.catalog_text(),
+        before,
+        "written with one approval of two"
+    );
+
+    s.idp.settle_ciba(&carol, true);
+    let done = s.wait_settled(&alice, id);
+    assert_eq!(done["status"], "applied", "{done}");
+    assert_eq!(
+        done["receipt"]["approval"]["approvers"],
+        json!([BOB, CAROL])
+    );
+    // Alice is on the policy's list, yet no CIBA request ever went to her; Bob and Carol got one
+    // each.
+    let asked: Vec<Value> = s
+        .idp
+        .ciba_requests()
+        .iter()
+        .map(|r| r["account_id"].clone())
+        .collect();
+    assert_eq!(asked.len(), 2, "{asked:?}");
+    assert!(
+        !asked.contains(&json!(ALICE)),
+        "the requester was asked: {asked:?}"
+    );
+}
+
+#[test]
+fn one_person_listed_twice_counts_once() {
+    // `requester` and `auth0|alice` are one person when Alice asks: two approvals cannot come
+    // from one approver, so the gate refuses before asking anyone.
+    let s = setup_with(
+        tier_3_policy("approvers = [\"requester\", \"auth0|alice\"]\ncount = 2\n"),
+        &[],
+    );
+    let plan = s.plan(TIER3, &s.catalog_path());
+    let alice = s.token(ALICE, "changeset:apply");
+    let (status, refused) = s.post_apply(&alice, &plan);
+    assert_eq!(status, 403, "{refused}");
+    assert_eq!(refused["error"], "approval_impossible");
+    assert!(s.idp.ciba_requests().is_empty(), "asked someone anyway");
 }
 
 #[test]

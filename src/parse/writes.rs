@@ -651,7 +651,7 @@ fn value_frame<'a>(c: &Clause<'a>, value: &str) -> Option<(Words<'a>, super::pat
         })
         .or_else(|| {
             w.take_find(&format!(
-                "on|at|for|with|to? a|an? {value} clearance|flash|seasonal|special|holiday|storewide|sitewide|extra? {off} sale|promo|deal|promotion|clearance? on|for|to|from|of|off?"
+                "on|at|for|with|to? a|an? {value} clearance|flash|seasonal|special|holiday|storewide|sitewide|extra? {off} sale|promo|deal|promotion|clearance? applied|given|offered? on|for|to|from|of|off?"
             ))
         })
         .or_else(|| {

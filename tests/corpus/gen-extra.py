@@ -364,6 +364,7 @@ OWN = [
     ("end_promo", "The discount on the Down Puffer should be removed", P().end(["PK-1007"]).expect()),
     ("end_promo", "The Camp Stove sale ends now", P().end(["PK-1012"]).expect()),
     ("end_promo", "Sell the Day Tripper at full price again", P().end(["PK-1003"]).expect()),
+    ("discount", "10% discount applied to the Trail Boot", P().pct(["PK-1009"], 10).expect()),
     # ambiguous values and amounts in words
     ("refuse", "put the Trail Boot on a $40 deal", ERR),
     ("refuse", "put the Trail Boot on a deal at 40", ERR),

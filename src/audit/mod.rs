@@ -184,8 +184,9 @@ pub trait AuditStore: Send {
         sign: &dyn Fn(&mut Receipt),
     ) -> Result<()>;
 
-    /// Stores a new gate apply unless its plan id has one already; returns the stored one
-    /// (the new one, or the existing one for that plan id).
+    /// Stores a new gate apply unless its id has one already; returns the stored one (the new
+    /// one, or the existing one). The id, not the plan id, is unique: two requesters of one plan
+    /// get two applies, so nobody can take a plan id from its author.
     fn gate_apply_insert(&mut self, apply: &GateApply, now: &str) -> Result<GateApply>;
 
     /// Replaces a gate apply's status and body if its status is still `expected` (so two

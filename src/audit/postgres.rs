@@ -76,7 +76,7 @@ const MIGRATIONS: &[&str] = &[
         sent_at  BIGINT NOT NULL
     );
     CREATE INDEX approval_requests_by_approver ON approval_requests (approver, sent_at);",
-    // 3: the gate's pending applies (one per plan id), so that several gates share them.
+    // 3: the gate's pending applies, so that several gates share them.
     "CREATE TABLE gate_applies (
         id         TEXT PRIMARY KEY,
         plan_id    TEXT NOT NULL UNIQUE,
@@ -86,6 +86,9 @@ const MIGRATIONS: &[&str] = &[
         updated_at TEXT NOT NULL
     );
     CREATE INDEX gate_applies_by_status ON gate_applies (status, created_at);",
+    // 4: one apply per (requester, plan id), not per plan id: the id (derived from both) is the
+    // key, so a subject who learns a plan id cannot take it from its author.
+    "ALTER TABLE gate_applies DROP CONSTRAINT IF EXISTS gate_applies_plan_id_key;",
 ];
 
 /// An arbitrary, fixed key for `pg_advisory_xact_lock` while migrating.
@@ -335,15 +338,15 @@ impl AuditStore for PostgresStore {
         self.client
             .execute(
                 "INSERT INTO gate_applies (id, plan_id, status, body, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (plan_id) DO NOTHING",
+                 VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (id) DO NOTHING",
                 &[&apply.id, &apply.plan_id, &apply.status, &apply.body, &now],
             )
             .pg()?;
         let row = self
             .client
             .query_one(
-                "SELECT id, plan_id, status, body FROM gate_applies WHERE plan_id = $1",
-                &[&apply.plan_id],
+                "SELECT id, plan_id, status, body FROM gate_applies WHERE id = $1",
+                &[&apply.id],
             )
             .pg()?;
         Ok(gate_apply_row(&row))

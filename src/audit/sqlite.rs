@@ -46,7 +46,7 @@ CREATE TABLE IF NOT EXISTS approval_requests (
 CREATE INDEX IF NOT EXISTS approval_requests_by_approver ON approval_requests (approver, sent_at);
 CREATE TABLE IF NOT EXISTS gate_applies (
     id         TEXT PRIMARY KEY,
-    plan_id    TEXT NOT NULL UNIQUE,
+    plan_id    TEXT NOT NULL,
     status     TEXT NOT NULL,
     body       TEXT NOT NULL,
     created_at TEXT NOT NULL,
@@ -250,14 +250,14 @@ impl AuditStore for SqliteStore {
     fn gate_apply_insert(&mut self, apply: &GateApply, now: &str) -> Result<GateApply> {
         self.conn.execute(
             "INSERT INTO gate_applies (id, plan_id, status, body, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT(plan_id) DO NOTHING",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT(id) DO NOTHING",
             params![apply.id, apply.plan_id, apply.status, apply.body, now],
         )?;
         let stored = self
             .conn
             .query_row(
-                "SELECT id, plan_id, status, body FROM gate_applies WHERE plan_id = ?1",
-                [&apply.plan_id],
+                "SELECT id, plan_id, status, body FROM gate_applies WHERE id = ?1",
+                [&apply.id],
                 gate_apply_row,
             )
             .optional()?;

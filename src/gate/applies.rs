@@ -53,10 +53,14 @@ pub fn error_reply(e: &Error) -> Response {
     reply(status, body_of(code, e))
 }
 
-/// `A-` and 12 hex digits derived from the plan id: a retried POST of a plan names the same apply.
-fn apply_id(plan_id: &str) -> String {
-    let digest =
-        crate::digest::sha256_prefixed(format!("changeset gate apply\n{plan_id}").as_bytes());
+/// `A-` and 12 hex digits derived from the plan id and the requester: a retried POST of a plan by
+/// its requester names the same apply, and another subject who learns the plan id names another
+/// one (they cannot squat the id). The plan id (checked, no newline) comes first, so the split
+/// is unambiguous.
+fn apply_id(plan_id: &str, requester: &str) -> String {
+    let digest = crate::digest::sha256_prefixed(
+        format!("changeset gate apply\n{plan_id}\n{requester}").as_bytes(),
+    );
     let hex = digest.trim_start_matches("sha256:");
     format!("A-{}", hex[..12].to_ascii_uppercase())
 }
@@ -102,7 +106,7 @@ async fn create_for(
             );
         }
     };
-    let id = apply_id(&submitted.id);
+    let id = apply_id(&submitted.id, &requester.sub);
     let submitted_hash = submitted.hash();
     let hash = submitted_hash.clone();
     let sub = requester.sub.clone();

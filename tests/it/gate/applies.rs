@@ -548,6 +548,31 @@ fn the_requester_cancels_and_others_cannot_see_the_apply() {
 }
 
 #[test]
+fn a_subject_who_learns_a_plan_id_cannot_squat_it() {
+    let s = setup();
+    let plan = s.plan(TIER2, &s.catalog_path());
+    let alice = s.token(ALICE, "changeset:apply");
+    let bob = s.token(BOB, "changeset:apply");
+    // Bob posts Alice's plan first: he gets an apply of his own, not the plan id.
+    let (status, bobs) = s.post_apply(&bob, &plan);
+    assert_eq!(status, 202, "{bobs}");
+    assert_eq!(bobs["requester"], BOB, "{bobs}");
+    let (status, hers) = s.post_apply(&alice, &plan);
+    assert_eq!(status, 202, "{hers}");
+    assert_eq!(
+        (&hers["requester"], &hers["plan_id"]),
+        (&json!(ALICE), &plan["id"])
+    );
+    let id = hers["id"].as_str().unwrap();
+    assert_ne!(bobs["id"].as_str().unwrap(), id);
+    // Her retry names the same apply; Bob cannot see it.
+    let (status, again) = s.post_apply(&alice, &plan);
+    assert_eq!((status, &again["id"]), (202, &hers["id"]), "{again}");
+    let (status, _) = s.call("GET", &format!("/v1/applies/{id}"), &bob, None);
+    assert_eq!(status, 404);
+}
+
+#[test]
 fn a_pending_apply_survives_a_killed_gate_and_completes_after_the_restart() {
     let mut s = setup();
     let plan = s.plan(TIER2, &s.catalog_path());

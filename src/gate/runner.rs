@@ -343,28 +343,40 @@ pub async fn try_write(gate: &Arc<Gate>, id: &str) -> Result<()> {
     if !gate.claim_writer(id) {
         return Ok(());
     }
+    // A stopping gate starts no write: it stays `approved`, and the next start writes it.
+    let result = if gate.stopping() {
+        Ok(())
+    } else {
+        write_and_record(gate, &r, token).await
+    };
+    // Released only once the outcome is recorded: a stopping gate waits for that.
+    gate.release_writer(id);
+    result
+}
+
+/// The write of [`try_write`] and its outcome recorded in the apply.
+async fn write_and_record(gate: &Arc<Gate>, r: &Record, token: Option<SecretString>) -> Result<()> {
+    let id = r.view.id.clone();
     let rec = r.clone();
     let written = with_store(gate, move |gate, store| {
         write_or_settle(gate, store, &rec, token)
     })
-    .await;
-    gate.release_writer(id);
-    let written = written?;
+    .await?;
     if let Err(e) = &written
         && e.kind == Kind::NeedsAuth
     {
         // No token of the requester's, or Token Vault refused it: wait for a fresh one.
-        gate.forget_token(id);
+        gate.forget_token(&id);
         tracing::info!(apply = %id, "{}", e.message);
         return Ok(());
     }
-    update(gate, id, move |rec| {
+    update(gate, &id, move |rec| {
         if rec.status() == ApplyStatus::Approved {
             record_write(rec, written);
         }
     })
     .await?;
-    gate.forget_token(id);
+    gate.forget_token(&id);
     Ok(())
 }
 

@@ -58,6 +58,8 @@ pub struct Gate {
     /// Applies a task drives, and applies being written, in this process.
     drivers: Mutex<HashSet<String>>,
     writers: Mutex<HashSet<String>>,
+    /// Set once the server stopped taking requests: no write starts after it.
+    stopping: std::sync::atomic::AtomicBool,
     /// Idle audit store connections, and the permits to use one.
     stores: Mutex<Vec<Box<dyn crate::audit::AuditStore>>>,
     pub store_permits: Arc<tokio::sync::Semaphore>,
@@ -87,6 +89,7 @@ impl Gate {
             tokens: Mutex::new(HashMap::new()),
             drivers: Mutex::new(HashSet::new()),
             writers: Mutex::new(HashSet::new()),
+            stopping: std::sync::atomic::AtomicBool::new(false),
             stores: Mutex::new(Vec::new()),
             store_permits: Arc::new(tokio::sync::Semaphore::new(STORE_CONNECTIONS)),
         })
@@ -117,6 +120,33 @@ impl Gate {
 
     pub fn release_writer(&self, id: &str) {
         locked(&self.writers).remove(id);
+    }
+
+    /// True once the gate is shutting down (checked by a write after it claimed its apply, so
+    /// [`Gate::finish_writes`] either sees the claim or the write sees this).
+    pub fn stopping(&self) -> bool {
+        self.stopping.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Starts no more writes and waits, up to `limit`, for those in flight to record their
+    /// outcome: a write already sent to the source must not be left unrecorded when the
+    /// runtime (and every task on it) ends.
+    pub async fn finish_writes(&self, limit: std::time::Duration) {
+        self.stopping
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let left = locked(&self.writers).len();
+            if left == 0 {
+                return;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                tracing::warn!("stopping with {left} write(s) still in flight");
+                return;
+            }
+            tracing::info!("waiting for {left} write(s) in flight");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
     }
 
     /// Keeps the requester's token for the apply's write (a later one replaces an earlier).
@@ -218,8 +248,13 @@ pub fn router(gate: Arc<Gate>) -> Router {
         .with_state(gate)
 }
 
-/// Serves until `shutdown` resolves, then finishes the requests in flight. `listener` is a
-/// plain TCP listener or `tls::TlsListener`.
+/// How long a stopping gate waits for the writes in flight (under systemd's TimeoutStopSec=90
+/// in examples/gate/changeset-gate.service).
+pub const WRITES_GRACE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Serves until `shutdown` resolves, then finishes the requests in flight and the writes in
+/// flight (pending approvals stay stored: the next start resumes them). `listener` is a plain
+/// TCP listener or `tls::TlsListener`.
 pub async fn serve<L>(
     gate: Arc<Gate>,
     listener: L,
@@ -235,10 +270,12 @@ where
         Ok(n) => tracing::info!("resumed {n} open apply(s)"),
         Err(e) => tracing::warn!("could not resume the open applies: {}", e.message),
     }
-    axum::serve(listener, router(gate))
+    let served = axum::serve(listener, router(Arc::clone(&gate)))
         .with_graceful_shutdown(shutdown)
         .await
-        .map_err(|e| Error::runtime(format!("the gate's HTTP server failed: {e}")))
+        .map_err(|e| Error::runtime(format!("the gate's HTTP server failed: {e}")));
+    gate.finish_writes(WRITES_GRACE).await;
+    served
 }
 
 async fn healthz(State(gate): State<Arc<Gate>>) -> &'static str {

@@ -375,6 +375,17 @@ pub mod service {
         pub url: String,
     }
 
+    impl GateProcess {
+        /// Sends SIGTERM (what systemd sends) and waits for the exit code.
+        #[cfg(unix)]
+        pub fn terminate(&mut self) -> Option<i32> {
+            let pid = self.child.id() as libc::pid_t;
+            // SAFETY: signalling the child process this test started, by its own pid.
+            assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+            self.child.wait().unwrap().code()
+        }
+    }
+
     impl Drop for GateProcess {
         fn drop(&mut self) {
             let _ = self.child.kill();
@@ -517,11 +528,7 @@ pub mod service {
         let env = TestEnv::new();
         let config = config_for(&env, &idp);
         let mut gate = start(&env, &config);
-        let pid = gate.child.id() as libc::pid_t;
-        // SAFETY: signalling the child process this test started, by its own pid.
-        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
-        let status = gate.child.wait().unwrap();
-        assert_eq!(status.code(), Some(0));
+        assert_eq!(gate.terminate(), Some(0));
     }
 
     #[test]

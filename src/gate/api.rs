@@ -138,8 +138,10 @@ pub struct ApplyView {
     /// How many distinct approvals the tier needs (0: auto-approved).
     pub required: usize,
     pub approvers: Vec<ApproverView>,
-    /// What each approver's device shows (absent when no approval is needed).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// What each approver's device shows; always in the body (DESIGN 13), `null` when no
+    /// approval is needed: nobody is shown anything then, and the receipt, which copies this
+    /// field as what the approvers saw, must not claim otherwise (as a local auto receipt).
+    #[serde(default)]
     pub binding_message: Option<String>,
     /// When the approval requests expire (RFC 3339).
     pub expires_at: String,

@@ -1007,10 +1007,15 @@ fn a_tier_the_gates_rules_approve_automatically_is_written_without_asking() {
         (&view["required"], &view["approvers"]),
         (&json!(0), &json!([]))
     );
-    assert!(view.get("binding_message").is_none(), "{view}");
+    // The 202 body always names the binding message (DESIGN 13): null, as nobody is asked.
+    assert_eq!(view.get("binding_message"), Some(&Value::Null), "{view}");
     let done = s.wait_settled(&token, view["id"].as_str().unwrap());
     assert_eq!(done["status"], "applied", "{done}");
     assert_eq!(done["receipt"]["approval"]["method"], "auto");
+    assert!(
+        done["receipt"]["approval"].get("binding_message").is_none(),
+        "a receipt names no message nobody was shown: {done}"
+    );
     assert_eq!(done["receipt"]["rules_sha256"], sha);
     assert!(s.idp.ciba_requests().is_empty(), "someone was asked");
 }

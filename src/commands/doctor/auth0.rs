@@ -1,18 +1,15 @@
 //! The Auth0 side: the tenant's discovery document, the public client (device flow or the
-//! stored login's refresh) and each confidential application (it authenticates and holds its
-//! grant), probed with requests that cannot succeed and cannot harm.
+//! stored login's refresh) and each confidential application (`confidential.rs`), probed with
+//! requests that cannot succeed and cannot harm.
 
 use serde_json::Value;
 
 use super::Check;
-use crate::auth::client::{Confidential, Role, form};
+use crate::auth::client::Role;
 use crate::auth::http::{self, Outcome};
-use crate::auth::{Tenant, ciba, public, session, store, vault};
+use crate::auth::{Tenant, public, session, store};
 use crate::env;
 use crate::settings::Settings;
-
-/// A value no Auth0 server issued: the probes' answers say whether the client got that far.
-const PROBE: &str = "changeset-doctor-probe";
 
 pub fn checks(settings: &Settings) -> Vec<Check> {
     if !Tenant::configured(&settings.config.auth0) {
@@ -35,107 +32,20 @@ pub fn checks(settings: &Settings) -> Vec<Check> {
         Err(e) => return vec![Check::error("Auth0 discovery", e)],
     };
     crate::net::block_on(async {
-        let discovery = discovery(&client, &tenant).await;
+        let discovery = super::discovery::check(&client, &tenant).await;
         if discovery.status == super::Status::Fail {
             return vec![discovery];
         }
         vec![
             discovery,
             login(settings, &client, &tenant).await,
-            confidential(&client, &tenant, Role::Ciba).await,
-            confidential(&client, &tenant, Role::TokenVault).await,
+            super::confidential::check(&client, &tenant, Role::Ciba).await,
+            super::confidential::check(&client, &tenant, Role::TokenVault).await,
         ]
     })
 }
 
-/// The discovery document: reachable, the issuer we expect, and the endpoints and grants this
-/// configuration uses. (Auth0 does not list `grant_types_supported`; when a server does, it
-/// is checked too.)
-async fn discovery(client: &reqwest::Client, tenant: &Tenant) -> Check {
-    const NAME: &str = "Auth0 discovery";
-    let url = tenant.url("/.well-known/openid-configuration");
-    let doc: Value = match client.get(&url).send().await {
-        Ok(r) if r.status().is_success() => match r.json().await {
-            Ok(v) => v,
-            Err(e) => return Check::fail(NAME, format!("{url}: not JSON ({e})"), domain_hint()),
-        },
-        Ok(r) => {
-            return Check::fail(
-                NAME,
-                format!("{url} answered {}", r.status()),
-                domain_hint(),
-            );
-        }
-        Err(e) => {
-            return Check::fail(
-                NAME,
-                format!("{url}: {}", http::transport_message(&e)),
-                domain_hint(),
-            );
-        }
-    };
-    if doc["issuer"].as_str() != Some(tenant.issuer().as_str()) {
-        return Check::fail(
-            NAME,
-            format!("the issuer is {}, not {}", doc["issuer"], tenant.issuer()),
-            domain_hint(),
-        );
-    }
-    let mut missing = Vec::new();
-    if doc["device_authorization_endpoint"].as_str().is_none() {
-        missing.push("the device flow (device_authorization_endpoint)");
-    }
-    if Role::Ciba.configured()
-        && doc["backchannel_authentication_endpoint"]
-            .as_str()
-            .is_none()
-    {
-        missing.push("CIBA (backchannel_authentication_endpoint)");
-    }
-    if let Some(grants) = doc["grant_types_supported"].as_array() {
-        let has = |g: &str| grants.iter().any(|v| v == g);
-        let mut needed = vec![
-            (
-                "urn:ietf:params:oauth:grant-type:device_code",
-                "the device code grant",
-            ),
-            ("refresh_token", "the refresh token grant"),
-        ];
-        if Role::Ciba.configured() {
-            needed.push((ciba::GRANT, "the CIBA grant"));
-        }
-        if Role::TokenVault.configured() {
-            needed.push((vault::GRANT, "the Token Vault exchange grant"));
-        }
-        missing.extend(
-            needed
-                .into_iter()
-                .filter(|(g, _)| !has(g))
-                .map(|(_, what)| what),
-        );
-    }
-    if missing.is_empty() {
-        Check::ok(
-            NAME,
-            format!(
-                "{} advertises what this configuration uses",
-                tenant.issuer()
-            ),
-        )
-    } else {
-        Check::fail(
-            NAME,
-            format!(
-                "{} does not advertise {}",
-                tenant.issuer(),
-                missing.join(", ")
-            ),
-            "enable them on the tenant (CIBA: Settings → Advanced; Token Vault: the Google connection's \"Connected Accounts for Token Vault\")",
-        )
-    }
-}
-
-fn domain_hint() -> String {
+pub(super) fn domain_hint() -> String {
     format!(
         "check {} (your-tenant.eu.auth0.com, or the custom domain) and the network",
         env::AUTH0_DOMAIN
@@ -163,6 +73,12 @@ async fn login(settings: &Settings, client: &reqwest::Client, tenant: &Tenant) -
             Err(e) => Check::error(NAME, e),
         };
     }
+    device_probe(client, tenant).await
+}
+
+/// Starts a device flow and leaves it unanswered: the public client may log in.
+async fn device_probe(client: &reqwest::Client, tenant: &Tenant) -> Check {
+    const NAME: &str = "login";
     let scope = public::LOGIN_SCOPES.join(" ");
     let mut form_fields = vec![
         ("client_id", tenant.client_id.as_str()),
@@ -206,90 +122,5 @@ async fn login(settings: &Settings, client: &reqwest::Client, tenant: &Tenant) -
             )
         }
         Outcome::Failed(why) => Check::fail(NAME, why, domain_hint()),
-    }
-}
-
-/// Authenticates as the role's application with a grant request for a made-up code: an
-/// `invalid_grant` answer proves the credential and the grant; `invalid_client` a wrong secret
-/// or key; a refused grant type a missing grant.
-async fn confidential(client: &reqwest::Client, tenant: &Tenant, role: Role) -> Check {
-    let (name, grant, enable): (&'static str, &str, &str) = match role {
-        Role::Ciba => (
-            "CIBA client",
-            ciba::GRANT,
-            "enable Client-Initiated Backchannel Authentication: Applications → (the CIBA app) → Advanced Settings → Grant Types",
-        ),
-        Role::TokenVault => (
-            "Token Vault client",
-            vault::GRANT,
-            "enable the Token Vault grant on the Custom API Client of your API: Applications → APIs → (your API) → Add Application",
-        ),
-    };
-    let app = match Confidential::from_env(role) {
-        Ok(Some(app)) => app,
-        Ok(None) => {
-            let what = match role {
-                Role::Ciba => "approvals of tier 2 and above are asked at the terminal",
-                Role::TokenVault => "Google access needs CHANGESET_GOOGLE_ACCESS_TOKEN instead",
-            };
-            return Check::skip(name, format!("not configured ({what})")).hint(match role {
-                Role::Ciba => format!(
-                    "set {} with {}",
-                    env::CIBA_CLIENT_ID,
-                    env::CIBA_CLIENT_SECRET
-                ),
-                Role::TokenVault => format!(
-                    "set {} with {}",
-                    env::TOKEN_VAULT_CLIENT_ID,
-                    env::TOKEN_VAULT_CLIENT_SECRET
-                ),
-            });
-        }
-        Err(e) => return Check::error(name, e),
-    };
-    let auth = match app.auth_params(tenant) {
-        Ok(a) => a,
-        Err(e) => return Check::error(name, e),
-    };
-    let rest: Vec<(&str, &str)> = match role {
-        Role::Ciba => vec![("grant_type", grant), ("auth_req_id", PROBE)],
-        Role::TokenVault => vec![
-            ("grant_type", grant),
-            ("subject_token_type", vault::ACCESS_TOKEN_TYPE),
-            ("subject_token", PROBE),
-            ("requested_token_type", vault::REQUESTED_TOKEN_TYPE),
-            ("connection", vault::GOOGLE_CONNECTION),
-        ],
-    };
-    let fields = form(&auth, &rest);
-    let outcome =
-        http::post_form::<Value>(client, &tenant.url("/oauth/token"), &fields, None).await;
-    let who = format!("`{}` ({})", app.client_id, app.id_var);
-    match outcome {
-        Outcome::Refused(e) if e.error == "invalid_client" => Check::fail(
-            name,
-            format!("{who} did not authenticate: {}", e.describe()),
-            "its secret or key does not match the application's credentials in Auth0 (Applications → Credentials)",
-        ),
-        Outcome::Refused(e)
-            if e.error == "unauthorized_client"
-                || (e.error == "invalid_request"
-                    && e.error_description
-                        .as_deref()
-                        .is_some_and(|d| d.contains("not allowed"))) =>
-        {
-            Check::fail(
-                name,
-                format!("{who} lacks the grant {grant}: {}", e.describe()),
-                enable,
-            )
-        }
-        Outcome::Refused(_) => Check::ok(name, format!("{who} authenticates and holds its grant")),
-        Outcome::Ok(_) => Check::fail(
-            name,
-            format!("{who}: the tenant answered a made-up {grant} request with a token"),
-            "this is not how Auth0 behaves; check the domain",
-        ),
-        Outcome::Failed(why) => Check::fail(name, why, domain_hint()),
     }
 }

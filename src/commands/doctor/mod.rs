@@ -5,87 +5,21 @@
 //! login is completed. Secrets are used (to prove they work) but never printed.
 
 mod auth0;
+mod check;
+mod confidential;
+mod discovery;
+mod gate;
 mod google;
 mod local;
 
 use serde::Serialize;
 
+pub use check::{Check, Status};
+
 use crate::cli::{DoctorArgs, GlobalArgs, ScopedArgs};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::output;
 use crate::settings::Settings;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Ok,
-    Fail,
-    Skip,
-}
-
-impl Status {
-    fn mark(self) -> &'static str {
-        match self {
-            Status::Ok => "✓",
-            Status::Fail => "✗",
-            Status::Skip => "–",
-        }
-    }
-}
-
-/// One line of the report.
-#[derive(Debug, Serialize)]
-pub struct Check {
-    pub name: &'static str,
-    pub status: Status,
-    pub detail: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub hints: Vec<String>,
-}
-
-impl Check {
-    fn ok(name: &'static str, detail: impl Into<String>) -> Check {
-        Check {
-            name,
-            status: Status::Ok,
-            detail: detail.into(),
-            hints: Vec::new(),
-        }
-    }
-
-    fn fail(name: &'static str, detail: impl Into<String>, hint: impl Into<String>) -> Check {
-        Check {
-            name,
-            status: Status::Fail,
-            detail: detail.into(),
-            hints: vec![hint.into()],
-        }
-    }
-
-    fn skip(name: &'static str, detail: impl Into<String>) -> Check {
-        Check {
-            name,
-            status: Status::Skip,
-            detail: detail.into(),
-            hints: Vec::new(),
-        }
-    }
-
-    /// A failed step, with the error's own message and hints.
-    fn error(name: &'static str, err: Error) -> Check {
-        Check {
-            name,
-            status: Status::Fail,
-            detail: err.message,
-            hints: err.hints,
-        }
-    }
-
-    fn hint(mut self, hint: impl Into<String>) -> Check {
-        self.hints.push(hint.into());
-        self
-    }
-}
 
 #[derive(Serialize)]
 struct Report<'a> {
@@ -109,7 +43,7 @@ pub fn run(global: &GlobalArgs, scoped: &ScopedArgs, _args: &DoctorArgs) -> Resu
             checks: &checks,
         })?;
     } else {
-        output::stdout(&render(&checks))?;
+        output::stdout(&check::render(&checks))?;
     }
     Ok(if ok { 0 } else { 1 })
 }
@@ -126,23 +60,6 @@ fn all_checks(settings: &Settings) -> Vec<Check> {
         Ok(Some(_)) => checks.extend(google::gate_mode()),
         _ => checks.extend(google::checks(settings)),
     }
-    checks.push(local::gate(settings));
+    checks.push(gate::check(settings));
     checks
-}
-
-fn render(checks: &[Check]) -> String {
-    let width = checks.iter().map(|c| c.name.len()).max().unwrap_or(0);
-    let mut out = String::new();
-    for c in checks {
-        out.push_str(&format!(
-            "{} {:width$}  {}\n",
-            c.status.mark(),
-            c.name,
-            c.detail
-        ));
-        for h in &c.hints {
-            out.push_str(&format!("  {:width$}  hint: {h}\n", ""));
-        }
-    }
-    out
 }

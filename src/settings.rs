@@ -280,62 +280,14 @@ impl Settings {
     /// is refused unless `--source` names that source explicitly.
     pub fn source_of(&self, recorded: &SourceRef) -> Result<SourceSpec> {
         let shown = crate::escape::escape(&recorded.uri);
-        let malformed = || {
-            Error::input(format!(
-                "the recorded source `{shown}` ({}) is not a valid source",
-                crate::escape::escape(&recorded.kind)
-            ))
-            .hint("the file was edited or is not from changeset; plan again")
-        };
-        let spec = match recorded.kind.as_str() {
-            "csv" if recorded.tab.is_none() && !recorded.uri.starts_with("sheets:") => {
-                SourceSpec::parse(&recorded.uri).map_err(|_| malformed())?
-            }
-            "sheets" => {
-                let text = format!(
-                    "sheets:{}/{}",
-                    recorded.uri,
-                    recorded.tab.as_deref().unwrap_or("")
-                );
-                match SourceSpec::parse(&text).map_err(|_| malformed())? {
-                    SourceSpec::Sheets {
-                        spreadsheet_id,
-                        tab,
-                    } if spreadsheet_id == recorded.uri && tab == recorded.tab => {
-                        SourceSpec::Sheets {
-                            spreadsheet_id,
-                            tab,
-                        }
-                    }
-                    _ => return Err(malformed()),
-                }
-            }
-            _ => return Err(malformed()),
-        };
+        let spec = recorded_spec(recorded)?;
         let configured = match self.source() {
             Ok(c) => c,
             // Nothing configured: the recorded source is the only one named.
             Err(_) if !self.source_given() => return Ok(spec),
             Err(e) => return Err(e),
         };
-        let same = match (&configured, &spec) {
-            (SourceSpec::Csv(a), SourceSpec::Csv(b)) => {
-                let a = std::fs::canonicalize(a).ok();
-                a.is_some() && a == std::fs::canonicalize(b).ok()
-            }
-            // A spreadsheet named without a tab means its first tab, which the plan recorded.
-            (
-                SourceSpec::Sheets {
-                    spreadsheet_id: a,
-                    tab: None,
-                },
-                SourceSpec::Sheets {
-                    spreadsheet_id: b, ..
-                },
-            ) => a == b,
-            (a, b) => a == b,
-        };
-        if !same {
+        if !same_source(&configured, &spec) {
             let name = match &spec {
                 SourceSpec::Csv(p) => p.display().to_string(),
                 SourceSpec::Sheets {
@@ -365,6 +317,64 @@ impl Settings {
                 "pass --source PATH (a CSV file) or --source sheets:<spreadsheet-id>, or set CHANGESET_SOURCE",
             )),
         }
+    }
+}
+
+/// The source a plan or receipt recorded, as a spec; an error when the record is malformed.
+fn recorded_spec(recorded: &SourceRef) -> Result<SourceSpec> {
+    let shown = crate::escape::escape(&recorded.uri);
+    let malformed = || {
+        Error::input(format!(
+            "the recorded source `{shown}` ({}) is not a valid source",
+            crate::escape::escape(&recorded.kind)
+        ))
+        .hint("the file was edited or is not from changeset; plan again")
+    };
+    let spec = match recorded.kind.as_str() {
+        "csv" if recorded.tab.is_none() && !recorded.uri.starts_with("sheets:") => {
+            SourceSpec::parse(&recorded.uri).map_err(|_| malformed())?
+        }
+        "sheets" => {
+            let text = format!(
+                "sheets:{}/{}",
+                recorded.uri,
+                recorded.tab.as_deref().unwrap_or("")
+            );
+            match SourceSpec::parse(&text).map_err(|_| malformed())? {
+                SourceSpec::Sheets {
+                    spreadsheet_id,
+                    tab,
+                } if spreadsheet_id == recorded.uri && tab == recorded.tab => SourceSpec::Sheets {
+                    spreadsheet_id,
+                    tab,
+                },
+                _ => return Err(malformed()),
+            }
+        }
+        _ => return Err(malformed()),
+    };
+    Ok(spec)
+}
+
+/// Whether the configured source is the recorded one (a spreadsheet named without a tab means
+/// its first tab, which the record names).
+fn same_source(configured: &SourceSpec, recorded: &SourceSpec) -> bool {
+    match (configured, recorded) {
+        (SourceSpec::Csv(a), SourceSpec::Csv(b)) => {
+            let a = std::fs::canonicalize(a).ok();
+            a.is_some() && a == std::fs::canonicalize(b).ok()
+        }
+        // A spreadsheet named without a tab means its first tab, which the plan recorded.
+        (
+            SourceSpec::Sheets {
+                spreadsheet_id: a,
+                tab: None,
+            },
+            SourceSpec::Sheets {
+                spreadsheet_id: b, ..
+            },
+        ) => a == b,
+        (a, b) => a == b,
     }
 }
 

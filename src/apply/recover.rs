@@ -68,13 +68,7 @@ fn settle(
     open: &impl Fn(&Plan) -> Result<Box<dyn Source>>,
     enforcer: Option<&executor::Enforcer<'_>>,
 ) -> Result<Outcome> {
-    let plan: Plan = serde_json::from_str(&entry.plan).map_err(|e| {
-        Error::runtime(format!(
-            "journal entry {} is unreadable: {e}",
-            entry.plan_id
-        ))
-    })?;
-    check_entry(entry, &plan)?;
+    let plan = read_entry(entry)?;
     let mut source = open(&plan)?;
     let catalog = source.read()?;
     let outcome = |action: &str, detail: String, receipt_id: Option<String>| Outcome {
@@ -217,6 +211,18 @@ fn seal(
     );
     executor::append(store, &mut receipt, final_state, enforcer)?;
     Ok(receipt)
+}
+
+/// The plan a journal entry holds, checked against the entry.
+fn read_entry(entry: &JournalEntry) -> Result<Plan> {
+    let plan: Plan = serde_json::from_str(&entry.plan).map_err(|e| {
+        Error::runtime(format!(
+            "journal entry {} is unreadable: {e}",
+            entry.plan_id
+        ))
+    })?;
+    check_entry(entry, &plan)?;
+    Ok(plan)
 }
 
 /// The journal row must be what an apply claimed: the stored plan hashes to the row's plan hash

@@ -533,6 +533,29 @@ enum Tls {
     Require,
 }
 
+/// The URL as it may be shown: user, hosts, port and database, never the password.
+fn shown(config: &Config) -> String {
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .map(|h| match h {
+            Host::Tcp(name) => name.clone(),
+            #[cfg(unix)]
+            Host::Unix(path) => path.display().to_string(),
+        })
+        .collect();
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    format!(
+        "postgres://{}{}:{port}/{}",
+        config
+            .get_user()
+            .map(|u| format!("{u}@"))
+            .unwrap_or_default(),
+        hosts.join(","),
+        config.get_dbname().unwrap_or("")
+    )
+}
+
 impl Target {
     fn parse(url: &str) -> Result<Target> {
         let bad = |why: String| {
@@ -577,25 +600,7 @@ impl Target {
             Tls::Prefer => SslMode::Prefer,
             Tls::Require => SslMode::Require,
         });
-        let hosts: Vec<String> = config
-            .get_hosts()
-            .iter()
-            .map(|h| match h {
-                Host::Tcp(name) => name.clone(),
-                #[cfg(unix)]
-                Host::Unix(path) => path.display().to_string(),
-            })
-            .collect();
-        let port = config.get_ports().first().copied().unwrap_or(5432);
-        let shown = format!(
-            "postgres://{}{}:{port}/{}",
-            config
-                .get_user()
-                .map(|u| format!("{u}@"))
-                .unwrap_or_default(),
-            hosts.join(","),
-            config.get_dbname().unwrap_or("")
-        );
+        let shown = shown(&config);
         Ok(Target {
             config,
             tls,

@@ -203,6 +203,34 @@ impl PartialEq for SearchHint {
 
 impl Eq for SearchHint {}
 
+/// Where each field's column is among the headers; an error naming the required ones missing.
+fn columns_of(
+    headers: &[String],
+    names: &ColumnNames,
+) -> Result<[Option<usize>; Field::ALL.len()]> {
+    let mut columns = [None; Field::ALL.len()];
+    let mut missing = Vec::new();
+    for field in Field::ALL {
+        let name = names.header(field);
+        match headers.iter().position(|h| h.trim() == name) {
+            Some(i) => {
+                columns[field as usize] = Some(i);
+            }
+            None if field.required() => missing.push(name.to_string()),
+            None => {}
+        }
+    }
+    if !missing.is_empty() {
+        return Err(Error::input(format!(
+            "the catalog has no column {}; its header row is: {}",
+            missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", "),
+            headers.join(", ")
+        ))
+        .hint("map your column names in the config file's [columns] table, e.g. base_price = \"Price\""));
+    }
+    Ok(columns)
+}
+
 impl Catalog {
     /// Builds a catalog, checking that the mapped columns exist and that keys are unique.
     pub fn new(
@@ -211,26 +239,7 @@ impl Catalog {
         names: &ColumnNames,
     ) -> Result<Catalog> {
         let rows = rows.into();
-        let mut columns = [None; Field::ALL.len()];
-        let mut missing = Vec::new();
-        for field in Field::ALL {
-            let name = names.header(field);
-            match headers.iter().position(|h| h.trim() == name) {
-                Some(i) => {
-                    columns[field as usize] = Some(i);
-                }
-                None if field.required() => missing.push(name.to_string()),
-                None => {}
-            }
-        }
-        if !missing.is_empty() {
-            return Err(Error::input(format!(
-                "the catalog has no column {}; its header row is: {}",
-                missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", "),
-                headers.join(", ")
-            ))
-            .hint("map your column names in the config file's [columns] table, e.g. base_price = \"Price\""));
-        }
+        let columns = columns_of(&headers, names)?;
         let key_col = columns[Field::Sku as usize].expect("the key column is required");
         let key = |r: usize| rows.get(r, key_col).unwrap_or_default().trim();
         if let Some(r) = (0..rows.len()).find(|&r| key(r).is_empty()) {

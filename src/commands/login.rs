@@ -9,16 +9,7 @@ use crate::{env, net, output};
 pub fn run(settings: &Settings, args: &LoginArgs) -> Result<u8> {
     let tenant = Tenant::resolve(&settings.config.auth0)?;
     let gate_mode = settings.gate()?.is_some();
-    // A login for no API is one the gate can only refuse: say so before anyone logs in.
-    if gate_mode && tenant.audience.is_none() {
-        return Err(Error::input(
-            "gate mode: no API audience to log in for, so the gate would refuse the login",
-        )
-        .hint(format!(
-            "set {} (or `audience` in [gate]) to the gate's API identifier",
-            env::GATE_AUDIENCE
-        )));
-    }
+    check_gate_audience(gate_mode, &tenant)?;
     // Decide where the login goes before asking anyone to log in.
     let choice = args.credential_store.map(|kind| match kind {
         CredentialStoreKind::Keychain => store::Choice::Keychain,
@@ -30,14 +21,7 @@ pub fn run(settings: &Settings, args: &LoginArgs) -> Result<u8> {
         open_browser: !args.no_browser && settings.can_prompt,
         qr: args.qr,
         // In gate mode the gate checks these on every call.
-        api_scopes: if gate_mode {
-            use crate::gate::token::{SCOPE_APPLY, SCOPE_AUDIT, SCOPE_PLAN};
-            [SCOPE_PLAN, SCOPE_APPLY, SCOPE_AUDIT]
-                .map(str::to_string)
-                .to_vec()
-        } else {
-            Vec::new()
-        },
+        api_scopes: if gate_mode { gate_scopes() } else { Vec::new() },
     };
     let prompt = output::login::DevicePrompt {
         json: settings.json(),
@@ -47,6 +31,48 @@ pub fn run(settings: &Settings, args: &LoginArgs) -> Result<u8> {
         let _lock = session::lock(&settings.data_dir)?;
         store.save(&credential)?;
     }
+    tell_where(settings, &tenant, store.as_ref(), &credential);
+    if settings.json() {
+        let session = session::Session {
+            tenant,
+            store,
+            credential,
+            refreshed: false,
+        };
+        output::json(&output::login::info(&session))?;
+    }
+    Ok(0)
+}
+
+/// A login for no API is one the gate can only refuse: say so before anyone logs in.
+fn check_gate_audience(gate_mode: bool, tenant: &Tenant) -> Result<()> {
+    if gate_mode && tenant.audience.is_none() {
+        return Err(Error::input(
+            "gate mode: no API audience to log in for, so the gate would refuse the login",
+        )
+        .hint(format!(
+            "set {} (or `audience` in [gate]) to the gate's API identifier",
+            env::GATE_AUDIENCE
+        )));
+    }
+    Ok(())
+}
+
+/// The gate's API scopes, which it checks on every call.
+fn gate_scopes() -> Vec<String> {
+    use crate::gate::token::{SCOPE_APPLY, SCOPE_AUDIT, SCOPE_PLAN};
+    [SCOPE_PLAN, SCOPE_APPLY, SCOPE_AUDIT]
+        .map(str::to_string)
+        .to_vec()
+}
+
+/// Who logged in, where the login is kept, and what else decides which login is used.
+fn tell_where(
+    settings: &Settings,
+    tenant: &Tenant,
+    store: &dyn store::CredentialStore,
+    credential: &store::Credential,
+) {
     let who = credential
         .user
         .as_ref()
@@ -72,14 +98,4 @@ pub fn run(settings: &Settings, args: &LoginArgs) -> Result<u8> {
             env::REFRESH_TOKEN
         ));
     }
-    if settings.json() {
-        let session = session::Session {
-            tenant,
-            store,
-            credential,
-            refreshed: false,
-        };
-        output::json(&output::login::info(&session))?;
-    }
-    Ok(0)
 }

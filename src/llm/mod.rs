@@ -411,6 +411,41 @@ fn grounded(request: &str, intents: &[Intent]) -> Result<()> {
     Ok(())
 }
 
+/// Words of a request that ground a target of every product, and a filter on stock, promos
+/// or images.
+const EVERY_WORDS: &[&str] = &[
+    "all",
+    "every",
+    "everything",
+    "entire",
+    "whole",
+    "catalog",
+    "catalogue",
+    "anything",
+];
+const STOCK_WORDS: &[&str] = &[
+    "stock",
+    "inventory",
+    "order",
+    "preorder",
+    "discontinued",
+    "sold",
+    "available",
+    "buy",
+];
+const PROMO_WORDS: &[&str] = &[
+    "promo",
+    "promos",
+    "sale",
+    "promotion",
+    "discount",
+    "discounted",
+    "price",
+];
+const IMAGE_WORDS: &[&str] = &[
+    "image", "images", "photo", "photos", "picture", "pictures", "url",
+];
+
 fn grounded_target(text: &RequestText, target: &Target) -> std::result::Result<(), String> {
     for selector in &target.selectors {
         match selector {
@@ -421,19 +456,7 @@ fn grounded_target(text: &RequestText, target: &Target) -> std::result::Result<(
             Selector::Category(c) if !text.has_category(c) => {
                 return Err(format!("the category \"{c}\""));
             }
-            Selector::All
-                if target.filters.is_empty()
-                    && !text.has_any(&[
-                        "all",
-                        "every",
-                        "everything",
-                        "entire",
-                        "whole",
-                        "catalog",
-                        "catalogue",
-                        "anything",
-                    ]) =>
-            {
+            Selector::All if target.filters.is_empty() && !text.has_any(EVERY_WORDS) => {
                 return Err("every product".to_string());
             }
             _ => {}
@@ -442,28 +465,9 @@ fn grounded_target(text: &RequestText, target: &Target) -> std::result::Result<(
     for filter in &target.filters {
         let ok = match filter {
             Filter::PriceUnder(p) | Filter::PriceOver(p) => text.has_number(*p),
-            Filter::Inventory(_) | Filter::Available(_) => text.has_any(&[
-                "stock",
-                "inventory",
-                "order",
-                "preorder",
-                "discontinued",
-                "sold",
-                "available",
-                "buy",
-            ]),
-            Filter::PromoActive(_) => text.has_any(&[
-                "promo",
-                "promos",
-                "sale",
-                "promotion",
-                "discount",
-                "discounted",
-                "price",
-            ]),
-            Filter::HasImage(_) => text.has_any(&[
-                "image", "images", "photo", "photos", "picture", "pictures", "url",
-            ]),
+            Filter::Inventory(_) | Filter::Available(_) => text.has_any(STOCK_WORDS),
+            Filter::PromoActive(_) => text.has_any(PROMO_WORDS),
+            Filter::HasImage(_) => text.has_any(IMAGE_WORDS),
         };
         if !ok {
             return Err(format!(

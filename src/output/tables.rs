@@ -5,8 +5,8 @@ use serde_json::Value;
 
 use super::{escape, paint, tier_code};
 use crate::audit::Summary;
-use crate::plan::Plan;
 use crate::plan::answer::Answer;
+use crate::plan::{Operation, Plan};
 use crate::receipt::{Check, Receipt};
 
 fn table(headers: &[&str]) -> Table {
@@ -28,6 +28,40 @@ fn tier_label(tier: u8) -> &'static str {
     }
 }
 
+/// One operation: its header, why, rule errors and its changes as a table.
+fn operation(op: &Operation, colour: bool) -> String {
+    let mut out = String::new();
+    let tier = paint(colour, tier_code(op.tier), &format!("tier {}", op.tier));
+    out.push_str(&format!(
+        "\n{}  {}  {}  ({tier})\n",
+        escape(&op.id),
+        escape(&op.action),
+        escape(&op.label)
+    ));
+    out.push_str(&format!("  why: {}\n", escape(&op.explanation)));
+    for err in &op.rule_errors {
+        out.push_str(&format!(
+            "  {} {}\n",
+            paint(colour, "1;31", "rule error:"),
+            escape(err)
+        ));
+    }
+    if !op.changes.is_empty() {
+        let mut t = table(&["Key", "Field", "Before", "After"]);
+        for c in &op.changes {
+            t.add_row(vec![
+                escape(&c.key),
+                escape(&c.field),
+                show(&c.before),
+                show(&c.after),
+            ]);
+        }
+        out.push_str(&t.to_string());
+        out.push('\n');
+    }
+    out
+}
+
 /// The plan as a table per operation plus a summary line.
 pub fn plan(plan: &Plan, colour: bool) -> String {
     let mut out = format!(
@@ -36,34 +70,7 @@ pub fn plan(plan: &Plan, colour: bool) -> String {
         escape(&plan.request)
     );
     for op in &plan.operations {
-        let tier = paint(colour, tier_code(op.tier), &format!("tier {}", op.tier));
-        out.push_str(&format!(
-            "\n{}  {}  {}  ({tier})\n",
-            escape(&op.id),
-            escape(&op.action),
-            escape(&op.label)
-        ));
-        out.push_str(&format!("  why: {}\n", escape(&op.explanation)));
-        for err in &op.rule_errors {
-            out.push_str(&format!(
-                "  {} {}\n",
-                paint(colour, "1;31", "rule error:"),
-                escape(err)
-            ));
-        }
-        if !op.changes.is_empty() {
-            let mut t = table(&["Key", "Field", "Before", "After"]);
-            for c in &op.changes {
-                t.add_row(vec![
-                    escape(&c.key),
-                    escape(&c.field),
-                    show(&c.before),
-                    show(&c.after),
-                ]);
-            }
-            out.push_str(&t.to_string());
-            out.push('\n');
-        }
+        out.push_str(&operation(op, colour));
     }
     let changes = plan.write_changes().count();
     if plan.operations.is_empty() {

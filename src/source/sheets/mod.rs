@@ -177,6 +177,34 @@ impl SheetsSource {
             _ => typed_cell(t.field, &t.after),
         }
     }
+
+    /// Appends the rows after the updates were written. Two requests are not atomic together:
+    /// if the rows cannot be added, the updates are undone so that the batch stays
+    /// all-or-nothing.
+    fn append_or_undo(
+        &mut self,
+        targets: &[Target],
+        appends: &[Vec<(String, String)>],
+    ) -> Result<()> {
+        let Err(e) = self.append(appends) else {
+            return Ok(());
+        };
+        if targets.is_empty() {
+            return Err(e);
+        }
+        let undo: Vec<Target> = targets.iter().map(Target::reversed).collect();
+        match self.update(&undo) {
+            Ok(()) => Err(Error::runtime(format!(
+                "{}; the updates written before it were undone, so nothing was written",
+                e.message
+            ))),
+            Err(undo_err) => Err(Error::runtime(format!(
+                "{}; the updates written before it could not be undone either: {}",
+                e.message, undo_err.message
+            ))
+            .hint("run `changeset recover` to finish or undo this apply")),
+        }
+    }
 }
 
 impl Source for SheetsSource {
@@ -327,26 +355,7 @@ impl Source for SheetsSource {
         if batch.appends.is_empty() {
             return Ok(());
         }
-        // Two requests are not atomic together: if the rows cannot be added, the updates are
-        // undone so that the batch stays all-or-nothing.
-        let Err(e) = self.append(&batch.appends) else {
-            return Ok(());
-        };
-        if targets.is_empty() {
-            return Err(e);
-        }
-        let undo: Vec<Target> = targets.iter().map(Target::reversed).collect();
-        match self.update(&undo) {
-            Ok(()) => Err(Error::runtime(format!(
-                "{}; the updates written before it were undone, so nothing was written",
-                e.message
-            ))),
-            Err(undo_err) => Err(Error::runtime(format!(
-                "{}; the updates written before it could not be undone either: {}",
-                e.message, undo_err.message
-            ))
-            .hint("run `changeset recover` to finish or undo this apply")),
-        }
+        self.append_or_undo(&targets, &batch.appends)
     }
 
     fn authorize_write(&mut self) -> Result<Vec<Delegation>> {

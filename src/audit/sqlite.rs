@@ -64,6 +64,11 @@ CREATE TABLE IF NOT EXISTS chain_head (
 /// Schema versions after the first (`PRAGMA user_version`), each applied once, in order.
 /// Version 2: the Merkle log's nodes, filled in for the receipts already stored.
 const MERKLE_VERSION: i64 = 2;
+/// Version 3: gate applies unique by id, no longer by plan id (the id derives from the plan id
+/// and the requester, so nobody can take a plan id from its author); SQLite drops a constraint
+/// only by copying the table.
+const GATE_APPLY_ID_VERSION: i64 = 3;
+const LATEST_VERSION: i64 = GATE_APPLY_ID_VERSION;
 
 pub struct SqliteStore {
     conn: Connection,
@@ -95,14 +100,15 @@ impl SqliteStore {
     fn migrate(&mut self) -> Result<()> {
         let version =
             |c: &Connection| c.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0));
-        if version(&self.conn)? >= MERKLE_VERSION {
+        if version(&self.conn)? >= LATEST_VERSION {
             return Ok(());
         }
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         // Another process may have migrated while this one waited for the lock.
-        if version(&tx)? < MERKLE_VERSION {
+        let from = version(&tx)?;
+        if from < MERKLE_VERSION {
             tx.execute_batch(
                 "CREATE TABLE IF NOT EXISTS merkle_nodes (
                     level INTEGER NOT NULL,
@@ -123,7 +129,26 @@ impl SqliteStore {
             for (level, idx, hash) in tree.all_nodes() {
                 insert_node(&tx, level, idx, &hash)?;
             }
-            tx.pragma_update(None, "user_version", MERKLE_VERSION)?;
+        }
+        if from < GATE_APPLY_ID_VERSION {
+            tx.execute_batch(
+                "CREATE TABLE gate_applies_by_id (
+                    id         TEXT PRIMARY KEY,
+                    plan_id    TEXT NOT NULL,
+                    status     TEXT NOT NULL,
+                    body       TEXT NOT NULL,
+                    created_at TEXT NOT NULL,
+                    updated_at TEXT NOT NULL
+                );
+                INSERT INTO gate_applies_by_id
+                    SELECT id, plan_id, status, body, created_at, updated_at FROM gate_applies;
+                DROP TABLE gate_applies;
+                ALTER TABLE gate_applies_by_id RENAME TO gate_applies;
+                CREATE INDEX gate_applies_by_status ON gate_applies (status, created_at);",
+            )?;
+        }
+        if from < LATEST_VERSION {
+            tx.pragma_update(None, "user_version", LATEST_VERSION)?;
         }
         tx.commit()?;
         Ok(())

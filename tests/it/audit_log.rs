@@ -664,3 +664,36 @@ fn an_older_store_is_migrated_to_the_merkle_log_with_the_same_root() {
     let root = |note: &str| note.lines().nth(2).unwrap().to_string();
     assert_eq!(root(&std::fs::read_to_string(again).unwrap()), root(&first));
 }
+
+/// A store made when gate applies were unique per plan id (schema version 2) is migrated: two
+/// requesters' applies of one plan id are both kept, and the applies already stored survive.
+#[test]
+fn an_older_store_lets_two_requesters_apply_one_plan_id() {
+    use changeset::audit::GateApply;
+    let env = TestEnv::new();
+    let dir = env.path().join("data");
+    std::fs::create_dir_all(&dir).unwrap();
+    let old = rusqlite::Connection::open(dir.join("audit.db")).unwrap();
+    old.execute_batch(
+        "CREATE TABLE gate_applies (id TEXT PRIMARY KEY, plan_id TEXT NOT NULL UNIQUE,
+             status TEXT NOT NULL, body TEXT NOT NULL, created_at TEXT NOT NULL,
+             updated_at TEXT NOT NULL);
+         INSERT INTO gate_applies VALUES ('A-1', 'CS-1', 'applied', '{}', 't', 't');
+         PRAGMA user_version = 2;",
+    )
+    .unwrap();
+    drop(old);
+    let mut store = SqliteStore::open(&dir).unwrap();
+    let apply = |id: &str| GateApply {
+        id: id.into(),
+        plan_id: "CS-1".into(),
+        status: "pending_approval".into(),
+        body: "{}".into(),
+    };
+    assert_eq!(
+        store.gate_apply_insert(&apply("A-2"), "t").unwrap().id,
+        "A-2"
+    );
+    assert_eq!(store.gate_apply("A-1").unwrap().unwrap().status, "applied");
+    assert_eq!(store.gate_apply("A-2").unwrap().unwrap().plan_id, "CS-1");
+}

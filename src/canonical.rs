@@ -44,9 +44,15 @@ fn number(out: &mut Vec<u8>, n: &Number) {
 }
 
 /// A string escaped as JSON does it: `"`, `\` and control characters only (serde_json's
-/// escaping is JCS's).
+/// escaping is JCS's). Most strings have none of them and are copied as they are.
 fn string(out: &mut Vec<u8>, s: &str) {
-    serde_json::to_writer(&mut *out, s).expect("writing to memory cannot fail");
+    if s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        serde_json::to_writer(&mut *out, s).expect("writing to memory cannot fail");
+        return;
+    }
+    out.push(b'"');
+    out.extend_from_slice(s.as_bytes());
+    out.push(b'"');
 }
 
 /// Members sorted by their names' UTF-16 code units. The map is usually in that order already

@@ -112,6 +112,10 @@ async fn update(
         if before != r.status() {
             gate.entered(&r);
         }
+        // A final apply writes nothing more: the requester's token is not kept for it.
+        if r.status().is_final() {
+            gate.forget_token(&r.view.id);
+        }
         gate.changed.notify_waiters();
         r
     }))
@@ -126,7 +130,11 @@ async fn drive(gate: &Arc<Gate>, id: &str) -> Result<()> {
                 try_write(gate, id).await?;
                 return Ok(());
             }
-            _ => return Ok(()),
+            // Final (a replayed POST or a status call may have handed it a token): none kept.
+            _ => {
+                gate.forget_token(id);
+                return Ok(());
+            }
         }
     }
 }
@@ -376,7 +384,6 @@ async fn write_and_record(gate: &Arc<Gate>, r: &Record, token: Option<SecretStri
         }
     })
     .await?;
-    gate.forget_token(&id);
     Ok(())
 }
 

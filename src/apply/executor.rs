@@ -61,6 +61,16 @@ pub struct Enforcer<'a> {
 ///
 /// The steps, in order: check -> approve -> write -> verify-or-roll-back -> seal -> notify.
 pub fn apply(ctx: &mut Context<'_>, file_plan: &Plan) -> Result<Receipt> {
+    let receipt = apply_unsent(ctx, file_plan)?;
+    notify(ctx, &receipt);
+    Ok(receipt)
+}
+
+/// [`apply`] up to the seal: the notifier is authorized and the receipt records the
+/// notification as pending, but the message is left to the caller (the gate sends it once the
+/// apply's outcome is recorded, without holding up its store). Only an applied receipt has a
+/// pending notification; every error return leaves none.
+pub fn apply_unsent(ctx: &mut Context<'_>, file_plan: &Plan) -> Result<Receipt> {
     let started = Instant::now();
     let now = crate::clock::now()?;
     let (catalog, plan) = check(ctx, file_plan, now)?;
@@ -88,7 +98,6 @@ pub fn apply(ctx: &mut Context<'_>, file_plan: &Plan) -> Result<Receipt> {
         state: outcome.state,
     };
     let receipt = seal(ctx, &plan, sealed, &on_behalf_of)?;
-    notify(ctx, &receipt);
     match outcome.failure {
         Some(e) => Err(e.hint(format!(
             "receipt {} records what happened: `changeset audit show {}`",
@@ -332,13 +341,18 @@ pub(crate) fn append(
 /// Step 6: the message, carrying the sealed hash, goes out after the seal (see `crate::notify`).
 fn notify(ctx: &mut Context<'_>, receipt: &Receipt) {
     if let Some(n) = ctx.notifier.as_deref_mut()
-        && receipt
-            .notify
-            .as_ref()
-            .is_some_and(|r| r.status == "pending")
+        && notification_pending(receipt)
     {
         n.deliver(&mut *ctx.store, receipt);
     }
+}
+
+/// True when the sealed receipt says its summary is still to be sent.
+pub fn notification_pending(receipt: &Receipt) -> bool {
+    receipt
+        .notify
+        .as_ref()
+        .is_some_and(|r| r.status == "pending")
 }
 
 /// An unsealed receipt for a plan's apply (the audit store chains and seals it).

@@ -17,6 +17,8 @@ use crate::apply::executor::{self, Enforcer};
 use crate::audit::AuditStore;
 use crate::catalog::Catalog;
 use crate::error::{Error, Kind, Result};
+use crate::google::token::GoogleToken;
+use crate::notify::Notifier;
 use crate::plan::facts::Circumstances;
 use crate::plan::{Plan, RulesRef, score};
 use crate::receipt::{ApprovalRecord, Delegation, Receipt};
@@ -85,20 +87,22 @@ pub fn derive(
 /// Writes an approved apply through the executor, as the CLI writes: re-derive (it must still
 /// be the approved plan, at no higher tier: [`Approved`] checks), journal claim, the writer's
 /// Token Vault exchange of the requester's token (in `authorize_write`), one batch write,
-/// read-back, rollback on a failed read-back, and the receipt sealed, signed by the gate's key,
-/// appended, and notified. Returns the receipt and, for a rolled-back write, its error.
+/// read-back, rollback on a failed read-back, and the receipt sealed, signed by the gate's key and
+/// appended. Returns the receipt and, for a rolled-back write, its error. The summary is not
+/// sent here: when the receipt says it is pending, `mail` gets the notifier's token to send it
+/// with once the apply's outcome is recorded.
 pub fn write(
     config: &GateConfig,
     store: &mut dyn AuditStore,
     record: &Record,
     requester_token: SecretString,
+    mail: &mut Option<GoogleToken>,
 ) -> Result<(Receipt, Option<Error>)> {
     let spec = sources::allowed_ref(config, &record.plan.source).map_err(|n| Error::input(n.0))?;
     let requester = record.view.requester.clone();
     let with_token = || Some((requester.clone(), requester_token.clone()));
     let mut source = sources::open(config, &spec, with_token())?;
-    let mut notifier =
-        crate::notify::Notifier::new(&config.notify, sources::tokens(config, with_token()))?;
+    let mut notifier = Notifier::new(&config.notify, sources::tokens(config, with_token()))?;
     let approvers: Vec<String> = record
         .view
         .approvers
@@ -132,7 +136,9 @@ pub fn write(
             key: &config.signing_key,
         }),
     };
-    match executor::apply(&mut ctx, &record.plan) {
+    let applied = executor::apply_unsent(&mut ctx, &record.plan);
+    *mail = notifier.and_then(Notifier::into_token);
+    match applied {
         Ok(receipt) => Ok((receipt, None)),
         // A failed read-back: the receipt of the rolled-back write is stored; fetch it.
         Err(e) if e.kind == Kind::Verification => {

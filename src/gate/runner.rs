@@ -23,6 +23,7 @@ use super::record::{self, Approval, Record, Request};
 use super::server::Gate;
 use crate::auth::ciba::Pending;
 use crate::error::{Error, Kind, Result};
+use crate::google::token::GoogleToken;
 
 /// A requester's token is not used for a write when it expires sooner than this (seconds).
 const TOKEN_MARGIN: i64 = 30;
@@ -366,8 +367,10 @@ pub async fn try_write(gate: &Arc<Gate>, id: &str) -> Result<()> {
 async fn write_and_record(gate: &Arc<Gate>, r: &Record, token: Option<SecretString>) -> Result<()> {
     let id = r.view.id.clone();
     let rec = r.clone();
-    let written = with_store(gate, move |gate, store| {
-        write_or_settle(gate, store, &rec, token)
+    let (written, mail) = with_store(gate, move |gate, store| {
+        let mut mail = None;
+        let written = write_or_settle(gate, store, &rec, token, &mut mail)?;
+        Ok((written, mail))
     })
     .await?;
     if let Err(e) = &written
@@ -378,6 +381,11 @@ async fn write_and_record(gate: &Arc<Gate>, r: &Record, token: Option<SecretStri
         tracing::info!(apply = %id, "{}", e.message);
         return Ok(());
     }
+    if let (Some(token), Ok((receipt, None))) = (mail, &written)
+        && crate::apply::executor::notification_pending(receipt)
+    {
+        deliver(gate, receipt.clone(), token).await;
+    }
     update(gate, &id, move |rec| {
         if rec.status() == ApplyStatus::Approved {
             record_write(rec, written);
@@ -385,6 +393,28 @@ async fn write_and_record(gate: &Arc<Gate>, r: &Record, token: Option<SecretStri
     })
     .await?;
     Ok(())
+}
+
+/// Sends the summary of a sealed receipt in a task of its own, on a store connection of its own
+/// (not one of the pool's): a slow or unreachable Gmail holds up no one else's requests. It is
+/// awaited before the apply is recorded `applied` (a requester who sees `applied` can count on
+/// the mail having been tried; its outcome is recorded beside the receipt either way).
+async fn deliver(gate: &Arc<Gate>, receipt: crate::receipt::Receipt, token: GoogleToken) {
+    let gate = Arc::clone(gate);
+    let sent = tokio::task::spawn_blocking(move || {
+        let notifier = crate::notify::Notifier::holding(&gate.config.notify, token);
+        match (notifier, crate::audit::open(&gate.config.audit_location())) {
+            (Ok(Some(mut n)), Ok(mut store)) => n.deliver(store.as_mut(), &receipt),
+            (Ok(None), _) => {}
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::warn!(receipt = %receipt.id, "no e-mail was sent: {}", e.message);
+            }
+        }
+    })
+    .await;
+    if let Err(e) = sent {
+        tracing::warn!("the e-mail task failed: {e}");
+    }
 }
 
 /// The blocking part of [`try_write`]: settle an earlier interrupted write from the journal, or
@@ -395,6 +425,7 @@ fn write_or_settle(
     store: &mut dyn crate::audit::AuditStore,
     rec: &Record,
     token: Option<SecretString>,
+    mail: &mut Option<GoogleToken>,
 ) -> Result<Result<(crate::receipt::Receipt, Option<Error>)>> {
     // Cancelled meanwhile (a cancel holds the writer claim while it moves the status).
     if record::load(store, &rec.view.id)?.map(|r| r.status()) != Some(ApplyStatus::Approved) {
@@ -425,7 +456,7 @@ fn write_or_settle(
     {
         return Ok(Ok((receipt, None)));
     }
-    let written = pipeline::write(&gate.config, store, rec, token.clone());
+    let written = pipeline::write(&gate.config, store, rec, token.clone(), mail);
     if let Err(e) = &written
         && !matches!(e.kind, Kind::Stale | Kind::NeedsAuth)
         && matches!(store.claim_of(&rec.plan.id)?, Some((_, None)))

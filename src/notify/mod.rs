@@ -54,6 +54,22 @@ impl Notifier {
         }))
     }
 
+    /// The notifier's own token once authorized (to send later, on another thread: see
+    /// [`Notifier::holding`]).
+    pub fn into_token(self) -> Option<GoogleToken> {
+        self.token
+    }
+
+    /// A notifier that already holds its `token` and asks for no other (a refused one is not
+    /// renewed: the send fails and is recorded as failed).
+    pub fn holding(recipients: &[String], token: GoogleToken) -> Result<Option<Notifier>> {
+        let fixed = crate::google::token::EnvToken::new(token.secret.clone());
+        Ok(Notifier::new(recipients, Box::new(fixed))?.map(|mut n| {
+            n.token = Some(token);
+            n
+        }))
+    }
+
     pub fn recipients(&self) -> usize {
         self.recipients.len()
     }

@@ -78,9 +78,7 @@ fn settle(
         receipt_id,
     };
 
-    let cells: Vec<CellRef> = plan.write_changes().map(Change::cell).collect();
-    let current = source.read_cells(&cells)?;
-    let (at_before, at_after, other) = tally(&plan, &catalog, &current);
+    let (at_before, at_after, other) = tally(&plan, &catalog, source.as_mut())?;
     if !other.is_empty() {
         return Ok(outcome(
             "conflict",
@@ -124,14 +122,17 @@ fn settle(
     Ok(outcome(name, detail, Some(receipt.id)))
 }
 
-/// How many planned cells hold their `before`, how many their `after`, and which hold neither.
+/// Reads the planned cells back: how many hold their `before`, how many their `after`, and
+/// which hold neither.
 fn tally(
     plan: &Plan,
     catalog: &crate::catalog::Catalog,
-    current: &[Option<String>],
-) -> (usize, usize, Vec<String>) {
+    source: &mut dyn Source,
+) -> Result<(usize, usize, Vec<String>)> {
+    let cells: Vec<CellRef> = plan.write_changes().map(Change::cell).collect();
+    let current = source.read_cells(&cells)?;
     let (mut at_before, mut at_after, mut other) = (0, 0, Vec::new());
-    for (change, now) in plan.write_changes().zip(current) {
+    for (change, now) in plan.write_changes().zip(&current) {
         let field = catalog.field_of(&change.field);
         let before = value::to_text(field, &change.before);
         let after = value::to_text(field, &change.after);
@@ -143,7 +144,7 @@ fn tally(
             _ => other.push(format!("{} {}", change.key, change.field)),
         }
     }
-    (at_before, at_after, other)
+    Ok((at_before, at_after, other))
 }
 
 /// Rolls the written cells of a half-written apply back to their `before`, refusing a value

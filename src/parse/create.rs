@@ -55,86 +55,117 @@ fn incomplete(c: &Clause, missing: &[&str]) -> Error {
 fn fields(c: &Clause, mut w: Words, sku_index: usize) -> Result<Intent> {
     let sku = w.toks[sku_index].text.clone();
     let toks = w.toks;
-    // A name given before the SKU ("add Ultra Racer (STR-050) ...") or after "called".
-    let mut name: Option<String> = None;
-    let before: Vec<usize> = (0..sku_index).filter(|&i| !w.is_used(i)).collect();
-    if let (Some(&first), Some(&last)) = (before.first(), before.last()) {
-        let span = strip(
-            &toks[first..=last],
-            &[
-                "called", "named", "with", "sku", "(", ",", ":", "-", "=", "|", "for",
-            ],
-        );
-        if !span.is_empty() {
-            name = Some(text(c, span)?);
-        }
-        w.take_range(first, last + 1);
-    }
+    let mut fields = Fields {
+        name: name_before(c, &mut w, sku_index)?,
+        ..Fields::default()
+    };
     w.take_range(sku_index, sku_index + 1);
     // "add HL-171 to the catalog: ...": where it goes is not a field.
     if let Some(m) = w.find("to|into the|our catalog|catalogue|store|shop|range|lineup :?") {
         w.take(&m);
     }
-    let mut category = None;
-    let mut price = None;
-    let mut inventory = None;
-    let mut labelled: Option<Label> = None;
     let mut i = sku_index + 1;
-    let n = toks.len();
-    while i < n {
+    while i < toks.len() {
+        i = if w.is_used(i) || is_separator(&toks[i]) {
+            i + 1
+        } else {
+            fields.read(c, toks, i)?
+        };
+    }
+    fields.finish(c, sku)
+}
+
+/// A name given before the SKU ("add Ultra Racer (STR-050) ...") or after "called"; the words
+/// before the SKU are used up either way.
+fn name_before(c: &Clause, w: &mut Words, sku_index: usize) -> Result<Option<String>> {
+    let toks = w.toks;
+    let before: Vec<usize> = (0..sku_index).filter(|&i| !w.is_used(i)).collect();
+    let (Some(&first), Some(&last)) = (before.first(), before.last()) else {
+        return Ok(None);
+    };
+    let span = strip(
+        &toks[first..=last],
+        &[
+            "called", "named", "with", "sku", "(", ",", ":", "-", "=", "|", "for",
+        ],
+    );
+    let name = if span.is_empty() {
+        None
+    } else {
+        Some(text(c, span)?)
+    };
+    w.take_range(first, last + 1);
+    Ok(name)
+}
+
+/// What separates fields after the SKU: punctuation and joining words.
+fn is_separator(t: &Token) -> bool {
+    t.is_punct(',')
+        || t.is_punct(')')
+        || t.is_punct(';')
+        || t.is_punct('-')
+        || t.text == "|"
+        || t.is_word("and")
+        || t.is_word("with")
+}
+
+/// The fields of a new product read so far, after its SKU.
+#[derive(Default)]
+struct Fields {
+    name: Option<String>,
+    category: Option<String>,
+    price: Option<Decimal>,
+    inventory: Option<InventoryState>,
+    /// The label just read ("name:"), naming the run of words that follows.
+    labelled: Option<Label>,
+}
+
+impl Fields {
+    /// Reads the field starting at token `i`; returns the index after it.
+    fn read(&mut self, c: &Clause, toks: &[Token], i: usize) -> Result<usize> {
         let t = &toks[i];
-        if w.is_used(i)
-            || t.is_punct(',')
-            || t.is_punct(')')
-            || t.is_punct(';')
-            || t.is_punct('-')
-            || t.text == "|"
-            || t.is_word("and")
-            || t.is_word("with")
-        {
-            i += 1;
-            continue;
-        }
         // "name: Cake Tester", "category Cookware", "inventory: low stock".
         if let Some((field, len)) = label_at(toks, i) {
-            labelled = Some(field);
-            i += len;
-            continue;
+            self.labelled = Some(field);
+            return Ok(i + len);
         }
         if let Some((state, len)) = state_at(toks, i) {
-            inventory = Some(state);
-            i += len;
-            continue;
+            self.inventory = Some(state);
+            return Ok(i + len);
         }
-        if t.kind == Kind::Money || t.kind == Kind::Number && name.is_some() {
-            price = Some(number(t));
-            i += 1;
-            continue;
+        if t.kind == Kind::Money || t.kind == Kind::Number && self.name.is_some() {
+            self.price = Some(number(t));
+            return Ok(i + 1);
         }
         if is_price_marker(t) {
-            let mut j = i;
-            while j < n && (is_price_marker(&toks[j]) || toks[j].is_word("of")) {
-                j += 1;
-            }
-            match toks.get(j) {
-                Some(v) if v.is_numeric() => {
-                    price = Some(number(v));
-                    i = j + 1;
-                    continue;
-                }
-                // A colon between fields ("HL-160: name ...") is not a price.
-                _ if j == i + 1 && t.is_punct(':') => {
-                    i += 1;
-                    continue;
-                }
-                _ => return Err(incomplete(c, &["a price"])),
-            }
+            return self.read_marked_price(c, toks, i);
         }
-        // A run of words up to the next marker: the name first, then the category.
-        let category_marker = is_category_marker(t);
+        self.read_words(c, toks, i)
+    }
+
+    /// A price after its markers ("at", "priced at", "base price of", "="), at token `i`.
+    fn read_marked_price(&mut self, c: &Clause, toks: &[Token], i: usize) -> Result<usize> {
+        let mut j = i;
+        while j < toks.len() && (is_price_marker(&toks[j]) || toks[j].is_word("of")) {
+            j += 1;
+        }
+        match toks.get(j) {
+            Some(v) if v.is_numeric() => {
+                self.price = Some(number(v));
+                Ok(j + 1)
+            }
+            // A colon between fields ("HL-160: name ...") is not a price.
+            _ if j == i + 1 && toks[i].is_punct(':') => Ok(i + 1),
+            _ => Err(incomplete(c, &["a price"])),
+        }
+    }
+
+    /// A run of words up to the next marker: the name first, then the category.
+    fn read_words(&mut self, c: &Clause, toks: &[Token], i: usize) -> Result<usize> {
+        let category_marker = is_category_marker(&toks[i]);
         let from = if category_marker { i + 1 } else { i };
         let mut j = from;
-        while j < n && !ends_field(toks, j) {
+        while j < toks.len() && !ends_field(toks, j) {
             j += 1;
         }
         let words = strip(
@@ -142,45 +173,46 @@ fn fields(c: &Clause, mut w: Words, sku_index: usize) -> Result<Intent> {
             &["the", "called", "named", "category", "a", "an"],
         );
         if words.is_empty() {
-            i = j.max(i + 1);
-            continue;
+            return Ok(j.max(i + 1));
         }
         let value = text(c, words)?;
-        let label = labelled.take();
-        if label == Some(Label::Name) && name.is_none() {
-            name = Some(value);
-        } else if label == Some(Label::Category) && category.is_none() {
-            category = Some(value);
-        } else if label.is_none() && name.is_none() && !category_marker {
-            name = Some(value);
-        } else if label.is_none() && category.is_none() {
-            category = Some(value);
+        let label = self.labelled.take();
+        if label == Some(Label::Name) && self.name.is_none() {
+            self.name = Some(value);
+        } else if label == Some(Label::Category) && self.category.is_none() {
+            self.category = Some(value);
+        } else if label.is_none() && self.name.is_none() && !category_marker {
+            self.name = Some(value);
+        } else if label.is_none() && self.category.is_none() {
+            self.category = Some(value);
         } else {
             let extra: Vec<String> = words.iter().map(|t| c.token_text(t)).collect();
             return Err(not_understood(&c.text, &extra));
         }
-        i = j;
+        Ok(j)
     }
-    let mut missing = Vec::new();
-    if name.is_none() {
-        missing.push("a name");
+
+    /// The new product, or which of its required fields are missing.
+    fn finish(self, c: &Clause, sku: String) -> Result<Intent> {
+        let missing: Vec<&str> = [
+            (self.name.is_none(), "a name"),
+            (self.category.is_none(), "a category"),
+            (self.price.is_none(), "a price"),
+        ]
+        .into_iter()
+        .filter_map(|(absent, what)| absent.then_some(what))
+        .collect();
+        if !missing.is_empty() {
+            return Err(incomplete(c, &missing));
+        }
+        Ok(Intent::Create {
+            sku,
+            name: self.name.unwrap_or_default(),
+            category: self.category.unwrap_or_default(),
+            price: self.price.unwrap_or_default(),
+            inventory: self.inventory,
+        })
     }
-    if category.is_none() {
-        missing.push("a category");
-    }
-    if price.is_none() {
-        missing.push("a price");
-    }
-    if !missing.is_empty() {
-        return Err(incomplete(c, &missing));
-    }
-    Ok(Intent::Create {
-        sku,
-        name: name.unwrap_or_default(),
-        category: category.unwrap_or_default(),
-        price: price.unwrap_or_default(),
-        inventory,
-    })
 }
 
 /// A field named before its value in a structured create.

@@ -312,52 +312,53 @@ fn words(core: &str, at: usize, out: &mut Vec<Token>) {
             continue;
         }
         let lower = piece.to_lowercase();
-        let push = |out: &mut Vec<Token>, text: &str| {
+        for text in expand(&lower) {
             out.push(Token {
                 kind: Kind::Word,
                 text: text.to_string(),
                 value: None,
                 start: piece_at,
                 end: piece_at + piece.len(),
-            })
-        };
-        if let Some(stem) = lower.strip_suffix("n't") {
-            let stem = match stem {
-                "ca" => "can",
-                "wo" => "will",
-                "sha" => "shall",
-                s => s,
-            };
-            push(out, stem);
-            push(out, "not");
-        } else if let Some((stem, tail)) = lower.split_once('\'') {
-            let expansion = match tail {
-                "re" => Some("are"),
-                "ve" => Some("have"),
-                "ll" => Some("will"),
-                "d" => Some("would"),
-                "m" => Some("am"),
-                "s" if stem == "let" => Some("us"),
-                "s" if IS_CONTRACTIONS.contains(&stem) => Some("is"),
-                _ => None,
-            };
-            match expansion {
-                Some(e) => {
-                    push(out, stem);
-                    push(out, e);
-                }
-                None if tail == "s" || tail.is_empty() => {
-                    // A possessive ("Cloud Runner's", "Kids'"): the stem, then a marker word.
-                    push(out, stem);
-                    if tail == "s" {
-                        push(out, "'s");
-                    }
-                }
-                None => push(out, &lower),
-            }
-        } else {
-            push(out, &lower);
+            });
         }
+    }
+}
+
+/// The words a lower-cased piece stands for: contractions spelled out ("can't" = "can not",
+/// "we're" = "we are"), a possessive as its stem and a marker word, anything else as itself.
+fn expand(lower: &str) -> Vec<&str> {
+    if let Some(stem) = lower.strip_suffix("n't") {
+        let stem = match stem {
+            "ca" => "can",
+            "wo" => "will",
+            "sha" => "shall",
+            s => s,
+        };
+        return vec![stem, "not"];
+    }
+    let Some((stem, tail)) = lower.split_once('\'') else {
+        return vec![lower];
+    };
+    match contraction(stem, tail) {
+        Some(e) => vec![stem, e],
+        // A possessive ("Cloud Runner's", "Kids'"): the stem, then a marker word.
+        None if tail == "s" => vec![stem, "'s"],
+        None if tail.is_empty() => vec![stem],
+        None => vec![lower],
+    }
+}
+
+/// The word a contraction's tail stands for ("'re" = "are"), if it is one.
+fn contraction(stem: &str, tail: &str) -> Option<&'static str> {
+    match tail {
+        "re" => Some("are"),
+        "ve" => Some("have"),
+        "ll" => Some("will"),
+        "d" => Some("would"),
+        "m" => Some("am"),
+        "s" if stem == "let" => Some("us"),
+        "s" if IS_CONTRACTIONS.contains(&stem) => Some("is"),
+        _ => None,
     }
 }
 
@@ -409,80 +410,93 @@ fn combine(raw: Vec<Token>) -> Vec<Token> {
     while i < raw.len() {
         let mut t = raw[i].clone();
         i += 1;
-        // Number words: "twenty five" / "twenty-five" → 25, only where a count or a percentage
-        // follows, so "this one" stays words.
-        if t.kind == Kind::Word
-            && let Some(n) = number_word(&t.text)
-        {
-            let mut value = n;
-            let mut end = t.end;
-            let mut j = i;
-            if n >= 20
-                && n % 10 == 0
-                && let Some(u) = raw
-                    .get(j)
-                    .filter(|u| u.kind == Kind::Word)
-                    .and_then(|u| number_word(&u.text))
-                    .filter(|u| (1..10).contains(u))
-            {
-                value += u;
-                end = raw[j].end;
-                j += 1;
-            }
-            if raw.get(j).is_some_and(|u| is_unit_word(&u.text)) {
-                t = Token {
-                    kind: Kind::Number,
-                    text: value.to_string(),
-                    value: Some(Decimal::from(value)),
-                    start: t.start,
-                    end,
-                };
-                i = j;
-            }
-        }
-        if t.is_word("minus")
-            && let Some(next) = raw.get(i).filter(|n| n.is_numeric())
-        {
-            let mut n = next.clone();
-            n.value = n.value.map(|v| -v);
-            n.start = t.start;
-            t = n;
-            i += 1;
-        }
-        if (t.is_word("usd") || t.is_word("$"))
-            && let Some(next) = raw.get(i).filter(|n| n.kind == Kind::Number)
-        {
-            let mut n = next.clone();
-            n.kind = Kind::Money;
-            n.start = t.start;
-            t = n;
-            i += 1;
-        }
-        if t.kind == Kind::Number {
-            let next = raw.get(i).map(|n| n.text.as_str());
-            let after = raw.get(i + 1).map(|n| n.text.as_str());
-            match (next, after) {
-                (Some("percent" | "pct" | "%" | "percentage"), _) => {
-                    t.kind = Kind::Percent;
-                    t.end = raw[i].end;
-                    i += 1;
-                }
-                (Some("per"), Some("cent")) => {
-                    t.kind = Kind::Percent;
-                    t.end = raw[i + 1].end;
-                    i += 2;
-                }
-                (Some("dollars" | "dollar" | "bucks" | "usd"), _) => {
-                    t.kind = Kind::Money;
-                    t.end = raw[i].end;
-                    i += 1;
-                }
-                _ => {}
-            }
-        }
+        spelled_number(&raw, &mut t, &mut i);
+        minus(&raw, &mut t, &mut i);
+        currency_prefix(&raw, &mut t, &mut i);
+        unit_suffix(&raw, &mut t, &mut i);
         out.push(t);
     }
     out
+}
+
+/// Number words: "twenty five" / "twenty-five" → 25, only where a count or a percentage follows,
+/// so "this one" stays words. `i` is the index after `t`.
+fn spelled_number(raw: &[Token], t: &mut Token, i: &mut usize) {
+    if t.kind != Kind::Word {
+        return;
+    }
+    let Some(n) = number_word(&t.text) else {
+        return;
+    };
+    let mut value = n;
+    let mut end = t.end;
+    let mut j = *i;
+    if n >= 20
+        && n % 10 == 0
+        && let Some(u) = raw
+            .get(j)
+            .filter(|u| u.kind == Kind::Word)
+            .and_then(|u| number_word(&u.text))
+            .filter(|u| (1..10).contains(u))
+    {
+        value += u;
+        end = raw[j].end;
+        j += 1;
+    }
+    if raw.get(j).is_some_and(|u| is_unit_word(&u.text)) {
+        *t = Token {
+            kind: Kind::Number,
+            text: value.to_string(),
+            value: Some(Decimal::from(value)),
+            start: t.start,
+            end,
+        };
+        *i = j;
+    }
+}
+
+/// "minus 15" → -15.
+fn minus(raw: &[Token], t: &mut Token, i: &mut usize) {
+    if t.is_word("minus")
+        && let Some(next) = raw.get(*i).filter(|n| n.is_numeric())
+    {
+        let mut n = next.clone();
+        n.value = n.value.map(|v| -v);
+        n.start = t.start;
+        *t = n;
+        *i += 1;
+    }
+}
+
+/// "usd 99" / "$ 99" → Money.
+fn currency_prefix(raw: &[Token], t: &mut Token, i: &mut usize) {
+    if (t.is_word("usd") || t.is_word("$"))
+        && let Some(next) = raw.get(*i).filter(|n| n.kind == Kind::Number)
+    {
+        let mut n = next.clone();
+        n.kind = Kind::Money;
+        n.start = t.start;
+        *t = n;
+        *i += 1;
+    }
+}
+
+/// "20 percent" / "20 per cent" → Percent, "99 dollars" → Money.
+fn unit_suffix(raw: &[Token], t: &mut Token, i: &mut usize) {
+    if t.kind != Kind::Number {
+        return;
+    }
+    let next = raw.get(*i).map(|n| n.text.as_str());
+    let after = raw.get(*i + 1).map(|n| n.text.as_str());
+    let (kind, len) = match (next, after) {
+        (Some("percent" | "pct" | "%" | "percentage"), _) => (Kind::Percent, 1),
+        (Some("per"), Some("cent")) => (Kind::Percent, 2),
+        (Some("dollars" | "dollar" | "bucks" | "usd"), _) => (Kind::Money, 1),
+        _ => return,
+    };
+    t.kind = kind;
+    t.end = raw[*i + len - 1].end;
+    *i += len;
 }
 
 fn is_unit_word(word: &str) -> bool {

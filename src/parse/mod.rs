@@ -253,58 +253,17 @@ pub fn validate(intents: &[Intent]) -> Result<()> {
             check_target(target)?;
         }
         match intent {
-            Intent::Discount { percent, .. } => {
-                if *percent <= Decimal::ZERO || *percent >= Decimal::ONE_HUNDRED {
-                    return Err(Error::input(format!(
-                        "a discount of {percent}% is not possible: it must be above 0% and below 100%; nothing was planned"
-                    ))
-                    .with_examples());
-                }
-            }
+            Intent::Discount { percent, .. } => check_discount(*percent)?,
             Intent::AmountOff { amount, .. } => amount_above_zero(*amount, "an amount off")?,
             Intent::PromoPrice { price, .. } => price_above_zero(*price, "promo price")?,
-            Intent::BasePrice { change, .. } => match change {
-                PriceChange::To { price, .. } => price_above_zero(*price, "base price")?,
-                PriceChange::Percent { percent, up } => {
-                    if *percent <= Decimal::ZERO || (!up && *percent >= Decimal::ONE_HUNDRED) {
-                        return Err(Error::input(format!(
-                            "changing a base price by {percent}% is not possible: prices must stay above zero; nothing was planned"
-                        ))
-                        .with_examples());
-                    }
-                }
-                PriceChange::Amount { amount, .. } => {
-                    amount_above_zero(*amount, "a base price change")?
-                }
-            },
+            Intent::BasePrice { change, .. } => check_price_change(change)?,
             Intent::Create {
                 sku,
                 name,
                 category,
                 price,
                 ..
-            } => {
-                let sku_ok = !sku.is_empty()
-                    && sku.len() <= 64
-                    && sku
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-                if !sku_ok {
-                    return Err(Error::input(format!(
-                        "\"{sku}\" is not a usable SKU for a new product; nothing was planned"
-                    ))
-                    .hint("a SKU is letters and digits joined by dashes, e.g. ABC-123"));
-                }
-                for (what, text) in [("name", name), ("category", category)] {
-                    if text.trim().is_empty() || text.chars().count() > 200 {
-                        return Err(Error::input(format!(
-                            "a new product needs a {what} of 1 to 200 characters; nothing was planned"
-                        ))
-                        .hint(CREATE_EXAMPLE));
-                    }
-                }
-                price_above_zero(*price, "base price")?;
-            }
+            } => check_create(sku, name, category, *price)?,
             Intent::Notify { message } => {
                 if message.chars().count() > MAX_REQUEST_CHARS {
                     return Err(Error::input("the notification message is too long"));
@@ -317,6 +276,56 @@ pub fn validate(intents: &[Intent]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+fn check_discount(percent: Decimal) -> Result<()> {
+    if percent <= Decimal::ZERO || percent >= Decimal::ONE_HUNDRED {
+        return Err(Error::input(format!(
+            "a discount of {percent}% is not possible: it must be above 0% and below 100%; nothing was planned"
+        ))
+        .with_examples());
+    }
+    Ok(())
+}
+
+fn check_price_change(change: &PriceChange) -> Result<()> {
+    match change {
+        PriceChange::To { price, .. } => price_above_zero(*price, "base price"),
+        PriceChange::Percent { percent, up } => {
+            if *percent <= Decimal::ZERO || (!up && *percent >= Decimal::ONE_HUNDRED) {
+                return Err(Error::input(format!(
+                    "changing a base price by {percent}% is not possible: prices must stay above zero; nothing was planned"
+                ))
+                .with_examples());
+            }
+            Ok(())
+        }
+        PriceChange::Amount { amount, .. } => amount_above_zero(*amount, "a base price change"),
+    }
+}
+
+/// A new product: a usable SKU, a name and a category of 1 to 200 characters, a price above zero.
+fn check_create(sku: &str, name: &str, category: &str, price: Decimal) -> Result<()> {
+    let sku_ok = !sku.is_empty()
+        && sku.len() <= 64
+        && sku
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !sku_ok {
+        return Err(Error::input(format!(
+            "\"{sku}\" is not a usable SKU for a new product; nothing was planned"
+        ))
+        .hint("a SKU is letters and digits joined by dashes, e.g. ABC-123"));
+    }
+    for (what, text) in [("name", name), ("category", category)] {
+        if text.trim().is_empty() || text.chars().count() > 200 {
+            return Err(Error::input(format!(
+                "a new product needs a {what} of 1 to 200 characters; nothing was planned"
+            ))
+            .hint(CREATE_EXAMPLE));
+        }
+    }
+    price_above_zero(price, "base price")
 }
 
 /// How to ask for a new product, shown when one is incomplete.

@@ -12,6 +12,20 @@ pub fn create(dir: &Path) -> std::io::Result<()> {
     builder.create(dir)
 }
 
+/// Whether `dir` could be created: its nearest existing ancestor can be written, which is
+/// tried (permission bits do not tell root's story).
+pub fn can_create(dir: &Path) -> bool {
+    dir.ancestors()
+        .skip(1)
+        .find(|p| p.is_dir())
+        .is_some_and(writable)
+}
+
+fn writable(dir: &Path) -> bool {
+    let probe = dir.join(format!(".changeset-doctor-{}", std::process::id()));
+    std::fs::create_dir(&probe).is_ok() && std::fs::remove_dir(&probe).is_ok()
+}
+
 #[cfg(all(test, unix))]
 mod tests {
     use std::os::unix::fs::PermissionsExt;

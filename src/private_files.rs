@@ -22,6 +22,21 @@ pub fn restrict(path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The mode bits when group or others have any access (unix); None when private.
+pub fn group_or_other_access(meta: &std::fs::Metadata) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = meta.permissions().mode() & 0o777;
+        (mode & 0o077 != 0).then_some(mode)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        None
+    }
+}
+
 /// The mode of a secret file (key, client secret) that others could read, or None when only its
 /// owner can. The one exception is a systemd credential (`LoadCredential=`): systemd writes it
 /// 0400 and grants the service's user read access with an ACL, whose mask `stat` shows as group

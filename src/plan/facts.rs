@@ -27,6 +27,25 @@ pub struct Circumstances {
 /// Facts a caller may supply: declared by the rules' fact table and derived by nothing here.
 pub const CALLER_FACTS: &[&str] = &["user_stress_level"];
 
+/// The stress level (`CHANGESET_USER_STRESS_LEVEL`, when set) and the `--fact NAME=VALUE`
+/// arguments, checked.
+pub fn caller_facts(
+    stress_level: Option<String>,
+    caller: &[String],
+) -> crate::error::Result<serde_json::Map<String, Value>> {
+    let mut facts = serde_json::Map::new();
+    if let Some(level) = stress_level {
+        let (name, value) = caller_fact(&format!("user_stress_level={level}"))
+            .map_err(|e| e.context(crate::env::USER_STRESS_LEVEL))?;
+        facts.insert(name, value);
+    }
+    for text in caller {
+        let (name, value) = caller_fact(text)?;
+        facts.insert(name, value);
+    }
+    Ok(facts)
+}
+
 /// Checks and parses one caller fact `NAME=VALUE`.
 pub fn caller_fact(text: &str) -> crate::error::Result<(String, Value)> {
     use crate::error::Error;

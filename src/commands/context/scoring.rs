@@ -5,7 +5,7 @@ use crate::auth;
 use crate::catalog::Catalog;
 use crate::cli::ParserKind;
 use crate::error::Result;
-use crate::plan::facts::{Circumstances, caller_fact};
+use crate::plan::facts::{Circumstances, caller_facts};
 use crate::plan::{Parser, Plan, Scoring};
 use crate::policy::RuleSet;
 use crate::settings::Settings;
@@ -97,23 +97,8 @@ pub fn circumstances(
         hour_utc: u8::try_from(hour).unwrap_or(0),
         session_duration_minutes,
         recent_approval_requests,
-        caller: caller_facts(caller)?,
+        caller: caller_facts(crate::env::var(crate::env::USER_STRESS_LEVEL), caller)?,
     })
-}
-
-/// `CHANGESET_USER_STRESS_LEVEL` and the `--fact NAME=VALUE` arguments, checked.
-fn caller_facts(caller: &[String]) -> Result<serde_json::Map<String, serde_json::Value>> {
-    let mut facts = serde_json::Map::new();
-    if let Some(level) = crate::env::var(crate::env::USER_STRESS_LEVEL) {
-        let (name, value) = caller_fact(&format!("user_stress_level={level}"))
-            .map_err(|e| e.context(crate::env::USER_STRESS_LEVEL))?;
-        facts.insert(name, value);
-    }
-    for text in caller {
-        let (name, value) = caller_fact(text)?;
-        facts.insert(name, value);
-    }
-    Ok(facts)
 }
 
 /// The stored login's user, without any network call; None when Auth0 is not configured or

@@ -5,30 +5,14 @@ use serde_json::Value;
 
 use super::Check;
 use super::auth0::domain_hint;
+use super::roles::{not_configured, role_texts};
 use crate::auth::Tenant;
 use crate::auth::client::{Confidential, Role, form};
 use crate::auth::http::{self, Outcome};
-use crate::auth::{ciba, vault};
-use crate::env;
+use crate::auth::vault;
 
 /// A value no Auth0 server issued: the probe's answer says whether the client got that far.
 const PROBE: &str = "changeset-doctor-probe";
-
-/// What a role's check is called, the grant it probes, and how to enable that grant.
-fn role_texts(role: Role) -> (&'static str, &'static str, &'static str) {
-    match role {
-        Role::Ciba => (
-            "CIBA client",
-            ciba::GRANT,
-            "enable Client-Initiated Backchannel Authentication: Applications → (the CIBA app) → Advanced Settings → Grant Types",
-        ),
-        Role::TokenVault => (
-            "Token Vault client",
-            vault::GRANT,
-            "enable the Token Vault grant on the Custom API Client of your API: Applications → APIs → (your API) → Add Application",
-        ),
-    }
-}
 
 /// Authenticates as the role's application with a grant request for a made-up code: an
 /// `invalid_grant` answer proves the credential and the grant; `invalid_client` a wrong secret
@@ -49,25 +33,6 @@ pub(super) async fn check(client: &reqwest::Client, tenant: &Tenant, role: Role)
         http::post_form::<Value>(client, &tenant.url("/oauth/token"), &fields, None).await;
     let who = format!("`{}` ({})", app.client_id, app.id_var);
     judge(outcome, name, &who, grant, enable)
-}
-
-fn not_configured(name: &'static str, role: Role) -> Check {
-    let what = match role {
-        Role::Ciba => "approvals of tier 2 and above are asked at the terminal",
-        Role::TokenVault => "Google access needs CHANGESET_GOOGLE_ACCESS_TOKEN instead",
-    };
-    Check::skip(name, format!("not configured ({what})")).hint(match role {
-        Role::Ciba => format!(
-            "set {} with {}",
-            env::CIBA_CLIENT_ID,
-            env::CIBA_CLIENT_SECRET
-        ),
-        Role::TokenVault => format!(
-            "set {} with {}",
-            env::TOKEN_VAULT_CLIENT_ID,
-            env::TOKEN_VAULT_CLIENT_SECRET
-        ),
-    })
 }
 
 /// The probe's grant request, besides the client's authentication.

@@ -1,11 +1,11 @@
 //! The parts on this machine: config file, data directory, audit log and credential store.
 
-use std::path::Path;
-
 use super::Check;
 use crate::audit::{Location, PostgresStore};
 use crate::auth::store;
 use crate::env;
+use crate::private_dir;
+use crate::private_files::group_or_other_access;
 use crate::settings::Settings;
 
 pub fn config(settings: &Settings) -> Check {
@@ -18,12 +18,13 @@ pub fn config(settings: &Settings) -> Check {
 pub fn data_dir(settings: &Settings) -> Check {
     let dir = &settings.data_dir;
     let Ok(meta) = std::fs::metadata(dir) else {
-        return match nearest_existing(dir) {
-            Some(parent) if writable(parent) => Check::ok(
+        return if private_dir::can_create(dir) {
+            Check::ok(
                 "data directory",
                 format!("{} (created 0700 on first use)", dir.display()),
-            ),
-            _ => Check::fail(
+            )
+        } else {
+            Check::fail(
                 "data directory",
                 format!("{} does not exist and cannot be created", dir.display()),
                 format!(
@@ -31,7 +32,7 @@ pub fn data_dir(settings: &Settings) -> Check {
                     dir.display(),
                     env::DATA_DIR
                 ),
-            ),
+            )
         };
     };
     if !meta.is_dir() {
@@ -115,29 +116,4 @@ pub fn credential_store(settings: &Settings) -> Check {
             env::REFRESH_TOKEN
         )),
     }
-}
-
-/// The mode bits when group or others have any access (unix); None when private.
-fn group_or_other_access(meta: &std::fs::Metadata) -> Option<u32> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = meta.permissions().mode() & 0o777;
-        (mode & 0o077 != 0).then_some(mode)
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = meta;
-        None
-    }
-}
-
-fn nearest_existing(path: &Path) -> Option<&Path> {
-    path.ancestors().skip(1).find(|p| p.is_dir())
-}
-
-/// Whether a directory can be written, by trying (permission bits do not tell root's story).
-fn writable(dir: &Path) -> bool {
-    let probe = dir.join(format!(".changeset-doctor-{}", std::process::id()));
-    std::fs::create_dir(&probe).is_ok() && std::fs::remove_dir(&probe).is_ok()
 }

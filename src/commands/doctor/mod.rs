@@ -11,6 +11,9 @@ mod discovery;
 mod gate;
 mod google;
 mod local;
+mod login;
+mod roles;
+mod tokens;
 
 use serde::Serialize;
 

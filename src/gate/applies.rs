@@ -23,6 +23,7 @@ use super::runner::{self, body_of, with_store};
 use super::server::Gate;
 use super::sources;
 use super::token::SCOPE_APPLY;
+use crate::catalog::SourceSpec;
 use crate::error::{Error, Kind};
 use crate::plan::Plan;
 
@@ -82,64 +83,28 @@ async fn create_for(
     requester: &super::token::Requester,
     body: &[u8],
 ) -> Response {
-    let submitted: Plan = match serde_json::from_slice::<ApplyRequest>(body) {
-        Ok(r) => r.plan,
-        Err(e) => {
-            return reply(
-                StatusCode::BAD_REQUEST,
-                ErrorBody::new(
-                    "invalid_request",
-                    format!("the body is not {{\"plan\": PLAN}}: {e}"),
-                ),
-            );
-        }
-    };
-    if let Err(e) = crate::plan::file::check_ids(&submitted) {
-        return error_reply(&e);
-    }
-    let spec = match sources::allowed_ref(&gate.config, &submitted.source) {
-        Ok(spec) => spec,
-        Err(not) => {
-            return reply(
-                StatusCode::FORBIDDEN,
-                ErrorBody::new("source_not_allowed", not.0),
-            );
-        }
+    let (submitted, spec) = match admissible(gate, body) {
+        Ok(found) => found,
+        Err(refused) => return *refused,
     };
     let id = apply_id(&submitted.id, &requester.sub);
-    let submitted_hash = submitted.hash();
-    let hash = submitted_hash.clone();
-    let sub = requester.sub.clone();
+    let hash = submitted.hash();
     let lookup = {
         let id = id.clone();
         with_store(gate, move |_, store| record::load(store, &id)).await
     };
-    let existing = match lookup {
-        Ok(found) => found,
+    match lookup {
+        Ok(Some(r)) => return same_or_conflict(gate, r, &hash, requester),
+        Ok(None) => {}
         Err(e) => return error_reply(&e),
-    };
-    if let Some(r) = existing {
-        return same_or_conflict(gate, r, &submitted_hash, requester);
     }
-    let again = id.clone();
-    let made = with_store(gate, move |gate, store| {
-        let config = &gate.config;
-        let mut source = sources::open(config, &spec, None)?;
-        let everyone = pipeline::approvers_of(config, &sub);
-        let circumstances = pipeline::circumstances(store, &everyone)?;
-        let (plan, _) = pipeline::derive(config, source.as_mut(), &submitted, circumstances)?;
-        if !plan.has_changes() {
-            return Err(Error::input(format!("plan {} writes nothing", plan.id)));
-        }
-        let selection = policy::select(config, plan.tier, &sub).map_err(|u| {
-            Error::denied(u.0).hint("ask the gate's operator for the approver policy")
-        })?;
-        record::insert(
-            store,
-            &new_record(id, plan, &selection, &sub, submitted_hash),
-        )
-    })
-    .await;
+    let made = {
+        let (id, sub, hash) = (id.clone(), requester.sub.clone(), hash.clone());
+        with_store(gate, move |gate, store| {
+            derive_and_insert(gate, store, id, &submitted, &spec, &sub, hash)
+        })
+        .await
+    };
     match made {
         Ok(stored) => {
             if stored.submitted_hash != hash || stored.view.requester != requester.sub {
@@ -157,12 +122,64 @@ async fn create_for(
             // A retry racing its first try may derive after that try's apply (or another) was
             // written and find the plan stale: the apply of this plan, if there is one now, is
             // the answer, never a refusal of it.
-            match with_store(gate, move |_, store| record::load(store, &again)).await {
+            match with_store(gate, move |_, store| record::load(store, &id)).await {
                 Ok(Some(r)) => same_or_conflict(gate, r, &hash, requester),
                 _ => error_reply(&e),
             }
         }
     }
+}
+
+/// The submitted plan and its source, when the body is a plan with sound ids of a source this
+/// gate allows; otherwise the refusal to send.
+fn admissible(gate: &Gate, body: &[u8]) -> std::result::Result<(Plan, SourceSpec), Box<Response>> {
+    let submitted: Plan = match serde_json::from_slice::<ApplyRequest>(body) {
+        Ok(r) => r.plan,
+        Err(e) => {
+            return Err(Box::new(reply(
+                StatusCode::BAD_REQUEST,
+                ErrorBody::new(
+                    "invalid_request",
+                    format!("the body is not {{\"plan\": PLAN}}: {e}"),
+                ),
+            )));
+        }
+    };
+    crate::plan::file::check_ids(&submitted).map_err(|e| Box::new(error_reply(&e)))?;
+    match sources::allowed_ref(&gate.config, &submitted.source) {
+        Ok(spec) => Ok((submitted, spec)),
+        Err(not) => Err(Box::new(reply(
+            StatusCode::FORBIDDEN,
+            ErrorBody::new("source_not_allowed", not.0),
+        ))),
+    }
+}
+
+/// Derives the plan afresh from the source (the submitted one is never trusted), selects its
+/// approvers and stores the new apply (or finds the one a concurrent try stored first).
+fn derive_and_insert(
+    gate: &Gate,
+    store: &mut dyn crate::audit::AuditStore,
+    id: String,
+    submitted: &Plan,
+    spec: &SourceSpec,
+    sub: &str,
+    submitted_hash: String,
+) -> crate::error::Result<Record> {
+    let config = &gate.config;
+    let mut source = sources::open(config, spec, None)?;
+    let everyone = pipeline::approvers_of(config, sub);
+    let circumstances = pipeline::circumstances(store, &everyone)?;
+    let (plan, _) = pipeline::derive(config, source.as_mut(), submitted, circumstances)?;
+    if !plan.has_changes() {
+        return Err(Error::input(format!("plan {} writes nothing", plan.id)));
+    }
+    let selection = policy::select(config, plan.tier, sub)
+        .map_err(|u| Error::denied(u.0).hint("ask the gate's operator for the approver policy"))?;
+    record::insert(
+        store,
+        &new_record(id, plan, &selection, sub, submitted_hash),
+    )
 }
 
 /// The record of a new apply: asked of the selected approvers, or approved at once for a tier
@@ -328,30 +345,48 @@ pub async fn cancel(
         );
     }
     let key = id.clone();
-    let cancelled = with_store(&gate, move |_, store| {
-        let Some(mut r) = record::load(store, &key)? else {
-            return Ok(None);
-        };
-        let before = r.status();
-        if before.is_final() {
-            return Ok(Some((false, r)));
-        }
-        r.view.status = ApplyStatus::Cancelled;
-        r.view.error = Some(ErrorBody::new(
-            "cancelled",
-            "cancelled by the requester; nothing was written",
-        ));
-        let moved = record::replace(store, before, &r)?;
-        let now = record::load(store, &key)?.unwrap_or(r);
-        Ok(Some((moved, now)))
-    })
-    .await;
+    let cancelled = with_store(&gate, move |_, store| mark_cancelled(store, &key)).await;
     gate.release_writer(&id);
-    let answer = match cancelled {
+    let answer = cancel_answer(&gate, &id, cancelled);
+    gate.count(ROUTE, answer.status());
+    answer
+}
+
+/// Marks a stored apply cancelled unless it is final: whether it moved, and the record as it is
+/// now (None: no such apply). The move is conditional on the status read, so a concurrent change
+/// wins and is reported.
+fn mark_cancelled(
+    store: &mut dyn crate::audit::AuditStore,
+    id: &str,
+) -> crate::error::Result<Option<(bool, Record)>> {
+    let Some(mut r) = record::load(store, id)? else {
+        return Ok(None);
+    };
+    let before = r.status();
+    if before.is_final() {
+        return Ok(Some((false, r)));
+    }
+    r.view.status = ApplyStatus::Cancelled;
+    r.view.error = Some(ErrorBody::new(
+        "cancelled",
+        "cancelled by the requester; nothing was written",
+    ));
+    let moved = record::replace(store, before, &r)?;
+    let now = record::load(store, id)?.unwrap_or(r);
+    Ok(Some((moved, now)))
+}
+
+/// The answer to a cancel, and the bookkeeping of one that took effect.
+fn cancel_answer(
+    gate: &Gate,
+    id: &str,
+    cancelled: crate::error::Result<Option<(bool, Record)>>,
+) -> Response {
+    match cancelled {
         Ok(Some((moved, r))) => {
             if moved {
                 gate.entered(&r);
-                gate.forget_token(&id);
+                gate.forget_token(id);
                 gate.changed.notify_waiters();
                 axum::Json(r.view).into_response()
             } else {
@@ -372,7 +407,5 @@ pub async fn cancel(
             ErrorBody::new("not_found", "no such apply"),
         ),
         Err(e) => error_reply(&e),
-    };
-    gate.count(ROUTE, answer.status());
-    answer
+    }
 }

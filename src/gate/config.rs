@@ -261,48 +261,15 @@ fn check(path: &Path, text: &str, p: &mut Problems<'_>) -> Option<GateConfig> {
         file.tenant.domain.span().start,
         crate::auth::base_url(file.tenant.domain.get_ref()),
     );
-    let audience = file.tenant.audience.get_ref().trim().to_string();
-    if audience.is_empty() {
-        p.at(
-            file.tenant.audience.span().start,
-            "`audience` is empty: give the identifier of the gate's Auth0 API",
-        );
-    }
-
-    let ciba_client = client_of("clients.ciba", &file.clients.ciba, &relative, p);
-    let token_vault_client = client_of(
-        "clients.token_vault",
-        &file.clients.token_vault,
-        &relative,
-        p,
-    );
-    if let (Some(a), Some(b)) = (&ciba_client, &token_vault_client)
-        && a.client_id == b.client_id
-    {
-        p.at(
-            file.clients.token_vault.span().start,
-            "the CIBA client and the Token Vault client are the same application; Auth0 documents no client holding both grants (a first-party app with CIBA, and the Custom API Client linked to the gate's API)",
-        );
-    }
+    let audience = audience_of(&file.tenant.audience, p);
+    let (ciba_client, token_vault_client) = clients_of(&file.clients, &relative, p);
 
     let rules_path = relative(file.rules.path.get_ref());
     let rules = rules_of(&rules_path, &file.rules, p);
 
     let tiers = tiers_of(&file.tiers, rules.as_ref(), p);
 
-    let allowed_sources: Vec<String> = file
-        .sources
-        .allow
-        .get_ref()
-        .iter()
-        .map(|s| source_entry(s, dir))
-        .collect();
-    if allowed_sources.is_empty() {
-        p.at(
-            file.sources.allow.span().start,
-            "`allow` is empty: the gate would refuse every source",
-        );
-    }
+    let allowed_sources = allowed_sources_of(&file.sources.allow, dir, p);
 
     let signing_key_path = relative(file.signing.key.get_ref());
     let signing_key = p
@@ -317,18 +284,7 @@ fn check(path: &Path, text: &str, p: &mut Problems<'_>) -> Option<GateConfig> {
         Some(url) => audit_of(url, dir, p),
     };
 
-    let mut notify = Vec::new();
-    if let Some(recipients) = &file.notify.recipients {
-        for r in recipients.get_ref() {
-            if !r.contains('@') || r.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                p.at(
-                    recipients.span().start,
-                    format!("`{r}` is not an e-mail address"),
-                );
-            }
-            notify.push(r.clone());
-        }
-    }
+    let notify = notify_of(&file.notify, p);
 
     let (signing_key, signing_key_path) = signing_key?;
     Some(GateConfig {
@@ -347,6 +303,73 @@ fn check(path: &Path, text: &str, p: &mut Problems<'_>) -> Option<GateConfig> {
         audit: audit?,
         notify,
     })
+}
+
+/// The gate's Auth0 API identifier, trimmed; an empty one is a problem.
+fn audience_of(audience: &Spanned<String>, p: &mut Problems<'_>) -> String {
+    let trimmed = audience.get_ref().trim().to_string();
+    if trimmed.is_empty() {
+        p.at(
+            audience.span().start,
+            "`audience` is empty: give the identifier of the gate's Auth0 API",
+        );
+    }
+    trimmed
+}
+
+/// The CIBA client and the Token Vault client, which must be two applications.
+fn clients_of(
+    clients: &ClientsFile,
+    relative: &dyn Fn(&str) -> PathBuf,
+    p: &mut Problems<'_>,
+) -> (Option<Confidential>, Option<Confidential>) {
+    let ciba_client = client_of("clients.ciba", &clients.ciba, relative, p);
+    let token_vault_client = client_of("clients.token_vault", &clients.token_vault, relative, p);
+    if let (Some(a), Some(b)) = (&ciba_client, &token_vault_client)
+        && a.client_id == b.client_id
+    {
+        p.at(
+            clients.token_vault.span().start,
+            "the CIBA client and the Token Vault client are the same application; Auth0 documents no client holding both grants (a first-party app with CIBA, and the Custom API Client linked to the gate's API)",
+        );
+    }
+    (ciba_client, token_vault_client)
+}
+
+/// The `[sources] allow` entries, resolved against the config's directory; none is a problem.
+fn allowed_sources_of(
+    allow: &Spanned<Vec<String>>,
+    dir: &Path,
+    p: &mut Problems<'_>,
+) -> Vec<String> {
+    let allowed: Vec<String> = allow
+        .get_ref()
+        .iter()
+        .map(|s| source_entry(s, dir))
+        .collect();
+    if allowed.is_empty() {
+        p.at(
+            allow.span().start,
+            "`allow` is empty: the gate would refuse every source",
+        );
+    }
+    allowed
+}
+
+/// The summary mail's recipients; each must look like an e-mail address.
+fn notify_of(notify: &NotifyFile, p: &mut Problems<'_>) -> Vec<String> {
+    let Some(recipients) = &notify.recipients else {
+        return Vec::new();
+    };
+    for r in recipients.get_ref() {
+        if !r.contains('@') || r.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            p.at(
+                recipients.span().start,
+                format!("`{r}` is not an e-mail address"),
+            );
+        }
+    }
+    recipients.get_ref().clone()
 }
 
 /// A CSV path is made absolute against the config's directory; anything without a path
@@ -372,6 +395,22 @@ fn client_of(
         p.at(at, format!("[{table}] `client_id` is not a client id"));
         return None;
     }
+    if let Err(why) = one_credential(table, c) {
+        p.at(at, why);
+        return None;
+    }
+    let alg = match alg_of(table, c) {
+        Ok(alg) => alg,
+        Err(why) => {
+            p.at(at, why);
+            return None;
+        }
+    };
+    p.take(at, credential_of(table, c, alg, relative))
+}
+
+/// Exactly one place to read the credential from, so the gate never guesses which one wins.
+fn one_credential(table: &str, c: &ClientFile) -> std::result::Result<(), String> {
     let given: Vec<&str> = [
         ("secret_env", &c.secret_env),
         ("secret_file", &c.secret_file),
@@ -382,16 +421,35 @@ fn client_of(
     .filter(|(_, v)| v.is_some())
     .map(|(k, _)| *k)
     .collect();
-    if given.len() != 1 {
-        p.at(
-            at,
-            format!(
-                "[{table}] needs exactly one of secret_env, secret_file, key_env, key_file (found {})",
-                if given.is_empty() { "none".to_string() } else { given.join(", ") }
-            ),
-        );
-        return None;
+    if given.len() == 1 {
+        return Ok(());
     }
+    Err(format!(
+        "[{table}] needs exactly one of secret_env, secret_file, key_env, key_file (found {})",
+        if given.is_empty() {
+            "none".to_string()
+        } else {
+            given.join(", ")
+        }
+    ))
+}
+
+/// The private-key JWT's algorithm (RS256 when not given).
+fn alg_of(table: &str, c: &ClientFile) -> std::result::Result<Alg, String> {
+    match c.alg.as_deref() {
+        None => Ok(Alg::Rs256),
+        Some(a) => Alg::parse(a)
+            .ok_or_else(|| format!("[{table}] `alg`: `{a}` is not RS256, RS384 or PS256")),
+    }
+}
+
+/// Reads the one credential `c` names (checked by `one_credential`) and builds the client.
+fn credential_of(
+    table: &str,
+    c: &ClientFile,
+    alg: Alg,
+    relative: &dyn Fn(&str) -> PathBuf,
+) -> Result<Confidential> {
     let from_env = |var: &str| {
         crate::env::var(var).ok_or_else(|| {
             Error::input(format!(
@@ -401,21 +459,8 @@ fn client_of(
         })
     };
     let from_file = |file: &str| client::read_private(&format!("[{table}]"), &relative(file));
-    let alg = match c.alg.as_deref() {
-        None => Alg::Rs256,
-        Some(a) => match Alg::parse(a) {
-            Some(alg) => alg,
-            None => {
-                p.at(
-                    at,
-                    format!("[{table}] `alg`: `{a}` is not RS256, RS384 or PS256"),
-                );
-                return None;
-            }
-        },
-    };
     let origin = format!("[{table}] key");
-    let built = if let Some(var) = &c.secret_env {
+    if let Some(var) = &c.secret_env {
         from_env(var).map(|s| Confidential::with_secret(&c.client_id, SecretString::from(s)))
     } else if let Some(file) = &c.secret_file {
         from_file(file).map(|s| {
@@ -426,8 +471,7 @@ fn client_of(
     } else {
         let file = c.key_file.as_deref().unwrap_or_default();
         from_file(file).and_then(|pem| Confidential::with_key_pem(&c.client_id, &pem, alg, &origin))
-    };
-    p.take(at, built)
+    }
 }
 
 fn rules_of(path: &Path, rules: &RulesFile, p: &mut Problems<'_>) -> Option<RuleSet> {

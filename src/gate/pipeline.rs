@@ -117,16 +117,7 @@ pub fn write(
         source: source.as_mut(),
         approver: &approved,
         plan_file: None,
-        delegation: vec![Delegation {
-            agent: "planner".into(),
-            on_behalf_of: requester.clone(),
-            scope: "plan (no source credentials)".into(),
-            granted_scope: None,
-            token_ref: None,
-            jti: None,
-            expires_at: None,
-            via: ENFORCED_BY_GATE.into(),
-        }],
+        delegation: vec![planner_delegation(&requester)],
         notifier: notifier.as_mut(),
         circumstances,
         summarise: |_| String::new(),
@@ -150,6 +141,21 @@ pub fn write(
             Ok((receipt, Some(e)))
         }
         Err(e) => Err(e),
+    }
+}
+
+/// The receipt's record that the plan was made on the requester's behalf without source
+/// credentials, and enforced by the gate.
+fn planner_delegation(requester: &str) -> Delegation {
+    Delegation {
+        agent: "planner".into(),
+        on_behalf_of: requester.to_string(),
+        scope: "plan (no source credentials)".into(),
+        granted_scope: None,
+        token_ref: None,
+        jti: None,
+        expires_at: None,
+        via: ENFORCED_BY_GATE.into(),
     }
 }
 

@@ -152,31 +152,7 @@ async fn wait_for_approvals(gate: &Arc<Gate>, mut r: Record) -> Result<()> {
             return Ok(());
         }
     }
-    let mut polls = JoinSet::new();
-    for req in &r.requests {
-        let answered = r
-            .view
-            .approvers
-            .iter()
-            .any(|a| a.sub == req.approver && a.state != AnswerState::Pending);
-        if answered {
-            continue;
-        }
-        let seconds_left = u64::try_from(req.expires_at - now_unix()).unwrap_or(0);
-        let pending = Pending::resume(
-            &req.approver,
-            SecretString::from(req.auth_req_id.clone()),
-            seconds_left,
-            req.interval,
-        );
-        let g = Arc::clone(gate);
-        polls.spawn(async move {
-            let approver = pending.approver.clone();
-            let reference = pending.reference.clone();
-            let result = g.ciba.wait(pending, None, &|_, _| {}).await;
-            (approver, reference, result)
-        });
-    }
+    let mut polls = poll_unanswered(gate, &r);
     let deadline = tokio::time::Instant::now()
         + Duration::from_secs(u64::try_from(r.expires_at - now_unix()).unwrap_or(0));
     loop {
@@ -207,6 +183,40 @@ async fn wait_for_approvals(gate: &Arc<Gate>, mut r: Record) -> Result<()> {
             }
         }
     }
+}
+
+/// One poll of its CIBA request per approver who has not answered yet (resumed after a
+/// restart from the stored requests); each yields the approver, the reference and the answer.
+fn poll_unanswered(
+    gate: &Arc<Gate>,
+    r: &Record,
+) -> JoinSet<(String, String, Result<crate::auth::ciba::Approval>)> {
+    let mut polls = JoinSet::new();
+    for req in &r.requests {
+        let answered = r
+            .view
+            .approvers
+            .iter()
+            .any(|a| a.sub == req.approver && a.state != AnswerState::Pending);
+        if answered {
+            continue;
+        }
+        let seconds_left = u64::try_from(req.expires_at - now_unix()).unwrap_or(0);
+        let pending = Pending::resume(
+            &req.approver,
+            SecretString::from(req.auth_req_id.clone()),
+            seconds_left,
+            req.interval,
+        );
+        let g = Arc::clone(gate);
+        polls.spawn(async move {
+            let approver = pending.approver.clone();
+            let reference = pending.reference.clone();
+            let result = g.ciba.wait(pending, None, &|_, _| {}).await;
+            (approver, reference, result)
+        });
+    }
+    polls
 }
 
 /// Sends one CIBA request to each selected approver and stores them.
@@ -278,48 +288,58 @@ async fn answer(
         Err(e) => Err((AnswerState::Expired, e)),
     };
     let updated = update(gate, &r.view.id, move |r| {
-        if r.status() != ApplyStatus::PendingApproval {
-            return;
-        }
-        let selection = Selection {
-            approvers: r.view.approvers.iter().map(|a| a.sub.clone()).collect(),
-            required: r.view.required,
-            expiry_seconds: 0,
-            distinct_from_requester: r.distinct_from_requester,
-        };
-        let state = match &outcome {
-            Ok(()) if policy::may_count(&selection, &r.view.requester, &approver) => {
-                if !r.approvals.iter().any(|a| a.sub == approver) {
-                    r.approvals.push(Approval {
-                        sub: approver.clone(),
-                        reference: reference.clone(),
-                        at: crate::apply::executor::now_text(),
-                    });
-                }
-                AnswerState::Approved
-            }
-            Ok(()) => AnswerState::Denied,
-            Err((state, _)) => *state,
-        };
-        for a in r.view.approvers.iter_mut().filter(|a| a.sub == approver) {
-            a.state = state;
-        }
-        let status = policy::settle(r.view.required, &r.view.approvers);
-        r.view.status = status;
-        match status {
-            ApplyStatus::Approved => r.approved_at = Some(now_unix()),
-            ApplyStatus::Denied | ApplyStatus::Expired => {
-                let why = match &outcome {
-                    Err((_, e)) => body_of(status.name(), e),
-                    Ok(()) => ErrorBody::new(status.name(), "too few approvals"),
-                };
-                r.view.error = Some(why);
-            }
-            _ => {}
+        if r.status() == ApplyStatus::PendingApproval {
+            record_answer(r, &approver, &reference, &outcome);
         }
     })
     .await?;
     Ok(updated.map(|r| r.status()))
+}
+
+/// Marks the approver's answer on a pending apply (an approval counts only if the policy lets
+/// this approver count) and settles its status.
+fn record_answer(
+    r: &mut Record,
+    approver: &str,
+    reference: &str,
+    outcome: &std::result::Result<(), (AnswerState, Error)>,
+) {
+    let selection = Selection {
+        approvers: r.view.approvers.iter().map(|a| a.sub.clone()).collect(),
+        required: r.view.required,
+        expiry_seconds: 0,
+        distinct_from_requester: r.distinct_from_requester,
+    };
+    let state = match outcome {
+        Ok(()) if policy::may_count(&selection, &r.view.requester, approver) => {
+            if !r.approvals.iter().any(|a| a.sub == approver) {
+                r.approvals.push(Approval {
+                    sub: approver.to_string(),
+                    reference: reference.to_string(),
+                    at: crate::apply::executor::now_text(),
+                });
+            }
+            AnswerState::Approved
+        }
+        Ok(()) => AnswerState::Denied,
+        Err((state, _)) => *state,
+    };
+    for a in r.view.approvers.iter_mut().filter(|a| a.sub == approver) {
+        a.state = state;
+    }
+    let status = policy::settle(r.view.required, &r.view.approvers);
+    r.view.status = status;
+    match status {
+        ApplyStatus::Approved => r.approved_at = Some(now_unix()),
+        ApplyStatus::Denied | ApplyStatus::Expired => {
+            let why = match outcome {
+                Err((_, e)) => body_of(status.name(), e),
+                Ok(()) => ErrorBody::new(status.name(), "too few approvals"),
+            };
+            r.view.error = Some(why);
+        }
+        _ => {}
+    }
 }
 
 async fn expire(gate: &Arc<Gate>, id: &str) -> Result<()> {

@@ -154,16 +154,19 @@ impl Verifier {
         scope: &str,
         now: i64,
     ) -> Result<Requester, Rejection> {
-        let token = authorization
-            .and_then(|h| {
-                h.strip_prefix("Bearer ")
-                    .or_else(|| h.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                unauthorized("no bearer token: send `Authorization: Bearer <access token>`")
-            })?;
+        let token = bearer(authorization)?;
+        let claims = self.signed_claims(token).await?;
+        self.check_claims(&claims, now)?;
+        check_scope(&claims, scope)?;
+        Ok(Requester {
+            sub: claims.sub,
+            token: SecretString::from(token.to_string()),
+            expires_at: claims.exp,
+        })
+    }
+
+    /// The claims of a JWT whose RS256 signature verifies against a key the tenant publishes.
+    async fn signed_claims(&self, token: &str) -> Result<Claims, Rejection> {
         let mut parts = token.split('.');
         let (Some(header), Some(payload), Some(signature), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
@@ -189,8 +192,11 @@ impl Verifier {
         RsaPublicKeyComponents { n: &n, e: &e }
             .verify(&RSA_PKCS1_2048_8192_SHA256, signed.as_bytes(), &signature)
             .map_err(|_| unauthorized("the token's signature does not verify"))?;
-        let claims: Claims =
-            decode_json(payload).ok_or_else(|| unauthorized("unreadable token claims"))?;
+        decode_json(payload).ok_or_else(|| unauthorized("unreadable token claims"))
+    }
+
+    /// This tenant's token, for this gate's API, valid now, naming its subject.
+    fn check_claims(&self, claims: &Claims, now: i64) -> Result<(), Rejection> {
         if claims.iss != self.issuer {
             return Err(unauthorized(format!(
                 "issued by `{}`, not this tenant",
@@ -212,21 +218,7 @@ impl Verifier {
         if claims.sub.is_empty() {
             return Err(unauthorized("the token has no subject"));
         }
-        let granted = claims
-            .scope
-            .split_whitespace()
-            .chain(claims.permissions.iter().map(String::as_str))
-            .any(|s| s == scope);
-        if !granted {
-            return Err(Rejection::Forbidden(format!(
-                "the token does not grant `{scope}`"
-            )));
-        }
-        Ok(Requester {
-            sub: claims.sub,
-            token: SecretString::from(token.to_string()),
-            expires_at: claims.exp,
-        })
+        Ok(())
     }
 
     /// The key for `kid`, fetching the JWKS when the cache is stale or does not know the kid.
@@ -282,6 +274,33 @@ impl Verifier {
             })
             .collect())
     }
+}
+
+/// The token of an `Authorization: Bearer` header value.
+fn bearer(authorization: Option<&str>) -> Result<&str, Rejection> {
+    authorization
+        .and_then(|h| {
+            h.strip_prefix("Bearer ")
+                .or_else(|| h.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| unauthorized("no bearer token: send `Authorization: Bearer <access token>`"))
+}
+
+/// Whether the token grants `scope`, as a word of its `scope` claim or an RBAC permission.
+fn check_scope(claims: &Claims, scope: &str) -> Result<(), Rejection> {
+    let granted = claims
+        .scope
+        .split_whitespace()
+        .chain(claims.permissions.iter().map(String::as_str))
+        .any(|s| s == scope);
+    if !granted {
+        return Err(Rejection::Forbidden(format!(
+            "the token does not grant `{scope}`"
+        )));
+    }
+    Ok(())
 }
 
 /// The length of `header.payload`, the part the signature covers.

@@ -239,31 +239,50 @@ fn violations(src: &Path) -> Vec<String> {
     out
 }
 
-/// `commands/x.rs` using `crate::commands::y` or `super::y`: shared code belongs in a stage.
+/// A command (`commands/x.rs`, or any file of a `commands/x/` folder) using `crate::commands::y`
+/// or reaching `y` through `super::`: shared code belongs in a stage or in `commands/context`.
 fn command_cross_imports(src: &Path) -> Vec<String> {
     let dir = src.join("commands");
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return Vec::new();
     };
-    let mut names: Vec<String> = entries
+    let names: BTreeSet<String> = entries
         .filter_map(|e| e.ok()?.path().file_stem()?.to_str().map(str::to_string))
         // The run-context builder is shared by every command and is not one itself.
         .filter(|n| n != "mod" && n != "context")
         .collect();
-    names.sort();
+    let mut files = Vec::new();
+    rust_files(&dir, &mut files);
+    files.sort();
     let mut out = Vec::new();
-    for name in &names {
-        let text = std::fs::read_to_string(dir.join(format!("{name}.rs"))).unwrap_or_default();
+    for file in files {
+        let rel = file.strip_prefix(&dir).expect("under commands/");
+        let path = rel.with_extension("");
+        let module: Vec<&str> = path
+            .iter()
+            .filter_map(|c| c.to_str())
+            .filter(|c| *c != "mod")
+            .collect();
+        let Some(name) = module.first().map(|n| n.to_string()) else {
+            continue;
+        };
+        if !names.contains(&name) {
+            continue;
+        }
+        // `super::` as many times as the file sits below `commands/` reaches `commands::`.
+        let to_commands = "super::".repeat(module.len());
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
         for (i, line) in text.lines().enumerate() {
             let code = line.split("//").next().unwrap_or("");
             let used = [
                 modules_after(code, "commands::"),
-                modules_after(code, "super::"),
+                modules_after(code, &to_commands),
             ]
             .concat();
-            for other in names.iter().filter(|o| *o != name && used.contains(o)) {
+            for other in names.iter().filter(|o| **o != name && used.contains(o)) {
                 out.push(format!(
-                    "src/commands/{name}.rs:{}: command `{name}` imports command `{other}`: commands never import each other",
+                    "src/commands/{}:{}: command `{name}` imports command `{other}`: commands never import each other",
+                    rel.display(),
                     i + 1
                 ));
             }
@@ -379,10 +398,16 @@ fn the_checker_catches_each_kind_of_violation() {
         "use crate::commands::{apply, plan::make};\n",
     );
     write("commands/apply.rs", "pub fn helper() {}\n");
+    write("commands/gate/mod.rs", "mod serve;\n");
+    write(
+        "commands/gate/serve.rs",
+        "use super::super::plan::make;\nuse super::check;\n",
+    );
     write("mystery.rs", "use crate::error::Error;\n");
     let found = violations(src);
     let expect = [
         "src/apply/mod.rs:3: `apply` (layer 3) imports `cli` (layer 4): imports only go down",
+        "src/commands/gate/serve.rs:1: command `gate` imports command `plan`: commands never import each other",
         "src/commands/plan.rs:1: command `plan` imports command `apply`: commands never import each other",
         "src/commands/rollback.rs:1: command `rollback` imports command `apply`: commands never import each other",
         "src/commands/rollback.rs:1: command `rollback` imports command `plan`: commands never import each other",

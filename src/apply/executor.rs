@@ -560,10 +560,12 @@ pub(crate) fn batch(catalog: &Catalog, plan: &Plan) -> WriteBatch {
     let mut batch = WriteBatch::default();
     let mut new_rows: BTreeMap<&str, Vec<(String, String)>> = BTreeMap::new();
     for op in plan.operations.iter().filter(|o| o.is_write()) {
+        // Once per operation: deriving the action reads all its changes.
+        let creating = crate::plan::derive::action(op, catalog) == "create_product";
         for c in &op.changes {
             let field = catalog.field_of(&c.field);
             let after = value::to_text(field, &c.after);
-            if crate::plan::derive::action(op, catalog) == "create_product" {
+            if creating {
                 new_rows
                     .entry(c.key.as_str())
                     .or_default()

@@ -17,7 +17,7 @@ use crate::catalog::{Catalog, CellRef, CellWrite, Field, WriteBatch, value};
 use crate::error::{Error, Kind, Result};
 use crate::parse::InventoryState;
 use crate::plan::facts::Circumstances;
-use crate::plan::{Change, Plan, score};
+use crate::plan::{ChangeRef, Plan, score};
 use crate::policy::RuleSet;
 use crate::receipt::{
     ApprovalRecord, Check, Delegation, Outcome, Receipt, ReceiptOperation, Timings, VerifiedChange,
@@ -254,8 +254,8 @@ fn rollback_message(catalog: &Catalog, plan: &Plan, names: &str, rollback: &Resu
     // Rows the plan appended stay: an update cannot delete a row.
     let created: Vec<&str> = plan
         .write_changes()
-        .filter(|c| catalog.row_of(&c.key).is_none())
-        .map(|c| c.key.as_str())
+        .filter(|c| catalog.row_of(c.key).is_none())
+        .map(|c| c.key)
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
@@ -448,12 +448,12 @@ pub fn catalog_change(catalog: &Catalog, plan: &Plan) -> Option<String> {
     }
     let changed: Vec<String> = plan
         .write_changes()
-        .filter(|c| catalog.row_of(&c.key).is_some())
+        .filter(|c| catalog.row_of(c.key).is_some())
         .filter(|c| {
-            let field = catalog.field_of(&c.field);
-            let planned = value::to_text(field, &c.before);
+            let field = catalog.field_of(c.field);
+            let planned = value::to_text(field, &c.before());
             catalog
-                .lookup(&c.key, &c.field)
+                .lookup(c.key, c.field)
                 .is_none_or(|now| !value::same(field, &planned, now))
         })
         .map(|c| format!("{} {}", c.key, c.field))
@@ -471,13 +471,13 @@ pub(crate) fn check_values(catalog: &Catalog, plan: &Plan) -> Result<()> {
     for op in plan.operations.iter().filter(|o| o.is_write()) {
         let creating = crate::plan::derive::action(op, catalog) == "create_product";
         for c in &op.changes {
-            let field = catalog.field_of(&c.field).ok_or_else(|| {
+            let field = catalog.field_of(c.field).ok_or_else(|| {
                 Error::input(format!(
                     "the plan changes column `{}`, which the catalog does not have",
                     c.field
                 ))
             })?;
-            if creating != catalog.row_of(&c.key).is_none() {
+            if creating != catalog.row_of(c.key).is_none() {
                 let why = if creating {
                     "already exists"
                 } else {
@@ -488,20 +488,20 @@ pub(crate) fn check_values(catalog: &Catalog, plan: &Plan) -> Result<()> {
                 );
             }
             if !creating {
-                let now = catalog.lookup(&c.key, &c.field).unwrap_or_default();
-                if !value::same(Some(field), &value::to_text(Some(field), &c.before), now) {
+                let now = catalog.lookup(c.key, c.field).unwrap_or_default();
+                if !value::same(Some(field), &value::to_text(Some(field), &c.before()), now) {
                     return Err(Error::stale(format!(
                         "{} {}: the plan says it was `{}`, the catalog holds `{now}`",
                         c.key,
                         c.field,
-                        value::show(&c.before)
+                        value::show(&c.before())
                     )));
                 }
             }
-            valid_after(field, &c.after).map_err(|why| {
+            valid_after(field, &c.after()).map_err(|why| {
                 Error::input(format!(
                     "the plan would write {} to {} {}: {why}",
-                    value::show(&c.after),
+                    value::show(&c.after()),
                     c.key,
                     c.field
                 ))
@@ -563,18 +563,18 @@ pub(crate) fn batch(catalog: &Catalog, plan: &Plan) -> WriteBatch {
         // Once per operation: deriving the action reads all its changes.
         let creating = crate::plan::derive::action(op, catalog) == "create_product";
         for c in &op.changes {
-            let field = catalog.field_of(&c.field);
-            let after = value::to_text(field, &c.after);
+            let field = catalog.field_of(c.field);
+            let after = value::to_text(field, &c.after());
             if creating {
                 new_rows
-                    .entry(c.key.as_str())
+                    .entry(c.key)
                     .or_default()
-                    .push((c.field.clone(), after));
+                    .push((c.field.to_string(), after));
             } else {
                 batch.updates.push(CellWrite {
-                    key: c.key.clone(),
-                    field: c.field.clone(),
-                    before: value::to_text(field, &c.before),
+                    key: c.key.to_string(),
+                    field: c.field.to_string(),
+                    before: value::to_text(field, &c.before()),
                     after,
                 });
             }
@@ -624,7 +624,7 @@ pub(crate) fn read_back(
     catalog: &Catalog,
     plan: &Plan,
 ) -> Result<Verified> {
-    let cells: Vec<CellRef> = plan.write_changes().map(Change::cell).collect();
+    let cells: Vec<CellRef> = plan.write_changes().map(|c| c.cell()).collect();
     let mut actual = source.read_cells(&cells)?.into_iter();
     Ok(plan
         .operations
@@ -643,9 +643,10 @@ pub(crate) fn read_back(
         .collect())
 }
 
-fn verify(catalog: &Catalog, c: &Change, actual: Option<String>) -> VerifiedChange {
-    let field = catalog.field_of(&c.field);
-    let expected = value::to_text(field, &c.after);
+fn verify(catalog: &Catalog, c: ChangeRef, actual: Option<String>) -> VerifiedChange {
+    let field = catalog.field_of(c.field);
+    let after = c.after();
+    let expected = value::to_text(field, &after);
     let check = match &actual {
         None => Check::Fail,
         Some(a) => match value::compare(field, &expected, a) {
@@ -655,10 +656,10 @@ fn verify(catalog: &Catalog, c: &Change, actual: Option<String>) -> VerifiedChan
         },
     };
     VerifiedChange {
-        key: c.key.clone(),
-        field: c.field.clone(),
-        before: c.before.clone(),
-        after: c.after.clone(),
+        key: c.key.to_string(),
+        field: c.field.to_string(),
+        before: c.before(),
+        after,
         actual: actual.map_or(Value::Null, |a| value::typed(field, &a)),
         check,
     }

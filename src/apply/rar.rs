@@ -45,8 +45,8 @@ pub fn authorization_details(plan: &Plan) -> Value {
                 "{} {}: {} \u{2192} {}",
                 c.key,
                 c.field,
-                crate::catalog::value::show(&c.before),
-                crate::catalog::value::show(&c.after)
+                crate::catalog::value::show(&c.before()),
+                crate::catalog::value::show(&c.after())
             )
         })
         .collect();

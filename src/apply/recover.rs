@@ -16,7 +16,7 @@ use super::executor::{self, Verified};
 use crate::audit::{AuditStore, JournalEntry, state};
 use crate::catalog::{CellRef, value};
 use crate::error::{Error, Result};
-use crate::plan::{Change, Plan};
+use crate::plan::Plan;
 use crate::receipt::{self, ApprovalRecord, Check, Delegation, Timings};
 use crate::source::Source;
 
@@ -129,13 +129,13 @@ fn tally(
     catalog: &crate::catalog::Catalog,
     source: &mut dyn Source,
 ) -> Result<(usize, usize, Vec<String>)> {
-    let cells: Vec<CellRef> = plan.write_changes().map(Change::cell).collect();
+    let cells: Vec<CellRef> = plan.write_changes().map(|c| c.cell()).collect();
     let current = source.read_cells(&cells)?;
     let (mut at_before, mut at_after, mut other) = (0, 0, Vec::new());
     for (change, now) in plan.write_changes().zip(&current) {
-        let field = catalog.field_of(&change.field);
-        let before = value::to_text(field, &change.before);
-        let after = value::to_text(field, &change.after);
+        let field = catalog.field_of(change.field);
+        let before = value::to_text(field, &change.before());
+        let after = value::to_text(field, &change.after());
         match now {
             Some(n) if value::same(field, &after, n) => at_after += 1,
             Some(n) if value::same(field, &before, n) => at_before += 1,

@@ -50,10 +50,10 @@ fn operation(op: &Operation, colour: bool) -> String {
         let mut t = table(&["Key", "Field", "Before", "After"]);
         for c in &op.changes {
             t.add_row(vec![
-                escape(&c.key),
-                escape(&c.field),
-                show(&c.before),
-                show(&c.after),
+                escape(c.key),
+                escape(c.field),
+                show(&c.before()),
+                show(&c.after()),
             ]);
         }
         out.push_str(&t.to_string());

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::{Value, json};
 
-use super::{Agent, Change, Operation, resolve};
+use super::{Agent, Change, Changes, Operation, resolve};
 use crate::catalog::{Catalog, Field, value};
 use crate::error::{Error, Result};
 use crate::parse::{Intent, InventoryState, PriceChange};
@@ -109,11 +109,16 @@ impl Builder<'_> {
                 self.push("create_product", label, changes, Agent::Writer)?;
             }
             Intent::Read { .. } => {
-                self.push("read", format!("read {what}"), Vec::new(), Agent::Reader)?;
+                self.push(
+                    "read",
+                    format!("read {what}"),
+                    Changes::new(),
+                    Agent::Reader,
+                )?;
             }
             Intent::Notify { message } => {
                 let label = format!("notify: {message}");
-                self.push("notify", label, Vec::new(), Agent::Notifier)?;
+                self.push("notify", label, Changes::new(), Agent::Notifier)?;
             }
         }
         Ok(())
@@ -168,7 +173,7 @@ impl Builder<'_> {
             Ok(value::money_json(new))
         })?;
         for c in &changes {
-            if let Some(r) = catalog.row_of(&c.key) {
+            if let Some(r) = catalog.row_of(c.key) {
                 if self.base_read.contains(&r) {
                     return Err(depends(catalog, r));
                 }
@@ -238,43 +243,38 @@ impl Builder<'_> {
     }
 
     /// Drops changes an earlier clause already makes and refuses changes that contradict one.
-    fn dedupe(&mut self, changes: Vec<Change>) -> Result<Vec<Change>> {
+    fn dedupe(&mut self, changes: Changes) -> Result<Changes> {
         if !self.track {
             return Ok(changes);
         }
-        let mut kept = Vec::with_capacity(changes.len());
-        for change in changes {
-            let cell = (change.key.clone(), change.field.clone());
+        let mut kept = Changes::with_capacity(changes.len());
+        for change in &changes {
+            let cell = (change.key.to_string(), change.field.to_string());
+            let after = change.after();
             if let Some(earlier) = self.written.get(&cell) {
-                let field = self.catalog.field_of(&change.field);
+                let field = self.catalog.field_of(change.field);
                 if value::same(
                     field,
                     &value::to_text(field, earlier),
-                    &value::to_text(field, &change.after),
+                    &value::to_text(field, &after),
                 ) {
                     continue;
                 }
                 return Err(Error::input(format!(
                     "two parts of the request set {} of {} to different values ({} and {}); nothing was planned",
-                    change.field, change.key, earlier, change.after
+                    change.field, change.key, earlier, after
                 ))
                 .hint("make one request per change"));
             }
-            self.written.insert(cell, change.after.clone());
-            kept.push(change);
+            self.written.insert(cell, after.clone());
+            kept.push(change.key, change.field, change.before(), after);
         }
         Ok(kept)
     }
 
     /// Adds an operation without the changes earlier clauses already make; a write with
     /// nothing left to change is not listed.
-    fn push(
-        &mut self,
-        action: &str,
-        label: String,
-        changes: Vec<Change>,
-        agent: Agent,
-    ) -> Result<()> {
+    fn push(&mut self, action: &str, label: String, changes: Changes, agent: Agent) -> Result<()> {
         let changes = self.dedupe(changes)?;
         if agent == Agent::Writer && changes.is_empty() {
             return Ok(());
@@ -329,7 +329,7 @@ fn changes(
     rows: &[usize],
     field: Field,
     after: impl Fn(usize) -> Result<Value>,
-) -> Result<Vec<Change>> {
+) -> Result<Changes> {
     let header = catalog.header(field).ok_or_else(|| {
         Error::input(format!(
             "the catalog has no {} column",
@@ -338,19 +338,19 @@ fn changes(
     })?;
     // Sized once and trimmed after: growth by doubling would hold up to twice the changes of a
     // bulk plan (a change is over 100 bytes).
-    let mut out = Vec::with_capacity(rows.len());
+    let mut out = Changes::with_capacity(rows.len());
     for &row in rows {
         let current = catalog.cell(row, field);
         let new = after(row)?;
         if value::same(Some(field), current, &value::to_text(Some(field), &new)) {
             continue;
         }
-        out.push(Change {
-            key: catalog.key(row).to_string(),
-            field: header.to_string(),
-            before: value::typed(Some(field), current),
-            after: new,
-        });
+        out.push(
+            catalog.key(row),
+            header,
+            value::typed(Some(field), current),
+            new,
+        );
     }
     out.shrink_to_fit();
     Ok(out)
@@ -363,7 +363,7 @@ fn create(
     category: &str,
     price: Decimal,
     inventory: Option<InventoryState>,
-) -> Result<Vec<Change>> {
+) -> Result<Changes> {
     if let Some(row) = resolve::key_row(catalog, sku) {
         return Err(Error::input(format!(
             "{sku} already exists ({}); a new product needs a new SKU, nothing was planned",

@@ -16,16 +16,16 @@ pub fn action(op: &Operation, catalog: &Catalog) -> String {
         Agent::Notifier => return "notify".into(),
         Agent::Writer => {}
     }
-    if !op.changes.is_empty() && op.changes.iter().all(|c| catalog.row_of(&c.key).is_none()) {
+    if !op.changes.is_empty() && op.changes.iter().all(|c| catalog.row_of(c.key).is_none()) {
         return "create_product".into();
     }
     // A bulk operation repeats one header: look each run of it up once.
     let mut fields: HashSet<Option<Field>> = HashSet::new();
     let mut last_header: Option<&str> = None;
     for c in &op.changes {
-        if last_header != Some(c.field.as_str()) {
-            fields.insert(catalog.field_of(&c.field));
-            last_header = Some(&c.field);
+        if last_header != Some(c.field) {
+            fields.insert(catalog.field_of(c.field));
+            last_header = Some(c.field);
         }
     }
     let only = |f: Field| fields.len() == 1 && fields.contains(&Some(f));
@@ -72,7 +72,7 @@ pub fn label(op: &Operation, catalog: &Catalog) -> String {
         let afters: BTreeSet<String> = op
             .changes
             .iter()
-            .map(|c| value::to_text(catalog.field_of(&c.field), &c.after))
+            .map(|c| value::to_text(catalog.field_of(c.field), &c.after()))
             .collect();
         (afters.len() == 1).then(|| afters.into_iter().next().unwrap_or_default())
     };
@@ -101,9 +101,10 @@ pub fn label(op: &Operation, catalog: &Catalog) -> String {
 
 /// Whether the operation writes more than one row (without collecting its keys).
 fn more_than_one_key(op: &Operation) -> bool {
-    op.changes
-        .split_first()
-        .is_some_and(|(first, rest)| rest.iter().any(|c| c.key != first.key))
+    let mut changes = op.changes.iter();
+    changes
+        .next()
+        .is_some_and(|first| changes.any(|c| c.key != first.key))
 }
 
 /// The distinct keys an operation writes, in order of first appearance.
@@ -111,7 +112,7 @@ fn keys(op: &Operation) -> Vec<&str> {
     let mut seen = BTreeSet::new();
     op.changes
         .iter()
-        .map(|c| c.key.as_str())
+        .map(|c| c.key)
         .filter(|k| seen.insert(*k))
         .collect()
 }
@@ -121,9 +122,9 @@ fn keys(op: &Operation) -> Vec<&str> {
 fn promo_depth(op: &Operation, catalog: &Catalog) -> Option<Decimal> {
     let mut depth = None;
     for c in &op.changes {
-        let row = catalog.row_of(&c.key)?;
+        let row = catalog.row_of(c.key)?;
         let base = value::parse_money(catalog.cell(row, Field::BasePrice))?;
-        let promo = value::parse_money(&value::to_text(Some(Field::PromoPrice), &c.after))?;
+        let promo = value::parse_money(&value::to_text(Some(Field::PromoPrice), &c.after()))?;
         if base <= Decimal::ZERO {
             return None;
         }

@@ -138,7 +138,7 @@ pub fn derive(op: &Operation, catalog: &Catalog, ctx: &PlanContext) -> Map<Strin
     facts.insert("hour_utc".into(), json!(circumstances.hour_utc));
     facts.insert(
         "pii_detected".into(),
-        json!(op.changes.iter().any(|c| contains_pii(&c.after))),
+        json!(op.changes.iter().any(|c| contains_pii(&c.after()))),
     );
     if let Some(minutes) = circumstances.session_duration_minutes {
         facts.insert("session_duration_minutes".into(), json!(minutes));
@@ -159,13 +159,13 @@ pub fn derive(op: &Operation, catalog: &Catalog, ctx: &PlanContext) -> Map<Strin
 fn price_change_percent(op: &Operation, catalog: &Catalog) -> Option<f64> {
     let mut largest: Option<Decimal> = None;
     for change in &op.changes {
-        let field = catalog.field_of(&change.field);
-        let new = value::parse_money(&value::to_text(field, &change.after));
+        let field = catalog.field_of(change.field);
+        let new = value::parse_money(&value::to_text(field, &change.after()));
         let reference = match field {
             Some(Field::PromoPrice) => catalog
-                .row_of(&change.key)
+                .row_of(change.key)
                 .and_then(|r| value::parse_money(catalog.cell(r, Field::BasePrice))),
-            Some(Field::BasePrice) => value::parse_money(&value::to_text(field, &change.before)),
+            Some(Field::BasePrice) => value::parse_money(&value::to_text(field, &change.before())),
             _ => None,
         };
         let (Some(new), Some(reference)) = (new, reference) else {

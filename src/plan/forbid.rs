@@ -8,9 +8,8 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 
 use rust_decimal::prelude::ToPrimitive;
-use serde_json::Value;
 
-use super::{Change, Operation};
+use super::{ChangeRef, Changes, Operation};
 use crate::catalog::{Catalog, Field, search_from, value};
 use crate::error::{Error, Result};
 use crate::policy::RuleSet;
@@ -29,7 +28,8 @@ pub fn check(ops: &[Operation], catalog: &Catalog, rules: &RuleSet) -> Result<()
     if rules.forbids.is_empty() {
         return Ok(());
     }
-    let written = last_writes(ops, catalog);
+    let all = AllChanges::of(ops);
+    let written = last_writes(&all, catalog);
     let slots = END_FIELDS.map(|(_, fact)| slot_of(fact).expect("end-state facts are declared"));
     // rule id -> (description, rows in the order first met, the same rows as a set)
     let mut hits: BTreeMap<String, (String, Vec<&str>, HashSet<&str>)> = BTreeMap::new();
@@ -37,13 +37,16 @@ pub fn check(ops: &[Operation], catalog: &Catalog, rules: &RuleSet) -> Result<()
     for op in ops.iter().filter(|o| o.is_write()) {
         // The operation's facts are bound once; each row's end state is bound over them.
         let facts = Slots::bind(&op.facts);
-        let mut keys: Vec<&str> = op.changes.iter().map(|c| c.key.as_str()).collect();
-        keys.dedup();
-        for key in keys {
+        let mut previous = None;
+        for key in op.changes.iter().map(|c| c.key) {
+            if previous.replace(key) == Some(key) {
+                continue;
+            }
             // Keys come in key order: each search starts where the last one ended.
-            let found = search_from(written.len(), at, |i| written[i].0.cmp(key));
+            let found = search_from(written.len(), at, |i| all.key(written[i].0).cmp(key));
             at = found.unwrap_or(at);
-            let end = End::of(key, found.map(|i| &written[i].1), catalog);
+            let cells = found.map(|i| written[i].1.map(|c| all.get(c)));
+            let end = End::of(key, cells.as_ref(), catalog);
             for m in rules.forbidden_in(&end.bind(facts.clone(), &slots)) {
                 let entry = hits
                     .entry(m.id)
@@ -74,39 +77,81 @@ pub fn check(ops: &[Operation], catalog: &Catalog, rules: &RuleSet) -> Result<()
     .hint("change the request so that no row ends in a forbidden state (see `changeset rules explain`)"))
 }
 
-/// The values the plan last writes to each written row's end-state cells ([`END_FIELDS`]
-/// order), sorted by row key. Borrowed from the changes (a bulk plan writes a hundred thousand
-/// rows); sorting rather than hashing keeps the work sequential: each operation's changes are
-/// usually in key order already, which the stable sort merges as runs.
-fn last_writes<'a>(
-    ops: &'a [Operation],
-    catalog: &Catalog,
-) -> Vec<(&'a str, [Option<&'a Value>; 4])> {
-    let mut changes: Vec<&Change> = ops
-        .iter()
-        .filter(|o| o.is_write())
-        .flat_map(|o| o.changes.iter())
-        .collect();
+/// Every write operation's changes, numbered through: a change is 4 bytes to refer to.
+struct AllChanges<'a> {
+    ops: Vec<&'a Changes>,
+    /// Number of the first change of each operation.
+    starts: Vec<u32>,
+}
+
+/// Refers to no change.
+const NONE: u32 = u32::MAX;
+
+impl<'a> AllChanges<'a> {
+    fn of(ops: &'a [Operation]) -> Self {
+        let ops: Vec<&Changes> = ops
+            .iter()
+            .filter(|o| o.is_write())
+            .map(|o| &o.changes)
+            .collect();
+        let mut starts = Vec::with_capacity(ops.len());
+        let mut total = 0;
+        for changes in &ops {
+            starts.push(u32::try_from(total).expect("fewer than 4 billion changes"));
+            total += changes.len();
+        }
+        AllChanges { ops, starts }
+    }
+
+    fn count(&self) -> u32 {
+        let last = self.ops.last().map_or(0, |c| c.len());
+        self.starts.last().map_or(0, |s| s + last as u32)
+    }
+
+    fn get(&self, n: u32) -> Option<ChangeRef<'a>> {
+        if n == NONE {
+            return None;
+        }
+        let op = self.starts.partition_point(|&s| s <= n) - 1;
+        self.ops[op].get((n - self.starts[op]) as usize)
+    }
+
+    fn key(&self, n: u32) -> &'a str {
+        self.get(n).map_or("", |c| c.key)
+    }
+}
+
+/// For each written row, sorted by key: one of its changes (for the key) and the change that
+/// last writes each of its end-state cells ([`END_FIELDS`] order). Changes are referred to by
+/// number: a bulk plan writes a hundred thousand rows. Sorting rather than hashing keeps the
+/// work sequential: each operation's changes are usually in key order already, which the
+/// stable sort merges as runs.
+fn last_writes(all: &AllChanges, catalog: &Catalog) -> Vec<(u32, [u32; 4])> {
+    let mut order: Vec<u32> = (0..all.count()).collect();
     // Stable: a key's changes stay in plan order, so the last write wins below.
-    changes.sort_by(|a, b| a.key.cmp(&b.key));
-    let mut written: Vec<(&str, [Option<&Value>; 4])> = Vec::new();
+    order.sort_by(|&a, &b| all.key(a).cmp(all.key(b)));
+    let mut written: Vec<(u32, [u32; 4])> = Vec::new();
     // The end-state index of the last header met (a bulk operation repeats one header).
     let mut last_header: Option<(&str, Option<usize>)> = None;
-    for c in changes {
-        if written.last().is_none_or(|(key, _)| *key != c.key) {
-            written.push((&c.key, [None; 4]));
+    for n in order {
+        let Some(c) = all.get(n) else { continue };
+        if written
+            .last()
+            .is_none_or(|(first, _)| all.key(*first) != c.key)
+        {
+            written.push((n, [NONE; 4]));
         }
         let index = match last_header {
             Some((header, index)) if header == c.field => index,
             _ => {
-                let field = catalog.field_of(&c.field);
+                let field = catalog.field_of(c.field);
                 let index = END_FIELDS.iter().position(|(f, _)| Some(*f) == field);
-                last_header = Some((&c.field, index));
+                last_header = Some((c.field, index));
                 index
             }
         };
         if let (Some(i), Some((_, cells))) = (index, written.last_mut()) {
-            cells[i] = Some(&c.after);
+            cells[i] = n;
         }
     }
     written
@@ -121,12 +166,12 @@ struct End<'a> {
 }
 
 impl<'a> End<'a> {
-    fn of(key: &str, written: Option<&[Option<&Value>; 4]>, catalog: &'a Catalog) -> Self {
+    fn of(key: &str, written: Option<&[Option<ChangeRef>; 4]>, catalog: &'a Catalog) -> Self {
         let row = catalog.row_of(key);
         let text = |i: usize| -> Cow<'a, str> {
             let field = END_FIELDS[i].0;
             match written.and_then(|w| w[i]) {
-                Some(after) => Cow::Owned(value::to_text(Some(field), after)),
+                Some(change) => Cow::Owned(value::to_text(Some(field), &change.after())),
                 None => Cow::Borrowed(row.map_or("", |r| catalog.cell(r, field))),
             }
         };

@@ -2,6 +2,7 @@
 
 pub mod answer;
 pub mod build;
+mod changes;
 pub mod derive;
 pub mod facts;
 pub mod file;
@@ -14,6 +15,7 @@ pub mod suggest;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use changes::{ChangeRef, Changes};
 pub use request::{Draft, Parser, Reader, Scoring, assemble, make};
 
 use crate::catalog::SourceRef;
@@ -40,16 +42,6 @@ pub struct Change {
     pub after: Value,
 }
 
-impl Change {
-    /// The cell this change writes.
-    pub fn cell(&self) -> crate::catalog::CellRef {
-        crate::catalog::CellRef {
-            key: self.key.clone(),
-            field: self.field.clone(),
-        }
-    }
-}
-
 /// One operation: one action over one or more products.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Operation {
@@ -57,7 +49,7 @@ pub struct Operation {
     pub agent: Agent,
     pub action: String,
     pub label: String,
-    pub changes: Vec<Change>,
+    pub changes: Changes,
     pub facts: serde_json::Map<String, Value>,
     pub tier: u8,
     pub matched_rules: Vec<MatchedRule>,
@@ -74,7 +66,7 @@ impl Operation {
         agent: Agent,
         action: &str,
         label: String,
-        changes: Vec<Change>,
+        changes: Changes,
     ) -> Self {
         Operation {
             id: format!("op-{index}"),
@@ -136,7 +128,7 @@ pub struct Plan {
 
 impl Plan {
     /// Every change of every write operation.
-    pub fn write_changes(&self) -> impl Iterator<Item = &Change> {
+    pub fn write_changes(&self) -> impl Iterator<Item = ChangeRef<'_>> {
         self.operations
             .iter()
             .filter(|o| o.is_write())
@@ -185,8 +177,8 @@ impl Plan {
 
 /// How many distinct row keys the changes write. Sorted rather than put in a tree: a bulk
 /// plan's changes come as runs already in key order, which the stable sort merges in one pass.
-pub fn distinct_keys<'a>(changes: impl Iterator<Item = &'a Change>) -> usize {
-    let mut keys: Vec<&str> = changes.map(|c| c.key.as_str()).collect();
+pub fn distinct_keys<'a>(changes: impl Iterator<Item = ChangeRef<'a>>) -> usize {
+    let mut keys: Vec<&str> = changes.map(|c| c.key).collect();
     keys.sort();
     keys.dedup();
     keys.len()

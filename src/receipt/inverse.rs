@@ -4,7 +4,7 @@
 use super::{Check, Outcome, Receipt, VerifiedChange};
 use crate::catalog::{Catalog, value};
 use crate::error::{Error, Result};
-use crate::plan::{Agent, Change, Operation};
+use crate::plan::{Agent, Change, Changes, Operation};
 
 /// The operations that undo the receipt's writes. Refuses receipts that did not apply, and
 /// created rows (which an update cannot undo).
@@ -17,7 +17,7 @@ pub fn operations(receipt: &Receipt, catalog: &Catalog) -> Result<Vec<Operation>
             .iter()
             .filter(|c| c.check != Check::Fail)
             .map(|c| undo(receipt, catalog, c))
-            .collect::<Result<Vec<_>>>()?;
+            .collect::<Result<Changes>>()?;
         if !changes.is_empty() {
             let label = format!("undo {}: {}", op.id, op.label);
             ops.push(Operation::unscored(

@@ -374,7 +374,13 @@ fn recover_trusts_nothing_it_reads_from_the_journal() {
     let env = TestEnv::new();
     let path = save_plan(&env, "put STR-001 on 20% off", &rules);
     let mut real = changeset::plan::file::read(&path).unwrap();
-    real.operations[1].changes[0].before = Value::from("=HYPERLINK(\"http://x\")");
+    let mut forged: Vec<_> = real.operations[1]
+        .changes
+        .iter()
+        .map(|c| c.to_change())
+        .collect();
+    forged[0].before = Value::from("=HYPERLINK(\"http://x\")");
+    real.operations[1].changes = forged.into();
     claim(&env, &serde_json::to_value(&real).unwrap(), &real.hash());
     let half = env.catalog_text().replace(
         "STR-001,Classic Runner,Running,129.99,,FALSE",

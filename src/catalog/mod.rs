@@ -2,6 +2,7 @@
 //! it lives, and the cells a plan reads and writes. Pure data: the sources in `source/` fill it.
 
 mod fingerprint;
+pub mod records;
 pub mod rows;
 pub mod stale;
 pub mod value;
@@ -231,6 +232,11 @@ fn columns_of(
     Ok(columns)
 }
 
+/// The column of the key field, if the headers have it.
+pub fn key_column(headers: &[String], names: &ColumnNames) -> Option<usize> {
+    columns_of(headers, names).ok()?[Field::Sku as usize]
+}
+
 impl Catalog {
     /// Builds a catalog, checking that the mapped columns exist and that keys are unique.
     pub fn new(
@@ -239,10 +245,29 @@ impl Catalog {
         names: &ColumnNames,
     ) -> Result<Catalog> {
         let rows = rows.into();
+        let keys = key_column(&headers, names).map(|col| {
+            let key = |r: usize| rows.get(r, col).unwrap_or_default().trim();
+            records::Keys {
+                empty: (0..rows.len()).find(|&r| key(r).is_empty()),
+                sorted: (1..rows.len()).all(|r| key(r - 1) < key(r)),
+            }
+        });
+        Self::indexed(headers, rows, keys, names)
+    }
+
+    /// [`Catalog::new`] for rows whose keys were looked at while they were indexed (`keys`,
+    /// when the key column exists).
+    pub fn indexed(
+        headers: Vec<String>,
+        rows: Rows,
+        keys: Option<records::Keys>,
+        names: &ColumnNames,
+    ) -> Result<Catalog> {
         let columns = columns_of(&headers, names)?;
         let key_col = columns[Field::Sku as usize].expect("the key column is required");
+        let keys = keys.expect("the key column exists");
         let key = |r: usize| rows.get(r, key_col).unwrap_or_default().trim();
-        if let Some(r) = (0..rows.len()).find(|&r| key(r).is_empty()) {
+        if let Some(r) = keys.empty {
             return Err(Error::input(format!(
                 "row {} has an empty {} cell",
                 r + 2,
@@ -250,8 +275,7 @@ impl Catalog {
             )));
         }
         // Catalogs are often kept sorted by key: then the rows themselves are the index.
-        let sorted = (1..rows.len()).all(|r| key(r - 1) < key(r));
-        let by_key = if sorted {
+        let by_key = if keys.sorted {
             None
         } else {
             let mut by_key: Vec<u32> = (0..rows.len()).map(row_index).collect();

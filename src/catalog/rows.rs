@@ -176,11 +176,12 @@ impl Rows {
         Self::default()
     }
 
-    /// Rows over CSV text, which [`Rows::add`] then indexes record by record.
-    pub fn over(text: String) -> Self {
+    /// Rows over CSV text and the index of its records.
+    pub fn indexed(text: String, index: Index) -> Self {
         Rows {
             text,
-            ..Self::default()
+            spans: index.spans,
+            decoded: index.decoded,
         }
     }
 
@@ -195,15 +196,6 @@ impl Rows {
 
     pub fn is_empty(&self) -> bool {
         self.spans.is_empty()
-    }
-
-    /// Adds a record found by [`next_record`] in this text as the next row.
-    pub fn add(&mut self, record: Record) {
-        let row = self.spans.len();
-        self.spans.push([offset(record.start), offset(record.end)]);
-        if let Some(cells) = record.quoted {
-            self.decoded.push(row, cells.iter().map(String::as_str));
-        }
     }
 
     /// Appends a row, encoding it as a CSV record.
@@ -266,6 +258,53 @@ impl Rows {
             Some(record) => Cells::Plain(record.split(',')),
             None => Cells::Decoded(DecodedIter::Stored(self.decoded.row(row))),
         }
+    }
+}
+
+/// The rows of a CSV text being indexed, the text held elsewhere: records are added in order,
+/// and an index of a later part of the same text can be appended.
+#[derive(Debug, Default)]
+pub struct Index {
+    spans: Vec<[u32; 2]>,
+    decoded: Decoded,
+}
+
+impl Index {
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// Adds a record found by [`next_record`] as the next row.
+    pub fn add(&mut self, record: Record) {
+        let row = self.spans.len();
+        self.spans.push([offset(record.start), offset(record.end)]);
+        if let Some(cells) = record.quoted {
+            self.decoded.push(row, cells.iter().map(String::as_str));
+        }
+    }
+
+    /// Appends the rows of the text that follows this index's rows.
+    pub fn append(&mut self, other: Index) {
+        let rows = offset(self.spans.len());
+        self.spans.extend_from_slice(&other.spans);
+        drop(other.spans);
+        let cells = offset(self.decoded.cell_ends.len());
+        let text = offset(self.decoded.text.len());
+        let decoded = other.decoded;
+        self.decoded
+            .rows
+            .extend(decoded.rows.iter().map(|r| r + rows));
+        self.decoded
+            .firsts
+            .extend(decoded.firsts.iter().map(|f| f + cells));
+        self.decoded
+            .cell_ends
+            .extend(decoded.cell_ends.iter().map(|e| e + text));
+        self.decoded.text.push_str(&decoded.text);
     }
 }
 
@@ -415,15 +454,15 @@ mod tests {
     }
 
     fn ours(text: &str) -> (Vec<Vec<String>>, Rows) {
-        let mut rows = Rows::over(text.to_string());
+        let mut index = Index::default();
         let mut at = 0;
         let mut records = Vec::new();
         while let Some(record) = next_record(text, at) {
             at = record.next;
             records.push(record.cells(text).map(str::to_string).collect());
-            rows.add(record);
+            index.add(record);
         }
-        (records, rows)
+        (records, Rows::indexed(text.to_string(), index))
     }
 
     proptest! {

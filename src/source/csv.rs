@@ -6,8 +6,9 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use super::Source;
+use crate::catalog::records::{self, Malformed};
 use crate::catalog::stale::{self, Found};
-use crate::catalog::{Catalog, CellRef, ColumnNames, Field, Rows, SourceRef, WriteBatch, rows};
+use crate::catalog::{self, Catalog, CellRef, ColumnNames, Field, SourceRef, WriteBatch, rows};
 use crate::error::{Error, IoContext, Result};
 
 /// Catalogs larger than this are refused rather than read into memory.
@@ -55,20 +56,12 @@ impl CsvSource {
             )));
         };
         let headers: Vec<String> = header.cells(&text).map(|h| h.trim().to_string()).collect();
-        let width = headers.len();
-        let mut at = header.next;
-        let mut rows = Rows::over(text);
-        while let Some(record) = rows::next_record(rows.text(), at) {
-            at = record.next;
-            if record.width(rows.text()) != width {
-                return Err(self.reference_error(rows.text()));
-            }
-            if blank(rows.text(), &record) {
-                continue;
-            }
-            rows.add(record);
-        }
-        Catalog::new(headers, rows, &self.names)
+        let key = catalog::key_column(&headers, &self.names);
+        let (rows, keys) = match records::index(text, header.next, headers.len(), key) {
+            Ok(indexed) => indexed,
+            Err((text, Malformed)) => return Err(self.reference_error(&text)),
+        };
+        Catalog::indexed(headers, rows, key.map(|_| keys), &self.names)
             .map_err(|e| e.context(format!("`{}`", self.path.display())))
     }
 
@@ -298,16 +291,5 @@ fn write_cell(out: &mut impl Write, cell: &str) -> std::io::Result<()> {
         write!(out, "\"{}\"", cell.replace('"', "\"\""))
     } else {
         out.write_all(cell.as_bytes())
-    }
-}
-
-/// A record whose cells are all blank is skipped, like an empty line. Most records start with a
-/// visible ASCII character, which settles it without splitting.
-fn blank(text: &str, record: &rows::Record) -> bool {
-    match text.as_bytes()[record.start] {
-        b',' | b' ' | b'\t' | 0x0b | 0x0c | b'"' | 0x80.. => {
-            record.cells(text).all(|c| c.trim().is_empty())
-        }
-        _ => false,
     }
 }

@@ -62,3 +62,34 @@ fn plan_of_100k_rows_is_identical_to_the_golden() {
         "the plan differs from the golden (same first lines)"
     );
 }
+
+/// The catalog is indexed on two cores, cut near its middle: a malformed record after the cut
+/// is reported as the `csv` crate reports it, and a quoted multi-line cell across the cut is
+/// read whole (a walk from inside it would see one-cell records).
+#[test]
+fn a_catalog_read_in_two_halves_reads_like_one() {
+    let env = TestEnv::new();
+    generate(&env, 100_000);
+    let text = env.catalog_text();
+    let plan = |env: &TestEnv| run(env.cmd().args(["plan", "take 10% off all running shoes"]));
+
+    let line = |n: usize| text.split_inclusive('\n').nth(n - 1).unwrap();
+    let broken = text.replacen(line(90_001), &line(90_001).replacen(',', "", 1), 1);
+    std::fs::write(env.catalog(), broken).unwrap();
+    let (code, _, stderr) = plan(&env);
+    assert_eq!(code, 1);
+    assert!(
+        stderr
+            .contains("is not valid CSV at line 90001: a row has 7 fields where the header has 8"),
+        "{stderr}"
+    );
+
+    let middle = text[..text.len() / 2].rfind('\n').unwrap() + 1;
+    let sku_end = middle + text[middle..].find(',').unwrap() + 1;
+    let name_end = sku_end + text[sku_end..].find(',').unwrap();
+    let cell = format!("\"{}\"", "x\n".repeat(200));
+    let spanning = format!("{}{cell}{}", &text[..sku_end], &text[name_end..]);
+    std::fs::write(env.catalog(), spanning).unwrap();
+    let (code, _, stderr) = plan(&env);
+    assert_eq!(code, 0, "{stderr}");
+}

@@ -11,7 +11,8 @@ pub fn to_vec(value: &Value) -> Vec<u8> {
     out
 }
 
-fn write(out: &mut Vec<u8>, value: &Value) {
+/// Appends the canonical JSON of a value.
+pub fn write(out: &mut Vec<u8>, value: &Value) {
     match value {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(true) => out.extend_from_slice(b"true"),
@@ -45,7 +46,7 @@ fn number(out: &mut Vec<u8>, n: &Number) {
 
 /// A string escaped as JSON does it: `"`, `\` and control characters only (serde_json's
 /// escaping is JCS's). Most strings have none of them and are copied as they are.
-fn string(out: &mut Vec<u8>, s: &str) {
+pub fn string(out: &mut Vec<u8>, s: &str) {
     if s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
         serde_json::to_writer(&mut *out, s).expect("writing to memory cannot fail");
         return;

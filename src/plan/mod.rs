@@ -7,6 +7,7 @@ pub mod derive;
 pub mod facts;
 pub mod file;
 pub mod forbid;
+mod hash;
 pub mod request;
 pub mod resolve;
 pub mod score;
@@ -150,23 +151,7 @@ impl Plan {
     /// purpose: the program derives them again whenever it uses them, so editing them in a file
     /// changes nothing, and the hash shown at `plan` is the one the approver sees at `apply`.
     pub fn hash(&self) -> String {
-        let operations: Vec<Value> = self
-            .operations
-            .iter()
-            .map(|o| serde_json::json!({"id": o.id, "agent": o.agent, "changes": o.changes}))
-            .collect();
-        let value = serde_json::json!({
-            "format_version": self.format_version,
-            "id": self.id,
-            "created_at": self.created_at,
-            "request": self.request,
-            "source": self.source,
-            "fingerprint": self.fingerprint,
-            "rules": self.rules,
-            "operations": operations,
-            "rollback_of": self.rollback_of,
-        });
-        crate::digest::sha256_prefixed(&serde_jcs::to_vec(&value).expect("plans always serialise"))
+        hash::of(self)
     }
 
     /// The first 8 hex digits of the hash, as shown to approvers (`#a1b2c3d4`).

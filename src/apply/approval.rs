@@ -25,8 +25,9 @@ pub struct ApprovalRequest<'a> {
     pub rules: &'a RuleSet,
     /// When the approval is asked; the record's time unless the answer dates it.
     pub now: &'a str,
-    /// The full plan as re-derived, its source and its hash prefix, rendered for stderr.
-    pub summary: &'a str,
+    /// Renders the full plan as re-derived, its source and its hash prefix, for stderr. Called
+    /// only when a human is asked: an auto-approved bulk plan is never rendered.
+    pub summary: &'a dyn Fn() -> String,
     /// Told each approver an out-of-band request went to.
     pub sent: &'a dyn Fn(&str),
 }

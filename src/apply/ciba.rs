@@ -44,7 +44,7 @@ impl Approver for CibaApprover {
 
     fn approve(&self, request: &ApprovalRequest<'_>) -> Result<ApprovalRecord> {
         if !self.quiet {
-            crate::report::tell(request.summary);
+            crate::report::tell(&(request.summary)());
         }
         let message = binding_message(request.plan);
         let outcome = self.run(request.plan, &message, request.sent)?;

@@ -78,9 +78,7 @@ pub fn apply_unsent(ctx: &mut Context<'_>, file_plan: &Plan) -> Result<Receipt> 
     let approval = approve(ctx, &plan)?;
     let approval_ms = elapsed_ms(approval_started);
     let on_behalf_of = authorize(ctx, &approval)?;
-    let write_started = Instant::now();
-    write(ctx, &catalog, &plan, &approval, &now.to_string())?;
-    let write_ms = elapsed_ms(write_started);
+    let write_ms = write(ctx, &catalog, &plan, &approval, &now.to_string())?;
     let verify_started = Instant::now();
     let (verified, outcome) = verify_or_roll_back(ctx, &catalog, &plan)?;
     let timings = Timings {
@@ -148,7 +146,8 @@ fn approve(ctx: &mut Context<'_>, plan: &Plan) -> Result<ApprovalRecord> {
             ));
         }
     };
-    let summary = (ctx.summarise)(plan);
+    let summarise = ctx.summarise;
+    let summary = || summarise(plan);
     let request = ApprovalRequest {
         plan,
         rules: ctx.rules,
@@ -176,14 +175,17 @@ fn authorize(ctx: &mut Context<'_>, approval: &ApprovalRecord) -> Result<String>
     Ok(on_behalf_of)
 }
 
-/// Step 3: claim the plan id in the journal, then one batch write.
+/// Step 3: claim the plan id in the journal, then one batch write. Returns how long the
+/// source's write took (its check under lock, the write, fsync and rename): the receipt's
+/// `write_ms`, which leaves out preparing the batch and the journal's bookkeeping.
 fn write(
     ctx: &mut Context<'_>,
     catalog: &Catalog,
     plan: &Plan,
     approval: &ApprovalRecord,
     started_at: &str,
-) -> Result<()> {
+) -> Result<u64> {
+    let batch = batch(catalog, plan);
     ctx.store.claim_plan(&Claim {
         plan_id: &plan.id,
         plan_hash: &plan.hash(),
@@ -191,7 +193,10 @@ fn write(
         approval: &serde_json::to_string(approval)?,
         now: started_at,
     })?;
-    if let Err(e) = ctx.source.write(&batch(catalog, plan)) {
+    let write_started = Instant::now();
+    let written = ctx.source.write_after_read(&batch, catalog);
+    let write_ms = elapsed_ms(write_started);
+    if let Err(e) = written {
         // A stale refusal wrote nothing and the plan can never apply, so its journal entry is
         // closed; any other failure may have left the outcome unknown: `recover` settles it.
         if e.kind == Kind::Stale {
@@ -201,7 +206,8 @@ fn write(
         return Err(e);
     }
     ctx.store
-        .set_journal_state(&plan.id, state::WRITTEN, &now_text())
+        .set_journal_state(&plan.id, state::WRITTEN, &now_text())?;
+    Ok(write_ms)
 }
 
 /// How an apply ended after its write.
@@ -581,39 +587,46 @@ pub(crate) fn batch(catalog: &Catalog, plan: &Plan) -> WriteBatch {
         }
     }
     batch.appends = new_rows.into_values().collect();
-    let written: std::collections::BTreeSet<(&str, &str)> = batch
-        .updates
+    batch.guards = guards(catalog, &batch.updates);
+    batch
+}
+
+/// The guard cells of the updated rows, by key in order, then by field. The updated cells are
+/// sorted rather than put in a tree: a bulk plan's come in key order already.
+fn guards(catalog: &Catalog, updates: &[CellWrite]) -> Vec<CellWrite> {
+    let mut written: Vec<(&str, &str)> = updates
         .iter()
         .map(|w| (w.key.as_str(), w.field.as_str()))
         .collect();
-    let rows: std::collections::BTreeSet<&str> =
-        batch.updates.iter().map(|w| w.key.as_str()).collect();
+    written.sort_unstable();
     let mut guards = Vec::new();
-    for key in rows {
+    for row_cells in written.chunk_by(|a, b| a.0 == b.0) {
+        let key = row_cells[0].0;
+        let Some(row) = catalog.row_of(key) else {
+            continue;
+        };
         for field in [
             Field::BasePrice,
             Field::PromoPrice,
             Field::PromoActive,
             Field::Inventory,
         ] {
-            let (Some(header), Some(now)) = (
-                catalog.header(field),
-                catalog.header(field).and_then(|h| catalog.lookup(key, h)),
-            ) else {
+            let Some(header) = catalog.header(field) else {
                 continue;
             };
-            if !written.contains(&(key, header)) {
-                guards.push(CellWrite {
-                    key: key.to_string(),
-                    field: header.to_string(),
-                    before: now.to_string(),
-                    after: now.to_string(),
-                });
+            if row_cells.iter().any(|&(_, f)| f == header) {
+                continue;
             }
+            let now = catalog.cell(row, field);
+            guards.push(CellWrite {
+                key: key.to_string(),
+                field: header.to_string(),
+                before: now.to_string(),
+                after: now.to_string(),
+            });
         }
     }
-    batch.guards = guards;
-    batch
+    guards
 }
 
 pub(crate) type Verified = Vec<(String, Vec<VerifiedChange>)>;

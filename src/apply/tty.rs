@@ -36,7 +36,7 @@ impl Approver for Terminal {
         if !self.can_prompt {
             return Err(not_interactive(self.yes, request.rules, plan));
         }
-        crate::report::tell(request.summary);
+        crate::report::tell(&(request.summary)());
         let user = local_user();
         if plan.tier >= 3 {
             ask_for_id(plan)?;

@@ -6,21 +6,21 @@ use super::{Field, WriteBatch, value};
 use crate::error::{Error, Result};
 
 /// What a source found, just before writing, in the cell of one planned update.
-pub enum Found {
+pub enum Found<'a> {
     /// The row or the column is not there any more.
     Gone,
     /// The row the plan located now holds another key (rows were moved or sorted).
     Moved { row: u32, key_now: String },
-    /// The cell's current text.
-    Holds(String),
+    /// The cell's current text (borrowed from a catalog held in memory when it can be).
+    Holds(std::borrow::Cow<'a, str>),
 }
 
 /// Checks a batch against what the source found. `found` is aligned with `batch.updates`
 /// followed by `batch.guards`;
 /// `where_` names the source in the message ("catalog", "sheet").
-pub fn check(
+pub fn check<'a>(
     batch: &WriteBatch,
-    found: impl IntoIterator<Item = Found>,
+    found: impl IntoIterator<Item = Found<'a>>,
     field_of: impl Fn(&str) -> Option<Field>,
     key_header: &str,
     key_exists: impl Fn(&str) -> bool,

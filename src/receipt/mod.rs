@@ -171,6 +171,7 @@ pub struct NotifyRecord {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Timings {
     pub approval_ms: u64,
+    /// The source's write alone: its stale check under the lock, writing, fsync and rename.
     pub write_ms: u64,
     pub verify_ms: u64,
     pub total_ms: u64,

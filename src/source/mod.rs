@@ -5,6 +5,7 @@
 
 pub mod csv;
 pub mod sheets;
+mod written;
 
 use crate::catalog::{Catalog, CellRef, ColumnNames, SourceRef, SourceSpec, WriteBatch};
 use crate::error::Result;
@@ -22,6 +23,13 @@ pub trait Source {
     fn read_cells(&mut self, cells: &[CellRef]) -> Result<Vec<Option<String>>>;
     /// Writes the batch atomically after checking every `before`.
     fn write(&mut self, batch: &WriteBatch) -> Result<()>;
+    /// [`Source::write`], given the catalog this source's last read returned: a source may
+    /// check and write over it when the source still holds exactly what was read, instead of
+    /// reading and parsing it all again. Every `before` is checked all the same.
+    fn write_after_read(&mut self, batch: &WriteBatch, read: &Catalog) -> Result<()> {
+        let _ = read;
+        self.write(batch)
+    }
     /// Called after approval and before [`Source::write`], so that write credentials exist only
     /// once a human approved. Returns the grants used so far, for the receipt. Local sources
     /// need no credential.

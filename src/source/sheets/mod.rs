@@ -147,7 +147,7 @@ impl SheetsSource {
     }
 
     /// What the probe found in each located cell, for the stale-write check.
-    fn found(&self, located: &[Option<Target>], probe: &Probe) -> Result<Vec<Found>> {
+    fn found(&self, located: &[Option<Target>], probe: &Probe) -> Result<Vec<Found<'static>>> {
         let key_col = self.layout.as_ref().expect("located").key_col;
         located
             .iter()
@@ -160,7 +160,7 @@ impl SheetsSource {
                         key_now: key_now.trim().to_string(),
                     });
                 }
-                cell_text(t.field, probe.get(t.col, t.row)).map(Found::Holds)
+                cell_text(t.field, probe.get(t.col, t.row)).map(|now| Found::Holds(now.into()))
             })
             .collect()
     }

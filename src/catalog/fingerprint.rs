@@ -7,26 +7,36 @@ const BUFFER: usize = 64 * 1024;
 
 pub struct Hasher {
     sha: Sha256,
-    buf: Vec<u8>,
+    buf: Box<[u8]>,
+    /// How much of `buf` is filled.
+    len: usize,
 }
 
 impl Hasher {
     pub fn new() -> Self {
         Hasher {
             sha: Sha256::new(),
-            buf: Vec::with_capacity(BUFFER),
+            buf: vec![0; BUFFER].into_boxed_slice(),
+            len: 0,
         }
     }
 
-    pub fn put(&mut self, bytes: &[u8]) {
-        if self.buf.len() + bytes.len() > BUFFER {
-            self.sha.update(&self.buf);
-            self.buf.clear();
+    /// Room for `bytes` more in the buffer, hashing what it holds if needed; false when they
+    /// would not fit even in an empty buffer.
+    fn room(&mut self, bytes: usize) -> bool {
+        if self.len + bytes > BUFFER {
+            self.sha.update(&self.buf[..self.len]);
+            self.len = 0;
         }
-        if bytes.len() > BUFFER {
-            self.sha.update(bytes);
+        bytes <= BUFFER
+    }
+
+    pub fn put(&mut self, bytes: &[u8]) {
+        if self.room(bytes.len()) {
+            self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+            self.len += bytes.len();
         } else {
-            self.buf.extend_from_slice(bytes);
+            self.sha.update(bytes);
         }
     }
 
@@ -54,19 +64,30 @@ impl Hasher {
         if escapes {
             return self.strings(record.split(','));
         }
-        self.put(b"[\"");
+        // At most three bytes out for each byte in (a comma becomes `","`), plus `["` and `"]`.
+        if !self.room(3 * bytes.len() + 4) {
+            return self.strings(record.split(','));
+        }
+        // Straight into the buffer, a cell at a time: one check of room per record.
+        let out = &mut self.buf[self.len..self.len + 3 * bytes.len() + 4];
+        out[..2].copy_from_slice(b"[\"");
+        let mut at = 2;
         let mut from = 0;
         for comma in memchr::memchr_iter(b',', bytes) {
-            self.put(&bytes[from..comma]);
-            self.put(b"\",\"");
+            out[at..at + comma - from].copy_from_slice(&bytes[from..comma]);
+            at += comma - from;
+            out[at..at + 3].copy_from_slice(b"\",\"");
+            at += 3;
             from = comma + 1;
         }
-        self.put(&bytes[from..]);
-        self.put(b"\"]");
+        out[at..at + bytes.len() - from].copy_from_slice(&bytes[from..]);
+        at += bytes.len() - from;
+        out[at..at + 2].copy_from_slice(b"\"]");
+        self.len += at + 2;
     }
 
     pub fn finish(mut self) -> String {
-        self.sha.update(&self.buf);
+        self.sha.update(&self.buf[..self.len]);
         format!("sha256:{}", hex::encode(self.sha.finalize()))
     }
 }

@@ -519,4 +519,37 @@ mod tests {
         let expected = crate::digest::sha256_prefixed(&serde_jcs::to_vec(&canon).unwrap());
         assert_eq!(catalog.fingerprint(), expected);
     }
+
+    /// Many rows, so that records fill and cross the hasher's buffer; empty and long cells,
+    /// escapes and rows too long for the buffer among them.
+    #[test]
+    fn the_fingerprint_of_many_rows_is_the_jcs_hash() {
+        let headers = || Field::ALL.iter().map(|f| f.default_header().to_string());
+        let headers: Vec<String> = headers().collect();
+        let rows: Vec<Vec<String>> = (0..20_000)
+            .map(|i| {
+                let name = match i % 7 {
+                    0 => String::new(),
+                    1 => "a,b \"q\" é".to_string(),
+                    2 => "x".repeat(i % 300),
+                    3 if i % 5000 == 3 => "long ".repeat(30_000),
+                    _ => format!("Row {i}\t"),
+                };
+                let cells = [
+                    format!("K{i:06}"),
+                    name,
+                    ",".repeat(i % 3),
+                    format!("{i}.99"),
+                ];
+                cells
+                    .into_iter()
+                    .chain(["".into(), "FALSE".into(), "x".into(), "".into()])
+                    .collect()
+            })
+            .collect();
+        let catalog = Catalog::new(headers.clone(), rows.clone(), &ColumnNames::default()).unwrap();
+        let canon = serde_json::json!({ "rows": rows, "headers": headers });
+        let expected = crate::digest::sha256_prefixed(&serde_jcs::to_vec(&canon).unwrap());
+        assert_eq!(catalog.fingerprint(), expected);
+    }
 }

@@ -6,6 +6,7 @@ use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use super::Source;
+use super::file_text::{self, Text};
 use super::written::Written;
 use crate::catalog::records::{self, Malformed};
 use crate::catalog::stale::{self, Found};
@@ -44,15 +45,16 @@ impl CsvSource {
                 self.path.display()
             )));
         }
-        let bytes = fs::read(&self.path).io_context("reading the catalog", &self.path)?;
-        String::from_utf8(bytes).map_err(|e| {
-            Error::input(format!(
-                "`{}` is not UTF-8 text (byte {})",
-                self.path.display(),
-                e.utf8_error().valid_up_to()
+        let text = file_text::read(&self.path, meta.len() as usize)
+            .io_context("reading the catalog", &self.path)?;
+        match text {
+            Text::Utf8(text) => Ok(text),
+            Text::NotUtf8 { valid_up_to } => Err(Error::input(format!(
+                "`{}` is not UTF-8 text (byte {valid_up_to})",
+                self.path.display()
             ))
-            .hint("save the file as UTF-8 CSV")
-        })
+            .hint("save the file as UTF-8 CSV")),
+        }
     }
 
     /// Indexes the text in place (see [`Rows`]): the file's bytes are kept as read, a leading

@@ -4,6 +4,7 @@
 //! the read-back, and writes one batch. Sources know nothing about plans, policy or auth.
 
 pub mod csv;
+mod file_text;
 pub mod sheets;
 mod written;
 

@@ -18,10 +18,10 @@ pub enum Found<'a> {
 /// Checks a batch against what the source found. `found` is aligned with `batch.updates`
 /// followed by `batch.guards`;
 /// `where_` names the source in the message ("catalog", "sheet").
-pub fn check<'a>(
-    batch: &WriteBatch,
+pub fn check<'a, 'b>(
+    batch: &'b WriteBatch,
     found: impl IntoIterator<Item = Found<'a>>,
-    field_of: impl Fn(&str) -> Option<Field>,
+    mut field_of: impl FnMut(&'b str) -> Option<Field>,
     key_header: &str,
     key_exists: impl Fn(&str) -> bool,
     where_: &str,

@@ -1,6 +1,5 @@
 //! A local CSV file as the catalog: read, atomic batch write (temp file, fsync, rename), read back.
 
-use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -132,13 +131,13 @@ impl CsvSource {
     ) -> std::io::Result<Written> {
         let text = catalog.rows.text();
         let key_col = catalog.column(Field::Sku).expect("key column checked");
-        let mut starts = HashMap::with_capacity(overrides.len() + appends.len());
+        let mut starts = Vec::with_capacity(overrides.len() + appends.len());
         // Bytes written so far minus bytes of the text consumed so far.
         let mut grown: isize = 0;
         let mut at = 0;
         for cells in overrides.chunk_by(|a, b| a.0 == b.0) {
             let (start, _) = catalog.rows.span(cells[0].0);
-            starts.insert(catalog.key(cells[0].0).to_string(), shifted(start, grown));
+            starts.push(shifted(start, grown));
             let spans = rows::cell_spans(text, start);
             for &(_, col, after) in cells {
                 // CSV rows always have the header's width (checked when read).
@@ -152,7 +151,7 @@ impl CsvSource {
         out.write_all(&text.as_bytes()[at..])?;
         let mut len = shifted(text.len(), grown);
         if !appends.is_empty() {
-            len += Self::append(out, text, appends, len, key_col, &mut starts)?;
+            len += Self::append(out, text, appends, len, &mut starts)?;
         }
         Ok(Written {
             len,
@@ -169,8 +168,7 @@ impl CsvSource {
         text: &str,
         appends: &[Vec<String>],
         len: usize,
-        key_col: usize,
-        starts: &mut HashMap<String, usize>,
+        starts: &mut Vec<usize>,
     ) -> std::io::Result<usize> {
         let crlf = text.contains("\r\n");
         let terminator: &[u8] = if crlf { b"\r\n" } else { b"\n" };
@@ -180,8 +178,7 @@ impl CsvSource {
             written += terminator.len();
         }
         for row in appends {
-            let key = row.get(key_col).map(|k| k.trim().to_string());
-            starts.insert(key.unwrap_or_default(), len + written);
+            starts.push(len + written);
             for (i, cell) in row.iter().enumerate() {
                 if i > 0 {
                     out.write_all(b",")?;
@@ -362,9 +359,25 @@ impl CsvSource {
 }
 
 /// Every updated and guarded cell must still hold its `before`, and no appended key may exist.
+/// A bulk batch names the same row and the same column many times in a row (a row's guards
+/// follow each other; updates come in key order), so the last row and column found are kept.
 fn check_stale(catalog: &Catalog, batch: &WriteBatch) -> Result<()> {
+    let mut last_row: Option<(&str, Option<usize>)> = None;
+    let mut last_col: Option<(&str, Option<usize>)> = None;
     let found = batch.updates.iter().chain(&batch.guards).map(|w| {
-        match (catalog.row_of(&w.key), catalog.column_by_header(&w.field)) {
+        let row = match last_row {
+            Some((key, row)) if key == w.key => row,
+            _ => last_row.insert((&w.key, catalog.row_of(&w.key))).1,
+        };
+        let col = match last_col {
+            Some((field, col)) if field == w.field => col,
+            _ => {
+                last_col
+                    .insert((&w.field, catalog.column_by_header(&w.field)))
+                    .1
+            }
+        };
+        match (row, col) {
             (Some(row), Some(col)) => {
                 Found::Holds(catalog.rows.get(row, col).unwrap_or_default().into())
             }
@@ -372,10 +385,15 @@ fn check_stale(catalog: &Catalog, batch: &WriteBatch) -> Result<()> {
         }
     });
     let key_header = catalog.header(Field::Sku).expect("key column checked");
+    let mut last_field: Option<(&str, Option<Field>)> = None;
+    let field_of = |h| match last_field {
+        Some((header, field)) if header == h => field,
+        _ => last_field.insert((h, catalog.field_of(h))).1,
+    };
     stale::check(
         batch,
         found,
-        |h| catalog.field_of(h),
+        field_of,
         key_header,
         |key| catalog.row_of(key).is_some(),
         "catalog",
@@ -603,12 +621,25 @@ mod tests {
             .replace("RUN-001,", "RUN-002,")
             .replacen("RUN-00X,", "RUN-001,", 1);
         fs::write(&s.path, &swapped).unwrap();
-        assert_eq!(s.written.as_ref().unwrap().cells(&swapped, &cells()), None);
+        let path = s.path.clone();
+        let full = || {
+            let mut fresh = CsvSource::new(path.clone(), ColumnNames::default());
+            fresh.read_cells(&cells()).unwrap()
+        };
         let moved = s.read_cells(&cells()).unwrap();
+        assert_eq!(moved, full());
+        assert_eq!(
+            s.written.as_ref().unwrap().cells(&swapped, &cells()),
+            Some(moved.clone())
+        );
+        assert_eq!(moved[0], Some("Café".into()));
         assert_eq!(moved[1], Some("58.59".into()));
         assert_eq!(moved[2], Some("90.00".into()));
-        // A row gone.
-        fs::write(&s.path, written.replace("RUN-002,", "RUN-003,")).unwrap();
+        // A row gone: the whole catalog is read.
+        let gone = written.replace("RUN-002,", "RUN-003,");
+        fs::write(&s.path, &gone).unwrap();
+        assert_eq!(s.written.as_ref().unwrap().cells(&gone, &cells()), None);
+        assert_eq!(s.read_cells(&cells()).unwrap(), full());
         assert_eq!(s.read_cells(&cells()).unwrap()[1], None);
     }
 }

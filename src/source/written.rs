@@ -13,8 +13,8 @@ pub struct Written {
     pub len: usize,
     pub headers: Vec<String>,
     pub key_col: usize,
-    /// The start of each written row's record, by key.
-    pub starts: HashMap<String, usize>,
+    /// Where each written row's record starts.
+    pub starts: Vec<usize>,
 }
 
 impl Written {
@@ -24,20 +24,23 @@ impl Written {
         if text.len() != self.len {
             return None;
         }
-        cells.iter().map(|c| self.cell(text, c).map(Some)).collect()
+        // The written rows by the key each holds now.
+        let mut starts = HashMap::with_capacity(self.starts.len());
+        for &start in &self.starts {
+            let record = record_at(text, start)?;
+            let key = record.cells(text).nth(self.key_col)?.trim().to_string();
+            starts.insert(key, start);
+        }
+        cells
+            .iter()
+            .map(|c| self.cell(text, &starts, c).map(Some))
+            .collect()
     }
 
-    fn cell(&self, text: &str, c: &CellRef) -> Option<String> {
-        let start = *self.starts.get(&c.key)?;
+    fn cell(&self, text: &str, starts: &HashMap<String, usize>, c: &CellRef) -> Option<String> {
+        let start = *starts.get(&c.key)?;
         let col = self.headers.iter().position(|h| *h == c.field)?;
-        // A record starts after a line ending (the header is always before it).
-        if !matches!(
-            text.as_bytes().get(start.checked_sub(1)?),
-            Some(b'\n' | b'\r')
-        ) {
-            return None;
-        }
-        let record = rows::next_record(text, start).filter(|r| r.start == start)?;
+        let record = record_at(text, start)?;
         let (mut key, mut cell) = (None, "");
         for (i, text) in record
             .cells(text)
@@ -53,4 +56,16 @@ impl Written {
         }
         (key?.trim() == c.key).then(|| cell.to_string())
     }
+}
+
+/// The record that starts at `start`, which must follow a line ending (the header is always
+/// before a written row).
+fn record_at(text: &str, start: usize) -> Option<rows::Record> {
+    if !matches!(
+        text.as_bytes().get(start.checked_sub(1)?),
+        Some(b'\n' | b'\r')
+    ) {
+        return None;
+    }
+    rows::next_record(text, start).filter(|r| r.start == start)
 }

@@ -348,6 +348,24 @@ impl Catalog {
             .unwrap_or("")
     }
 
+    /// Several cells of one row ("" where absent), read in one pass over its record rather
+    /// than one search per cell.
+    pub fn cells<const N: usize>(&self, row: usize, fields: [Field; N]) -> [&str; N] {
+        let columns = fields.map(|f| self.column(f));
+        let mut out = [""; N];
+        let Some(last) = columns.iter().flatten().max().copied() else {
+            return out;
+        };
+        for (c, cell) in self.rows.row(row).enumerate().take(last + 1) {
+            for (i, column) in columns.iter().enumerate() {
+                if *column == Some(c) {
+                    out[i] = cell;
+                }
+            }
+        }
+        out
+    }
+
     pub fn key(&self, row: usize) -> &str {
         self.cell(row, Field::Sku).trim()
     }
@@ -551,5 +569,39 @@ mod tests {
         let canon = serde_json::json!({ "rows": rows, "headers": headers });
         let expected = crate::digest::sha256_prefixed(&serde_jcs::to_vec(&canon).unwrap());
         assert_eq!(catalog.fingerprint(), expected);
+    }
+
+    #[test]
+    fn cells_read_in_one_pass_are_the_cells_read_one_by_one() {
+        // Image URL missing from the header, a quoted row and a short row.
+        let headers: Vec<String> = Field::ALL[..7]
+            .iter()
+            .map(|f| f.default_header().to_string())
+            .collect();
+        let text = "SKU,Name,Category,Base Price,Promo Price,Promo Active,Inventory\n\
+                    A-1,\"x, \"\"y\"\"\",Running,1.00,,TRUE,in_stock\n\
+                    A-2,z,Trail,2.00,1.50,FALSE,low_stock\n";
+        let mut rows = Rows::over(text.to_string());
+        let mut at = rows::next_record(text, 0).unwrap().next;
+        while let Some(record) = rows::next_record(text, at) {
+            at = record.next;
+            rows.add(record);
+        }
+        rows.push(["A-3", "short"]);
+        let catalog = Catalog::new(headers, rows, &ColumnNames::default()).unwrap();
+        let fields = [
+            Field::Inventory,
+            Field::Name,
+            Field::ImageUrl,
+            Field::BasePrice,
+            Field::Sku,
+        ];
+        for row in 0..catalog.rows.len() {
+            assert_eq!(
+                catalog.cells(row, fields),
+                fields.map(|f| catalog.cell(row, f))
+            );
+        }
+        assert_eq!(catalog.cells(0, [Field::Name])[0], "x, \"y\"");
     }
 }

@@ -29,10 +29,40 @@ pub fn parse_money(text: &str) -> Option<Decimal> {
         return None;
     }
     if !t.contains(',') {
-        return t.parse::<Decimal>().ok();
+        return plain_decimal(t).or_else(|| t.parse::<Decimal>().ok());
     }
     let cleaned: String = t.chars().filter(|c| *c != ',').collect();
     cleaned.parse::<Decimal>().ok()
+}
+
+/// Plain decimal text, as most prices are ("229.52", "-5", "0010.5"): at most 18 digits, with
+/// at most one point between digits. The same value and scale as `str::parse::<Decimal>` gives,
+/// without its general parser (a bulk plan reads a price per row); None for anything else.
+fn plain_decimal(t: &str) -> Option<Decimal> {
+    let (negative, digits) = match t.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, t),
+    };
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    let plain = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+    let shape = !int.is_empty()
+        && (frac.is_empty() != digits.contains('.'))
+        && int.len() + frac.len() <= 18
+        && plain(int)
+        && plain(frac);
+    if !shape {
+        return None;
+    }
+    let mantissa = int
+        .bytes()
+        .chain(frac.bytes())
+        .fold(0i64, |m, b| m * 10 + i64::from(b - b'0'));
+    // "-0" keeps its sign in the general parser; leave it to that.
+    if negative && mantissa == 0 {
+        return None;
+    }
+    let signed = if negative { -mantissa } else { mantissa };
+    Some(Decimal::new(signed, frac.len() as u32))
 }
 
 /// Below 2^40 cents (11 billion) every whole number of cents is an exact f64, dividing by 100
@@ -60,9 +90,29 @@ fn f64_cents(x: f64) -> Option<i64> {
 
 /// Cents as money text with two decimals ("-12.05").
 fn cents_text(cents: i64) -> String {
-    let sign = if cents < 0 { "-" } else { "" };
-    let abs = cents.unsigned_abs();
-    format!("{sign}{}.{:02}", abs / 100, abs % 100)
+    // Digits written backwards into a buffer: this runs for every price of a bulk plan, where
+    // `format!` cost more than the rest of the conversion.
+    let mut buf = [0u8; 24];
+    let mut at = buf.len();
+    let mut rest = cents.unsigned_abs();
+    // Two decimals, the point, then at least one digit.
+    for written in 0.. {
+        if written == 2 {
+            at -= 1;
+            buf[at] = b'.';
+        }
+        at -= 1;
+        buf[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if written >= 2 && rest == 0 {
+            break;
+        }
+    }
+    if cents < 0 {
+        at -= 1;
+        buf[at] = b'-';
+    }
+    buf[at..].iter().map(|&b| char::from(b)).collect()
 }
 
 /// A money amount as stored text: always two decimals ("99.00", "103.99").
@@ -85,6 +135,20 @@ pub fn money_json(amount: Decimal) -> Value {
     serde_json::from_str::<serde_json::Number>(&text)
         .map(Value::Number)
         .unwrap_or(Value::String(text))
+}
+
+/// A value as money in f64, as the rules see it: what `parse_money` reads from its stored text.
+/// A number already in whole cents is that number (its text reads back as the same f64).
+pub fn money_f64(field: Option<Field>, value: &Value) -> Option<f64> {
+    use rust_decimal::prelude::ToPrimitive;
+    if let Value::Number(n) = value
+        && field.is_some_and(Field::is_price)
+        && let Some(x) = n.as_f64().filter(|_| n.is_f64())
+        && f64_cents(x).is_some()
+    {
+        return Some(x);
+    }
+    parse_money(to_text(field, value).trim()).and_then(|d| d.to_f64())
 }
 
 /// The typed view of a stored cell: prices become numbers, everything else trimmed text.
@@ -192,6 +256,51 @@ mod tests {
             compare(Some(Field::PromoActive), "TRUE", "true"),
             Match::Equivalent
         );
+    }
+
+    #[test]
+    fn cents_are_written_with_two_decimals() {
+        for (cents, text) in [
+            (0, "0.00"),
+            (5, "0.05"),
+            (-5, "-0.05"),
+            (1234, "12.34"),
+            (-120_005, "-1200.05"),
+        ] {
+            assert_eq!(cents_text(cents), text);
+        }
+        assert_eq!(
+            cents_text(i64::MIN),
+            format!(
+                "-{}.{:02}",
+                i64::MIN.unsigned_abs() / 100,
+                i64::MIN.unsigned_abs() % 100
+            )
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn money_in_whole_cents_reads_as_its_text_reads(cents in -(1i64 << 40)..(1i64 << 40)) {
+            use rust_decimal::prelude::ToPrimitive;
+            let value = money_json(Decimal::new(cents, 2));
+            let text = to_text(Some(Field::PromoPrice), &value);
+            let slow = parse_money(&text).and_then(|d| d.to_f64());
+            proptest::prop_assert_eq!(money_f64(Some(Field::PromoPrice), &value), slow, "{}", text);
+        }
+
+        #[test]
+        fn plain_decimals_read_as_the_general_parser_reads_them(text in "-?[0-9]{0,12}(\\.[0-9]{0,8})?|[-0-9.]{1,6}") {
+            let general = text.parse::<Decimal>().ok();
+            if let Some(fast) = plain_decimal(&text) {
+                let general = general.expect("what the fast path reads, the parser reads");
+                proptest::prop_assert_eq!((fast.mantissa(), fast.scale(), fast.is_sign_negative()),
+                    (general.mantissa(), general.scale(), general.is_sign_negative()), "{}", text);
+            }
+            if let Some(general) = general {
+                proptest::prop_assert_eq!(parse_money(&text), Some(general), "{}", text);
+            }
+        }
     }
 
     #[test]

@@ -271,6 +271,11 @@ impl<'a> Iterator for Iter<'a> {
     fn size_hint(&self) -> (usize, Option<usize>) {
         self.entries.size_hint()
     }
+
+    /// Skips without looking at what it skips.
+    fn nth(&mut self, n: usize) -> Option<ChangeRef<'a>> {
+        self.entries.nth(n).map(|entry| self.changes.view(entry))
+    }
 }
 
 impl DoubleEndedIterator for Iter<'_> {

@@ -23,6 +23,12 @@ const END_FIELDS: [(Field, &str); 4] = [
     (Field::Inventory, "inventory"),
 ];
 
+/// Matches: rule id -> (description, rows in the order first met, the same rows as a set).
+type Hits<'a> = BTreeMap<String, (String, Vec<&'a str>, HashSet<&'a str>)>;
+
+/// From this many changes on, an operation's rows are looked at on two threads.
+const PARALLEL_CHANGES: usize = 20_000;
+
 /// Refuses the operations when a forbid rule matches the end state of a row they write.
 pub fn check(ops: &[Operation], catalog: &Catalog, rules: &RuleSet) -> Result<()> {
     if rules.forbids.is_empty() {
@@ -30,32 +36,30 @@ pub fn check(ops: &[Operation], catalog: &Catalog, rules: &RuleSet) -> Result<()
     }
     let all = AllChanges::of(ops);
     let written = last_writes(&all, catalog);
-    let slots = END_FIELDS.map(|(_, fact)| slot_of(fact).expect("end-state facts are declared"));
-    // rule id -> (description, rows in the order first met, the same rows as a set)
-    let mut hits: BTreeMap<String, (String, Vec<&str>, HashSet<&str>)> = BTreeMap::new();
-    let mut at = 0;
+    let ends = EndStates {
+        all: &all,
+        written: &written,
+        catalog,
+        rules,
+    };
+    let mut hits = Hits::new();
     for op in ops.iter().filter(|o| o.is_write()) {
-        // The operation's facts are bound once; each row's end state is bound over them.
-        let facts = Slots::bind(&op.facts);
-        let mut previous = None;
-        for key in op.changes.iter().map(|c| c.key) {
-            if previous.replace(key) == Some(key) {
-                continue;
-            }
-            // Keys come in key order: each search starts where the last one ended.
-            let found = search_from(written.len(), at, |i| all.key(written[i].0).cmp(key));
-            at = found.unwrap_or(at);
-            let cells = found.map(|i| written[i].1.map(|c| all.get(c)));
-            let end = End::of(key, cells.as_ref(), catalog);
-            for m in rules.forbidden_in(&end.bind(facts.clone(), &slots)) {
-                let entry = hits
-                    .entry(m.id)
-                    .or_insert_with(|| (m.description, Vec::new(), HashSet::new()));
-                if entry.2.insert(key) {
-                    entry.1.push(key);
-                }
-            }
+        let n = op.changes.len();
+        if n < PARALLEL_CHANGES {
+            merge(&mut hits, ends.hits(op, 0..n));
+            continue;
         }
+        // The second half on the other core; merged after the first, so rows keep plan order.
+        let (first, second) = std::thread::scope(|s| {
+            let second = s.spawn(|| ends.hits(op, n / 2..n));
+            let first = ends.hits(op, 0..n / 2);
+            let second = second
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (first, second)
+        });
+        merge(&mut hits, first);
+        merge(&mut hits, second);
     }
     if hits.is_empty() {
         return Ok(());
@@ -75,6 +79,61 @@ pub fn check(ops: &[Operation], catalog: &Catalog, rules: &RuleSet) -> Result<()
         lines.join("\n  ")
     ))
     .hint("change the request so that no row ends in a forbidden state (see `changeset rules explain`)"))
+}
+
+/// What the end states of written rows are looked up in.
+struct EndStates<'a> {
+    all: &'a AllChanges<'a>,
+    written: &'a [(u32, [u32; 4])],
+    catalog: &'a Catalog,
+    rules: &'a RuleSet,
+}
+
+impl<'a> EndStates<'a> {
+    /// The forbid rules that match the end state of the rows written by the operation's
+    /// changes in `range`.
+    fn hits(&self, op: &'a Operation, range: std::ops::Range<usize>) -> Hits<'a> {
+        let slots =
+            END_FIELDS.map(|(_, fact)| slot_of(fact).expect("end-state facts are declared"));
+        // The operation's facts are bound once; each row's end state is bound over them.
+        let facts = Slots::bind(&op.facts);
+        let (written, all) = (self.written, self.all);
+        let mut hits = Hits::new();
+        let (mut at, mut previous) = (0, None);
+        let keys = op.changes.iter().skip(range.start).take(range.len());
+        for key in keys.map(|c| c.key) {
+            if previous.replace(key) == Some(key) {
+                continue;
+            }
+            // Keys come in key order: each search starts where the last one ended.
+            let found = search_from(written.len(), at, |i| all.key(written[i].0).cmp(key));
+            at = found.unwrap_or(at);
+            let cells = found.map(|i| written[i].1.map(|c| all.get(c)));
+            let end = End::of(key, cells.as_ref(), self.catalog);
+            for m in self.rules.forbidden_in(&end.bind(facts.clone(), &slots)) {
+                add(&mut hits, m.id, m.description, key);
+            }
+        }
+        hits
+    }
+}
+
+fn add<'a>(hits: &mut Hits<'a>, id: String, description: String, key: &'a str) {
+    let entry = hits
+        .entry(id)
+        .or_insert_with(|| (description, Vec::new(), HashSet::new()));
+    if entry.2.insert(key) {
+        entry.1.push(key);
+    }
+}
+
+/// Adds `from`'s rows after those already in `into`.
+fn merge<'a>(into: &mut Hits<'a>, from: Hits<'a>) {
+    for (id, (description, rows, _)) in from {
+        for key in rows {
+            add(into, id.clone(), description.clone(), key);
+        }
+    }
 }
 
 /// Every write operation's changes, numbered through: a change is 4 bytes to refer to.
@@ -167,15 +226,19 @@ struct End<'a> {
 
 impl<'a> End<'a> {
     fn of(key: &str, written: Option<&[Option<ChangeRef>; 4]>, catalog: &'a Catalog) -> Self {
-        let row = catalog.row_of(key);
+        let current = catalog
+            .row_of(key)
+            .map(|r| catalog.cells(r, END_FIELDS.map(|(f, _)| f)));
         let text = |i: usize| -> Cow<'a, str> {
-            let field = END_FIELDS[i].0;
             match written.and_then(|w| w[i]) {
-                Some(change) => Cow::Owned(value::to_text(Some(field), &change.after())),
-                None => Cow::Borrowed(row.map_or("", |r| catalog.cell(r, field))),
+                Some(change) => Cow::Owned(value::to_text(Some(END_FIELDS[i].0), &change.after())),
+                None => Cow::Borrowed(current.map_or("", |c| c[i])),
             }
         };
-        let money = |i: usize| value::parse_money(text(i).trim()).and_then(|d| d.to_f64());
+        let money = |i: usize| match written.and_then(|w| w[i]) {
+            Some(change) => value::money_f64(Some(END_FIELDS[i].0), &change.after()),
+            None => value::parse_money(current.map_or("", |c| c[i])).and_then(|d| d.to_f64()),
+        };
         End {
             base_price: money(0),
             promo_price: money(1),

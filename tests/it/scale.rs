@@ -93,3 +93,44 @@ fn a_catalog_read_in_two_halves_reads_like_one() {
     let (code, _, stderr) = plan(&env);
     assert_eq!(code, 0, "{stderr}");
 }
+
+/// A bulk operation's rows are checked against the forbid rules on two threads (from 20,000
+/// changes on): every forbidden row is named, in plan order, as one thread would.
+#[test]
+fn forbidden_rows_of_a_bulk_plan_are_all_named_in_plan_order() {
+    let env = TestEnv::new();
+    generate(&env, 150_000);
+    let catalog = env.catalog_text();
+    // Lowering Running's base prices by 30% leaves each active promo at or above its new base.
+    let cents = |text: &str| -> Option<i64> {
+        let (units, hundredths) = text.split_once('.')?;
+        Some(units.parse::<i64>().ok()? * 100 + hundredths.parse::<i64>().ok()?)
+    };
+    let expected: Vec<&str> = catalog
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.split(',').collect();
+            let new_base = (cents(cells[3])? * 70 + 50) / 100;
+            let forbidden =
+                cells[2] == "Running" && cells[5] == "TRUE" && cents(cells[4])? >= new_base;
+            forbidden.then_some(cells[0])
+        })
+        .collect();
+    assert!(
+        expected.len() > 1000,
+        "the generated catalog has active promos"
+    );
+    let (code, _, stderr) = run(env
+        .cmd()
+        .args(["plan", "lower the base price of all running shoes by 30%"]));
+    assert_eq!(code, 1, "{stderr}");
+    let listed = stderr
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("promo-not-below-base: "))
+        .and_then(|l| l.split_once(" ("))
+        .map(|(_, rows)| rows.trim_end_matches(')'))
+        .unwrap_or_else(|| panic!("no promo-not-below-base line: {stderr}"));
+    assert_eq!(listed.split(", ").collect::<Vec<_>>(), expected);
+    assert_eq!(env.catalog_text(), catalog, "a refused plan writes nothing");
+}

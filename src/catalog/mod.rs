@@ -578,16 +578,13 @@ mod tests {
             .iter()
             .map(|f| f.default_header().to_string())
             .collect();
-        let text = "SKU,Name,Category,Base Price,Promo Price,Promo Active,Inventory\n\
-                    A-1,\"x, \"\"y\"\"\",Running,1.00,,TRUE,in_stock\n\
-                    A-2,z,Trail,2.00,1.50,FALSE,low_stock\n";
-        let mut rows = Rows::over(text.to_string());
-        let mut at = rows::next_record(text, 0).unwrap().next;
-        while let Some(record) = rows::next_record(text, at) {
-            at = record.next;
-            rows.add(record);
-        }
-        rows.push(["A-3", "short"]);
+        let row = |cells: &[&str]| cells.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+        let rows: Rows = vec![
+            row(&["A-1", "x, \"y\"", "Running", "1.00", "", "TRUE", "in_stock"]),
+            row(&["A-2", "z", "Trail", "2.00", "1.50", "FALSE", "low_stock"]),
+            row(&["A-3", "short"]),
+        ]
+        .into();
         let catalog = Catalog::new(headers, rows, &ColumnNames::default()).unwrap();
         let fields = [
             Field::Inventory,

@@ -109,12 +109,8 @@ impl Builder<'_> {
                 self.push("create_product", label, changes, Agent::Writer)?;
             }
             Intent::Read { .. } => {
-                self.push(
-                    "read",
-                    format!("read {what}"),
-                    Changes::new(),
-                    Agent::Reader,
-                )?;
+                let label = format!("read {what}");
+                self.push("read", label, Changes::new(), Agent::Reader)?;
             }
             Intent::Notify { message } => {
                 let label = format!("notify: {message}");

@@ -48,7 +48,7 @@ fn operation(op: &Operation, colour: bool) -> String {
     }
     if !op.changes.is_empty() {
         let mut t = table(&["Key", "Field", "Before", "After"]);
-        for c in &op.changes {
+        for c in op.changes.iter().take(CHANGE_ROWS) {
             t.add_row(vec![
                 escape(c.key),
                 escape(c.field),
@@ -58,9 +58,20 @@ fn operation(op: &Operation, colour: bool) -> String {
         }
         out.push_str(&t.to_string());
         out.push('\n');
+        if op.changes.len() > CHANGE_ROWS {
+            out.push_str(&format!(
+                "  … {} more changes (--format json or -o FILE lists them all)\n",
+                op.changes.len() - CHANGE_ROWS
+            ));
+        }
     }
     out
 }
+
+/// Changes of an operation shown in text: a bulk operation has hundreds of thousands, which no
+/// one reads in a terminal (and a table of them all took longer than the plan). The plan file
+/// and `--format json` have them all; the plan hash covers them all.
+const CHANGE_ROWS: usize = 100;
 
 /// The plan as a table per operation plus a summary line.
 pub fn plan(plan: &Plan, colour: bool) -> String {
@@ -144,8 +155,18 @@ fn answer(a: &Answer) -> String {
 /// The receipt summary printed after an apply.
 pub fn receipt(r: &Receipt, colour: bool) -> String {
     let mut t = table(&["Key", "Field", "Before", "After", "Read back", "Check"]);
+    // Every change that did not pass is listed; passed ones up to the limit.
+    let mut passed = 0;
+    let mut hidden = 0;
     for op in &r.operations {
         for c in &op.changes {
+            if c.check == Check::Pass {
+                passed += 1;
+                if passed > CHANGE_ROWS {
+                    hidden += 1;
+                    continue;
+                }
+            }
             let check = match c.check {
                 Check::Pass => paint(colour, "32", "pass"),
                 Check::Warning => paint(colour, "33", "warning"),
@@ -166,8 +187,16 @@ pub fn receipt(r: &Receipt, colour: bool) -> String {
     } else {
         format!(" by {}", escape(&r.approval.approvers.join(", ")))
     };
+    let hidden = if hidden > 0 {
+        format!(
+            "… {hidden} more changes passed (`changeset audit show {}` lists them all)\n",
+            escape(&r.id)
+        )
+    } else {
+        String::new()
+    };
     format!(
-        "Receipt {} ({})\n{t}\nplan {} · tier {} · approved: {}{approvers}\nhash {}\nprev {}\n",
+        "Receipt {} ({})\n{t}\n{hidden}plan {} · tier {} · approved: {}{approvers}\nhash {}\nprev {}\n",
         escape(&r.id),
         r.outcome,
         escape(&r.plan_id),

@@ -134,3 +134,75 @@ fn forbidden_rows_of_a_bulk_plan_are_all_named_in_plan_order() {
     assert_eq!(listed.split(", ").collect::<Vec<_>>(), expected);
     assert_eq!(env.catalog_text(), catalog, "a refused plan writes nothing");
 }
+
+/// In text, a bulk operation shows its first 100 changes and says how many more there are;
+/// the JSON plan has them all.
+#[test]
+fn a_bulk_plan_in_text_shows_100_changes_an_operation_and_counts_the_rest() {
+    let env = TestEnv::new();
+    generate(&env, 1_000);
+    let request = "take 10% off all running shoes";
+    let (code, json, stderr) = run(env.cmd().args(["plan", request, "--format", "json"]));
+    assert_eq!(code, 0, "{stderr}");
+    let plan: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let counts: Vec<usize> = plan["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|op| op["changes"].as_array().unwrap().len())
+        .collect();
+    assert!(counts.iter().all(|&n| n > 100), "{counts:?}");
+    let (code, text, stderr) = run(env.cmd().args(["plan", request]));
+    assert_eq!(code, 0, "{stderr}");
+    let rows = text.lines().filter(|l| l.contains("BIG-")).count();
+    assert_eq!(rows, 100 * counts.len(), "{text}");
+    for n in counts {
+        let more = format!(
+            "… {} more changes (--format json or -o FILE lists them all)",
+            n - 100
+        );
+        assert!(text.contains(&more), "{more}\n{text}");
+    }
+}
+
+/// The receipt of a bulk apply, in text: 100 passed changes and a count of the rest.
+#[test]
+fn a_bulk_receipt_in_text_shows_100_passed_changes_and_counts_the_rest() {
+    let env = TestEnv::new();
+    generate(&env, 1_000);
+    let rules = env.path().join("rules.toml");
+    let auto = changeset::policy::DEFAULT_RULES
+        .replace("auto_approve_max_tier = 1", "auto_approve_max_tier = 3");
+    std::fs::write(&rules, auto).unwrap();
+    let (code, text, stderr) = run(env
+        .cmd()
+        .args([
+            "apply",
+            "take 10% off all running shoes",
+            "--no-input",
+            "--rules",
+        ])
+        .arg(&rules));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        text.lines().filter(|l| l.contains("BIG-")).count(),
+        100,
+        "{text}"
+    );
+    let more = text
+        .lines()
+        .find_map(|l| l.strip_prefix("… "))
+        .and_then(|l| l.split_once(" more changes passed (`changeset audit show "))
+        .unwrap_or_else(|| panic!("no count of the changes not shown: {text}"));
+    let id = more.1.split('`').next().unwrap();
+    let (code, json, stderr) = run(env.cmd().args(["audit", "show", id, "--format", "json"]));
+    assert_eq!(code, 0, "{stderr}");
+    let receipt: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let total: usize = receipt["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|op| op["changes"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(more.0.parse::<usize>().unwrap(), total - 100);
+}

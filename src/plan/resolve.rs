@@ -233,6 +233,31 @@ fn category_key(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// Whether each distinct cell text matches, decided once. A catalog has a handful of
+/// categories, so a short list searched in order comes first: cheaper than hashing the cell of
+/// each of a million rows. Past `SHORT` texts, a hash map.
+#[derive(Default)]
+struct Decided<'a> {
+    short: Vec<(&'a str, bool)>,
+    many: std::collections::HashMap<&'a str, bool>,
+}
+
+impl<'a> Decided<'a> {
+    const SHORT: usize = 16;
+
+    fn get_or(&mut self, text: &'a str, decide: impl FnOnce() -> bool) -> bool {
+        if let Some(&(_, yes)) = self.short.iter().find(|(t, _)| *t == text) {
+            return yes;
+        }
+        if self.short.len() < Self::SHORT {
+            let yes = decide();
+            self.short.push((text, yes));
+            return yes;
+        }
+        *self.many.entry(text).or_insert_with(decide)
+    }
+}
+
 /// The rows of the category a phrase names, if it names one.
 fn category_rows(catalog: &Catalog, phrase: &str) -> Option<Vec<usize>> {
     let wanted = category_key(phrase);
@@ -240,13 +265,11 @@ fn category_rows(catalog: &Catalog, phrase: &str) -> Option<Vec<usize>> {
         return None;
     }
     // Categories repeat: decide each distinct spelling once.
-    let mut seen: std::collections::HashMap<&str, bool> = std::collections::HashMap::new();
+    let mut decided = Decided::default();
     let rows: Vec<usize> = (0..catalog.rows.len())
         .filter(|&r| {
             let cell = catalog.cell(r, Field::Category);
-            *seen
-                .entry(cell)
-                .or_insert_with(|| category_key(cell) == wanted)
+            decided.get_or(cell, || category_key(cell) == wanted)
         })
         .collect();
     (!rows.is_empty()).then_some(rows)
@@ -486,4 +509,25 @@ fn edit_distance(
         std::mem::swap(prev, cur);
     }
     Some(prev[b.len()]).filter(|d| *d <= limit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_text_is_decided_once_past_the_short_list_too() {
+        let texts: Vec<String> = (0..40).map(|i| format!("c{}", i % 20)).collect();
+        let mut decided = Decided::default();
+        let mut calls = 0;
+        for t in &texts {
+            let yes = decided.get_or(t, || {
+                calls += 1;
+                t.ends_with('7')
+            });
+            assert_eq!(yes, t.ends_with('7'), "{t}");
+        }
+        assert_eq!(calls, 20);
+        assert_eq!(decided.short.len(), Decided::SHORT);
+    }
 }

@@ -186,13 +186,6 @@ impl Changes {
             Cell::Other(i) => self.others[i as usize].clone(),
         }
     }
-
-    fn text_of(&self, cell: Cell) -> Option<&str> {
-        match cell {
-            Cell::Text(span) => Some(self.str(span)),
-            _ => None,
-        }
-    }
 }
 
 /// A JSON number as stored inline (every number without the arbitrary-precision feature).
@@ -220,11 +213,6 @@ impl<'a> ChangeRef<'a> {
     /// What the change writes.
     pub fn after(&self) -> Value {
         self.changes.value(self.entry.after)
-    }
-
-    /// The written value when it is text, without copying it.
-    pub fn after_str(&self) -> Option<&'a str> {
-        self.changes.text_of(self.entry.after)
     }
 
     /// The cell this change writes.
@@ -392,6 +380,6 @@ mod tests {
         let compact: Changes = sample()[3..5].to_vec().into();
         // Two keys, one field name, one "FALSE", one "TRUE".
         assert_eq!(compact.text, "STR-004Promo ActiveFALSETRUESTR-005");
-        assert_eq!(compact.iter().nth(1).unwrap().after_str(), Some("TRUE"));
+        assert_eq!(compact.iter().nth(1).unwrap().after(), json!("TRUE"));
     }
 }
